@@ -1,0 +1,43 @@
+// swift-tools-version:6.1
+// deskphone: a SIP desk-phone firmware core. Firmware modules (CLinux, the C system
+// libraries, Reactor, ... and the `deskphone` executable) build here for the host and, through
+// toolchain/build-firmware.py, as Embedded Swift for x86_64, aarch64 and armv7 Linux.
+// Host-only targets (deskphone-tool, test support) may use packages; firmware modules may not.
+import PackageDescription
+
+let package = Package(
+    name: "deskphone",
+    products: [
+        .executable(name: "deskphone", targets: ["deskphone"]),
+        .executable(name: "deskphone-tool", targets: ["deskphone-tool"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        // MARK: C shims and system libraries (firmware)
+        .target(name: "CLinux"),
+        .systemLibrary(name: "CAlsa", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CEvdev", pkgConfig: "libevdev", providers: [.apt(["libevdev-dev"])]),
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+
+        // MARK: firmware modules
+        .target(name: "Reactor", dependencies: ["CLinux"]),
+        .executableTarget(
+            name: "deskphone",
+            dependencies: ["Reactor", "CLinux", "CAlsa", "CEvdev", "COpus"]
+        ),
+
+        // MARK: host-only
+        .executableTarget(
+            name: "deskphone-tool",
+            dependencies: [
+                "Reactor", "CLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "CMallocCounter", path: "Tests/Support/CMallocCounter"),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLinux", "CMallocCounter"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

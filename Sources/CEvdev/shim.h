@@ -1,0 +1,3 @@
+// CEvdev: libevdev (pkg-config `libevdev`) as a system-library module.
+#pragma once
+#include <libevdev/libevdev.h>

@@ -1,0 +1,3 @@
+// COpus: libopus (pkg-config `opus`) as a system-library module.
+#pragma once
+#include <opus.h>
