@@ -174,3 +174,22 @@ int cl_signal_unblock(int signo) {
 int cl_raise(int signo) { return raise(signo) != 0 ? -errno : 0; }
 
 size_t cl_input_event_size(void) { return sizeof(struct input_event); }
+
+static int saved_argc;
+static char **saved_argv;
+
+// glibc calls .init_array entries with (argc, argv, envp), also for the main executable.
+static void record_arguments(int argc, char **argv, char **envp) {
+    (void)envp;
+    saved_argc = argc;
+    saved_argv = argv;
+}
+__attribute__((section(".init_array"), used)) static void (*record_arguments_entry)(int, char **, char **) =
+    record_arguments;
+
+int cl_argc(void) { return saved_argc; }
+
+const char *cl_argv(int i) {
+    if (i < 0 || i >= saved_argc || !saved_argv) return NULL;
+    return saved_argv[i];
+}

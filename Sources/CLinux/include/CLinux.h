@@ -113,3 +113,11 @@ int cl_raise(int signo);
 
 /// sizeof(struct input_event) for this build: 24 on 64-bit Linux, 16 on 32-bit ARM.
 size_t cl_input_event_size(void);
+
+// MARK: process arguments
+
+/// The process's argument count (Embedded Swift has no CommandLine; glibc hands argc/argv
+/// to .init_array functions, which is where the shim records them).
+int cl_argc(void);
+/// Argument `i` (0 = program name), or NULL when out of range.
+const char *cl_argv(int i);
