@@ -1,0 +1,52 @@
+# deskphone: the two commands of the README are `make demo` and `make test`.
+# Both install what they need (apt) on a Debian 12 machine with Swift 6.3.
+
+ARCH ?= x86_64
+SWIFT ?= swift
+
+.PHONY: all demo test build firmware firmware-all bench deps sysroot format lint clean
+
+all: build
+
+## The phone's main job on the simulated board.
+demo: deps
+	$(SWIFT) build --product deskphone
+	.build/debug/deskphone --board board/sim.cfg
+
+## Every check: host tests, the three firmware builds, their self-tests under qemu.
+test:
+	scripts/test.sh
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+## Embedded Swift firmware: make firmware ARCH=x86_64|aarch64|armv7
+## writes .build-firmware/$(ARCH)/deskphone (and deskphone.stripped).
+firmware: deps
+	python3 toolchain/build-firmware.py $(ARCH)
+
+firmware-all: deps
+	python3 toolchain/build-firmware.py x86_64
+	python3 toolchain/build-firmware.py aarch64
+	python3 toolchain/build-firmware.py armv7
+
+sysroot:
+	toolchain/sysroot.sh aarch64
+	toolchain/sysroot.sh armv7
+
+## Benchmarks print numbers; they are never pass/fail.
+bench: firmware-all
+	$(SWIFT) build -c release --product deskphone-tool
+	.build/release/deskphone-tool bench reactor
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build .build-firmware/x86_64 .build-firmware/aarch64 .build-firmware/armv7

@@ -1,0 +1,19 @@
+// deskphone-tool: the host tool (not firmware). Benchmarks now; codec, jitter-buffer
+// simulation and config checking join it with the issues that build them.
+import ArgumentParser
+
+@main
+struct DeskphoneTool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deskphone-tool",
+        abstract: "Host tool for the deskphone firmware core.",
+        subcommands: [Bench.self]
+    )
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks that print numbers (never pass/fail).",
+        subcommands: [ReactorBench.self]
+    )
+}

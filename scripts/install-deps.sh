@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a Debian 12 machine that has the Swift 6.3 toolchain:
+# the C libraries the firmware links (ALSA, libevdev, Opus) with pkg-config, python3 for the
+# build scripts, and `file`. Quick and silent when everything is there. Cross sysroots and
+# qemu are toolchain/sysroot.sh's job (called by the firmware build).
+set -euo pipefail
+
+PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev python3 file)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; then
+  $SUDO apt-get update >/dev/null
+  $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+fi

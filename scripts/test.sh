@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# `make test`: every check of the project, ending with one line `N passed, N failed`.
+#   1. host tests (swift test, optimized build with testing enabled, so allocation and
+#      timing-free performance assertions hold for the code the boards run);
+#   2. the Embedded Swift firmware for x86_64, aarch64 and armv7 (each build is a check,
+#      and so is the ELF machine of each binary);
+#   3. the firmware's --self-test: natively for x86_64, under qemu-user for the ARM builds
+#      (every self-test line counts).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh || { echo "install-deps failed"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+skipped=0
+results=.build/test-results
+mkdir -p "$results"
+note() { printf '%s\n' "$*"; }
+pass() { passed=$((passed + 1)); note "ok   $*"; }
+fail() { failed=$((failed + 1)); note "FAIL $*"; }
+
+# --- 1. host tests -----------------------------------------------------------------------
+note "== host tests (swift test -c release)"
+rm -f "$results"/host*.xml
+swift test -c release -Xswiftc -enable-testing --xunit-output "$results/host.xml" \
+  > "$results/host.log" 2>&1
+rc=$?
+xml=$(ls "$results"/host*.xml 2>/dev/null)
+if [[ -n $xml ]]; then
+  read -r p f s < <(python3 scripts/xunit-count.py $xml)
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  note "host tests: $p passed, $f failed, $s skipped"
+  grep -E '^(✘|.*error:)' "$results/host.log" | head -40
+  if [[ $rc -ne 0 && $f -eq 0 ]]; then fail "swift test exited $rc"; tail -40 "$results/host.log"; fi
+else
+  fail "host tests did not run (exit $rc)"
+  tail -60 "$results/host.log"
+fi
+
+# --- 2 and 3. firmware builds and self-tests -------------------------------------------------
+declare -A machine=([x86_64]="x86-64" [aarch64]="ARM aarch64" [armv7]="ARM, EABI5")
+for arch in x86_64 aarch64 armv7; do
+  note "== firmware $arch"
+  log="$results/firmware-$arch.log"
+  if ! python3 toolchain/build-firmware.py "$arch" > "$log" 2>&1; then
+    fail "firmware $arch builds"; tail -40 "$log"; continue
+  fi
+  pass "firmware $arch builds: $(tail -1 "$log")"
+  binary=.build-firmware/$arch/deskphone
+  if file "$binary" | grep -q "${machine[$arch]}"; then
+    pass "firmware $arch is a ${machine[$arch]} ELF"
+  else
+    fail "firmware $arch machine: $(file -b "$binary")"
+  fi
+  if [[ $arch == x86_64 ]]; then
+    run=("$binary")
+  else
+    run=(toolchain/qemu "$arch" "$binary")
+  fi
+  out="$results/selftest-$arch.log"
+  "${run[@]}" --self-test --board board/sim.cfg > "$out" 2>&1
+  rc=$?
+  line=$(grep -E '^self-test: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+  if [[ -n $line ]]; then
+    p=$(sed -E 's/^self-test: ([0-9]+) passed.*/\1/' <<< "$line")
+    f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<< "$line")
+    passed=$((passed + p)); failed=$((failed + f))
+    note "self-test $arch: $p passed, $f failed"
+    grep '^self-test: FAIL' "$out"
+    [[ $rc -ne 0 && $f -eq 0 ]] && fail "self-test $arch exited $rc"
+  else
+    fail "self-test $arch produced no result (exit $rc)"; tail -20 "$out"
+  fi
+done
+
+note ""
+if [[ $skipped -gt 0 ]]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+[[ $failed -eq 0 ]]
