@@ -23,21 +23,23 @@ let package = Package(
 
         // MARK: firmware modules
         .target(name: "Reactor", dependencies: ["CLinux"]),
+        .target(name: "Voice", dependencies: ["COpus"]),
         .executableTarget(
             name: "deskphone",
-            dependencies: ["Reactor", "CLinux", "CAlsa", "CEvdev", "COpus"]
+            dependencies: ["Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
         ),
 
         // MARK: host-only
         .executableTarget(
             name: "deskphone-tool",
             dependencies: [
-                "Reactor", "CLinux",
+                "Reactor", "Voice", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "CMallocCounter", path: "Tests/Support/CMallocCounter"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLinux", "CMallocCounter"]),
+        .testTarget(name: "VoiceTests", dependencies: ["Voice", "CMallocCounter"]),
     ],
     swiftLanguageModes: [.v6]
 )
