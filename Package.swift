@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "deskphone", targets: ["deskphone"]),
         .executable(name: "deskphone-tool", targets: ["deskphone-tool"]),
+        .executable(name: "deskphone-codec-bench", targets: ["deskphone-codec-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -23,17 +24,21 @@ let package = Package(
 
         // MARK: firmware modules
         .target(name: "Reactor", dependencies: ["CLinux"]),
-        .target(name: "Voice", dependencies: ["COpus"]),
+        .target(name: "Voice", dependencies: ["COpus"], linkerSettings: [.linkedLibrary("m")]),
         .executableTarget(
             name: "deskphone",
             dependencies: ["Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
         ),
 
+        // Firmware-style benchmark: built for the host and as Embedded Swift, so the two compare.
+        .executableTarget(name: "deskphone-codec-bench", dependencies: ["Voice", "CLinux"]),
+
         // MARK: host-only
+        .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp", providers: [.apt(["libspandsp-dev"])]),
         .executableTarget(
             name: "deskphone-tool",
             dependencies: [
-                "Reactor", "Voice", "CLinux",
+                "Reactor", "Voice", "CLinux", "COpus", "CSpanDSP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

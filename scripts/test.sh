@@ -5,7 +5,9 @@
 #   2. the Embedded Swift firmware for x86_64, aarch64 and armv7 (each build is a check,
 #      and so is the ELF machine of each binary);
 #   3. the firmware's --self-test: natively for x86_64, under qemu-user for the ARM builds
-#      (every self-test line counts).
+#      (every self-test line counts: the reactor on the real clock, and the codecs against the
+#      ITU vectors, so bit-exactness is proven on each architecture);
+#   4. deskphone-tool's command line (scripts/cli-tests.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +40,24 @@ else
   tail -60 "$results/host.log"
 fi
 
+# --- deskphone-tool's command line ---------------------------------------------------------
+note "== deskphone-tool command line"
+if swift build -c release -Xswiftc -enable-testing --product deskphone-tool > "$results/tool-build.log" 2>&1; then
+  scripts/cli-tests.sh .build/release/deskphone-tool > "$results/cli.log" 2>&1
+  line=$(grep -E '^cli: [0-9]+ passed, [0-9]+ failed$' "$results/cli.log" | tail -1)
+  if [[ -n $line ]]; then
+    p=$(sed -E 's/^cli: ([0-9]+) passed.*/\1/' <<< "$line")
+    f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<< "$line")
+    passed=$((passed + p)); failed=$((failed + f))
+    note "cli: $p passed, $f failed"
+    grep '^FAIL' "$results/cli.log"
+  else
+    fail "cli tests produced no result"; tail -20 "$results/cli.log"
+  fi
+else
+  fail "deskphone-tool builds"; tail -40 "$results/tool-build.log"
+fi
+
 # --- 2 and 3. firmware builds and self-tests -------------------------------------------------
 declare -A machine=([x86_64]="x86-64" [aarch64]="ARM aarch64" [armv7]="ARM, EABI5")
 for arch in x86_64 aarch64 armv7; do
@@ -59,7 +79,7 @@ for arch in x86_64 aarch64 armv7; do
     run=(toolchain/qemu "$arch" "$binary")
   fi
   out="$results/selftest-$arch.log"
-  "${run[@]}" --self-test --board board/sim.cfg > "$out" 2>&1
+  "${run[@]}" --self-test --board board/sim.cfg --vectors ../shared/testvectors/itu-t-g191 > "$out" 2>&1
   rc=$?
   line=$(grep -E '^self-test: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
   if [[ -n $line ]]; then

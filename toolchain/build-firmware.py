@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Builds the deskphone firmware as Embedded Swift for one architecture.
 
-usage: toolchain/build-firmware.py ARCH [--opt -Osize|-O] [--verbose]
+usage: toolchain/build-firmware.py ARCH [--opt=-O|-Osize] [--product=NAME] [--verbose]
        ARCH = x86_64 | aarch64 | armv7
 
 Writes .build-firmware/ARCH/deskphone (and deskphone.stripped). The firmware is exactly the
-`deskphone` executable target of Package.swift and the targets it depends on: the module
+`deskphone` executable target of Package.swift and the targets it depends on (--product
+builds another firmware-style executable the same way, e.g. deskphone-codec-bench): the module
 graph is read with `swift package dump-package`, so a new firmware module needs no change
 here. Swift targets are compiled whole-module in Embedded mode, C targets with clang, system
 libraries through pkg-config (pointed into the sysroot for ARM). A firmware target that
@@ -74,8 +75,8 @@ def package_targets():
     return {t["name"]: t for t in json.loads(out)["targets"]}
 
 
-def firmware_order(targets):
-    """The deskphone target's dependency closure, dependencies first."""
+def firmware_order(targets, product):
+    """The executable target's dependency closure, dependencies first."""
     order, visiting = [], set()
 
     def visit(name, via):
@@ -96,7 +97,9 @@ def firmware_order(targets):
         visiting.discard(name)
         order.append(name)
 
-    visit(FIRMWARE_EXECUTABLE, "firmware")
+    if targets.get(product, {}).get("type") != "executable":
+        raise BuildError(f"{product} is not an executable target of Package.swift")
+    visit(product, "firmware")
     return order
 
 
@@ -120,7 +123,7 @@ def pkg_config(package, what, env, verbose):
     return shlex.split(run(["pkg-config", what, package], verbose, env))
 
 
-def build(arch, opt, verbose):
+def build(arch, opt, product, verbose):
     spec = ARCHES[arch]
     out = ROOT / ".build-firmware" / arch
     objdir = out / "obj"
@@ -143,7 +146,7 @@ def build(arch, opt, verbose):
     c_flags += ["-O2", "-ffunction-sections", "-fdata-sections", "-fPIC"]
 
     targets = package_targets()
-    order = firmware_order(targets)
+    order = firmware_order(targets, product)
     module_search = ["-I", str(objdir)]
     objects, link_libs = [], []
     for name in order:
@@ -160,6 +163,8 @@ def build(arch, opt, verbose):
             continue
         swift_sources = sorted(tdir.rglob("*.swift"))
         c_sources = sorted(tdir.rglob("*.c"))
+        if kind == "executable" and name != product:
+            raise BuildError(f"{product} depends on executable target {name}")
         if c_sources and not swift_sources:
             include = tdir / "include"
             module_search += ["-I", str(include)]
@@ -187,7 +192,7 @@ def build(arch, opt, verbose):
         run(cmd, verbose)
         objects.append(obj)
 
-    binary = out / "deskphone"
+    binary = out / product
     unicode_tables = EMBEDDED_LIB / spec["swift_target"] / "libswiftUnicodeDataTables.a"
     link = [CLANG, *c_flags, "-fuse-ld=lld", "-Wl,--gc-sections", "-o", binary, *objects]
     if unicode_tables.exists():
@@ -199,24 +204,27 @@ def build(arch, opt, verbose):
             seen.add(lib)
     link.append("-lm")
     run(link, verbose)
-    stripped = out / "deskphone.stripped"
+    stripped = out / f"{product}.stripped"
     run([OBJCOPY, "--strip-all", binary, stripped], verbose)
-    print(f"firmware {arch}: {binary.relative_to(ROOT)} "
+    print(f"{product} {arch}: {binary.relative_to(ROOT)} "
           f"({binary.stat().st_size} bytes, stripped {stripped.stat().st_size} bytes)")
 
 
 def main(argv):
     args = [a for a in argv[1:] if not a.startswith("--")]
-    opt = "-Osize"
+    opt = "-O"
+    product = FIRMWARE_EXECUTABLE
     for a in argv[1:]:
         if a.startswith("--opt="):
             opt = a.split("=", 1)[1]
+        elif a.startswith("--product="):
+            product = a.split("=", 1)[1]
     verbose = "--verbose" in argv
     if len(args) != 1 or args[0] not in ARCHES:
         sys.stderr.write(__doc__)
         return 2
     try:
-        build(args[0], opt, verbose)
+        build(args[0], opt, product, verbose)
     except (BuildError, subprocess.CalledProcessError) as error:
         sys.stderr.write(f"build-firmware: {error}\n")
         return 1

@@ -1,5 +1,5 @@
-// deskphone-tool: the host tool (not firmware). Benchmarks now; codec, jitter-buffer
-// simulation and config checking join it with the issues that build them.
+// deskphone-tool: the host tool (not firmware): codec encode/decode and benchmarks;
+// jitter-buffer simulation and config checking join it with the issues that build them.
 import ArgumentParser
 
 @main
@@ -7,13 +7,13 @@ struct DeskphoneTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deskphone-tool",
         abstract: "Host tool for the deskphone firmware core.",
-        subcommands: [Bench.self]
+        subcommands: [CodecCommand.self, Bench.self]
     )
 }
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print numbers (never pass/fail).",
-        subcommands: [ReactorBench.self]
+        subcommands: [ReactorBench.self, CodecsBench.self]
     )
 }

@@ -11,10 +11,11 @@ let firmwareVersion = "0.1.0"
 
 
 func usage() {
-    print("usage: deskphone [--board FILE] [--version] [--self-test]")
+    print("usage: deskphone [--board FILE] [--version] [--self-test [--vectors DIR]]")
     print("  --board FILE   board profile (default: board/sim.cfg)")
     print("  --version      print version, board and linked libraries")
-    print("  --self-test    exercise the reactor on the real clock; exit 0 only if all held")
+    print("  --self-test    exercise the reactor on the real clock and the codecs; exit 0 only if all held")
+    print("  --vectors DIR  ITU-T G.191 vectors (shared/testvectors/itu-t-g191) for the codec checks")
 }
 
 func architecture() -> String {
@@ -44,6 +45,7 @@ struct Deskphone {
         var boardPath = "board/sim.cfg"
         var wantVersion = false
         var wantSelfTest = false
+        var vectors: String? = nil
         var index = 1
         let argc = Int(cl_argc())
         func argument(_ i: Int) -> String {
@@ -59,6 +61,13 @@ struct Deskphone {
                     exit(2)
                 }
                 boardPath = argument(index + 1)
+                index += 1
+            case "--vectors":
+                guard index + 1 < argc else {
+                    print("deskphone: --vectors needs a directory")
+                    exit(2)
+                }
+                vectors = argument(index + 1)
                 index += 1
             case "--version": wantVersion = true
             case "--self-test": wantSelfTest = true
@@ -84,8 +93,20 @@ struct Deskphone {
         printIdentity(board: board)
         if wantVersion { exit(0) }
 
-        var selfTest = ReactorSelfTest(report: { line in print("self-test: " + line) })
-        let ok = selfTest.run()
+        var selfTest = ReactorSelfTest(report: { line in print("self-test: " + line) }, summary: false)
+        _ = selfTest.run()
+        var passed = selfTest.passed
+        var failed = selfTest.failed
+        if let vectors {
+            var voice = VoiceSelfTest(vectors: vectors, report: { line in print("self-test: " + line) })
+            voice.run()
+            passed += voice.passed
+            failed += voice.failed
+        } else {
+            print("self-test: (codec vector checks skipped: no --vectors DIR)")
+        }
+        print("self-test: " + String(passed) + " passed, " + String(failed) + " failed")
+        let ok = failed == 0
         if wantSelfTest { exit(ok ? 0 : 1) }
 
         print("The phone's main job (keypad, calls, recording on the '" + board.name + "' board) is not built yet;")

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Checks of deskphone-tool's command line, run by scripts/test.sh. Each check prints
+# `ok   ...` or `FAIL ...`; the last line is `cli: N passed, N failed`.
+# usage: scripts/cli-tests.sh TOOL
+set -uo pipefail
+tool=$1
+vectors=../shared/testvectors/itu-t-g191
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok   $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+# expect_fail NAME EXPECTED-TEXT COMMAND...: non-zero exit and the message on stderr.
+expect_fail() {
+  local name=$1 text=$2
+  shift 2
+  if "$@" > "$work/out" 2> "$work/err"; then
+    fail "$name: exited 0"
+  elif grep -qF -- "$text" "$work/err"; then
+    pass "$name"
+  else
+    fail "$name: stderr was: $(head -c 300 "$work/err")"
+  fi
+}
+
+# G.722: the encoder's codes are the ITU vector's; mode 1..3 decodes are the ITU outputs.
+if $tool codec encode --codec g722 "$vectors/g722/inpsp.bin" "$work/sp.g722"; then
+  python3 -c "
+import sys
+ref = open('$vectors/g722/codspw.cod', 'rb').read()[0::2]
+sys.exit(0 if open('$work/sp.g722', 'rb').read() == ref else 1)" \
+    && pass "codec encode g722 matches codspw.cod" || fail "codec encode g722 differs from codspw.cod"
+  for mode in 1 2 3; do
+    $tool codec decode --codec g722 --mode $mode "$work/sp.g722" "$work/out$mode.raw" \
+      && cmp -s "$work/out$mode.raw" "$vectors/g722/outsp$mode.bin" \
+      && pass "codec decode g722 --mode $mode matches outsp$mode.bin" \
+      || fail "codec decode g722 --mode $mode differs from outsp$mode.bin"
+  done
+else
+  fail "codec encode g722 failed"
+fi
+
+# G.711: a byte per sample; the sweep's codes are the ITU's.
+for law in u a; do
+  codec=$([[ $law == u ]] && echo pcmu || echo pcma)
+  if $tool codec encode --codec $codec "$vectors/g711/sweep.src" "$work/sweep.$law"; then
+    python3 -c "
+import sys
+ref = open('$vectors/g711/sweep-r.$law', 'rb').read()[0::2]
+sys.exit(0 if open('$work/sweep.$law', 'rb').read() == ref else 1)" \
+      && pass "codec encode $codec matches sweep-r.$law" || fail "codec encode $codec differs from sweep-r.$law"
+  else
+    fail "codec encode $codec failed"
+  fi
+done
+
+# Opus and L16 round trips, with loss patterns; the output has one frame per input frame.
+head -c 192000 "$vectors/g722/inpsp.bin" > "$work/in16.raw"   # 6 s at 16 kHz
+for codec in opus l16; do
+  if $tool codec encode --codec $codec --rate 16000 --fec "$work/in16.raw" "$work/in.$codec" \
+    && $tool codec decode --codec $codec --rate 16000 --fec --loss random:10:7 "$work/in.$codec" "$work/out.$codec" \
+    && [[ $(stat -c %s "$work/out.$codec") -eq 192000 ]]; then
+    pass "codec $codec round trip with random:10:7 loss keeps the length"
+  else
+    fail "codec $codec round trip with loss"
+  fi
+done
+printf '0 0 1 1 0\n' > "$work/pattern"
+$tool codec encode --codec pcmu "$vectors/g711/sweep.src" "$work/sweep.pcmu" \
+  && $tool codec decode --codec pcmu --loss "$work/pattern" "$work/sweep.pcmu" "$work/sweep.out" \
+  && [[ $(stat -c %s "$work/sweep.out") -eq 131072 ]] \
+  && pass "codec decode with a 0/1 loss file" || fail "codec decode with a 0/1 loss file"
+cmp -s "$work/in.l16" <(python3 -c "
+import sys
+d = open('$work/in16.raw', 'rb').read()
+sys.stdout.buffer.write(b''.join(d[i+1:i+2] + d[i:i+1] for i in range(0, len(d), 2)))") \
+  && pass "codec encode l16 writes network byte order" || fail "codec encode l16 byte order"
+
+# Errors: a clear message and a non-zero exit.
+head -c 3 "$work/in16.raw" > "$work/odd.raw"
+expect_fail "odd-length PCM is refused" "odd length 3" $tool codec encode --codec pcmu "$work/odd.raw" "$work/x"
+expect_fail "a missing file is named" "no such file" $tool codec encode --codec pcmu "$work/missing" "$work/x"
+expect_fail "an unknown codec is refused" "unknown codec 'gsm'" $tool codec encode --codec gsm "$work/in16.raw" "$work/x"
+expect_fail "a bad G.722 mode is refused" "--mode must be 1, 2 or 3" \
+  $tool codec decode --codec g722 --mode 4 "$work/sp.g722" "$work/x"
+expect_fail "G.711 at 16 kHz is refused" "G.711 samples at 8000 Hz" \
+  $tool codec encode --codec pcmu --rate 16000 "$work/in16.raw" "$work/x"
+expect_fail "a truncated Opus stream is refused" "runs past the end" \
+  $tool codec decode --codec opus --rate 16000 "$work/in16.raw" "$work/x"
+expect_fail "a bad loss spec is refused" "expected random:PCT:SEED" \
+  $tool codec decode --codec pcmu --loss random:x "$work/sweep.pcmu" "$work/x"
+printf '0 2\n' > "$work/badpattern"
+expect_fail "a bad loss file is refused" "holds 0 and 1 only" \
+  $tool codec decode --codec pcmu --loss "$work/badpattern" "$work/sweep.pcmu" "$work/x"
+
+echo "cli: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
