@@ -253,7 +253,7 @@ struct G722Band {
 
 /// G.722 SB-ADPCM encoder (transmit QMF, blocks 1L-4L and 1H-4H): 16 kHz `Int16` in,
 /// one 8-bit code (IH << 6 | IL) per two input samples, 64 kbit/s.
-public struct G722Encoder {
+public struct G722Encoder: Sendable {
     /// Transmit QMF delay line (input samples).
     var qmf = G722QMFLine()
     /// Lower sub-band ADPCM state.
@@ -346,7 +346,7 @@ public struct G722Encoder {
 
 /// G.722 SB-ADPCM decoder (blocks 3L-5L and 2H-5H, receive QMF): one 8-bit code in,
 /// two 16 kHz `Int16` samples out, in mode 1, 2 or 3.
-public struct G722Decoder {
+public struct G722Decoder: Sendable {
     /// Operating mode: which inverse quantizer (INVQBL) produces the lower-band output. The
     /// predictor always adapts with the 4-bit INVQAL, so the mode may change at any code.
     public var mode: G722Mode
