@@ -25,9 +25,13 @@ let package = Package(
         // MARK: firmware modules
         .target(name: "Reactor", dependencies: ["CLinux"]),
         .target(name: "Voice", dependencies: ["COpus"], linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "Config", dependencies: ["CLinux"]),
+        .target(name: "Keys", dependencies: ["Reactor", "Config", "CLinux", "CEvdev"]),
+        .target(name: "Indicators", dependencies: ["Reactor", "Config", "CLinux"]),
+        .target(name: "Phone", dependencies: ["Reactor", "Config", "Keys", "Indicators", "Voice", "CLinux"]),
         .executableTarget(
             name: "deskphone",
-            dependencies: ["Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
+            dependencies: ["Phone", "Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
         ),
 
         // Firmware-style benchmark: built for the host and as Embedded Swift, so the two compare.
@@ -38,13 +42,17 @@ let package = Package(
         .executableTarget(
             name: "deskphone-tool",
             dependencies: [
-                "Reactor", "Voice", "CLinux", "COpus", "CSpanDSP",
+                "Phone", "Keys", "Indicators", "Config", "Reactor", "Voice", "CLinux", "COpus", "CSpanDSP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "CMallocCounter", path: "Tests/Support/CMallocCounter"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLinux", "CMallocCounter"]),
         .testTarget(name: "VoiceTests", dependencies: ["Voice", "CMallocCounter"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "KeysTests", dependencies: ["Keys", "Config", "Reactor", "CLinux", "CMallocCounter"]),
+        .testTarget(name: "IndicatorsTests", dependencies: ["Indicators", "Config", "Reactor", "CLinux"]),
+        .testTarget(name: "PhoneTests", dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor"]),
     ],
     swiftLanguageModes: [.v6]
 )

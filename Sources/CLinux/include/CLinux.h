@@ -121,3 +121,6 @@ size_t cl_input_event_size(void);
 int cl_argc(void);
 /// Argument `i` (0 = program name), or NULL when out of range.
 const char *cl_argv(int i);
+
+#include "CLinuxKeys.h"
+#include "CLinuxIndicators.h"

@@ -1,0 +1,3 @@
+// Implementation of CLinuxIndicators.h.
+#define _GNU_SOURCE
+#include "CLinux.h"

@@ -1,0 +1,2 @@
+// CLinux additions for the Indicators module (framebuffer, terminal size).
+#pragma once
