@@ -24,7 +24,9 @@ public struct ConfigFile {
         self.path = path
         var lineNumber = 0
         var sawContent = false
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift, so split on every line ending, not just "\n".
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }
+        for raw in lines {
             lineNumber += 1
             let line = ConfigFile.trim(Substring(raw))
             if lineNumber == 1 && line.hasPrefix("#!version:") {
