@@ -4,7 +4,7 @@
 ARCH ?= x86_64
 SWIFT ?= swift
 
-.PHONY: all demo test build firmware firmware-all bench deps sysroot format lint clean
+.PHONY: all demo test build firmware firmware-all bench jbscore deps sysroot format lint clean
 
 all: build
 
@@ -39,8 +39,15 @@ sysroot:
 
 ## Benchmarks print numbers; they are never pass/fail.
 bench: firmware-all
+	python3 toolchain/build-firmware.py x86_64 --product=deskphone-codec-bench
 	$(SWIFT) build -c release --product deskphone-tool
+	$(SWIFT) build -c release --product deskphone-codec-bench
 	.build/release/deskphone-tool bench reactor
+	.build/release/deskphone-tool bench codecs
+
+## Jitter-buffer scores against speexdsp and the best fixed delay (shared/jbeval referee).
+jbscore: deps
+	scripts/jbscore.sh
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
