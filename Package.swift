@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Phone", dependencies: ["Reactor", "Config", "Keys", "Indicators", "Voice", "CLinux"]),
         .executableTarget(
             name: "deskphone",
-            dependencies: ["Phone", "Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
+            dependencies: ["Phone", "Config", "Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
         ),
 
         // Firmware-style benchmark: built for the host and as Embedded Swift, so the two compare.

@@ -21,6 +21,19 @@ mkdir -p "$results"
 note() { printf '%s\n' "$*"; }
 pass() { passed=$((passed + 1)); note "ok   $*"; }
 fail() { failed=$((failed + 1)); note "FAIL $*"; }
+# add_summary LABEL LOG: adds the counts of the last `LABEL: N passed, N failed` line of LOG,
+# shows its FAIL lines; returns 1 when there is no such line.
+add_summary() {
+  local label=$1 log=$2 line p f
+  line=$(grep -E "^$label: [0-9]+ passed, [0-9]+ failed\$" "$log" | tail -1)
+  [[ -n $line ]] || return 1
+  p=$(sed -E "s/^$label: ([0-9]+) passed.*/\1/" <<< "$line")
+  f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<< "$line")
+  passed=$((passed + p)); failed=$((failed + f))
+  note "$label: $p passed, $f failed"
+  grep -E "^($label: )?FAIL" "$log"
+  return 0
+}
 
 # --- 1. host tests -----------------------------------------------------------------------
 note "== host tests (swift test -c release)"
@@ -44,16 +57,7 @@ fi
 note "== deskphone-tool command line"
 if swift build -c release -Xswiftc -enable-testing --product deskphone-tool > "$results/tool-build.log" 2>&1; then
   scripts/cli-tests.sh .build/release/deskphone-tool > "$results/cli.log" 2>&1
-  line=$(grep -E '^cli: [0-9]+ passed, [0-9]+ failed$' "$results/cli.log" | tail -1)
-  if [[ -n $line ]]; then
-    p=$(sed -E 's/^cli: ([0-9]+) passed.*/\1/' <<< "$line")
-    f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<< "$line")
-    passed=$((passed + p)); failed=$((failed + f))
-    note "cli: $p passed, $f failed"
-    grep '^FAIL' "$results/cli.log"
-  else
-    fail "cli tests produced no result"; tail -20 "$results/cli.log"
-  fi
+  add_summary cli "$results/cli.log" || { fail "cli tests produced no result"; tail -20 "$results/cli.log"; }
 else
   fail "deskphone-tool builds"; tail -40 "$results/tool-build.log"
 fi
@@ -81,14 +85,9 @@ for arch in x86_64 aarch64 armv7; do
   out="$results/selftest-$arch.log"
   "${run[@]}" --self-test --board board/sim.cfg --vectors ../shared/testvectors/itu-t-g191 > "$out" 2>&1
   rc=$?
-  line=$(grep -E '^self-test: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
-  if [[ -n $line ]]; then
-    p=$(sed -E 's/^self-test: ([0-9]+) passed.*/\1/' <<< "$line")
-    f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<< "$line")
-    passed=$((passed + p)); failed=$((failed + f))
-    note "self-test $arch: $p passed, $f failed"
-    grep '^self-test: FAIL' "$out"
-    [[ $rc -ne 0 && $f -eq 0 ]] && fail "self-test $arch exited $rc"
+  before=$failed
+  if add_summary self-test "$out"; then
+    [[ $rc -ne 0 && $failed -eq $before ]] && fail "self-test $arch exited $rc"
   else
     fail "self-test $arch produced no result (exit $rc)"; tail -20 "$out"
   fi

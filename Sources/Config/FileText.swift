@@ -4,6 +4,11 @@ import CLinux
 public enum FileText {
     /// The file's bytes as UTF-8 text (invalid sequences replaced). At most 1 MiB.
     public static func read(_ path: String, limit: Int = 1 << 20) throws(ConfigError) -> String {
+        String(decoding: try bytes(path, limit: limit), as: UTF8.self)
+    }
+
+    /// The file's bytes, at most `limit` of them.
+    public static func bytes(_ path: String, limit: Int = 1 << 20) throws(ConfigError) -> [UInt8] {
         let fd = cl_open(path, O_RDONLY, 0)
         if fd < 0 { throw ConfigError(path, 0, "cannot open: " + String(cString: cl_strerror(-fd))) }
         defer { _ = cl_close(fd) }
@@ -16,6 +21,6 @@ public enum FileText {
             bytes.append(contentsOf: chunk[0..<n])
             if bytes.count > limit { throw ConfigError(path, 0, "larger than " + String(limit) + " bytes") }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 }

@@ -5,6 +5,7 @@ import CAlsa
 import CEvdev
 import CLinux
 import COpus
+import Config
 import Reactor
 
 let firmwareVersion = "0.1.0"
@@ -83,10 +84,10 @@ struct Deskphone {
         }
 
         let board: BoardSummary
-        switch BoardSummary.load(path: boardPath) {
-        case .success(let b): board = b
-        case .failure(let error):
-            print("deskphone: " + error.message)
+        do {
+            board = try BoardSummary.load(path: boardPath)
+        } catch {
+            print("deskphone: " + error.description)
             exit(2)
         }
 

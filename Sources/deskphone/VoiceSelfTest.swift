@@ -1,4 +1,4 @@
-import CLinux
+import Config
 import Voice
 
 /// The codec checks of `deskphone --self-test --vectors DIR`: the ITU-T G.191 G.711 and G.722
@@ -35,24 +35,13 @@ struct VoiceSelfTest {
     }
 
     /// Little-endian 16-bit words of a vector file, or nil (with the reason in `error`).
-    private func words(_ relative: String, _ error: inout String) -> [Int16]? {
-        let path = vectors + "/" + relative
-        let fd = cl_open(path, O_RDONLY, 0)
-        if fd < 0 {
-            error = path + ": " + String(cString: cl_strerror(-fd))
+    private func words(_ relative: String, _ problem: inout String) -> [Int16]? {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileText.bytes(vectors + "/" + relative, limit: 1 << 22)
+        } catch {
+            problem = error.description
             return nil
-        }
-        defer { _ = cl_close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { cl_read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                error = path + ": read failed"
-                return nil
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
         }
         var out = [Int16](repeating: 0, count: bytes.count / 2)
         for i in 0..<out.count {
