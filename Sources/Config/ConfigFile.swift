@@ -77,8 +77,10 @@ public struct ConfigFile {
     public func int(_ key: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
         guard let e = entry(key) else { return defaultValue }
         guard let v = Int(e.value), range.contains(v) else {
-            throw ConfigError(e.file, e.line, key + " = '" + e.value + "': expected a whole number from "
-                + String(range.lowerBound) + " to " + String(range.upperBound))
+            throw ConfigError(
+                e.file, e.line,
+                key + " = '" + e.value + "': expected a whole number from "
+                    + String(range.lowerBound) + " to " + String(range.upperBound))
         }
         return v
     }

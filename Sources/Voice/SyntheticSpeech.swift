@@ -30,7 +30,8 @@ public struct SyntheticSpeech {
                 var harmonic = 1.0
                 while harmonic * pitch < min(3400, rate / 2 - 100) {
                     let f = harmonic * pitch
-                    let weight = SyntheticSpeech.formant(f, 700, 130) + 0.6 * SyntheticSpeech.formant(f, 1220, 200)
+                    let weight =
+                        SyntheticSpeech.formant(f, 700, 130) + 0.6 * SyntheticSpeech.formant(f, 1220, 200)
                         + 0.3 * SyntheticSpeech.formant(f, 2600, 300)
                     value += weight / harmonic.squareRoot() * SyntheticSpeech.sine(2 * Double.pi * harmonic * phase)
                     harmonic += 1

@@ -96,7 +96,8 @@ func run(seconds: Int, only: String?) -> Bool {
                 payloads.withUnsafeBufferPointer { src in
                     out.withUnsafeMutableBufferPointer { dst in
                         for f in 0..<frames {
-                            _ = G711.decode(law, UnsafeBufferPointer(rebasing: src[f * stride..<f * stride + frame]), into: dst)
+                            _ = G711.decode(
+                                law, UnsafeBufferPointer(rebasing: src[f * stride..<f * stride + frame]), into: dst)
                         }
                     }
                 }
@@ -120,7 +121,8 @@ func run(seconds: Int, only: String?) -> Bool {
                 payloads.withUnsafeBufferPointer { src in
                     out.withUnsafeMutableBufferPointer { dst in
                         for f in 0..<frames {
-                            _ = g722Decoder.decode(UnsafeBufferPointer(rebasing: src[f * stride..<f * stride + codes]), into: dst)
+                            _ = g722Decoder.decode(
+                                UnsafeBufferPointer(rebasing: src[f * stride..<f * stride + codes]), into: dst)
                         }
                     }
                 }

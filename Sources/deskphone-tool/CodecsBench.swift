@@ -31,7 +31,8 @@ struct CodecsBench: ParsableCommand {
         let hostPath = host ?? toolDirectory.appendingPathComponent("deskphone-codec-bench").path
         print("codec benchmark: \(seconds) s of synthetic speech per measurement, best of 3")
         let hostTimings = try runBench(hostPath, label: "host")
-        let embeddedTimings = FileManager.default.isExecutableFile(atPath: embedded)
+        let embeddedTimings =
+            FileManager.default.isExecutableFile(atPath: embedded)
             ? try runBench(embedded, label: "embedded") : [:]
         if embeddedTimings.isEmpty {
             print("(no Embedded build at \(embedded): make firmware builds it with --product=deskphone-codec-bench)")
@@ -39,8 +40,9 @@ struct CodecsBench: ParsableCommand {
         let reference = referenceTimings()
 
         print("")
-        print(pad("codec op", 16) + pad("host xRT", 11) + pad("emb xRT", 11) + pad("reference", 26)
-            + pad("ref xRT", 11) + pad("host/ref", 10) + "emb/ref")
+        print(
+            pad("codec op", 16) + pad("host xRT", 11) + pad("emb xRT", 11) + pad("reference", 26)
+                + pad("ref xRT", 11) + pad("host/ref", 10) + "emb/ref")
         let rows: [(String, String)] = [
             ("pcmu encode", "spandsp g711_encode"), ("pcmu decode", "spandsp g711_decode"),
             ("pcma encode", "spandsp g711_encode"), ("pcma decode", "spandsp g711_decode"),
@@ -54,8 +56,9 @@ struct CodecsBench: ParsableCommand {
             let h = hostTimings[key].map(xRT)
             let e = embeddedTimings[key].map(xRT)
             let r = reference[key].map(xRT)
-            print(pad(key, 16) + pad(fmt(h), 11) + pad(fmt(e), 11) + pad(r == nil ? "-" : what, 26)
-                + pad(fmt(r), 11) + pad(ratio(h, r), 10) + ratio(e, r))
+            print(
+                pad(key, 16) + pad(fmt(h), 11) + pad(fmt(e), 11) + pad(r == nil ? "-" : what, 26)
+                    + pad(fmt(r), 11) + pad(ratio(h, r), 10) + ratio(e, r))
         }
         print("")
         print("concealment of one lost frame (a fresh loss each time: pitch search included):")
@@ -75,7 +78,9 @@ struct CodecsBench: ParsableCommand {
         return String(format: "%.2f", a / b)
     }
     func us(_ ns: Int64?) -> String { ns.map { String(format: "%.1f us", Double($0) / 1000) } ?? "-" }
-    func pad(_ s: String, _ width: Int) -> String { s.padding(toLength: max(width, s.count + 1), withPad: " ", startingAt: 0) }
+    func pad(_ s: String, _ width: Int) -> String {
+        s.padding(toLength: max(width, s.count + 1), withPad: " ", startingAt: 0)
+    }
 
     func runBench(_ path: String, label: String) throws -> Timings {
         let process = Process()
@@ -126,24 +131,26 @@ struct CodecsBench: ParsableCommand {
         for (name, law) in [("pcmu", Int32(G711_ULAW)), ("pcma", Int32(G711_ALAW))] {
             let state = g711_init(nil, law)
             defer { g711_free(state) }
-            t[name + " encode"] = best {
-                pcm8.withUnsafeBufferPointer { src in
-                    codes.withUnsafeMutableBufferPointer { dst in
-                        for f in stride(from: 0, to: src.count, by: 160) {
-                            _ = g711_encode(state, dst.baseAddress! + f, src.baseAddress! + f, 160)
+            t[name + " encode"] =
+                best {
+                    pcm8.withUnsafeBufferPointer { src in
+                        codes.withUnsafeMutableBufferPointer { dst in
+                            for f in stride(from: 0, to: src.count, by: 160) {
+                                _ = g711_encode(state, dst.baseAddress! + f, src.baseAddress! + f, 160)
+                            }
                         }
                     }
-                }
-            } / secs
-            t[name + " decode"] = best {
-                codes.withUnsafeBufferPointer { src in
-                    out.withUnsafeMutableBufferPointer { dst in
-                        for f in stride(from: 0, to: src.count, by: 160) {
-                            _ = g711_decode(state, dst.baseAddress! + f, src.baseAddress! + f, 160)
+                } / secs
+            t[name + " decode"] =
+                best {
+                    codes.withUnsafeBufferPointer { src in
+                        out.withUnsafeMutableBufferPointer { dst in
+                            for f in stride(from: 0, to: src.count, by: 160) {
+                                _ = g711_decode(state, dst.baseAddress! + f, src.baseAddress! + f, 160)
+                            }
                         }
                     }
-                }
-            } / secs
+                } / secs
         }
         // spandsp PLC at 8 kHz: alternate a received frame and a filled-in one.
         let plc = plc_init(nil)
@@ -174,24 +181,26 @@ struct CodecsBench: ParsableCommand {
             g722_encode_free(encoder)
             g722_decode_free(decoder)
         }
-        t["g722 encode"] = best {
-            pcm16.withUnsafeBufferPointer { src in
-                g722codes.withUnsafeMutableBufferPointer { dst in
-                    for f in stride(from: 0, to: src.count, by: 320) {
-                        _ = g722_encode(encoder, dst.baseAddress! + f / 2, src.baseAddress! + f, 320)
+        t["g722 encode"] =
+            best {
+                pcm16.withUnsafeBufferPointer { src in
+                    g722codes.withUnsafeMutableBufferPointer { dst in
+                        for f in stride(from: 0, to: src.count, by: 320) {
+                            _ = g722_encode(encoder, dst.baseAddress! + f / 2, src.baseAddress! + f, 320)
+                        }
                     }
                 }
-            }
-        } / secs
-        t["g722 decode"] = best {
-            g722codes.withUnsafeBufferPointer { src in
-                out16.withUnsafeMutableBufferPointer { dst in
-                    for f in stride(from: 0, to: src.count, by: 160) {
-                        _ = g722_decode(decoder, dst.baseAddress! + 2 * f, src.baseAddress! + f, 160)
+            } / secs
+        t["g722 decode"] =
+            best {
+                g722codes.withUnsafeBufferPointer { src in
+                    out16.withUnsafeMutableBufferPointer { dst in
+                        for f in stride(from: 0, to: src.count, by: 160) {
+                            _ = g722_decode(decoder, dst.baseAddress! + 2 * f, src.baseAddress! + f, 160)
+                        }
                     }
                 }
-            }
-        } / secs
+            } / secs
         // libopus directly, with the settings deskphone-codec-bench uses.
         for (name, rate, bitrate) in [("opus16k", 16000, 24000), ("opus48k", 48000, 32000)] {
             let pcm = signal(rate: rate)
@@ -210,28 +219,30 @@ struct CodecsBench: ParsableCommand {
             var packets = [UInt8](repeating: 0, count: frames * 1500)
             var lengths = [Int32](repeating: 0, count: frames)
             var decoded = [Int16](repeating: 0, count: frameSamples * 6)
-            t[name + " encode"] = best {
-                pcm.withUnsafeBufferPointer { src in
-                    packets.withUnsafeMutableBufferPointer { dst in
-                        for f in 0..<frames {
-                            lengths[f] = opus_encode(
-                                enc, src.baseAddress! + f * frameSamples, Int32(frameSamples),
-                                dst.baseAddress! + f * 1500, 1500)
+            t[name + " encode"] =
+                best {
+                    pcm.withUnsafeBufferPointer { src in
+                        packets.withUnsafeMutableBufferPointer { dst in
+                            for f in 0..<frames {
+                                lengths[f] = opus_encode(
+                                    enc, src.baseAddress! + f * frameSamples, Int32(frameSamples),
+                                    dst.baseAddress! + f * 1500, 1500)
+                            }
                         }
                     }
-                }
-            } / secs
-            t[name + " decode"] = best {
-                packets.withUnsafeBufferPointer { src in
-                    decoded.withUnsafeMutableBufferPointer { dst in
-                        for f in 0..<frames {
-                            _ = opus_decode(
-                                dec, src.baseAddress! + f * 1500, lengths[f], dst.baseAddress!,
-                                Int32(dst.count), 0)
+                } / secs
+            t[name + " decode"] =
+                best {
+                    packets.withUnsafeBufferPointer { src in
+                        decoded.withUnsafeMutableBufferPointer { dst in
+                            for f in 0..<frames {
+                                _ = opus_decode(
+                                    dec, src.baseAddress! + f * 1500, lengths[f], dst.baseAddress!,
+                                    Int32(dst.count), 0)
+                            }
                         }
                     }
-                }
-            } / secs
+                } / secs
         }
         return t
     }

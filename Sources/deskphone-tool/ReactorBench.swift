@@ -58,8 +58,10 @@ struct ReactorBench: ParsableCommand {
         try loop.run()
         let elapsed = Double(cl_monotonic_ns() - start) / 1e9
         let rate = Double(count) / elapsed
-        print(String(format: "timers: %d scheduled+fired with %d pending: %.2f M/s (%.0f ns each)",
-                     count, pending, rate / 1e6, 1e9 / rate))
+        print(
+            String(
+                format: "timers: %d scheduled+fired with %d pending: %.2f M/s (%.0f ns each)",
+                count, pending, rate / 1e6, 1e9 / rate))
         // Cancel throughput: schedule and cancel against the same heap.
         let cstart = cl_monotonic_ns()
         for i in 0..<200_000 {

@@ -10,7 +10,6 @@ import Reactor
 
 let firmwareVersion = "0.1.0"
 
-
 func usage() {
     print("usage: deskphone [--board FILE] [--version] [--self-test [--vectors DIR]]")
     print("  --board FILE   board profile (default: board/sim.cfg)")
@@ -35,7 +34,9 @@ func printIdentity(board: BoardSummary) {
     let opus = String(cString: opus_get_version_string())
     let alsa = String(cString: snd_asoundlib_version())
     let keyName = libevdev_event_code_get_name(UInt32(EV_KEY), UInt32(KEY_F1)).map { String(cString: $0) } ?? "?"
-    print("deskphone " + firmwareVersion + " (" + architecture() + ", input_event " + String(cl_input_event_size()) + " bytes)")
+    print(
+        "deskphone " + firmwareVersion + " (" + architecture() + ", input_event " + String(cl_input_event_size())
+            + " bytes)")
     print("board: " + board.name + (board.model.isEmpty ? "" : " (" + board.model + ")"))
     print("libraries: alsa " + alsa + ", " + opus + ", libevdev (KEY_F1 = " + keyName + ")")
 }

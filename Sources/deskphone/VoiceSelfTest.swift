@@ -64,7 +64,9 @@ struct VoiceSelfTest {
             let decoded = words("g711/sweep-r." + suffix + "-" + suffix, &error)
         else { return error }
         var ours = [UInt8](repeating: 0, count: input.count)
-        input.withUnsafeBufferPointer { src in ours.withUnsafeMutableBufferPointer { _ = G711.encode(law, src, into: $0) } }
+        input.withUnsafeBufferPointer { src in
+            ours.withUnsafeMutableBufferPointer { _ = G711.encode(law, src, into: $0) }
+        }
         if let d = firstDifference(ours.map { Int16($0) }, codes) { return "encode " + d }
         let referenceCodes = codes.map { UInt8(truncatingIfNeeded: $0) }
         var pcm = [Int16](repeating: 0, count: codes.count)
@@ -82,7 +84,9 @@ struct VoiceSelfTest {
         }
         var encoder = G722Encoder()
         var codes = [UInt8](repeating: 0, count: input.count / 2)
-        input.withUnsafeBufferPointer { src in codes.withUnsafeMutableBufferPointer { _ = encoder.encode(src, into: $0) } }
+        input.withUnsafeBufferPointer { src in
+            codes.withUnsafeMutableBufferPointer { _ = encoder.encode(src, into: $0) }
+        }
         return firstDifference(codes.map { Int16($0) }, reference.map { $0 & 0xFF })
     }
 
@@ -90,11 +94,15 @@ struct VoiceSelfTest {
         var error = ""
         guard let reference = words("g722/codspw.cod", &error) else { return error }
         let codes = reference.map { UInt8(truncatingIfNeeded: $0) }
-        for (mode, file) in [(G722Mode.kbps64, "g722/outsp1.bin"), (.kbps56, "g722/outsp2.bin"), (.kbps48, "g722/outsp3.bin")] {
+        for (mode, file) in [
+            (G722Mode.kbps64, "g722/outsp1.bin"), (.kbps56, "g722/outsp2.bin"), (.kbps48, "g722/outsp3.bin"),
+        ] {
             guard let expected = words(file, &error) else { return error }
             var decoder = G722Decoder(mode: mode)
             var pcm = [Int16](repeating: 0, count: codes.count * 2)
-            codes.withUnsafeBufferPointer { src in pcm.withUnsafeMutableBufferPointer { _ = decoder.decode(src, into: $0) } }
+            codes.withUnsafeBufferPointer { src in
+                pcm.withUnsafeMutableBufferPointer { _ = decoder.decode(src, into: $0) }
+            }
             if let d = firstDifference(pcm, expected) { return file + " " + d }
         }
         return nil
@@ -121,7 +129,9 @@ struct VoiceSelfTest {
             if n < 0 { return "encode failed at frame " + String(frame) }
             let decoded = payload.withUnsafeBytes { p in
                 out.withUnsafeMutableBufferPointer { dst -> Int in
-                    do throws(CodecError) { return try decoder.decode(UnsafeRawBufferPointer(rebasing: p[0..<n]), into: dst) } catch {
+                    do throws(CodecError) {
+                        return try decoder.decode(UnsafeRawBufferPointer(rebasing: p[0..<n]), into: dst)
+                    } catch {
                         return -1
                     }
                 }
@@ -146,7 +156,9 @@ struct VoiceSelfTest {
         var out = [Int16](repeating: 0, count: 160)
         for _ in 0..<10 {
             pcm.withUnsafeMutableBufferPointer { signal.fill($0) }
-            pcm.withUnsafeBufferPointer { src in codes.withUnsafeMutableBufferPointer { _ = G711.encode(.muLaw, src, into: $0) } }
+            pcm.withUnsafeBufferPointer { src in
+                codes.withUnsafeMutableBufferPointer { _ = G711.encode(.muLaw, src, into: $0) }
+            }
             codes.withUnsafeBytes { p in
                 out.withUnsafeMutableBufferPointer { dst in
                     do throws(CodecError) { _ = try decoder.decode(p, into: dst) } catch {}

@@ -6,7 +6,8 @@ import Testing
 struct ConfigFileTests {
     @Test("parses key = value lines, comments, quotes and the version line")
     func parse() throws {
-        let text = "#!version:1.0.0.1\n# comment\n\naccount.1.user_name = 1009\nlinekey.2.label = \"Rec\"\r\n"
+        let text =
+            "#!version:1.0.0.1\n# comment\n\naccount.1.user_name = 1009\nlinekey.2.label = \"Rec\"\r\n"
             + "  spaced.key\t=  value with spaces  \n"
         let file = try ConfigFile(text: text, path: "t.cfg")
         #expect(file.string("account.1.user_name") == "1009")

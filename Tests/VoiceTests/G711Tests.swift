@@ -96,7 +96,9 @@ struct G711Tests {
         let pcm: [Int16] = [0, 1000, -1000, 32767, -32768]
         var codes = [UInt8](repeating: 0xEE, count: 8)
         let n = pcm.withUnsafeBufferPointer { src in
-            codes.withUnsafeMutableBufferPointer { G711.encode(.aLaw, src, into: UnsafeMutableBufferPointer(rebasing: $0[0..<3])) }
+            codes.withUnsafeMutableBufferPointer {
+                G711.encode(.aLaw, src, into: UnsafeMutableBufferPointer(rebasing: $0[0..<3]))
+            }
         }
         #expect(n == 3)
         #expect(codes[3...] == [0xEE, 0xEE, 0xEE, 0xEE, 0xEE])

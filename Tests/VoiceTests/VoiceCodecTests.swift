@@ -123,7 +123,9 @@ struct VoiceCodecTests {
                 let length = Int(next() % UInt64(min(configuration.maxPayloadBytes, 1500) + 1))
                 let payload = (0..<length).map { _ in UInt8(truncatingIfNeeded: next()) }
                 do {
-                    _ = try payload.withUnsafeBytes { p in try out.withUnsafeMutableBufferPointer { try decoder.decode(p, into: $0) } }
+                    _ = try payload.withUnsafeBytes { p in
+                        try out.withUnsafeMutableBufferPointer { try decoder.decode(p, into: $0) }
+                    }
                 } catch {
                     failures += 1
                 }
@@ -138,7 +140,9 @@ struct VoiceCodecTests {
                 }
             }
             let decoded = try payload.withUnsafeBytes { p in
-                try out.withUnsafeMutableBufferPointer { try decoder.decode(UnsafeRawBufferPointer(rebasing: p[0..<n]), into: $0) }
+                try out.withUnsafeMutableBufferPointer {
+                    try decoder.decode(UnsafeRawBufferPointer(rebasing: p[0..<n]), into: $0)
+                }
             }
             #expect(decoded == configuration.frameSamples)
             if configuration.kind == .pcmu || configuration.kind == .pcma || configuration.kind == .g722 {
@@ -168,7 +172,9 @@ struct VoiceCodecTests {
             let encoder = try VoiceEncoder(configuration)
             var payload = [UInt8](repeating: 0xFF, count: 160)
             _ = try pcm.withUnsafeBufferPointer { src in
-                try payload.withUnsafeMutableBytes { try encoder.encode(UnsafeBufferPointer(rebasing: src[0..<320]), into: $0) }
+                try payload.withUnsafeMutableBytes {
+                    try encoder.encode(UnsafeBufferPointer(rebasing: src[0..<320]), into: $0)
+                }
             }
             #expect(payload.allSatisfy { $0 & mask == 0 })
         }
@@ -193,7 +199,8 @@ struct VoiceCodecTests {
                     var before: UInt64 = 0
                     for f in 0..<frames {
                         if f == 2 { before = mc_thread_allocations() }
-                        let n = try encoder.encode(UnsafeBufferPointer(rebasing: src[f * frame..<(f + 1) * frame]), into: pay)
+                        let n = try encoder.encode(
+                            UnsafeBufferPointer(rebasing: src[f * frame..<(f + 1) * frame]), into: pay)
                         if f % 5 == 4 {
                             _ = decoder.conceal(into: dst)
                         } else {
@@ -201,7 +208,9 @@ struct VoiceCodecTests {
                         }
                     }
                     let allocations = mc_thread_allocations() - before
-                    #expect(allocations == 0, "\(configuration.kind) allocated \(allocations) times in \(frames - 2) frames")
+                    #expect(
+                        allocations == 0, "\(configuration.kind) allocated \(allocations) times in \(frames - 2) frames"
+                    )
                 }
             }
         }
