@@ -49,6 +49,7 @@ const char *cl_errno_name(int err) {
     case ECONNREFUSED: return "ECONNREFUSED";
     case EHOSTUNREACH: return "EHOSTUNREACH";
     case EINPROGRESS: return "EINPROGRESS";
+    case ENOTTY: return "ENOTTY";
     default: return NULL;
     }
 }
