@@ -6,7 +6,8 @@
 # qemu are toolchain/sysroot.sh's job (called by the firmware build).
 set -euo pipefail
 
-PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev python3 file)
+PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev python3 file
+  libspeexdsp1)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
