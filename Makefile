@@ -44,6 +44,7 @@ bench: firmware-all
 	$(SWIFT) build -c release --product deskphone-codec-bench
 	.build/release/deskphone-tool bench reactor
 	.build/release/deskphone-tool bench codecs
+	.build/release/deskphone-tool bench keys
 
 ## Jitter-buffer scores against speexdsp and the best fixed delay (shared/jbeval referee).
 jbscore: deps
