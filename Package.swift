@@ -28,10 +28,11 @@ let package = Package(
         .target(name: "Config", dependencies: ["CLinux"]),
         .target(name: "Keys", dependencies: ["Reactor", "Config", "CLinux", "CEvdev"]),
         .target(name: "Indicators", dependencies: ["Reactor", "Config", "CLinux"]),
+        .target(name: "SIP", dependencies: ["Reactor", "Voice", "CLinux"]),
         .target(name: "Phone", dependencies: ["Reactor", "Config", "Keys", "Indicators", "Voice", "CLinux"]),
         .executableTarget(
             name: "deskphone",
-            dependencies: ["Phone", "Config", "Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
+            dependencies: ["Phone", "SIP", "Config", "Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
         ),
 
         // Firmware-style benchmark: built for the host and as Embedded Swift, so the two compare.
@@ -42,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "deskphone-tool",
             dependencies: [
-                "Phone", "Keys", "Indicators", "Config", "Reactor", "Voice", "CLinux", "COpus", "CSpanDSP",
+                "Phone", "Keys", "Indicators", "SIP", "Config", "Reactor", "Voice", "CLinux", "COpus", "CSpanDSP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,6 +53,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "KeysTests", dependencies: ["Keys", "Config", "Reactor", "CLinux", "CMallocCounter"]),
         .testTarget(name: "IndicatorsTests", dependencies: ["Indicators", "Config", "Reactor", "CLinux"]),
+        .testTarget(name: "SIPTests", dependencies: ["SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
         .testTarget(name: "PhoneTests", dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor"]),
     ],
     swiftLanguageModes: [.v6]
