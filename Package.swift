@@ -39,14 +39,17 @@ let package = Package(
         .executableTarget(name: "deskphone-codec-bench", dependencies: ["Voice", "CLinux"]),
 
         // MARK: host-only
+        .target(name: "COsipReference", linkerSettings: [.linkedLibrary("osipparser2")]),
         .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp", providers: [.apt(["libspandsp-dev"])]),
         .executableTarget(
             name: "deskphone-tool",
             dependencies: [
-                "Phone", "Keys", "Indicators", "SIP", "Config", "Reactor", "Voice", "CLinux", "COpus", "CSpanDSP",
+                "Phone", "Keys", "Indicators", "SIP", "Config", "Reactor", "Voice", "CLinux", "COpus", "CSpanDSP", "COsipReference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer targets (scripts/fuzz.sh builds them with -sanitize=fuzzer; plain builds replay files).
+        .executableTarget(name: "deskphone-fuzz", dependencies: ["SIP"]),
         .target(name: "CMallocCounter", path: "Tests/Support/CMallocCounter"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLinux", "CMallocCounter"]),
         .testTarget(name: "VoiceTests", dependencies: ["Voice", "CMallocCounter"]),
