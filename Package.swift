@@ -29,10 +29,11 @@ let package = Package(
         .target(name: "Keys", dependencies: ["Reactor", "Config", "CLinux", "CEvdev"]),
         .target(name: "Indicators", dependencies: ["Reactor", "Config", "CLinux"]),
         .target(name: "SIP", dependencies: ["Reactor", "Voice", "CLinux"]),
+        .target(name: "Audio", dependencies: ["Reactor", "Voice", "CAlsa", "CLinux"]),
         .target(name: "Phone", dependencies: ["Reactor", "Config", "Keys", "Indicators", "Voice", "CLinux"]),
         .executableTarget(
             name: "deskphone",
-            dependencies: ["Phone", "SIP", "Config", "Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
+            dependencies: ["Phone", "SIP", "Audio", "Config", "Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
         ),
 
         // Firmware-style benchmark: built for the host and as Embedded Swift, so the two compare.
@@ -56,6 +57,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "KeysTests", dependencies: ["Keys", "Config", "Reactor", "CLinux", "CMallocCounter"]),
         .testTarget(name: "IndicatorsTests", dependencies: ["Indicators", "Config", "Reactor", "CLinux"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "Reactor", "Voice", "CLinux"]),
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
         .testTarget(name: "PhoneTests", dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor"]),
     ],
