@@ -43,29 +43,74 @@ extension HashFunction {
 
     /// The digest of `bytes` as lowercase hex (RFC 7616 §3.4.1 writes every H() this way).
     public static func hexDigest(_ bytes: [UInt8]) -> String {
-        lowercaseHex(hash(bytes))
+        HashEncoding.lowercaseHex(hash(bytes))
     }
 
     /// The digest of the UTF-8 bytes of `text` as lowercase hex.
     public static func hexDigest(_ text: String) -> String {
-        lowercaseHex(hash(text))
+        HashEncoding.lowercaseHex(hash(text))
     }
 }
 
-/// `bytes` written as lowercase hexadecimal, two digits per byte.
-public func lowercaseHex(_ bytes: [UInt8]) -> String {
-    var text: [UInt8] = []
-    text.reserveCapacity(bytes.count * 2)
-    for byte in bytes {
-        text.append(hexDigitByte(byte >> 4))
-        text.append(hexDigitByte(byte & 0x0f))
+/// Text encodings of digests.
+public enum HashEncoding {
+    /// `bytes` written as lowercase hexadecimal, two digits per byte.
+    public static func lowercaseHex(_ bytes: [UInt8]) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            text.append(HashBits.hexDigitByte(byte >> 4))
+            text.append(HashBits.hexDigitByte(byte & 0x0f))
+        }
+        return String(decoding: text, as: UTF8.self)
     }
-    return String(decoding: text, as: UTF8.self)
 }
 
-@inline(__always)
-func hexDigitByte(_ nibble: UInt8) -> UInt8 {
-    nibble < 10 ? 0x30 + nibble : 0x61 + nibble - 10
+/// Bit and byte helpers of the hash rounds.
+enum HashBits {
+    @inline(__always)
+    static func hexDigitByte(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? 0x30 + nibble : 0x61 + nibble - 10
+    }
+
+    @inline(__always)
+    static func rotateLeft(_ value: UInt32, _ count: UInt32) -> UInt32 {
+        (value &<< count) | (value &>> (32 &- count))
+    }
+
+    @inline(__always)
+    static func rotateRight(_ value: UInt32, _ count: UInt32) -> UInt32 {
+        (value &>> count) | (value &<< (32 &- count))
+    }
+
+    @inline(__always)
+    static func rotateRight(_ value: UInt64, _ count: UInt64) -> UInt64 {
+        (value &>> count) | (value &<< (64 &- count))
+    }
+
+    @inline(__always)
+    static func loadBigEndianUInt32(_ base: UnsafeRawPointer, _ offset: Int) -> UInt32 {
+        UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+
+    @inline(__always)
+    static func loadBigEndianUInt64(_ base: UnsafeRawPointer, _ offset: Int) -> UInt64 {
+        UInt64(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
+    @inline(__always)
+    static func appendBigEndian(_ value: UInt32, to bytes: inout [UInt8]) {
+        for shift in stride(from: 24, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
+        }
+    }
+
+    @inline(__always)
+    static func appendBigEndian(_ value: UInt64, to bytes: inout [UInt8]) {
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
+    }
 }
 
 /// The partial block and the message length shared by the Merkle–Damgård hashes: bytes gather
@@ -131,44 +176,5 @@ struct HashBlockBuffer {
         }
         pending.removeAll(keepingCapacity: true)
         messageByteCount = 0
-    }
-}
-
-@inline(__always)
-func rotateLeft(_ value: UInt32, _ count: UInt32) -> UInt32 {
-    (value &<< count) | (value &>> (32 &- count))
-}
-
-@inline(__always)
-func rotateRight(_ value: UInt32, _ count: UInt32) -> UInt32 {
-    (value &>> count) | (value &<< (32 &- count))
-}
-
-@inline(__always)
-func rotateRight(_ value: UInt64, _ count: UInt64) -> UInt64 {
-    (value &>> count) | (value &<< (64 &- count))
-}
-
-@inline(__always)
-func loadBigEndianUInt32(_ base: UnsafeRawPointer, _ offset: Int) -> UInt32 {
-    UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-}
-
-@inline(__always)
-func loadBigEndianUInt64(_ base: UnsafeRawPointer, _ offset: Int) -> UInt64 {
-    UInt64(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-}
-
-@inline(__always)
-func appendBigEndian(_ value: UInt32, to bytes: inout [UInt8]) {
-    for shift in stride(from: 24, through: 0, by: -8) {
-        bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
-    }
-}
-
-@inline(__always)
-func appendBigEndian(_ value: UInt64, to bytes: inout [UInt8]) {
-    for shift in stride(from: 56, through: 0, by: -8) {
-        bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
     }
 }

@@ -73,7 +73,7 @@ public struct MD5: HashFunction {
             a = d
             d = c
             c = b
-            b = b &+ rotateLeft(mixed, rotations[(step >> 4) &* 4 &+ (step & 3)])
+            b = b &+ HashBits.rotateLeft(mixed, rotations[(step >> 4) &* 4 &+ (step & 3)])
         }
         state[0] = state[0] &+ a
         state[1] = state[1] &+ b

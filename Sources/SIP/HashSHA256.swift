@@ -38,7 +38,7 @@ public struct SHA256: HashFunction {
         var digest: [UInt8] = []
         digest.reserveCapacity(32)
         for word in current {
-            appendBigEndian(word, to: &digest)
+            HashBits.appendBigEndian(word, to: &digest)
         }
         state = SHA256.initialState
         return digest
@@ -48,13 +48,13 @@ public struct SHA256: HashFunction {
     private static func compress(_ state: inout [UInt32], _ block: UnsafeRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
             for index in 0..<16 {
-                schedule[index] = loadBigEndianUInt32(block, index &* 4)
+                schedule[index] = HashBits.loadBigEndianUInt32(block, index &* 4)
             }
             for index in 16..<64 {
                 let w15 = schedule[index &- 15]
                 let w2 = schedule[index &- 2]
-                let sigma0 = rotateRight(w15, 7) ^ rotateRight(w15, 18) ^ (w15 &>> 3)
-                let sigma1 = rotateRight(w2, 17) ^ rotateRight(w2, 19) ^ (w2 &>> 10)
+                let sigma0 = HashBits.rotateRight(w15, 7) ^ HashBits.rotateRight(w15, 18) ^ (w15 &>> 3)
+                let sigma1 = HashBits.rotateRight(w2, 17) ^ HashBits.rotateRight(w2, 19) ^ (w2 &>> 10)
                 schedule[index] = sigma1 &+ schedule[index &- 7] &+ sigma0 &+ schedule[index &- 16]
             }
             var a = state[0]
@@ -66,10 +66,10 @@ public struct SHA256: HashFunction {
             var g = state[6]
             var h = state[7]
             for index in 0..<64 {
-                let bigSigma1 = rotateRight(e, 6) ^ rotateRight(e, 11) ^ rotateRight(e, 25)
+                let bigSigma1 = HashBits.rotateRight(e, 6) ^ HashBits.rotateRight(e, 11) ^ HashBits.rotateRight(e, 25)
                 let choose = (e & f) ^ (~e & g)
                 let t1 = h &+ bigSigma1 &+ choose &+ roundConstants[index] &+ schedule[index]
-                let bigSigma0 = rotateRight(a, 2) ^ rotateRight(a, 13) ^ rotateRight(a, 22)
+                let bigSigma0 = HashBits.rotateRight(a, 2) ^ HashBits.rotateRight(a, 13) ^ HashBits.rotateRight(a, 22)
                 let majority = (a & b) ^ (a & c) ^ (b & c)
                 let t2 = bigSigma0 &+ majority
                 h = g

@@ -93,7 +93,7 @@ struct SHA512Core {
         var digest: [UInt8] = []
         digest.reserveCapacity(64)
         for word in current {
-            appendBigEndian(word, to: &digest)
+            HashBits.appendBigEndian(word, to: &digest)
         }
         state = initialState
         return Array(digest.prefix(outputByteCount))
@@ -103,13 +103,13 @@ struct SHA512Core {
     private static func compress(_ state: inout [UInt64], _ block: UnsafeRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 80) { schedule in
             for index in 0..<16 {
-                schedule[index] = loadBigEndianUInt64(block, index &* 8)
+                schedule[index] = HashBits.loadBigEndianUInt64(block, index &* 8)
             }
             for index in 16..<80 {
                 let w15 = schedule[index &- 15]
                 let w2 = schedule[index &- 2]
-                let sigma0 = rotateRight(w15, 1) ^ rotateRight(w15, 8) ^ (w15 &>> 7)
-                let sigma1 = rotateRight(w2, 19) ^ rotateRight(w2, 61) ^ (w2 &>> 6)
+                let sigma0 = HashBits.rotateRight(w15, 1) ^ HashBits.rotateRight(w15, 8) ^ (w15 &>> 7)
+                let sigma1 = HashBits.rotateRight(w2, 19) ^ HashBits.rotateRight(w2, 61) ^ (w2 &>> 6)
                 schedule[index] = sigma1 &+ schedule[index &- 7] &+ sigma0 &+ schedule[index &- 16]
             }
             var a = state[0]
@@ -121,10 +121,10 @@ struct SHA512Core {
             var g = state[6]
             var h = state[7]
             for index in 0..<80 {
-                let bigSigma1 = rotateRight(e, 14) ^ rotateRight(e, 18) ^ rotateRight(e, 41)
+                let bigSigma1 = HashBits.rotateRight(e, 14) ^ HashBits.rotateRight(e, 18) ^ HashBits.rotateRight(e, 41)
                 let choose = (e & f) ^ (~e & g)
                 let t1 = h &+ bigSigma1 &+ choose &+ roundConstants[index] &+ schedule[index]
-                let bigSigma0 = rotateRight(a, 28) ^ rotateRight(a, 34) ^ rotateRight(a, 39)
+                let bigSigma0 = HashBits.rotateRight(a, 28) ^ HashBits.rotateRight(a, 34) ^ HashBits.rotateRight(a, 39)
                 let majority = (a & b) ^ (a & c) ^ (b & c)
                 let t2 = bigSigma0 &+ majority
                 h = g
