@@ -92,8 +92,9 @@ enum HashVectors {
         ),
         HashVector(
             name: "NIST 896-bit message",
-            message: Array(("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmno"
-                + "ijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu").utf8),
+            message: Array(
+                ("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmno"
+                    + "ijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu").utf8),
             md5: "03dd8807a93175fb062dfb55dc7d359c",
             sha256: "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1",
             sha512_256: "3928e184fb8690f840da3988121d31be65cb9d3ef83ee6146feac861e19b563a"
