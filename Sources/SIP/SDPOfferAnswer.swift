@@ -238,9 +238,12 @@ public enum SDPOfferAnswer {
     /// The registry codecs of m= line `section`, in its order, first payload type per codec;
     /// telephone-event included.
     public static func codecs(of section: SDPMedia) -> [SDPPayloadType] {
+        // One pass over the attributes (first rtpmap per number wins), then one per format.
+        var maps: [Int: SDPRTPMap] = [:]
+        for map in section.rtpMaps where maps[map.payloadType] == nil { maps[map.payloadType] = map }
         var found: [SDPPayloadType] = []
         for pt in section.payloadTypes {
-            guard let map = section.rtpMap(for: pt),
+            guard let map = maps[pt] ?? (pt < 96 ? SDPRTPMap.staticPayloadType(pt) : nil),
                 let codec = CodecRegistry.find(
                     encodingName: map.encodingName, clockRate: map.clockRate, channels: map.channels ?? 1),
                 !found.contains(where: { $0.codec == codec })
