@@ -23,8 +23,10 @@ public func sdpFuzzEntry(_ bytes: UnsafeRawBufferPointer) {
     }
     var config = SDPAudioConfiguration(
         address: "192.0.2.10", rtpPort: 40000, sessionID: "1",
-        codecs: [CodecRegistry.opus, CodecRegistry.g722, CodecRegistry.pcmu, CodecRegistry.pcma,
-                 CodecRegistry.l16At16000])
+        codecs: [
+            CodecRegistry.opus, CodecRegistry.g722, CodecRegistry.pcmu, CodecRegistry.pcma,
+            CodecRegistry.l16At16000,
+        ])
     for order in [SDPCodecOrder.offerer, .local] {
         config.answerCodecOrder = order
         let answer = SDPOfferAnswer.answer(to: session, config)
@@ -36,7 +38,8 @@ public func sdpFuzzEntry(_ bytes: UnsafeRawBufferPointer) {
         }
         for localIsOfferer in [false, true] {
             do throws(SDPError) {
-                let result = try SDPOfferAnswer.negotiate(offer: session, answer: answer, localIsOfferer: localIsOfferer)
+                let result = try SDPOfferAnswer.negotiate(
+                    offer: session, answer: answer, localIsOfferer: localIsOfferer)
                 _ = result.description
             } catch {
                 _ = error.description

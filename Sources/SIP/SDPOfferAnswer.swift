@@ -93,7 +93,7 @@ public enum SDPCodecOrder: Equatable {
     case local
 }
 
-/// An RTP payload type number bound to a codec of the registry.
+/// An RTP payload type number bound to a codec of the registry (RFC 3551 §6, RFC 8866 §6.6).
 public struct SDPPayloadType: Equatable, CustomStringConvertible {
     public var number: Int
     public var codec: CodecDescriptor
@@ -180,7 +180,8 @@ public enum SDPOfferAnswer {
             section.formats.append(String(entry.number))
             section.attributes.append(SDPAttribute("rtpmap", String(entry.number) + " " + entry.codec.rtpmap))
             if entry.codec.kind == .opus, !config.opusFormatParameters.isEmpty {
-                section.attributes.append(SDPAttribute("fmtp", String(entry.number) + " " + config.opusFormatParameters))
+                section.attributes.append(
+                    SDPAttribute("fmtp", String(entry.number) + " " + config.opusFormatParameters))
             } else if entry.codec.kind == .telephoneEvent, !config.telephoneEventRange.isEmpty {
                 section.attributes.append(SDPAttribute("fmtp", String(entry.number) + " " + config.telephoneEventRange))
             }
@@ -288,7 +289,8 @@ public enum SDPOfferAnswer {
             section.formats.append(String(entry.number))
             section.attributes.append(SDPAttribute("rtpmap", String(entry.number) + " " + entry.codec.rtpmap))
             if entry.codec.kind == .opus, !config.opusFormatParameters.isEmpty {
-                section.attributes.append(SDPAttribute("fmtp", String(entry.number) + " " + config.opusFormatParameters))
+                section.attributes.append(
+                    SDPAttribute("fmtp", String(entry.number) + " " + config.opusFormatParameters))
             }
         }
         if let event {
@@ -345,7 +347,8 @@ public enum SDPOfferAnswer {
                 break
             }
             guard let send else {
-                reason = "the answer's audio stream " + String(index + 1) + " has no codec of the offer the phone supports"
+                reason =
+                    "the answer's audio stream " + String(index + 1) + " has no codec of the offer the phone supports"
                 continue
             }
             var receive: [SDPPayloadType] = []

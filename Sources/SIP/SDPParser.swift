@@ -231,7 +231,8 @@ enum SDPParser {
         guard fields.count == 2, let startTime = SDPNumber.parseUInt64(fields[0]),
             let stopTime = SDPNumber.parseUInt64(fields[1])
         else {
-            throw SDPError(line: line, "t= needs '<start-time> <stop-time>' (two numbers), got '" + excerpt(value) + "'")
+            throw SDPError(
+                line: line, "t= needs '<start-time> <stop-time>' (two numbers), got '" + excerpt(value) + "'")
         }
         return SDPTiming(start: startTime, stop: stopTime)
     }
@@ -277,6 +278,7 @@ enum SDPParser {
             }
             formats.append(text(format))
         }
-        return SDPMedia(media: text(fields[0]), port: port, portCount: portCount, proto: text(fields[2]), formats: formats)
+        return SDPMedia(
+            media: text(fields[0]), port: port, portCount: portCount, proto: text(fields[2]), formats: formats)
     }
 }

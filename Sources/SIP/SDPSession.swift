@@ -1,8 +1,8 @@
 // SDP session description model and its canonical serializer (RFC 8866, which obsoletes
 // RFC 4566). The parser is in SDPParser.swift, offer/answer in SDPOfferAnswer.swift.
 
-/// A malformed session description or a failed negotiation: one line, with the 1-based line
-/// of the description it concerns (0 when it concerns no single line).
+/// A malformed session description (RFC 8866 §9 grammar) or a failed negotiation (RFC 3264): one
+/// line, with the 1-based line of the description it concerns (0 when it concerns no single line).
 public struct SDPError: Error, Equatable, CustomStringConvertible {
     /// 1-based line number in the parsed text, 0 when not tied to one line.
     public var line: Int

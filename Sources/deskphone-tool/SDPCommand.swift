@@ -37,7 +37,8 @@ struct SDPCommand: ParsableCommand {
         var text = ""
         for (index, media) in session.media.enumerated() {
             let host = session.connection(ofMedia: index)?.address ?? "(no c=)"
-            text += "m#" + String(index) + " " + media.media + " " + host + " port " + String(media.port) + " "
+            text +=
+                "m#" + String(index) + " " + media.media + " " + host + " port " + String(media.port) + " "
                 + media.proto + " " + session.direction(ofMedia: index).description
             let codecs = SDPOfferAnswer.codecs(of: media)
             if !codecs.isEmpty { text += " codecs " + codecs.map(\.description).joined(separator: ", ") }

@@ -64,19 +64,21 @@ struct SDPOfferAnswerTests {
         #expect(answer.connection?.address == "192.0.2.10")
         let audio = answer.media[0]
         #expect(audio.port == 40000 && audio.formats == ["9", "101"])
-        #expect(audio.attributes.map(\.line) == [
-            "rtpmap:9 G722/8000", "rtpmap:101 telephone-event/8000", "fmtp:101 0-16", "ptime:20", "sendrecv",
-        ])
+        #expect(
+            audio.attributes.map(\.line) == [
+                "rtpmap:9 G722/8000", "rtpmap:101 telephone-event/8000", "fmtp:101 0-16", "ptime:20", "sendrecv",
+            ])
         let local = try SDPOfferAnswer.negotiate(offer: offer, answer: answer, localIsOfferer: false)
         #expect(local.sendCodec == CodecRegistry.g722 && local.sendPayloadType == 9)
         #expect(local.sendCodec.rtpClockRate == 8000 && local.sendCodec.sampleRate == 16000)
         #expect(local.remoteConnection.address == "203.0.113.5" && local.remotePort == 17540)
         #expect(local.remoteRTCPPort == 17541)
         #expect(local.ptime == 20 && local.sendTelephoneEventPayloadType == 101)
-        #expect(local.receivePayloadTypes == [
-            SDPPayloadType(number: 9, codec: CodecRegistry.g722),
-            SDPPayloadType(number: 101, codec: CodecRegistry.telephoneEvent8000),
-        ])
+        #expect(
+            local.receivePayloadTypes == [
+                SDPPayloadType(number: 9, codec: CodecRegistry.g722),
+                SDPPayloadType(number: 101, codec: CodecRegistry.telephoneEvent8000),
+            ])
         #expect(local.sends && local.receives)
         let far = try SDPOfferAnswer.negotiate(offer: offer, answer: answer, localIsOfferer: true)
         #expect(far.remoteConnection.address == "192.0.2.10" && far.remotePort == 40000)
@@ -104,7 +106,8 @@ struct SDPOfferAnswerTests {
         let answer = try Self.wire(SDPOfferAnswer.answer(to: offer, Self.phone([CodecRegistry.g722])))
         #expect(answer.media.count == 2)
         #expect(answer.media[0].port == 0 && answer.media[0].formats == ["0", "8", "97"])
-        #expect(answer.media[1].media == "video" && answer.media[1].port == 0 && answer.media[1].formats == ["31", "32"])
+        #expect(
+            answer.media[1].media == "video" && answer.media[1].port == 0 && answer.media[1].formats == ["31", "32"])
         #expect(answer.media.allSatisfy { $0.attributes.isEmpty })
         #expect(throws: SDPError.self) {
             try SDPOfferAnswer.negotiate(offer: offer, answer: answer, localIsOfferer: false)
@@ -205,10 +208,11 @@ struct SDPOfferAnswerTests {
         #expect(result.sendCodec == CodecRegistry.opus && result.sendPayloadType == 111)
         #expect(result.sendTelephoneEventPayloadType == 126)
         #expect(result.ptime == 60)
-        #expect(result.receivePayloadTypes == [
-            SDPPayloadType(number: 96, codec: CodecRegistry.opus),
-            SDPPayloadType(number: 97, codec: CodecRegistry.telephoneEvent48000),
-        ])
+        #expect(
+            result.receivePayloadTypes == [
+                SDPPayloadType(number: 96, codec: CodecRegistry.opus),
+                SDPPayloadType(number: 97, codec: CodecRegistry.telephoneEvent48000),
+            ])
     }
 
     @Test("hold: sendonly re-offer with the same id and version + 1, answered recvonly; resume")
@@ -282,7 +286,8 @@ struct SDPOfferAnswerTests {
         #expect(answer.connection == SDPConnection(addressType: "IP6", address: "2001:db8::10"))
         #expect(answer.description.contains("\r\nc=IN IP6 2001:db8::10\r\n"))
         #expect(answer.media[0].formats == ["9", "127"] && answer.media[0].direction == .sendrecv)
-        #expect(answer.media[1].media == "video" && answer.media[1].port == 0 && answer.media[1].formats == ["109", "34"])
+        #expect(
+            answer.media[1].media == "video" && answer.media[1].port == 0 && answer.media[1].formats == ["109", "34"])
         let result = try SDPOfferAnswer.negotiate(offer: offer, answer: answer, localIsOfferer: false)
         #expect(result.remoteConnection.addressType == "IP6" && result.remoteConnection.address == "2001:db8::20")
         #expect(result.remotePort == 2222 && result.sendTelephoneEventPayloadType == 127)
@@ -314,7 +319,9 @@ struct SDPOfferAnswerTests {
             _ = try SDPOfferAnswer.negotiate(offer: offer, answer: answer, localIsOfferer: true)
             Issue.record("accepted")
         } catch {
-            #expect(error.description == "the answer has 1 m= lines, the offer 2 (RFC 3264 §6 wants one answer line per offer line)")
+            #expect(
+                error.description
+                    == "the answer has 1 m= lines, the offer 2 (RFC 3264 §6 wants one answer line per offer line)")
         }
     }
 

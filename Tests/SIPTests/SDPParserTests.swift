@@ -76,7 +76,8 @@ struct SDPParserTests {
         #expect(session.emails == ["Jane Doe <jane@jdoe.example.com>"])
         #expect(session.phones == ["+1 617 555-6011"])
         #expect(session.bandwidths == [SDPBandwidth(type: "CT", value: 128)])
-        #expect(session.timings == [SDPTiming(start: 3_724_394_400, stop: 3_724_398_000, repeats: ["604800 3600 0 90000"])])
+        #expect(
+            session.timings == [SDPTiming(start: 3_724_394_400, stop: 3_724_398_000, repeats: ["604800 3600 0 90000"])])
         #expect(session.timeZones == "3730928400 -1h 3749680800 0")
         #expect(session.encryptionKey == "prompt")
         #expect(session.direction == .recvonly)
@@ -101,7 +102,8 @@ struct SDPParserTests {
         let soft = try SDPFixtures.session("softphone-opus-l16.sdp")
         let audio = soft.media[0]
         #expect(audio.ptime == 40 && audio.maxptime == nil)
-        #expect(audio.rtpMap(for: 111) == SDPRTPMap(payloadType: 111, encodingName: "opus", clockRate: 48000, channels: 2))
+        #expect(
+            audio.rtpMap(for: 111) == SDPRTPMap(payloadType: 111, encodingName: "opus", clockRate: 48000, channels: 2))
         #expect(audio.formatParameters(for: 111) == "maxplaybackrate=16000;useinbandfec=1")
         #expect(audio.rtcp == SDPRTCPAddress(port: 30011, connection: SDPConnection(address: "198.51.100.8")))
         #expect(audio.rtpMap(for: 120) == nil)
@@ -134,7 +136,8 @@ struct SDPParserTests {
     @Test("lenient where real phones are: LF, empty lines, missing s= and t=, spaces, empty values")
     func leniency() throws {
         let session = try SDPSession.parse(
-            "v=0\r\n\r\no=-  7   8 IN IP4 192.0.2.1\nc=IN IP4 192.0.2.1\n\nm=audio 0 RTP/AVP\na=x-empty:\na=ptime:20.0\n\n")
+            "v=0\r\n\r\no=-  7   8 IN IP4 192.0.2.1\nc=IN IP4 192.0.2.1\n\nm=audio 0 RTP/AVP\n"
+                + "a=x-empty:\na=ptime:20.0\n\n")
         #expect(session.sessionName == "-")
         #expect(session.timings == [SDPTiming()])
         #expect(session.origin.sessionID == "7" && session.origin.sessionVersion == 8)
@@ -142,7 +145,9 @@ struct SDPParserTests {
         #expect(session.media[0].attributes[0] == SDPAttribute("x-empty", ""))
         #expect(session.media[0].ptime == 20)
         let text = String(decoding: session.serialized(), as: UTF8.self)
-        #expect(text.hasPrefix("v=0\r\no=- 7 8 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 0 RTP/AVP\r\n"))
+        #expect(
+            text.hasPrefix(
+                "v=0\r\no=- 7 8 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 0 RTP/AVP\r\n"))
         #expect(try SDPSession.parse(session.serialized()) == session)
         #expect(try SDPSession.parse("v=0\no=- 1 1 IN IP4 a\ns=\nt=0 0").sessionName == "")
         // Lines of a section in any order: the serializer writes the RFC order.
@@ -183,7 +188,10 @@ struct SDPParserTests {
             (base + "c=IN IP4 [::1]\n", 5, "c= IP4 address '[::1]' is malformed"),
             (base + "y=1\n", 5, "unknown line type 'y='"),
             (base + "Q=1\n", 5, "unknown line type 'Q='"),
-            (base + "m=audio 4000 RTP/AVP 0\nt=0 0\n", 6, "t= is a session-level line and cannot follow the m= of line 5"),
+            (
+                base + "m=audio 4000 RTP/AVP 0\nt=0 0\n", 6,
+                "t= is a session-level line and cannot follow the m= of line 5"
+            ),
             (base + "m=audio 4000 RTP/AVP 0\ni=a\ni=b\n", 7, "second i= in a media section"),
             ("v=0\no=- 1 1 IN IP4 a\no=- 1 1 IN IP4 a\n", 3, "second o= line"),
             (base + "s=again\n", 5, "second s= line"),
@@ -229,7 +237,9 @@ struct SDPParserTests {
 
     @Test("error descriptions are one precise line")
     func errorText() {
-        #expect(SDPError(line: 4, "m= port '70000' is not 0...65535").description == "line 4: m= port '70000' is not 0...65535")
+        #expect(
+            SDPError(line: 4, "m= port '70000' is not 0...65535").description
+                == "line 4: m= port '70000' is not 0...65535")
         #expect(SDPError("no usable audio stream").description == "no usable audio stream")
         do {
             _ = try SDPSession.parse("v=0\no=- 1 1 IN IP4 a\nm=audio 99999 RTP/AVP 0")
@@ -240,7 +250,7 @@ struct SDPParserTests {
 
     @Test("mutated and random inputs never trap, and whatever parses round-trips (fuzz entry)")
     func mutations() {
-        var generator = SplitMix(seed: 0x5D9)
+        var generator = SDPMutationRandom(seed: 0x5D9)
         var inputs: [[UInt8]] = SDPFixtures.names().map { SDPFixtures.bytes($0) }
         inputs += SDPFixtures.names("invalid").map { SDPFixtures.bytes($0) }
         let alphabet = Array("v=o-sicbtrzkam0123456789 /:.\r\n\tIP46RTP/AVP\u{0}\u{FF}".utf8)
@@ -269,7 +279,7 @@ struct SDPParserTests {
 }
 
 /// A small deterministic generator for the mutation test.
-struct SplitMix {
+struct SDPMutationRandom {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
