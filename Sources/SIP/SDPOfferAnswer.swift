@@ -23,8 +23,9 @@
 import Voice
 
 /// The phone's audio configuration for building offers and answers (RFC 3264 §5, §6).
-public struct SDPAudioConfiguration {
+public struct SDPAudioConfiguration: Equatable {
     /// Codecs in preference order (telephone-event entries are ignored: see `telephoneEvent`).
+    /// Keep it non-empty: an offer without codecs has an m= line without formats.
     public var codecs: [CodecDescriptor]
     /// Preferred packet duration in ms (`a=ptime`), nil to write none.
     public var ptime: Int?
