@@ -4,7 +4,7 @@
 ARCH ?= x86_64
 SWIFT ?= swift
 
-.PHONY: all demo test build firmware firmware-all bench jbscore deps sysroot format lint clean
+.PHONY: all demo test build firmware firmware-all bench bench-sip fuzz jbscore deps sysroot format lint clean
 
 all: build
 
@@ -45,6 +45,20 @@ bench: firmware-all
 	.build/release/deskphone-tool bench reactor
 	.build/release/deskphone-tool bench codecs
 	.build/release/deskphone-tool bench keys
+	$(MAKE) bench-sip
+
+## SIP parse+serialize: host and Embedded builds against libosip2 on the same INVITE.
+bench-sip: deps
+	python3 toolchain/build-firmware.py x86_64 --product=deskphone-sip-bench
+	$(SWIFT) build -c release --product deskphone-tool
+	$(SWIFT) build -c release --product deskphone-sip-bench
+	.build/release/deskphone-tool bench sip
+
+## libFuzzer on the SIP parsers: make fuzz [FUZZ_TARGET=message|uri|sdp|auth|all] [FUZZ_SECONDS=600]
+FUZZ_TARGET ?= all
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_TARGET) $(FUZZ_SECONDS)
 
 ## Jitter-buffer scores against speexdsp and the best fixed delay (shared/jbeval referee).
 jbscore: deps
