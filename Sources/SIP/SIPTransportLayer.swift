@@ -42,7 +42,9 @@ final class SIPTransportConnection {
 /// (`SIPTransportLayer+Messages`); transport failures go to `onError`.
 ///
 /// Single-threaded like the reactor. Handlers may call `send` or `close` freely; errors
-/// are always reported from a fresh reactor callback, never from inside `send`.
+/// are always reported from a fresh reactor callback, never from inside `send`. The reactor's
+/// watches and timers hold the layer strongly (Embedded Swift has no weak references): call
+/// `close()` when done with it.
 public final class SIPTransportLayer {
     public let reactor: Reactor
     public let configuration: SIPTransportConfiguration
@@ -102,7 +104,7 @@ public final class SIPTransportLayer {
             // Port 0: UDP takes the port the kernel gave TCP, so both share one sent-by port.
             if port == 0, let bound = tcpLocal { port = bound.port }
             do {
-                listenWatch = try reactor.watch(fd, for: .readable) { [unowned self] _ in self.acceptPending() }
+                listenWatch = try reactor.watch(fd, for: .readable) { [self] _ in self.acceptPending() }
             } catch {
                 close()
                 throw .system(call: "watch", errno: error.errno)
@@ -119,7 +121,7 @@ public final class SIPTransportLayer {
             udpFD = fd
             udpLocal = localAddress(of: fd)
             do {
-                udpWatch = try reactor.watch(fd, for: .readable) { [unowned self] events in
+                udpWatch = try reactor.watch(fd, for: .readable) { [self] events in
                     self.udpReady(events)
                 }
             } catch {
@@ -206,7 +208,7 @@ public final class SIPTransportLayer {
 
     func report(_ peer: SIPPeer, _ error: SIPTransportError) {
         counters.errorsReported += 1
-        reactor.runSoon { [weak self] in self?.onError?(peer, error) }
+        reactor.runSoon { [self] in self.onError?(peer, error) }
     }
 
     func countDropped() { counters.dropped += 1 }
@@ -425,7 +427,7 @@ public final class SIPTransportLayer {
     private func register(_ c: SIPTransportConnection, events: IOEvents) -> Bool {
         let id = c.id
         do {
-            c.watch = try reactor.watch(c.fd, for: events) { [unowned self] ready in
+            c.watch = try reactor.watch(c.fd, for: events) { [self] ready in
                 self.connectionReady(id, ready)
             }
         } catch {
@@ -465,7 +467,7 @@ public final class SIPTransportLayer {
             connectionEstablished(c)
         } else {
             let id = c.id
-            c.connectTimer = reactor.after(configuration.connectTimeout) { [unowned self] in
+            c.connectTimer = reactor.after(configuration.connectTimeout) { [self] in
                 guard let c = self.connections[id], !c.connected else { return }
                 c.connectTimer = nil
                 self.report(c.peer, .connectTimeout)
@@ -633,7 +635,7 @@ public final class SIPTransportLayer {
         guard sweepTimer == nil else { return }
         let shortest = min(configuration.idleTimeout, configuration.messageTimeout)
         let period = max(1_000_000, min(1_000_000_000, shortest / 4))
-        sweepTimer = reactor.every(period) { [unowned self] in self.sweep() }
+        sweepTimer = reactor.every(period) { [self] in self.sweep() }
     }
 
     /// Closes idle connections and those whose current message is overdue (slow senders).
