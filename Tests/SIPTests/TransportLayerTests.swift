@@ -176,6 +176,30 @@ struct TransportLayerTests {
         #expect(layer.connectionCount == 0)
     }
 
+    @Test("TCP: a connect that never completes times out (virtual clock)")
+    func connectTimeout() throws {
+        let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
+        let layer = SIPTransportLayer(
+            reactor: reactor,
+            configuration: .init(address: TransportTestPeer.loopback(port: 0), connectTimeout: 2_000_000_000))
+        try layer.start()
+        defer { layer.close() }
+        var errors: [(SIPPeer, SIPTransportError)] = []
+        layer.onError = { errors.append(($0, $1)) }
+        // A listener whose accept queue is full drops further SYNs: the connect stays pending.
+        let listener = TransportTestListener(backlog: 0)
+        let fillers = (0..<3).map { _ in TransportTestPeer(tcpTo: listener.address) }
+        layer.sendBytes(sampleRequest(), to: SIPPeer(transport: .tcp, remote: listener.address))
+        let start = reactor.now
+        try reactor.run(for: 3_000_000_000)
+        #expect(errors.count == 1)
+        #expect(errors.first?.1 == .connectTimeout)
+        #expect(errors.first?.0.remote == listener.address)
+        #expect(layer.connectionCount == 0)
+        #expect(reactor.now - start >= 2_000_000_000)
+        _ = fillers
+    }
+
     @Test("UDP: an ICMP port unreachable is reported for the destination")
     func udpRefused() throws {
         let layer = try makeLayer()

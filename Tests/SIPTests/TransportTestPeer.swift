@@ -96,14 +96,14 @@ final class TransportTestListener {
     let fd: Int32
     let family: Int32
 
-    init(ipv6: Bool = false) {
+    init(ipv6: Bool = false, backlog: Int32 = 16) {
         family = ipv6 ? 6 : 4
         fd = cl_socket_open(family, Int32(CL_SOCK_STREAM))
         precondition(fd >= 0)
         let rc = TransportTestPeer.loopback(ipv6: ipv6, port: 0).address.withUnsafeBufferPointer {
             cl_socket_bind(fd, family, $0.baseAddress, 0, 1)
         }
-        precondition(rc == 0 && cl_socket_listen(fd, 16) == 0)
+        precondition(rc == 0 && cl_socket_listen(fd, backlog) == 0)
     }
 
     deinit { _ = cl_close(fd) }
