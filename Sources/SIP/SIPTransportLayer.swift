@@ -50,6 +50,11 @@ public final class SIPTransportLayer {
     public let configuration: SIPTransportConfiguration
     public internal(set) var counters = SIPTransportCounters()
 
+    /// Every received message that survived the transport checks: requests with `received`
+    /// and `rport` stamped into their top Via (RFC 3261 §18.2.1, RFC 3581 §4), responses whose
+    /// top Via is ours (§18.1.2). `peer` is where it came from; pass it back to `send` for the
+    /// response (TCP: the same connection, §18.2.2).
+    public var onMessage: ((SIPMessage, SIPPeer) -> Void)? = nil
     /// Transport failures (refused, timeout, reset, ICMP unreachable) with the peer they
     /// concern: `transport` and `remote` are where we tried to send; `connection` is set for
     /// TCP. The transaction layer fails its transactions to that remote (RFC 3261 §17.1.4).

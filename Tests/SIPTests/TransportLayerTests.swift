@@ -46,6 +46,7 @@ struct TransportLayerTests {
         defer { layer.close() }
         var got: [[UInt8]] = []
         layer.onRawMessage = { bytes, _ in got.append(bytes) }
+        layer.onMessage = { _, _ in }
         let peer = TransportTestPeer()
         let address = layer.localAddress(for: .udp)!
         peer.sendTo(sampleRequest(body: String(repeating: "x", count: 5000)), address)
