@@ -27,7 +27,7 @@ public enum SIPStreamFramingError: Error, Equatable, Sendable, CustomStringConve
     }
 }
 
-/// One unit cut out of a SIP byte stream by `SIPStreamFramer`.
+/// One unit cut out of a SIP byte stream by `SIPStreamFramer` (RFC 3261 §18.3, RFC 5626 §3.5.1).
 public enum SIPStreamFrame: Equatable, Sendable, CustomStringConvertible {
     /// One whole message: the header block and exactly Content-Length body bytes.
     case message([UInt8])

@@ -59,7 +59,7 @@ public enum SIPTransportError: Error, Equatable, Sendable, CustomStringConvertib
     }
 }
 
-/// What the transport layer has seen and done, for diagnostics and tests.
+/// What the transport layer (RFC 3261 §18) has seen and done, for diagnostics and tests.
 public struct SIPTransportCounters: Equatable, Sendable, CustomStringConvertible {
     /// Whole messages handed to the message handler.
     public var messagesReceived = 0

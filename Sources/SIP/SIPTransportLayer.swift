@@ -19,8 +19,10 @@ final class SIPTransportConnection {
     /// When the first bytes of a still incomplete message arrived.
     var partialSince: Int64? = nil
 
-    init(id: Int, fd: Int32, remote: SIPSocketAddress, outbound: Bool, connected: Bool, limits: SIPStreamFramer.Limits,
-         now: Int64) {
+    init(
+        id: Int, fd: Int32, remote: SIPSocketAddress, outbound: Bool, connected: Bool, limits: SIPStreamFramer.Limits,
+        now: Int64
+    ) {
         self.id = id
         self.fd = fd
         self.remote = remote
@@ -234,8 +236,9 @@ public final class SIPTransportLayer {
         while true {
             let n = bytes.withUnsafeBytes { buffer in
                 remote.address.withUnsafeBufferPointer { address in
-                    cl_socket_send_to(udpFD, buffer.baseAddress, buffer.count, remote.isIPv6 ? 6 : 4,
-                                      address.baseAddress, remote.port)
+                    cl_socket_send_to(
+                        udpFD, buffer.baseAddress, buffer.count, remote.isIPv6 ? 6 : 4,
+                        address.baseAddress, remote.port)
                 }
             }
             if n >= 0 {
@@ -261,7 +264,9 @@ public final class SIPTransportLayer {
     /// Queues bytes on a TCP connection: the given one when still open, else the one to
     /// `remote`, else a new one. Returns the connection id, or nil after reporting a failure.
     @discardableResult
-    func sendStream(_ bytes: [UInt8], to remote: SIPSocketAddress, connection preferred: Int?, countsAsMessage: Bool = true)
+    func sendStream(
+        _ bytes: [UInt8], to remote: SIPSocketAddress, connection preferred: Int?, countsAsMessage: Bool = true
+    )
         -> Int?
     {
         guard configuration.tcp else {
@@ -321,8 +326,9 @@ public final class SIPTransportLayer {
             var port: UInt16 = 0
             var address = (UInt64(0), UInt64(0))
             let n = withUnsafeMutableBytes(of: &address) { a in
-                cl_socket_receive_from(udpFD, scratch.baseAddress, scratchSize, &family,
-                                       a.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
+                cl_socket_receive_from(
+                    udpFD, scratch.baseAddress, scratchSize, &family,
+                    a.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
             }
             if n < 0 {
                 let err = Int32(-n)
@@ -365,7 +371,8 @@ public final class SIPTransportLayer {
             var port: UInt16 = 0
             var address = (UInt64(0), UInt64(0))
             let rc = withUnsafeMutableBytes(of: &address) { a in
-                cl_socket_receive_error(udpFD, &error, &family, a.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
+                cl_socket_receive_error(
+                    udpFD, &error, &family, a.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
             }
             if rc <= 0 { break }
             any = true
@@ -403,8 +410,9 @@ public final class SIPTransportLayer {
                 cl_socket_accept(listenFD, &family, a.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
             }
             if fd < 0 {
-                // EAGAIN: done. EMFILE/ENFILE: out of descriptors; the listener stays readable,
-                // so stop for this round rather than spin.
+                // EAGAIN: done. Out of descriptors or memory: the listener stays readable, so
+                // rest it for a moment rather than spin the loop.
+                if fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM { pauseListener() }
                 return
             }
             guard let remote = SIPTransportLayer.socketAddress(family: family, address, port: port),
@@ -415,10 +423,25 @@ public final class SIPTransportLayer {
                 continue
             }
             if configuration.noDelay { _ = cl_socket_set_nodelay(fd, 1) }
-            let c = SIPTransportConnection(id: takeConnectionID(), fd: fd, remote: remote, outbound: false,
-                                           connected: true, limits: configuration.limits, now: reactor.now)
+            let c = SIPTransportConnection(
+                id: takeConnectionID(), fd: fd, remote: remote, outbound: false,
+                connected: true, limits: configuration.limits, now: reactor.now)
             guard register(c, events: .readable) else { continue }
             counters.connectionsAccepted += 1
+        }
+    }
+
+    /// Stops accepting for 100 ms (descriptor exhaustion), then resumes.
+    private func pauseListener() {
+        guard let watch = listenWatch else { return }
+        counters.connectionsRejected += 1
+        do {
+            try reactor.update(watch, events: [])
+        } catch {
+            return
+        }
+        reactor.after(100_000_000) { [self] in
+            if let current = self.listenWatch, current == watch { try? self.reactor.update(watch, events: .readable) }
         }
     }
 
@@ -464,8 +487,9 @@ public final class SIPTransportLayer {
             report(peer, SIPTransportError.from(errno: -rc, call: "connect " + remote.description))
             return nil
         }
-        let c = SIPTransportConnection(id: takeConnectionID(), fd: fd, remote: remote, outbound: true,
-                                       connected: rc == 0, limits: configuration.limits, now: reactor.now)
+        let c = SIPTransportConnection(
+            id: takeConnectionID(), fd: fd, remote: remote, outbound: true,
+            connected: rc == 0, limits: configuration.limits, now: reactor.now)
         guard register(c, events: rc == 0 ? .readable : [.readable, .writable]) else { return nil }
         counters.connectionsOpened += 1
         if rc == 0 {

@@ -6,7 +6,8 @@ import Testing
 struct StreamFramerTests {
     static func message(_ body: String = "", extra: String = "", lengthHeader: String? = nil) -> [UInt8] {
         let length = lengthHeader ?? "Content-Length: \(body.utf8.count)\r\n"
-        let text = "OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1;branch=z9hG4bK1\r\n"
+        let text =
+            "OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1;branch=z9hG4bK1\r\n"
             + extra + length + "\r\n" + body
         return Array(text.utf8)
     }
@@ -89,8 +90,10 @@ struct StreamFramerTests {
 
     @Test("invalid or conflicting Content-Length")
     func invalidLength() {
-        for header in ["Content-Length: 1x\r\n", "Content-Length: -1\r\n", "Content-Length:\r\n",
-                       "Content-Length: 1\r\nl: 2\r\n", "l: 99999999999999\r\n"] {
+        for header in [
+            "Content-Length: 1x\r\n", "Content-Length: -1\r\n", "Content-Length:\r\n",
+            "Content-Length: 1\r\nl: 2\r\n", "l: 99999999999999\r\n",
+        ] {
             var framer = SIPStreamFramer()
             framer.append(Self.message("", lengthHeader: header))
             #expect(throws: SIPStreamFramingError.invalidContentLength) { try framer.next() }

@@ -124,10 +124,11 @@ struct TransportLayerTests {
         let listener = TransportTestListener()
         layer.sendKeepAlivePing(to: listener.address)
         var accepted: [TransportTestPeer] = []
-        #expect(spin(layer.reactor) {
-            accepted += listener.acceptAll()
-            return accepted.first.map { $0.poll() >= 0 && $0.received.count >= 4 } ?? false
-        })
+        #expect(
+            spin(layer.reactor) {
+                accepted += listener.acceptAll()
+                return accepted.first.map { $0.poll() >= 0 && $0.received.count >= 4 } ?? false
+            })
         #expect(accepted[0].receivedText == "\r\n\r\n")
         accepted[0].write("\r\n")
         #expect(spin(layer.reactor) { layer.counters.pongsReceived == 1 })
@@ -145,15 +146,17 @@ struct TransportLayerTests {
         let second = sampleRequest(via: "SIP/2.0/TCP h;branch=z9hG4bK2", callID: "two")
         layer.sendBytes(first, to: target)
         var accepted: [TransportTestPeer] = []
-        #expect(spin(layer.reactor) {
-            accepted += listener.acceptAll()
-            return accepted.first.map { $0.poll() >= 0 && $0.received.count >= first.count } ?? false
-        })
+        #expect(
+            spin(layer.reactor) {
+                accepted += listener.acceptAll()
+                return accepted.first.map { $0.poll() >= 0 && $0.received.count >= first.count } ?? false
+            })
         layer.sendBytes(second, to: target)
-        #expect(spin(layer.reactor) {
-            accepted += listener.acceptAll()
-            return accepted[0].poll() >= 0 && accepted[0].received.count >= first.count + second.count
-        })
+        #expect(
+            spin(layer.reactor) {
+                accepted += listener.acceptAll()
+                return accepted[0].poll() >= 0 && accepted[0].received.count >= first.count + second.count
+            })
         #expect(accepted.count == 1)
         #expect(accepted[0].received == first + second)
         #expect(layer.counters.connectionsOpened == 1)
@@ -250,11 +253,12 @@ struct TransportLayerTests {
         let peer = TransportTestPeer(tcpTo: layer.localAddress(for: .tcp)!)
         peer.write("OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP h\r\n")
         var closed = false
-        #expect(spin(layer.reactor) {
-            // Keep trickling header lines: activity alone must not keep the connection open.
-            if peer.poll() == -1 { closed = true } else { peer.write("X-Slow: 1\r\n") }
-            return closed
-        })
+        #expect(
+            spin(layer.reactor) {
+                // Keep trickling header lines: activity alone must not keep the connection open.
+                if peer.poll() == -1 { closed = true } else { peer.write("X-Slow: 1\r\n") }
+                return closed
+            })
         #expect(layer.counters.connectionsTimedOut == 1)
     }
 
@@ -276,9 +280,10 @@ struct TransportLayerTests {
         layer.onRawMessage = { bytes, _ in got.append(bytes) }
         let address = layer.localAddress(for: .tcp)!
         let peers = (0..<12).map { _ in TransportTestPeer(tcpTo: address) }
-        #expect(spin(layer.reactor) {
-            layer.counters.connectionsAccepted + layer.counters.connectionsRejected == peers.count
-        })
+        #expect(
+            spin(layer.reactor) {
+                layer.counters.connectionsAccepted + layer.counters.connectionsRejected == peers.count
+            })
         #expect(layer.connectionCount == 4)
         #expect(layer.counters.connectionsRejected == 8)
         // UDP is unaffected.
@@ -305,7 +310,8 @@ struct TransportLayerTests {
         #expect(spin(layer.reactor) { got.count == 2 })
         #expect(Set(got.map { $0.1.transport }) == [.udp, .tcp])
         #expect(got.allSatisfy { $0.1.remote.isIPv6 })
-        layer.sendBytes(Array("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n".utf8), to: got.first { $0.1.transport == .udp }!.1)
+        layer.sendBytes(
+            Array("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n".utf8), to: got.first { $0.1.transport == .udp }!.1)
         #expect(spin(layer.reactor) { udp.poll() >= 0 && !udp.received.isEmpty })
     }
 
@@ -314,7 +320,10 @@ struct TransportLayerTests {
         #expect(SIPSocketAddress(literal: "192.0.2.1", port: 5060) == SIPSocketAddress(ipv4: 192, 0, 2, 1, port: 5060))
         #expect(SIPSocketAddress(literal: "[::1]", port: 1)?.hostText == "[::1]")
         #expect(SIPSocketAddress(literal: "2001:db8::9", port: 1)?.hostText == "[2001:db8::9]")
-        #expect(SIPSocketAddress(literal: "::ffff:192.0.2.1", port: 1)?.address == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 192, 0, 2, 1])
+        #expect(
+            SIPSocketAddress(literal: "::ffff:192.0.2.1", port: 1)?.address == [
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 192, 0, 2, 1,
+            ])
         #expect(SIPSocketAddress(literal: "1:2:3:4:5:6:7:8", port: 1)?.address.count == 16)
         for bad in ["example.com", "256.1.1.1", "1.2.3", "1::2::3", "1:2:3:4:5:6:7:8:9", "[::1", "", ":1", "1:"] {
             #expect(SIPSocketAddress(literal: bad, port: 1) == nil, "\(bad)")

@@ -6,7 +6,8 @@ import Testing
 struct TransportMalformedTests {
     @Test("a 400 copies Via, From, To, Call-ID and CSeq, adds a To tag, and carries the detail")
     func badRequest() throws {
-        let request = "INVITE sip:bob@example.com SIP/2.0\r\n"
+        let request =
+            "INVITE sip:bob@example.com SIP/2.0\r\n"
             + "v: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bK1;rport\r\n"
             + "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK0\r\n"
             + "f: <sip:alice@example.com>;tag=99\r\n"
@@ -15,8 +16,9 @@ struct TransportMalformedTests {
             + "CSeq:\r\n 7 INVITE\r\n"
             + "Content-Length: 200\r\n\r\nv=0\r\n"
         let response = try #require(
-            SIPTransportLayer.malformedResponse(to: Array(request.utf8), status: 400,
-                                                detail: "Content-Length 200 exceeds the 5 body bytes"))
+            SIPTransportLayer.malformedResponse(
+                to: Array(request.utf8), status: 400,
+                detail: "Content-Length 200 exceeds the 5 body bytes"))
         let text = String(decoding: response, as: UTF8.self)
         let lines = text.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines[0] == "SIP/2.0 400 Bad Request (Content-Length 200 exceeds the 5 body bytes)")
@@ -32,7 +34,8 @@ struct TransportMalformedTests {
 
     @Test("505 for a bad version keeps an existing To tag")
     func version() throws {
-        let request = "OPTIONS sip:bob@example.com SIP/7.0\r\nVia: SIP/7.0/UDP h;branch=z9hG4bK1\r\n"
+        let request =
+            "OPTIONS sip:bob@example.com SIP/7.0\r\nVia: SIP/7.0/UDP h;branch=z9hG4bK1\r\n"
             + "From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;TAG=2\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n"
         let response = try #require(
             SIPTransportLayer.malformedResponse(to: Array(request.utf8), status: 505, detail: ""))
@@ -43,19 +46,23 @@ struct TransportMalformedTests {
 
     @Test("no answer to responses, ACKs, garbage, missing headers or control bytes")
     func unanswerable() {
-        let headers = "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\n"
+        let headers =
+            "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\n"
             + "Call-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n"
         let inputs = [
             "SIP/2.0 200 OK\r\n" + headers,
             "ACK sip:bob@h SIP/2.0\r\n" + headers,
             "\u{1}\u{2}garbage",
             "",
-            "OPTIONS sip:bob@h SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nFrom: <sip:a@h>\r\nTo: <sip:b@h>\r\nCSeq: 1 OPTIONS\r\n\r\n",
+            // No Call-ID.
+            "OPTIONS sip:bob@h SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nFrom: <sip:a@h>\r\nTo: <sip:b@h>\r\n"
+                + "CSeq: 1 OPTIONS\r\n\r\n",
             "OPTIONS sip:bob@h SIP/2.0\r\n" + headers.replacingOccurrences("Call-ID: x", "Call-ID: x\u{0}y"),
         ]
         for input in inputs {
-            #expect(SIPTransportLayer.malformedResponse(to: Array(input.utf8), status: 400, detail: "d") == nil,
-                    "\(input)")
+            #expect(
+                SIPTransportLayer.malformedResponse(to: Array(input.utf8), status: 400, detail: "d") == nil,
+                "\(input)")
         }
     }
 }
@@ -67,7 +74,8 @@ extension String {
         let t = Array(target.utf8)
         guard t.count <= s.count else { return self }
         for i in 0...(s.count - t.count) where Array(s[i..<i + t.count]) == t {
-            return String(decoding: Array(s[0..<i]) + Array(replacement.utf8) + Array(s[(i + t.count)...]), as: UTF8.self)
+            return String(
+                decoding: Array(s[0..<i]) + Array(replacement.utf8) + Array(s[(i + t.count)...]), as: UTF8.self)
         }
         return self
     }

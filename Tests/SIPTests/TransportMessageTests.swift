@@ -36,7 +36,8 @@ struct TransportMessageTests {
         var got: [(SIPMessage, SIPPeer)] = []
         layer.onMessage = { got.append(($0, $1)) }
         let peer = TransportTestPeer()
-        peer.sendTo(sampleRequest(via: "SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKu1;rport"), layer.localAddress(for: .udp)!)
+        peer.sendTo(
+            sampleRequest(via: "SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKu1;rport"), layer.localAddress(for: .udp)!)
         #expect(spin(layer.reactor) { !got.isEmpty })
         let (request, from) = try #require(got.first)
         let top = try #require(request.via.first)
@@ -87,8 +88,9 @@ struct TransportMessageTests {
         let ours = layer.via(for: .udp, branch: "z9hG4bKmine").description
         #expect(ours == "SIP/2.0/UDP " + layer.sentBy(for: .udp) + ";branch=z9hG4bKmine;rport")
         func response(_ via: String) -> [UInt8] {
-            Array(("SIP/2.0 200 OK\r\nVia: " + via + "\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\n"
-                + "Call-ID: r1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").utf8)
+            Array(
+                ("SIP/2.0 200 OK\r\nVia: " + via + "\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\n"
+                    + "Call-ID: r1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").utf8)
         }
         let address = layer.localAddress(for: .udp)!
         peer.sendTo(response("SIP/2.0/UDP 192.0.2.77:5060;branch=z9hG4bKother"), address)
@@ -111,9 +113,10 @@ struct TransportMessageTests {
         var bad = sampleRequest(callID: "bad1")
         // Break Max-Forwards: a parse error with a 400, and the headers to answer with.
         let text = String(decoding: bad, as: UTF8.self)
-        bad = Array(text.split(separator: "\r\n", omittingEmptySubsequences: false)
-            .map { $0.hasPrefix("Max-Forwards:") ? "Max-Forwards: -1" : String($0) }
-            .joined(separator: "\r\n").utf8)
+        bad = Array(
+            text.split(separator: "\r\n", omittingEmptySubsequences: false)
+                .map { $0.hasPrefix("Max-Forwards:") ? "Max-Forwards: -1" : String($0) }
+                .joined(separator: "\r\n").utf8)
         peer.sendTo(bad, address)
         #expect(spin(layer.reactor) { peer.poll() > 0 || !peer.received.isEmpty })
         let answer = try Self.parse(peer.received)
@@ -150,10 +153,11 @@ struct TransportMessageTests {
         #expect(spin(layer.reactor) { !layer.isConnectionOpen(oldConnection) })
         layer.send(SIPMessage.response(to: got[1].0, status: 200, toTag: "x"), to: got[1].1)
         var accepted: [TransportTestPeer] = []
-        #expect(spin(layer.reactor) {
-            accepted += listener.acceptAll()
-            return accepted.contains { $0.poll() >= 0 && !Self.messages(in: $0.received).isEmpty }
-        })
+        #expect(
+            spin(layer.reactor) {
+                accepted += listener.acceptAll()
+                return accepted.contains { $0.poll() >= 0 && !Self.messages(in: $0.received).isEmpty }
+            })
         let second = Self.messages(in: accepted[0].received)
         #expect(second.first?.status == 200 && second.first?.callID == "t2")
         #expect(layer.counters.connectionsOpened == 1)
@@ -166,11 +170,13 @@ struct TransportMessageTests {
         var got: [SIPMessage] = []
         layer.onMessage = { message, _ in got.append(message) }
         let client = TransportTestPeer(tcpTo: layer.localAddress(for: .tcp)!)
-        let bad = Array(("OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bKm\r\n"
-            + "From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: m1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: many\r\n"
-            + "Content-Length: 0\r\n\r\n").utf8)
+        let bad = Array(
+            ("OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bKm\r\n"
+                + "From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: m1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: many\r\n"
+                + "Content-Length: 0\r\n\r\n").utf8)
         client.write(bad + sampleRequest(via: "SIP/2.0/TCP h;branch=z9hG4bKok", callID: "ok"))
-        #expect(spin(layer.reactor) { !got.isEmpty && client.poll() >= 0 && !Self.messages(in: client.received).isEmpty })
+        #expect(
+            spin(layer.reactor) { !got.isEmpty && client.poll() >= 0 && !Self.messages(in: client.received).isEmpty })
         #expect(Self.messages(in: client.received).first?.status == 400)
         #expect(got.first?.callID == "ok")
     }
@@ -188,10 +194,11 @@ struct TransportMessageTests {
         try request.setHeader("Content-Type", "application/sdp")
         layer.send(request, to: SIPPeer(transport: .udp, remote: listener.address))
         var accepted: [TransportTestPeer] = []
-        #expect(spin(layer.reactor) {
-            accepted += listener.acceptAll()
-            return accepted.contains { $0.poll() >= 0 && !Self.messages(in: $0.received).isEmpty }
-        })
+        #expect(
+            spin(layer.reactor) {
+                accepted += listener.acceptAll()
+                return accepted.contains { $0.poll() >= 0 && !Self.messages(in: $0.received).isEmpty }
+            })
         let sent = try #require(Self.messages(in: accepted[0].received).first)
         #expect(sent.via.first?.transport == "TCP")
         #expect(sent.via.first?.port == Int(layer.sentByPort(for: .tcp)))

@@ -39,7 +39,8 @@ final class TransportTestPeer {
     deinit { _ = cl_close(fd) }
 
     static func loopback(ipv6: Bool = false, port: UInt16) -> SIPSocketAddress {
-        ipv6 ? SIPSocketAddress(bytes: [UInt8](repeating: 0, count: 15) + [1], port: port)!
+        ipv6
+            ? SIPSocketAddress(bytes: [UInt8](repeating: 0, count: 15) + [1], port: port)!
             : SIPSocketAddress(ipv4: 127, 0, 0, 1, port: port)
     }
 
@@ -155,9 +156,12 @@ func makeLayer(
 }
 
 /// A minimal request with a Content-Length, as bytes.
-func sampleRequest(_ method: String = "OPTIONS", via: String = "SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKt1;rport",
-                   body: String = "", callID: String = "a84b4c76e66710") -> [UInt8] {
-    let text = method + " sip:bob@127.0.0.1 SIP/2.0\r\n"
+func sampleRequest(
+    _ method: String = "OPTIONS", via: String = "SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKt1;rport",
+    body: String = "", callID: String = "a84b4c76e66710"
+) -> [UInt8] {
+    let text =
+        method + " sip:bob@127.0.0.1 SIP/2.0\r\n"
         + "Via: " + via + "\r\n"
         + "Max-Forwards: 70\r\n"
         + "To: <sip:bob@127.0.0.1>\r\n"
