@@ -180,6 +180,28 @@ struct TransportLayerTests {
         #expect(layer.connectionCount == 0)
     }
 
+    @Test("TCP: a connection reset by the peer is reported")
+    func reset() throws {
+        let layer = try makeLayer()
+        defer { layer.close() }
+        var errors: [(SIPPeer, SIPTransportError)] = []
+        layer.onError = { errors.append(($0, $1)) }
+        let listener = TransportTestListener()
+        layer.sendBytes(sampleRequest(), to: SIPPeer(transport: .tcp, remote: listener.address))
+        var accepted: [TransportTestPeer] = []
+        #expect(spin(layer.reactor) {
+            accepted += listener.acceptAll()
+            return !accepted.isEmpty && layer.counters.messagesSent == 1
+        })
+        try layer.reactor.run(for: 5_000_000)
+        // Closing a socket with unread input sends a RST instead of a FIN.
+        accepted.removeAll()
+        #expect(spin(layer.reactor) { !errors.isEmpty })
+        #expect(errors.first?.1 == .connectionReset)
+        #expect(errors.first?.0.remote == listener.address && errors.first?.0.connection != nil)
+        #expect(layer.connectionCount == 0)
+    }
+
     @Test("TCP: a connect that never completes times out (virtual clock)")
     func connectTimeout() throws {
         let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))

@@ -204,4 +204,53 @@ struct TransportMessageTests {
         #expect(sent.via.first?.port == Int(layer.sentByPort(for: .tcp)))
         #expect(sent.body.count == 2000)
     }
+
+    @Test("random garbage on UDP and TCP never stops the loop; valid traffic still flows after")
+    func garbageStorm() throws {
+        let layer = try makeLayer { $0.limits = .init(maxHeaderBytes: 2048, maxMessageBytes: 8192) }
+        defer { layer.close() }
+        var got: [SIPMessage] = []
+        layer.onMessage = { message, _ in got.append(message) }
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func random() -> UInt64 {
+            seed ^= seed << 13
+            seed ^= seed >> 7
+            seed ^= seed << 17
+            return seed
+        }
+        let prefixes = ["", "INVITE sip:a@b SIP/2.0\r\n", "SIP/2.0 200 OK\r\n", "\r\n\r\n", "l: 5\r\n\r\n"]
+        func garbage() -> [UInt8] {
+            var bytes = Array(prefixes[Int(random() % UInt64(prefixes.count))].utf8)
+            let count = Int(random() % 300)
+            for _ in 0..<count {
+                // Mostly header-ish text with line ends, colons and digits; sometimes any byte.
+                let r = random()
+                let alphabet = Array("Via: SIP/2.0/UDP h;branch=z9hG4bK\r\nContent-Length: 12\r\n\t ,;@<>\"0".utf8)
+                bytes.append(
+                    r % 4 == 0 ? UInt8(truncatingIfNeeded: r >> 8) : alphabet[Int((r >> 8) % UInt64(alphabet.count))])
+            }
+            return bytes
+        }
+        let udp = TransportTestPeer()
+        let udpAddress = layer.localAddress(for: .udp)!
+        for _ in 0..<300 { udp.sendTo(garbage(), udpAddress) }
+        let streams = (0..<6).map { _ in TransportTestPeer(tcpTo: layer.localAddress(for: .tcp)!) }
+        #expect(spin(layer.reactor) { layer.counters.connectionsAccepted == streams.count })
+        for round in 0..<20 {
+            for stream in streams where stream.poll() >= 0 {
+                let chunk = garbage()
+                _ = chunk.withUnsafeBytes { cl_socket_send(stream.fd, $0.baseAddress, $0.count) }
+            }
+            try layer.reactor.run(for: 1_000_000 * Int64(round % 3))
+        }
+        try layer.reactor.run(for: 20_000_000)
+        #expect(layer.counters.malformed > 0)
+        udp.sendTo(sampleRequest(callID: "after-udp"), udpAddress)
+        let fresh = TransportTestPeer(tcpTo: layer.localAddress(for: .tcp)!)
+        fresh.write(sampleRequest(via: "SIP/2.0/TCP h;branch=z9hG4bKz", callID: "after-tcp"))
+        #expect(
+            spin(layer.reactor) {
+                got.contains { $0.callID == "after-udp" } && got.contains { $0.callID == "after-tcp" }
+            })
+    }
 }
