@@ -40,7 +40,9 @@ public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
         if let displayName {
             out.append(0x22)
             for b in displayName.utf8 {
-                if b == 0x22 || b == 0x5C { out.append(0x5C) }
+                if b == 0x22 || b == 0x5C || (b < 0x20 && b != 0x09 && b != 0x0D && b != 0x0A) || b == 0x7F {
+                    out.append(0x5C)
+                }
                 // Line breaks cannot appear in a quoted-string: they become spaces.
                 out.append(b == 0x0D || b == 0x0A ? 0x20 : b)
             }
@@ -152,7 +154,9 @@ public struct SIPContact: Hashable, Sendable, CustomStringConvertible {
 
     /// The expires parameter in seconds (RFC 3261 §20.10), nil absent.
     public var expires: Int? {
-        get { (address?.parameters.lookup("expires") ?? nil).flatMap { SIPBytes.number($0, limit: Int(UInt32.max)) } }
+        get {
+            (address?.parameters.lookup("expires") ?? nil).flatMap { SIPBytes.saturatingNumber($0, limit: Int(UInt32.max)) }
+        }
         set { address?.parameters.set("expires", newValue.map { .some(String(Swift.max(0, $0))) }) }
     }
 
@@ -189,7 +193,7 @@ public struct SIPContact: Hashable, Sendable, CustomStringConvertible {
         let a = try SIPNameAddress.parse(p)
         let contact = SIPContact(a)
         if let e = a.parameters.lookup("expires") {
-            guard let text = e, SIPBytes.number(text, limit: Int(UInt32.max)) != nil else {
+            guard let text = e, SIPBytes.saturatingNumber(text, limit: Int(UInt32.max)) != nil else {
                 throw SIPError("Contact expires must be delta-seconds")
             }
         }

@@ -124,6 +124,18 @@ enum SIPBytes {
         return n
     }
 
+    /// A decimal number, values above `limit` read as `limit` (RFC 3261 §20.19: a too large
+    /// delta-seconds is the largest one); nil for empty or non-digit input.
+    static func saturatingNumber(_ s: String, limit: Int) -> Int? {
+        if s.isEmpty { return nil }
+        var n = 0
+        for b in s.utf8 {
+            guard isDigit(b) else { return nil }
+            n = Swift.min(limit, n &* 10 &+ Int(b &- 0x30))
+        }
+        return n
+    }
+
     /// Index after leading SP/HTAB from `i`.
     @inline(__always) static func skipWS(_ p: UnsafeRawBufferPointer, _ i: Int) -> Int {
         var j = i

@@ -82,7 +82,7 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// via-parm = sent-protocol LWS sent-by *( SEMI via-params )
-    static func parse(_ p: UnsafeRawBufferPointer) throws(SIPError) -> SIPVia {
+    static func parse(_ p: UnsafeRawBufferPointer, anyVersion: Bool = false) throws(SIPError) -> SIPVia {
         let n = p.count
         var i = SIPBytes.skipWS(p, 0)
         // sent-protocol = protocol-name SLASH protocol-version SLASH transport
@@ -101,7 +101,7 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
         }
         let proto = SIPBytes.slice(p, tokens[0].lowerBound, tokens[0].upperBound)
         let version = SIPBytes.slice(p, tokens[1].lowerBound, tokens[1].upperBound)
-        guard SIPBytes.equalsLower(proto, "sip"), SIPBytes.equals(version, "2.0") else {
+        guard SIPBytes.equalsLower(proto, "sip"), anyVersion || SIPBytes.equals(version, "2.0") else {
             throw SIPError("unsupported protocol '\(SIPBytes.string(proto))/\(SIPBytes.string(version))'")
         }
         let transportBytes = SIPBytes.slice(p, tokens[2].lowerBound, tokens[2].upperBound)
