@@ -170,18 +170,32 @@ extension SIPTransportLayer {
     // MARK: malformed requests
 
     /// Answers a request that failed to parse with the status its error names (400, 505,
-    /// 416), when the bytes still hold what a response needs (RFC 3261 §8.2.6: Via, From, To,
-    /// Call-ID, CSeq); otherwise drops it. The answer goes to the packet's source (for TCP on
-    /// its connection).
+    /// 416), built by `SIPMessage.rejection(of:error:)` from the headers the bytes still hold
+    /// (RFC 3261 §8.2.6), with a To tag derived from the Call-ID (the same for every
+    /// retransmission); otherwise (responses, ACKs, garbage, missing headers) drops it. The
+    /// answer goes back to the packet's source (for TCP on its connection).
     func answerMalformed(_ bytes: [UInt8], error: SIPError, from peer: SIPPeer) {
-        guard let status = error.status,
-            let response = SIPTransportLayer.malformedResponse(to: bytes, status: status, detail: error.message)
-        else {
+        guard var response = SIPMessage.rejection(of: bytes, error: error) else {
             countDropped()
             return
         }
+        if response.to.tag == nil {
+            var to = response.to
+            to.tag = SIPTransportLayer.statelessTag(response.callID)
+            response.to = to
+        }
         countMalformedAnswered()
-        sendBytes(response, to: peer)
+        sendBytes(response.serialized(), to: peer)
+    }
+
+    /// A stable To tag for a stateless answer: FNV-1a of the Call-ID, in hex.
+    static func statelessTag(_ callID: String) -> String {
+        var hash: UInt32 = 2_166_136_261
+        for b in callID.utf8 { hash = (hash ^ UInt32(b)) &* 16_777_619 }
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for shift in stride(from: 28, through: 0, by: -4) { out.append(digits[Int((hash >> UInt32(shift)) & 15)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

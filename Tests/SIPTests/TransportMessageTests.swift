@@ -123,6 +123,7 @@ struct TransportMessageTests {
         #expect(answer.status == 400)
         #expect(answer.callID == "bad1")
         #expect(answer.via.first?.branch == "z9hG4bKt1")
+        #expect(answer.to.tag == SIPTransportLayer.statelessTag("bad1"))
         #expect(layer.counters.malformed == 2)
         #expect(layer.counters.malformedAnswered == 1)
         #expect(layer.counters.dropped == 1)
