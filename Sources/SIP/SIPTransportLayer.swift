@@ -18,6 +18,9 @@ final class SIPTransportConnection {
     var lastActivity: Int64
     /// When the first bytes of a still incomplete message arrived.
     var partialSince: Int64? = nil
+    /// UDP forms of large requests switched to this connection (RFC 3261 §18.1.1), sent as
+    /// datagrams instead if the connection is refused; dropped once it is established.
+    var udpFallback: [[UInt8]] = []
 
     init(
         id: Int, fd: Int32, remote: SIPSocketAddress, outbound: Bool, connected: Bool, limits: SIPStreamFramer.Limits,
@@ -265,7 +268,8 @@ public final class SIPTransportLayer {
     /// `remote`, else a new one. Returns the connection id, or nil after reporting a failure.
     @discardableResult
     func sendStream(
-        _ bytes: [UInt8], to remote: SIPSocketAddress, connection preferred: Int?, countsAsMessage: Bool = true
+        _ bytes: [UInt8], to remote: SIPSocketAddress, connection preferred: Int?, countsAsMessage: Bool = true,
+        udpFallback: [UInt8]? = nil
     )
         -> Int?
     {
@@ -279,8 +283,9 @@ public final class SIPTransportLayer {
         } else if let id = connectionByRemote[remote], let c = connections[id] {
             target = c
         }
-        if target == nil { target = openConnection(to: remote) }
+        if target == nil { target = openConnection(to: remote, udpFallback: udpFallback) }
         guard let c = target else { return nil }
+        if let udpFallback, !c.connected { c.udpFallback.append(udpFallback) }
         if c.queuedBytes + bytes.count > configuration.maxQueuedBytes {
             report(c.peer, .sendQueueFull)
             return nil
@@ -469,7 +474,7 @@ public final class SIPTransportLayer {
         return true
     }
 
-    private func openConnection(to remote: SIPSocketAddress) -> SIPTransportConnection? {
+    private func openConnection(to remote: SIPSocketAddress, udpFallback: [UInt8]?) -> SIPTransportConnection? {
         let peer = SIPPeer(transport: .tcp, remote: remote)
         if connections.count >= configuration.maxConnections && !evictIdleConnection() {
             report(peer, .tooManyConnections)
@@ -484,7 +489,11 @@ public final class SIPTransportLayer {
         let rc = remote.address.withUnsafeBufferPointer { cl_socket_connect(fd, family, $0.baseAddress, remote.port) }
         if rc < 0 && rc != -EINPROGRESS {
             _ = cl_close(fd)
-            report(peer, SIPTransportError.from(errno: -rc, call: "connect " + remote.description))
+            if let udpFallback, SIPTransportLayer.allowsUDPRetry(-rc) {
+                sendDatagram(udpFallback, to: remote)
+            } else {
+                report(peer, SIPTransportError.from(errno: -rc, call: "connect " + remote.description))
+            }
             return nil
         }
         let c = SIPTransportConnection(
@@ -517,8 +526,15 @@ public final class SIPTransportLayer {
         return true
     }
 
+    /// The connect failures after which a large request goes out over UDP after all (§18.1.1:
+    /// ICMP protocol not supported, or a TCP reset).
+    static func allowsUDPRetry(_ err: Int32) -> Bool {
+        err == ECONNREFUSED || err == ECONNRESET || err == EPROTONOSUPPORT || err == ENOPROTOOPT
+    }
+
     private func connectionEstablished(_ c: SIPTransportConnection) {
         c.connected = true
+        c.udpFallback = []
         if let timer = c.connectTimer { reactor.cancel(timer) }
         c.connectTimer = nil
         if configuration.noDelay { _ = cl_socket_set_nodelay(c.fd, 1) }
@@ -531,8 +547,14 @@ public final class SIPTransportLayer {
         if !c.connected {
             let err = cl_socket_error(c.fd)
             if err < 0 {
-                report(c.peer, SIPTransportError.from(errno: -err, call: "connect " + c.remote.description))
+                let fallback = c.udpFallback
                 closeConnection(id)
+                if !fallback.isEmpty && SIPTransportLayer.allowsUDPRetry(-err) {
+                    // RFC 3261 §18.1.1: a large request refused over TCP is retried over UDP.
+                    for datagram in fallback { sendDatagram(datagram, to: c.remote) }
+                } else {
+                    report(c.peer, SIPTransportError.from(errno: -err, call: "connect " + c.remote.description))
+                }
                 return
             }
             if events.contains(.writable) {

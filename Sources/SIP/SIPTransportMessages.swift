@@ -93,7 +93,8 @@ extension SIPTransportLayer {
     // MARK: sending
 
     /// Sends a message. Requests go to `peer` (over TCP when a UDP request exceeds
-    /// `udpSizeThreshold`, RFC 3261 §18.1.1, with the top Via rewritten to TCP); responses go
+    /// `udpSizeThreshold`, RFC 3261 §18.1.1, with the top Via rewritten to TCP; if that
+    /// connection is refused, the request goes out over UDP unchanged); responses go
     /// where RFC 3261 §18.2.2 and RFC 3581 say: TCP on the request's connection while it is
     /// open, else a new connection to `received` (or the sent-by host) and the rport or
     /// sent-by port; UDP to `received`/sent-by host and the rport or sent-by port. Failures
@@ -107,9 +108,11 @@ extension SIPTransportLayer {
     }
 
     private func sendRequest(_ message: SIPMessage, to peer: SIPPeer) {
-        var bytes = message.serialized()
+        let bytes = message.serialized()
         let threshold = configuration.udpSizeThreshold
-        if peer.transport == .udp && threshold > 0 && bytes.count > threshold && configuration.tcp {
+        if peer.transport == .udp && threshold > 0 && bytes.count > threshold && configuration.tcp
+            && bytes.count <= configuration.limits.maxMessageBytes
+        {
             var switched = message
             var vias = switched.via
             if !vias.isEmpty {
@@ -117,8 +120,8 @@ extension SIPTransportLayer {
                 vias[0].port = Int(sentByPort(for: .tcp))
                 switched.via = vias
             }
-            bytes = switched.serialized()
-            sendBytes(bytes, to: SIPPeer(transport: .tcp, remote: peer.remote))
+            // Refused over TCP, it goes out as the original datagram after all (§18.1.1).
+            sendStream(switched.serialized(), to: peer.remote, connection: nil, udpFallback: bytes)
             return
         }
         sendBytes(bytes, to: peer)

@@ -254,4 +254,25 @@ struct TransportMessageTests {
                 got.contains { $0.callID == "after-udp" } && got.contains { $0.callID == "after-tcp" }
             })
     }
+
+    @Test("a large request refused over TCP is retried over UDP unchanged (§18.1.1)")
+    func largeRequestFallsBackToUDP() throws {
+        let layer = try makeLayer()
+        defer { layer.close() }
+        var errors: [(SIPPeer, SIPTransportError)] = []
+        layer.onError = { errors.append(($0, $1)) }
+        let peer = TransportTestPeer()  // UDP only: nothing listens on its TCP port
+        let uri = try SIPURI(parsing: "sip:bob@127.0.0.1:" + String(peer.localAddress.port))
+        var request = SIPMessage.request(
+            method: .message, uri: uri, from: SIPNameAddress(uri: try SIPURI(parsing: "sip:alice@127.0.0.1")),
+            to: SIPNameAddress(uri: uri), callID: "big2", cseq: 1, via: layer.via(for: .udp, branch: "z9hG4bKfb"))
+        request.body = Array(String(repeating: "0123456789", count: 200).utf8)
+        try request.setHeader("Content-Type", "text/plain")
+        layer.send(request, to: SIPPeer(transport: .udp, remote: peer.localAddress))
+        #expect(spin(layer.reactor) { peer.poll() > 0 || !peer.received.isEmpty })
+        let sent = try Self.parse(peer.received)
+        #expect(sent.via.first?.transport == "UDP")
+        #expect(sent.body.count == 2000)
+        #expect(errors.isEmpty)
+    }
 }
