@@ -1,3 +1,4 @@
+import CMallocCounter
 import Testing
 
 @testable import SIP
@@ -123,5 +124,30 @@ struct StreamFramerTests {
         var framer = SIPStreamFramer(limits: .init(maxHeaderBytes: m.count - 50, maxMessageBytes: m.count))
         framer.append(m)
         #expect(try Self.drain(&framer) == [.message(m)])
+    }
+
+    @Test("framing allocates per message, not per byte or per chunk")
+    func allocations() throws {
+        let m = Self.message(String(repeating: "b", count: 300))
+        let stream = [UInt8]((0..<200).map { _ in m }.joined())
+        var framer = SIPStreamFramer()
+        // Warm up: the buffer reaches its working size.
+        framer.append(m)
+        _ = try Self.drain(&framer)
+        var messages = 0
+        let before = mc_thread_allocations()
+        var offset = 0
+        while offset < stream.count {
+            let end = min(stream.count, offset + 13)
+            stream[offset..<end].withUnsafeBytes { framer.append($0) }
+            offset = end
+            while let frame = try framer.next() {
+                if case .message = frame { messages += 1 }
+            }
+        }
+        let allocations = mc_thread_allocations() - before
+        #expect(messages == 200)
+        // One array per message; 13-byte chunks of ~470-byte messages add none.
+        #expect(allocations <= UInt64(messages) + 4, "\(allocations) allocations")
     }
 }
