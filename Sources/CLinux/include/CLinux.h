@@ -124,3 +124,4 @@ const char *cl_argv(int i);
 
 #include "CLinuxKeys.h"
 #include "CLinuxIndicators.h"
+#include "CLinuxSockets.h"

@@ -1,0 +1,716 @@
+import CLinux
+import Reactor
+
+/// One TCP connection of the transport layer (RFC 3261 §18.3): its socket, the framer of its
+/// input, the queue of its output and its timing.
+final class SIPTransportConnection {
+    let id: Int
+    let fd: Int32
+    let remote: SIPSocketAddress
+    /// We opened it (client role: lone CRLFs are pongs).
+    let outbound: Bool
+    var connected: Bool
+    var watch: WatchID? = nil
+    var connectTimer: TimerID? = nil
+    var framer: SIPStreamFramer
+    var output: [UInt8] = []
+    var outputSent = 0
+    var lastActivity: Int64
+    /// When the first bytes of a still incomplete message arrived.
+    var partialSince: Int64? = nil
+    /// UDP forms of large requests switched to this connection (RFC 3261 §18.1.1), sent as
+    /// datagrams instead if the connection is refused; dropped once it is established.
+    var udpFallback: [[UInt8]] = []
+
+    init(
+        id: Int, fd: Int32, remote: SIPSocketAddress, outbound: Bool, connected: Bool, limits: SIPStreamFramer.Limits,
+        now: Int64
+    ) {
+        self.id = id
+        self.fd = fd
+        self.remote = remote
+        self.outbound = outbound
+        self.connected = connected
+        self.framer = SIPStreamFramer(limits: limits, reportsPongs: outbound)
+        self.lastActivity = now
+    }
+
+    var queuedBytes: Int { output.count - outputSent }
+
+    var peer: SIPPeer { SIPPeer(transport: .tcp, remote: remote, connection: id) }
+}
+
+/// The SIP transport layer (RFC 3261 §18, RFC 3581, RFC 5626 §3.5.1) on the reactor: a UDP
+/// socket and a TCP listener on one address and port, outbound TCP connections with connect
+/// timeout, reuse by remote address, idle and slow-sender timeouts and a connection limit.
+/// Received datagrams and framed stream messages go to the message layer
+/// (`SIPTransportLayer+Messages`); transport failures go to `onError`.
+///
+/// Single-threaded like the reactor. Handlers may call `send` or `close` freely; errors
+/// are always reported from a fresh reactor callback, never from inside `send`. The reactor's
+/// watches and timers hold the layer strongly (Embedded Swift has no weak references): call
+/// `close()` when done with it.
+public final class SIPTransportLayer {
+    public let reactor: Reactor
+    public let configuration: SIPTransportConfiguration
+    public internal(set) var counters = SIPTransportCounters()
+
+    /// Every received message that survived the transport checks: requests with `received`
+    /// and `rport` stamped into their top Via (RFC 3261 §18.2.1, RFC 3581 §4), responses whose
+    /// top Via is ours (§18.1.2). `peer` is where it came from; pass it back to `send` for the
+    /// response (TCP: the same connection, §18.2.2).
+    public var onMessage: ((SIPMessage, SIPPeer) -> Void)? = nil
+    /// Transport failures (refused, timeout, reset, ICMP unreachable) with the peer they
+    /// concern: `transport` and `remote` are where we tried to send; `connection` is set for
+    /// TCP. The transaction layer fails its transactions to that remote (RFC 3261 §17.1.4).
+    public var onError: ((SIPPeer, SIPTransportError) -> Void)? = nil
+    /// Every whole message as bytes, before parsing (tracing, tests).
+    public var onRawMessage: (([UInt8], SIPPeer) -> Void)? = nil
+
+    private var udpFD: Int32 = -1
+    private var udpWatch: WatchID? = nil
+    private var listenFD: Int32 = -1
+    private var listenWatch: WatchID? = nil
+    private var udpLocal: SIPSocketAddress? = nil
+    private var tcpLocal: SIPSocketAddress? = nil
+
+    private var connections: [Int: SIPTransportConnection] = [:]
+    private var connectionByRemote: [SIPSocketAddress: Int] = [:]
+    private var nextConnectionID = 1
+    private var sweepTimer: TimerID? = nil
+
+    /// Receive buffer, shared by all sockets (the loop is single-threaded).
+    private let scratch: UnsafeMutableRawBufferPointer
+    private let scratchSize: Int
+
+    public init(reactor: Reactor, configuration: SIPTransportConfiguration) {
+        self.reactor = reactor
+        self.configuration = configuration
+        // One byte more than the largest allowed message, so oversize datagrams are seen.
+        scratchSize = max(configuration.limits.maxMessageBytes + 1, 2048)
+        scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: scratchSize, alignment: 8)
+    }
+
+    deinit {
+        close()
+        scratch.deallocate()
+    }
+
+    // MARK: lifecycle
+
+    /// Opens the UDP socket and the TCP listener. Throws the failing call (bind: EADDRINUSE).
+    public func start() throws(SIPTransportError) {
+        let address = configuration.address
+        var port = address.port
+        if configuration.tcp {
+            let fd = try openSocket(kind: Int32(CL_SOCK_STREAM), port: port)
+            let rc = cl_socket_listen(fd, 128)
+            if rc < 0 {
+                _ = cl_close(fd)
+                throw .system(call: "listen " + address.description, errno: -rc)
+            }
+            listenFD = fd
+            tcpLocal = localAddress(of: fd)
+            // Port 0: UDP takes the port the kernel gave TCP, so both share one sent-by port.
+            if port == 0, let bound = tcpLocal { port = bound.port }
+            do {
+                listenWatch = try reactor.watch(fd, for: .readable) { [self] _ in self.acceptPending() }
+            } catch {
+                close()
+                throw .system(call: "watch", errno: error.errno)
+            }
+        }
+        if configuration.udp {
+            let fd: Int32
+            do {
+                fd = try openSocket(kind: Int32(CL_SOCK_DGRAM), port: port)
+            } catch {
+                close()
+                throw error
+            }
+            udpFD = fd
+            udpLocal = localAddress(of: fd)
+            do {
+                udpWatch = try reactor.watch(fd, for: .readable) { [self] events in
+                    self.udpReady(events)
+                }
+            } catch {
+                close()
+                throw .system(call: "watch", errno: error.errno)
+            }
+        }
+    }
+
+    /// Closes every socket and connection and cancels every timer. Idempotent.
+    public func close() {
+        for id in Array(connections.keys) { closeConnection(id) }
+        if let watch = udpWatch { reactor.cancel(watch) }
+        if let watch = listenWatch { reactor.cancel(watch) }
+        if udpFD >= 0 { _ = cl_close(udpFD) }
+        if listenFD >= 0 { _ = cl_close(listenFD) }
+        udpWatch = nil
+        listenWatch = nil
+        udpFD = -1
+        listenFD = -1
+        if let timer = sweepTimer { reactor.cancel(timer) }
+        sweepTimer = nil
+    }
+
+    private func openSocket(kind: Int32, port: UInt16) throws(SIPTransportError) -> Int32 {
+        let address = configuration.address
+        let family: Int32 = address.isIPv6 ? 6 : 4
+        let name = (kind == Int32(CL_SOCK_STREAM) ? "TCP " : "UDP ") + address.hostText + ":" + String(port)
+        let fd = cl_socket_open(family, kind)
+        if fd < 0 { throw .system(call: "socket " + name, errno: -fd) }
+        let rc = address.address.withUnsafeBufferPointer { bytes in
+            cl_socket_bind(fd, family, bytes.baseAddress, port, configuration.dualStack ? 0 : 1)
+        }
+        if rc < 0 {
+            _ = cl_close(fd)
+            throw .system(call: "bind " + name, errno: -rc)
+        }
+        return fd
+    }
+
+    private func localAddress(of fd: Int32) -> SIPSocketAddress? {
+        var family: Int32 = 0
+        var port: UInt16 = 0
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let rc = bytes.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &port) }
+        if rc < 0 { return nil }
+        return SIPSocketAddress(bytes: family == 4 ? Array(bytes[0..<4]) : bytes, port: port)
+    }
+
+    // MARK: addresses
+
+    /// The bound address of a transport (the real port when configured with port 0); nil when
+    /// the transport is not running.
+    public func localAddress(for transport: SIPTransportProtocol) -> SIPSocketAddress? {
+        transport == .udp ? udpLocal : tcpLocal
+    }
+
+    /// The host for Via sent-by: the advertised host, else the listening address.
+    public var sentByHost: String {
+        if let host = configuration.advertisedHost { return host }
+        return (udpLocal ?? tcpLocal ?? configuration.address).hostText
+    }
+
+    /// The port for Via sent-by on `transport` (the listening port).
+    public func sentByPort(for transport: SIPTransportProtocol) -> UInt16 {
+        (localAddress(for: transport) ?? udpLocal ?? tcpLocal ?? configuration.address).port
+    }
+
+    /// The Via sent-by text, `host:port`, for `transport` (RFC 3261 §18.1.1).
+    public func sentBy(for transport: SIPTransportProtocol) -> String {
+        sentByHost + ":" + String(sentByPort(for: transport))
+    }
+
+    /// Number of open or opening TCP connections.
+    public var connectionCount: Int { connections.count }
+
+    /// The id of the connection to `remote` that a send would reuse, if any.
+    public func connection(to remote: SIPSocketAddress) -> Int? { connectionByRemote[remote] }
+
+    /// Whether the connection is still open (or opening).
+    public func isConnectionOpen(_ id: Int) -> Bool { connections[id] != nil }
+
+    // MARK: errors
+
+    func report(_ peer: SIPPeer, _ error: SIPTransportError) {
+        counters.errorsReported += 1
+        reactor.runSoon { [self] in self.onError?(peer, error) }
+    }
+
+    func countDropped() { counters.dropped += 1 }
+    func countMalformed() { counters.malformed += 1 }
+    func countMalformedAnswered() { counters.malformedAnswered += 1 }
+
+    // MARK: sending bytes
+
+    /// Sends one datagram; failures go to `onError`. Returns whether it left.
+    @discardableResult
+    func sendDatagram(_ bytes: [UInt8], to remote: SIPSocketAddress) -> Bool {
+        let peer = SIPPeer(transport: .udp, remote: remote)
+        guard udpFD >= 0 else {
+            report(peer, .transportUnavailable(.udp))
+            return false
+        }
+        var attempt = 0
+        while true {
+            let n = bytes.withUnsafeBytes { buffer in
+                remote.address.withUnsafeBufferPointer { address in
+                    cl_socket_send_to(
+                        udpFD, buffer.baseAddress, buffer.count, remote.isIPv6 ? 6 : 4,
+                        address.baseAddress, remote.port)
+                }
+            }
+            if n >= 0 {
+                counters.messagesSent += 1
+                return true
+            }
+            let err = Int32(-n)
+            // An ICMP error for an earlier datagram surfaces on this send: report that one to
+            // its own peer and try again (once).
+            if attempt == 0 && isICMPError(err) && drainUDPErrors() {
+                attempt += 1
+                continue
+            }
+            if err == EAGAIN || err == EWOULDBLOCK {
+                counters.dropped += 1  // socket buffer full: UDP retransmission covers it
+                return false
+            }
+            report(peer, SIPTransportError.from(errno: err, call: "sendto " + remote.description))
+            return false
+        }
+    }
+
+    /// Queues bytes on a TCP connection: the given one when still open, else the one to
+    /// `remote`, else a new one. Returns the connection id, or nil after reporting a failure.
+    @discardableResult
+    func sendStream(
+        _ bytes: [UInt8], to remote: SIPSocketAddress, connection preferred: Int?, countsAsMessage: Bool = true,
+        udpFallback: [UInt8]? = nil
+    )
+        -> Int?
+    {
+        guard configuration.tcp else {
+            report(SIPPeer(transport: .tcp, remote: remote, connection: preferred), .transportUnavailable(.tcp))
+            return nil
+        }
+        var target: SIPTransportConnection? = nil
+        if let preferred, let c = connections[preferred] {
+            target = c
+        } else if let id = connectionByRemote[remote], let c = connections[id] {
+            target = c
+        }
+        if target == nil { target = openConnection(to: remote, udpFallback: udpFallback) }
+        guard let c = target else { return nil }
+        if let udpFallback, !c.connected { c.udpFallback.append(udpFallback) }
+        if c.queuedBytes + bytes.count > configuration.maxQueuedBytes {
+            report(c.peer, .sendQueueFull)
+            return nil
+        }
+        if c.outputSent > 0 && c.outputSent == c.output.count {
+            c.output.removeAll(keepingCapacity: true)
+            c.outputSent = 0
+        }
+        c.output.append(contentsOf: bytes)
+        if countsAsMessage { counters.messagesSent += 1 }
+        c.lastActivity = reactor.now
+        if c.connected { flush(c) }
+        return c.id
+    }
+
+    /// Sends a CRLFCRLF keep-alive ping on the TCP connection to `remote` (RFC 5626 §3.5.1),
+    /// opening one if needed; a CRLF pong counts in `counters.pongsReceived`.
+    public func sendKeepAlivePing(to remote: SIPSocketAddress) {
+        sendStream([13, 10, 13, 10], to: remote, connection: nil, countsAsMessage: false)
+    }
+
+    /// Sends raw bytes (one whole message) to a peer: UDP datagram or TCP stream, reusing the
+    /// peer's connection. Failures go to `onError`.
+    public func sendBytes(_ bytes: [UInt8], to peer: SIPPeer) {
+        if bytes.count > configuration.limits.maxMessageBytes {
+            report(peer, .messageTooLarge(size: bytes.count))
+            return
+        }
+        switch peer.transport {
+        case .udp: sendDatagram(bytes, to: peer.remote)
+        case .tcp: sendStream(bytes, to: peer.remote, connection: peer.connection)
+        }
+    }
+
+    // MARK: UDP
+
+    private func udpReady(_ events: IOEvents) {
+        if events.contains(.error) { _ = drainUDPErrors() }
+        var budget = 64
+        while budget > 0 && udpFD >= 0 {
+            budget -= 1
+            var family: Int32 = 0
+            var port: UInt16 = 0
+            var address = (UInt64(0), UInt64(0))
+            let n = withUnsafeMutableBytes(of: &address) { a in
+                cl_socket_receive_from(
+                    udpFD, scratch.baseAddress, scratchSize, &family,
+                    a.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
+            }
+            if n < 0 {
+                let err = Int32(-n)
+                if isICMPError(err) {
+                    _ = drainUDPErrors()
+                    continue
+                }
+                return  // EAGAIN, or nothing more to do this round
+            }
+            let length = Int(n)
+            guard let source = SIPTransportLayer.socketAddress(family: family, address, port: port) else {
+                counters.dropped += 1
+                continue
+            }
+            if length > configuration.limits.maxMessageBytes {
+                counters.dropped += 1  // oversize (truncated by the kernel): never half-parse it
+                continue
+            }
+            if SIPTransportLayer.isOnlyLineEnds(scratch, length) {
+                continue  // a CRLF keep-alive on UDP: nothing to answer
+            }
+            let bytes = Array(UnsafeRawBufferPointer(rebasing: scratch[0..<length]))
+            deliver(bytes, from: SIPPeer(transport: .udp, remote: source))
+        }
+    }
+
+    private func isICMPError(_ err: Int32) -> Bool {
+        err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH || err == EHOSTDOWN
+    }
+
+    /// Reads the UDP error queue and reports each ICMP error to the peer it concerns.
+    /// Returns whether anything was read.
+    private func drainUDPErrors() -> Bool {
+        var any = false
+        var budget = 64
+        while budget > 0 && udpFD >= 0 {
+            budget -= 1
+            var error: Int32 = 0
+            var family: Int32 = 0
+            var port: UInt16 = 0
+            var address = (UInt64(0), UInt64(0))
+            let rc = withUnsafeMutableBytes(of: &address) { a in
+                cl_socket_receive_error(
+                    udpFD, &error, &family, a.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
+            }
+            if rc <= 0 { break }
+            any = true
+            if let remote = SIPTransportLayer.socketAddress(family: family, address, port: port), error != 0 {
+                report(SIPPeer(transport: .udp, remote: remote), SIPTransportError.from(errno: error, call: "ICMP"))
+            }
+        }
+        return any
+    }
+
+    static func socketAddress(family: Int32, _ address: (UInt64, UInt64), port: UInt16) -> SIPSocketAddress? {
+        withUnsafeBytes(of: address) { raw in
+            if family == 4 { return SIPSocketAddress(bytes: Array(raw[0..<4]), port: port) }
+            if family == 6 { return SIPSocketAddress(bytes: Array(raw[0..<16]), port: port) }
+            return nil
+        }
+    }
+
+    static func isOnlyLineEnds(_ buffer: UnsafeMutableRawBufferPointer, _ length: Int) -> Bool {
+        if length == 0 { return true }
+        for i in 0..<length where buffer[i] != 13 && buffer[i] != 10 { return false }
+        return true
+    }
+
+    // MARK: TCP connections
+
+    private func acceptPending() {
+        var budget = 64
+        while budget > 0 && listenFD >= 0 {
+            budget -= 1
+            var family: Int32 = 0
+            var port: UInt16 = 0
+            var address = (UInt64(0), UInt64(0))
+            let fd = withUnsafeMutableBytes(of: &address) { a in
+                cl_socket_accept(listenFD, &family, a.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
+            }
+            if fd < 0 {
+                // EAGAIN: done. Out of descriptors or memory: the listener stays readable, so
+                // rest it for a moment rather than spin the loop.
+                if fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM { pauseListener() }
+                return
+            }
+            guard let remote = SIPTransportLayer.socketAddress(family: family, address, port: port),
+                connections.count < configuration.maxConnections
+            else {
+                counters.connectionsRejected += 1
+                _ = cl_close(fd)
+                continue
+            }
+            if configuration.noDelay { _ = cl_socket_set_nodelay(fd, 1) }
+            let c = SIPTransportConnection(
+                id: takeConnectionID(), fd: fd, remote: remote, outbound: false,
+                connected: true, limits: configuration.limits, now: reactor.now)
+            guard register(c, events: .readable) else { continue }
+            counters.connectionsAccepted += 1
+        }
+    }
+
+    /// Stops accepting for 100 ms (descriptor exhaustion), then resumes.
+    private func pauseListener() {
+        guard let watch = listenWatch else { return }
+        counters.connectionsRejected += 1
+        do {
+            try reactor.update(watch, events: [])
+        } catch {
+            return
+        }
+        reactor.after(100_000_000) { [self] in
+            if let current = self.listenWatch, current == watch { try? self.reactor.update(watch, events: .readable) }
+        }
+    }
+
+    private func takeConnectionID() -> Int {
+        let id = nextConnectionID
+        nextConnectionID += 1
+        return id
+    }
+
+    /// Adds a connection to the tables and the reactor; closes its fd on failure.
+    private func register(_ c: SIPTransportConnection, events: IOEvents) -> Bool {
+        let id = c.id
+        do {
+            c.watch = try reactor.watch(c.fd, for: events) { [self] ready in
+                self.connectionReady(id, ready)
+            }
+        } catch {
+            _ = cl_close(c.fd)
+            report(c.peer, .system(call: "watch", errno: error.errno))
+            return false
+        }
+        connections[id] = c
+        connectionByRemote[c.remote] = id
+        startSweeping()
+        return true
+    }
+
+    private func openConnection(to remote: SIPSocketAddress, udpFallback: [UInt8]?) -> SIPTransportConnection? {
+        let peer = SIPPeer(transport: .tcp, remote: remote)
+        if connections.count >= configuration.maxConnections && !evictIdleConnection() {
+            report(peer, .tooManyConnections)
+            return nil
+        }
+        let family: Int32 = remote.isIPv6 ? 6 : 4
+        let fd = cl_socket_open(family, Int32(CL_SOCK_STREAM))
+        if fd < 0 {
+            report(peer, .system(call: "socket", errno: -fd))
+            return nil
+        }
+        let rc = remote.address.withUnsafeBufferPointer { cl_socket_connect(fd, family, $0.baseAddress, remote.port) }
+        if rc < 0 && rc != -EINPROGRESS {
+            _ = cl_close(fd)
+            if let udpFallback, SIPTransportLayer.allowsUDPRetry(-rc) {
+                sendDatagram(udpFallback, to: remote)
+            } else {
+                report(peer, SIPTransportError.from(errno: -rc, call: "connect " + remote.description))
+            }
+            return nil
+        }
+        let c = SIPTransportConnection(
+            id: takeConnectionID(), fd: fd, remote: remote, outbound: true,
+            connected: rc == 0, limits: configuration.limits, now: reactor.now)
+        guard register(c, events: rc == 0 ? .readable : [.readable, .writable]) else { return nil }
+        counters.connectionsOpened += 1
+        if rc == 0 {
+            connectionEstablished(c)
+        } else {
+            let id = c.id
+            c.connectTimer = reactor.after(configuration.connectTimeout) { [self] in
+                guard let c = self.connections[id], !c.connected else { return }
+                c.connectTimer = nil
+                self.report(c.peer, .connectTimeout)
+                self.closeConnection(id)
+            }
+        }
+        return c
+    }
+
+    /// Closes the least recently active connection with nothing queued; false if none.
+    private func evictIdleConnection() -> Bool {
+        var oldest: SIPTransportConnection? = nil
+        for c in connections.values where c.connected && c.queuedBytes == 0 && c.partialSince == nil {
+            if oldest == nil || c.lastActivity < oldest!.lastActivity { oldest = c }
+        }
+        guard let victim = oldest else { return false }
+        closeConnection(victim.id)
+        return true
+    }
+
+    /// The connect failures after which a large request goes out over UDP after all (§18.1.1:
+    /// ICMP protocol not supported, or a TCP reset).
+    static func allowsUDPRetry(_ err: Int32) -> Bool {
+        err == ECONNREFUSED || err == ECONNRESET || err == EPROTONOSUPPORT || err == ENOPROTOOPT
+    }
+
+    private func connectionEstablished(_ c: SIPTransportConnection) {
+        c.connected = true
+        c.udpFallback = []
+        if let timer = c.connectTimer { reactor.cancel(timer) }
+        c.connectTimer = nil
+        if configuration.noDelay { _ = cl_socket_set_nodelay(c.fd, 1) }
+        c.lastActivity = reactor.now
+        flush(c)
+    }
+
+    private func connectionReady(_ id: Int, _ events: IOEvents) {
+        guard let c = connections[id] else { return }
+        if !c.connected {
+            let err = cl_socket_error(c.fd)
+            if err < 0 {
+                let fallback = c.udpFallback
+                closeConnection(id)
+                if !fallback.isEmpty && SIPTransportLayer.allowsUDPRetry(-err) {
+                    // RFC 3261 §18.1.1: a large request refused over TCP is retried over UDP.
+                    for datagram in fallback { sendDatagram(datagram, to: c.remote) }
+                } else {
+                    report(c.peer, SIPTransportError.from(errno: -err, call: "connect " + c.remote.description))
+                }
+                return
+            }
+            if events.contains(.writable) {
+                connectionEstablished(c)
+            } else if !events.isDisjoint(with: [.error, .hangUp]) {
+                report(c.peer, .connectionRefused)
+                closeConnection(id)
+            }
+            return
+        }
+        if !events.isDisjoint(with: [.readable, .hangUp, .error, .readHangUp]) {
+            readAvailable(c)
+        }
+        if events.contains(.writable), connections[id] === c {
+            flush(c)
+        }
+    }
+
+    private func readAvailable(_ c: SIPTransportConnection) {
+        let id = c.id
+        var budget = 8
+        while budget > 0 {
+            budget -= 1
+            let n = cl_socket_receive(c.fd, scratch.baseAddress, scratchSize)
+            if n == 0 {
+                // The peer closed. Queued output is lost: tell the transaction layer.
+                if c.queuedBytes > 0 { report(c.peer, .connectionReset) }
+                if c.framer.hasPartialMessage { counters.dropped += 1 }
+                closeConnection(id)
+                return
+            }
+            if n < 0 {
+                let err = Int32(-n)
+                if err == EAGAIN || err == EWOULDBLOCK { break }
+                report(c.peer, SIPTransportError.from(errno: err, call: "recv " + c.remote.description))
+                closeConnection(id)
+                return
+            }
+            c.lastActivity = reactor.now
+            c.framer.append(UnsafeRawBufferPointer(rebasing: scratch[0..<Int(n)]))
+            if !drainFrames(c) { return }
+        }
+        if connections[id] === c {
+            c.partialSince = c.framer.hasPartialMessage ? (c.partialSince ?? reactor.now) : nil
+        }
+    }
+
+    /// Hands the complete frames to the message layer. Returns false once the connection is
+    /// gone (closed for a framing error, or by a handler).
+    private func drainFrames(_ c: SIPTransportConnection) -> Bool {
+        let id = c.id
+        while connections[id] === c {
+            let frame: SIPStreamFrame?
+            do {
+                frame = try c.framer.next()
+            } catch {
+                counters.malformed += 1
+                closeConnection(id)
+                return false
+            }
+            guard let frame else { return true }
+            switch frame {
+            case .message(let bytes):
+                c.partialSince = nil
+                deliver(bytes, from: c.peer)
+            case .ping:
+                counters.pingsAnswered += 1
+                sendStream([13, 10], to: c.remote, connection: id, countsAsMessage: false)
+            case .pong:
+                counters.pongsReceived += 1
+            }
+        }
+        return false
+    }
+
+    private func flush(_ c: SIPTransportConnection) {
+        let id = c.id
+        while c.outputSent < c.output.count {
+            let n = c.output.withUnsafeBytes { buffer in
+                cl_socket_send(c.fd, buffer.baseAddress! + c.outputSent, buffer.count - c.outputSent)
+            }
+            if n < 0 {
+                let err = Int32(-n)
+                if err == EAGAIN || err == EWOULDBLOCK { break }
+                report(c.peer, SIPTransportError.from(errno: err, call: "send " + c.remote.description))
+                closeConnection(id)
+                return
+            }
+            c.outputSent += Int(n)
+        }
+        let pending = c.outputSent < c.output.count
+        if !pending {
+            c.output.removeAll(keepingCapacity: true)
+            c.outputSent = 0
+        }
+        if let watch = c.watch {
+            do {
+                try reactor.update(watch, events: pending ? [.readable, .writable] : .readable)
+            } catch {
+                report(c.peer, .system(call: "watch", errno: error.errno))
+                closeConnection(id)
+            }
+        }
+    }
+
+    func closeConnection(_ id: Int) {
+        guard let c = connections.removeValue(forKey: id) else { return }
+        if connectionByRemote[c.remote] == id { connectionByRemote.removeValue(forKey: c.remote) }
+        if let watch = c.watch { reactor.cancel(watch) }
+        if let timer = c.connectTimer { reactor.cancel(timer) }
+        c.watch = nil
+        c.connectTimer = nil
+        _ = cl_close(c.fd)
+        counters.connectionsClosed += 1
+        if connections.isEmpty, let timer = sweepTimer {
+            reactor.cancel(timer)
+            sweepTimer = nil
+        }
+    }
+
+    /// Closes a TCP connection now (queued output is dropped).
+    public func closeConnection(to peer: SIPPeer) {
+        if let id = peer.connection ?? connectionByRemote[peer.remote] { closeConnection(id) }
+    }
+
+    // MARK: timeouts
+
+    private func startSweeping() {
+        guard sweepTimer == nil else { return }
+        let shortest = min(configuration.idleTimeout, configuration.messageTimeout)
+        let period = max(1_000_000, min(1_000_000_000, shortest / 4))
+        sweepTimer = reactor.every(period) { [self] in self.sweep() }
+    }
+
+    /// Closes idle connections and those whose current message is overdue (slow senders).
+    private func sweep() {
+        let now = reactor.now
+        var expired: [Int] = []
+        for c in connections.values where c.connected {
+            if let since = c.partialSince, now - since >= configuration.messageTimeout {
+                expired.append(c.id)
+            } else if c.queuedBytes == 0 && now - c.lastActivity >= configuration.idleTimeout {
+                expired.append(c.id)
+            }
+        }
+        for id in expired {
+            counters.connectionsTimedOut += 1
+            if let c = connections[id], c.partialSince != nil { counters.dropped += 1 }
+            closeConnection(id)
+        }
+    }
+
+    // MARK: delivery
+
+    private func deliver(_ bytes: [UInt8], from peer: SIPPeer) {
+        onRawMessage?(bytes, peer)
+        received(bytes, from: peer)
+    }
+}
