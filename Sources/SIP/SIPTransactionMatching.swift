@@ -35,7 +35,7 @@ public enum SIPTransactionMatching {
     /// method were `method` (INVITE for an ACK or for a CANCEL looking for the INVITE it
     /// cancels). With an RFC 3261 branch: branch, sent-by and method. Without one (RFC 2543
     /// fallback): Request-URI, To tag (`toTag`, by default the request's own), From tag,
-    /// Call-ID, CSeq number, top Via (transport and sent-by) and method. Nil without a Via.
+    /// Call-ID, CSeq number, top Via (transport, sent-by, branch) and method. Nil without a Via.
     public static func serverKey(_ request: SIPMessage, method: SIPMethod, toTag: String?? = nil) -> String? {
         guard let top = request.via.first else { return nil }
         if hasMagicCookie(top.branch), let branch = top.branch {
@@ -45,7 +45,7 @@ public enum SIPTransactionMatching {
         let to: String? = toTag ?? request.to.tag
         return "r " + uri.description + " " + (to ?? "-") + " " + (request.from.tag ?? "-") + " "
             + request.callID + " " + String(request.cseq.number) + " " + top.transport + " " + sentBy(top)
-            + " " + method.name
+            + " " + (top.branch ?? "-") + " " + method.name
     }
 
     /// The sent-by of a Via (`host:port`, host names compared case-insensitively).
