@@ -118,15 +118,15 @@ public final class SIPTransactionLayer {
         _ request: SIPMessage, to peer: SIPPeer, onEvent: @escaping (SIPClientTransactionEvent) -> Void
     ) throws(SIPError) -> SIPClientTransaction {
         guard let method = request.method else {
-            throw SIPError(message: "a client transaction needs a request, not a response", status: nil)
+            throw SIPError("a client transaction needs a request, not a response", status: nil)
         }
         if method == .ack {
-            throw SIPError(message: "ACK creates no client transaction (RFC 3261 §17.1)", status: nil)
+            throw SIPError("ACK creates no client transaction (RFC 3261 §17.1)", status: nil)
         }
         var message = request
         var vias = message.via
         guard !vias.isEmpty else {
-            throw SIPError(message: "request " + method.name + " has no Via", status: nil)
+            throw SIPError("request " + method.name + " has no Via", status: nil)
         }
         let branch: String
         if let existing = vias[0].branch, !existing.isEmpty {
@@ -138,7 +138,7 @@ public final class SIPTransactionLayer {
         }
         let key = SIPTransactionMatching.clientKey(branch: branch, method: message.cseq.method)
         if clients[key] != nil {
-            throw SIPError(message: "branch " + branch + " is in use by a " + method.name + " transaction", status: nil)
+            throw SIPError("branch " + branch + " is in use by a " + method.name + " transaction", status: nil)
         }
         let transaction = SIPClientTransaction(
             request: message, peer: peer, branch: branch, key: key, layer: self, onEvent: onEvent)

@@ -98,7 +98,8 @@ public final class SIPServerTransaction: CustomStringConvertible {
 
     private func sendTrying() {
         var trying = SIPMessage.response(to: request, status: 100)
-        if let timestamp = request.header("Timestamp") {
+        // §8.2.6.1: a 100 copies the request's Timestamp (if `response(to:)` did not already).
+        if trying.header("Timestamp") == nil, let timestamp = request.header("Timestamp") {
             do throws(SIPError) {
                 try trying.addHeader("Timestamp", timestamp)
             } catch {

@@ -106,6 +106,12 @@ struct TransactionClientTests {
         #expect(ack.header("Contact") == nil)
         #expect(ack.body.isEmpty)
         #expect(t.ack != nil)
+        // What goes on the wire says the same.
+        let wire = try SIPMessage.parse(ack.serialized())
+        #expect(wire.via.count == 1 && wire.via[0].branch == "z9hG4bKinv1")
+        #expect(wire.to.tag == "b2" && wire.from.tag == "a1")
+        #expect(wire.headers("Route") == ["<sip:proxy1.example.com;lr>", "<sip:proxy2.example.com;lr>"])
+        #expect(wire.header("CSeq") == "1 ACK")
 
         // Timer D: a retransmitted 486 is ACKed again, not reported again.
         try h.runForSeconds(10)
@@ -278,6 +284,9 @@ struct TransactionClientTests {
         #expect(t.branch == "z9hG4bKtest1")
         #expect(h.sent[0].via[0].branch == "z9hG4bKtest1")
         #expect(h.sent[0].via.count == 2)
+        let wire = String(decoding: h.sent[0].serialized(), as: UTF8.self)
+        #expect(wire.contains(";branch=z9hG4bKtest1\r\n"))
+        #expect(try SIPMessage.parse(h.sent[0].serialized()).via[0].branch == "z9hG4bKtest1")
         #expect(throws: SIPError.self) {
             try h.layer.start(try Fixture.request("ACK"), to: TransactionHarness.udpPeer, onEvent: { _ in })
         }
@@ -340,6 +349,8 @@ struct TransactionCancelTests {
         #expect(cancel.callID == original.callID)
         #expect(cancel.cseq.number == original.cseq.number && cancel.cseq.method == .cancel)
         #expect(cancel.headers("Route") == original.headers("Route"))
+        let wire = try SIPMessage.parse(cancel.serialized())
+        #expect(wire.header("CSeq") == "1 CANCEL" && wire.via[0].branch == "z9hG4bKinv1" && wire.to.tag == nil)
         #expect(invite.cancellation?.state == .trying)
         #expect(h.layer.clientTransactionCount == 2)
 

@@ -203,7 +203,7 @@ struct TransactionServerTests {
         try invite.addHeader("Timestamp", "54")
         h.layer.receive(invite, from: Self.peer)
         #expect(h.sent.map { $0.status ?? 0 } == [100])
-        #expect(h.sent[0].header("Timestamp") == "54")
+        #expect(h.sent[0].headers("Timestamp") == ["54"])
         h.layer.close()
         #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
     }
