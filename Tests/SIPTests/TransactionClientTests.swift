@@ -169,7 +169,8 @@ struct TransactionClientTests {
         try h.runForSeconds(5)
         #expect(h.log.entries.count == 1)  // Timer A stopped, no ACK from the transaction
         h.layer.receive(ok, from: TransactionHarness.udpPeer)
-        h.layer.receive(SIPMessage.response(to: t.request, status: 200, toTag: "fork2"), from: TransactionHarness.udpPeer)
+        h.layer.receive(
+            SIPMessage.response(to: t.request, status: 200, toTag: "fork2"), from: TransactionHarness.udpPeer)
         h.layer.receive(SIPMessage.response(to: t.request, status: 180, toTag: "b2"), from: TransactionHarness.udpPeer)
         #expect(events.names == ["final 200", "additional success 200", "additional success 200"])
         #expect(h.strayResponses.isEmpty)
@@ -263,7 +264,8 @@ struct TransactionClientTests {
         try h.layer.start(
             try Fixture.request(branch: "z9hG4bKinv3", transport: "TCP"), to: TransactionHarness.tcpPeer,
             onEvent: third.record)
-        h.layer.receive(try Fixture.request("OPTIONS", branch: "z9hG4bKin9", transport: "TCP"), from: TransactionHarness.tcpPeer)
+        h.layer.receive(
+            try Fixture.request("OPTIONS", branch: "z9hG4bKin9", transport: "TCP"), from: TransactionHarness.tcpPeer)
         var serverFailures: [SIPServerTransactionFailure] = []
         h.requests[0].onFailure = { serverFailures.append($0) }
         #expect(h.layer.transactionCount == 2)
@@ -316,7 +318,9 @@ struct TransactionClientTests {
         h.layer.receive(cancelOK, from: TransactionHarness.udpPeer)
         #expect(h.strayResponses.count == 2 && events.events.isEmpty)
         #expect(t.state == .calling)
-        h.layer.close()
+        try h.runForSeconds(40)
+        #expect(events.names == ["timeout"])
+        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
     }
 }
 
@@ -368,7 +372,8 @@ struct TransactionCancelTests {
     func cancelRules() throws {
         let h = try TransactionHarness()
         let invite = try h.layer.start(try Fixture.request(), to: TransactionHarness.udpPeer, onEvent: { _ in })
-        h.layer.receive(SIPMessage.response(to: invite.request, status: 183, toTag: "b2"), from: TransactionHarness.udpPeer)
+        h.layer.receive(
+            SIPMessage.response(to: invite.request, status: 183, toTag: "b2"), from: TransactionHarness.udpPeer)
         #expect(invite.cancel())
         #expect(h.sent.last?.method == .cancel)
         #expect(invite.cancellation != nil)
@@ -378,7 +383,8 @@ struct TransactionCancelTests {
             try Fixture.request(branch: "z9hG4bKinv2", callID: "call-2"), to: TransactionHarness.udpPeer,
             onEvent: { _ in })
         #expect(second.cancel())
-        h.layer.receive(SIPMessage.response(to: second.request, status: 603, toTag: "d"), from: TransactionHarness.udpPeer)
+        h.layer.receive(
+            SIPMessage.response(to: second.request, status: 603, toTag: "d"), from: TransactionHarness.udpPeer)
         #expect(!second.isCancelPending && second.cancellation == nil)
         #expect(!second.cancel())
         #expect(h.sent.filter { $0.method == .cancel }.count == 1)

@@ -37,7 +37,9 @@ struct TransactionServerTests {
         #expect(t.respond(busy))
         #expect(t.state == .completed)
         try h.runFor(milliseconds: 5000)
-        let busyTimes = h.log.entries.filter { $0.message.status == 486 }.map { $0.at / SIPTimerValues.millisecond - start }
+        let busyTimes = h.log.entries.filter { $0.message.status == 486 }.map {
+            $0.at / SIPTimerValues.millisecond - start
+        }
         #expect(busyTimes == [0, 500, 1500, 3500])
         // The INVITE retransmitted in Completed gets the 486 again.
         h.layer.receive(invite, from: Self.peer)
@@ -154,7 +156,9 @@ struct TransactionServerTests {
         // After Timer J a copy is a new request.
         h.layer.receive(options, from: Self.peer)
         #expect(h.requests.count == 2)
-        h.layer.close()
+        h.requests[1].respond(SIPMessage.response(to: options, status: 200, toTag: "o2"))
+        try h.runForSeconds(33)
+        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
     }
 
     @Test("non-INVITE: a provisional moves to Proceeding and is re-sent; TCP ends at the final response")
@@ -252,7 +256,9 @@ struct TransactionMatchingTests {
         // A CANCEL for an unknown INVITE: no cancelled transaction (the TU answers 481).
         h.layer.receive(try Fixture.request("CANCEL", branch: "z9hG4bKnone"), from: Self.peer)
         #expect(h.requests.count == 3 && h.requests[2].cancelledTransaction == nil)
-        h.layer.close()
+        #expect(h.requests[2].respond(SIPMessage.response(to: h.requests[2].request, status: 481, toTag: "n")))
+        try h.runForSeconds(33)
+        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
     }
 
     @Test("branch, sent-by and method: each one separates transactions")
@@ -262,7 +268,8 @@ struct TransactionMatchingTests {
         h.layer.receive(try Fixture.request(branch: "z9hG4bKa", sentBy: "192.0.2.77:5060"), from: Self.peer)
         h.layer.receive(try Fixture.request(branch: "z9hG4bKb"), from: Self.peer)
         h.layer.receive(try Fixture.request("OPTIONS", branch: "z9hG4bKa"), from: Self.peer)
-        h.layer.receive(try Fixture.request(branch: "z9hG4bKa", callID: "other"), from: Self.peer)  // same branch: a copy
+        // The same branch, sent-by and method is a copy, whatever else differs.
+        h.layer.receive(try Fixture.request(branch: "z9hG4bKa", callID: "other"), from: Self.peer)
         #expect(h.requests.count == 4 && h.layer.serverTransactionCount == 4)
         h.layer.close()
         #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
