@@ -278,6 +278,49 @@ struct TransactionClientTests {
         #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
     }
 
+    @Test("a refused ACK ends the INVITE transaction after reporting the final response")
+    func refusedACK() throws {
+        let h = try TransactionHarness()
+        let events = EventLog()
+        let t = try h.layer.start(try Fixture.request(), to: TransactionHarness.udpPeer, onEvent: events.record)
+        h.log.refuse = true
+        h.layer.receive(SIPMessage.response(to: t.request, status: 404, toTag: "b2"), from: TransactionHarness.udpPeer)
+        #expect(events.names == ["final 404"])
+        #expect(h.sent.last?.method == .ack)
+        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+    }
+
+    @Test("the TU may start, cancel or close from inside its callbacks")
+    func reentrantTU() throws {
+        let h = try TransactionHarness()
+        var second: SIPClientTransaction?
+        var log: [String] = []
+        let layer = h.layer
+        let t = try layer.start(try Fixture.request(), to: TransactionHarness.udpPeer) { event in
+            log.append(event.description)
+            if case .final = event {
+                // A retry from inside the callback (e.g. after a 401), then a shutdown.
+                second = try? layer.start(
+                    try! Fixture.request(branch: "z9hG4bKretry", cseq: 2), to: TransactionHarness.udpPeer
+                ) { event in log.append("retry " + event.description) }
+            }
+        }
+        h.layer.receive(SIPMessage.response(to: t.request, status: 401, toTag: "b2"), from: TransactionHarness.udpPeer)
+        #expect(second != nil && h.layer.clientTransactionCount == 2)
+        #expect(h.sent.map { $0.method?.name ?? "" } == ["INVITE", "ACK", "INVITE"])
+        let retry = second!
+        h.layer.receive(
+            SIPMessage.response(to: retry.request, status: 183, toTag: "b3"), from: TransactionHarness.udpPeer)
+        #expect(log == ["final 401", "retry provisional 183"])
+        // Closing from inside a server callback ends everything silently.
+        h.layer.onRequest = { _ in layer.close() }
+        h.layer.receive(try Fixture.request("OPTIONS", branch: "z9hG4bKin"), from: TransactionHarness.udpPeer)
+        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        try h.runForSeconds(60)
+        #expect(log == ["final 401", "retry provisional 183"])
+        #expect(retry.state == .terminated && t.state == .terminated)
+    }
+
     @Test("start: a missing branch is generated, ACK and duplicate branches are refused")
     func startRules() throws {
         let h = try TransactionHarness()
