@@ -23,7 +23,8 @@ public enum SIPServerTransactionFailure: Equatable, Sendable, CustomStringConver
 /// 3xx–6xx until the ACK (Timer G) and gives up after Timer H (RFC 3261 §17.2.1 INVITE,
 /// §17.2.2 non-INVITE; RFC 6026 Accepted state after a 2xx to an INVITE).
 ///
-/// Responses go back to `peer`, the address (and TCP connection) the request came from.
+/// Responses are handed to the transport with `peer`, the address (and TCP connection) the
+/// request came from; the transport routes them by their top Via (§18.2.2, RFC 3581).
 public final class SIPServerTransaction: CustomStringConvertible {
     /// Server states of RFC 3261 Figures 7 and 8 (`accepted` from RFC 6026).
     public enum State: Equatable, Sendable, CustomStringConvertible {
