@@ -18,7 +18,7 @@ import Reactor
 /// Accepted for 64·T1 (Timers L and M), absorbing INVITE retransmissions on the server side
 /// and passing every further 2xx to the TU on the client side. Without it they terminate on
 /// the 2xx as in RFC 3261.
-public final class SIPTransactionLayer {
+public final class SIPTransactionLayer: CustomStringConvertible {
     /// The loop the timers run on.
     public let reactor: Reactor
     /// T1, T2, T4 and the 100 Trying delay.
@@ -66,6 +66,11 @@ public final class SIPTransactionLayer {
     public var serverTransactionCount: Int { servers.count }
     /// Number of live transactions (0 once everything has terminated: nothing leaks).
     public var transactionCount: Int { clients.count + servers.count }
+
+    public var description: String {
+        "transactions: " + String(clients.count) + " client, " + String(servers.count) + " server, "
+            + timers.description
+    }
 
     /// Every live client transaction (in no particular order).
     public var clientTransactions: [SIPClientTransaction] { Array(clients.values) }

@@ -343,6 +343,7 @@ struct TransactionClientTests {
         try h.layer.start(
             try Fixture.request("INVITE", branch: "z9hG4bKtest1"), to: TransactionHarness.udpPeer, onEvent: { _ in })
         #expect(h.layer.clientTransactionCount == 2)
+        #expect(h.layer.description == "transactions: 2 client, 0 server, T1=500ms T2=4000ms T4=5000ms")
         let random = SIPTransactionLayer.randomBranch()
         #expect(random.hasPrefix("z9hG4bK") && random.utf8.count == 31 && random != SIPTransactionLayer.randomBranch())
         h.layer.close()
