@@ -68,11 +68,31 @@ enum SIPBytes {
         return true
     }
 
+    /// ASCII case-insensitive comparison of a string with a lowercase ASCII literal.
+    @inline(__always) static func equalsLower(_ s: String, _ lit: StaticString) -> Bool {
+        let u = s.utf8
+        guard u.count == lit.utf8CodeUnitCount else { return false }
+        if let r = u.withContiguousStorageIfAvailable({ equalsLower(UnsafeRawBufferPointer($0), lit) }) { return r }
+        var i = 0
+        let q = lit.utf8Start
+        for b in u {
+            if lower(b) != q[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// ASCII case-insensitive comparison of two strings.
     static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
         let x = a.utf8
         let y = b.utf8
         guard x.count == y.count else { return false }
+        if let r = x.withContiguousStorageIfAvailable({ p in
+            y.withContiguousStorageIfAvailable { q in
+                for i in 0..<p.count where lower(p[i]) != lower(q[i]) { return false }
+                return true
+            }
+        }), let r { return r }
         var i = x.startIndex
         var j = y.startIndex
         while i != x.endIndex {
@@ -120,6 +140,18 @@ enum SIPBytes {
             guard isDigit(b) else { return nil }
             n = n &* 10 &+ Int(b &- 0x30)
             if n > limit { return nil }
+        }
+        return n
+    }
+
+    /// A decimal number, values above `limit` read as `limit` (RFC 3261 §20.19: a too large
+    /// delta-seconds is the largest one); nil for empty or non-digit input.
+    static func saturatingNumber(_ s: String, limit: Int) -> Int? {
+        if s.isEmpty { return nil }
+        var n = 0
+        for b in s.utf8 {
+            guard isDigit(b) else { return nil }
+            n = Swift.min(limit, n &* 10 &+ Int(b &- 0x30))
         }
         return n
     }

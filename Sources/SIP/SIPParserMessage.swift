@@ -31,6 +31,23 @@ enum SIPMessageParser {
     static let maxContentLength = 0x7FFF_FFFF
 
     static func parse(_ p: UnsafeRawBufferPointer) throws(SIPError) -> SIPMessage {
+        do throws(SIPError) {
+            return try parseMessage(p)
+        } catch {
+            // Nobody answers a broken response: it is dropped (RFC 3261 §18.1.2).
+            if error.status != nil && startsWithVersion(p) { throw SIPError(error.message, status: nil) }
+            throw error
+        }
+    }
+
+    /// True when the first line (after leading CRLFs) begins with `SIP/`: a response.
+    static func startsWithVersion(_ p: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        while i < p.count && (p[i] == 0x0D || p[i] == 0x0A) { i += 1 }
+        return p.count - i >= 4 && SIPBytes.equalsLower(SIPBytes.slice(p, i, i + 4), "sip/")
+    }
+
+    static func parseMessage(_ p: UnsafeRawBufferPointer) throws(SIPError) -> SIPMessage {
         let n = p.count
         var i = 0
         // RFC 3261 §7.5: CRLFs before the start line are ignored.
@@ -106,7 +123,7 @@ enum SIPMessageParser {
                     let b = p[j]
                     if b >= 0x20 {
                         if b >= 0x7F {
-                            if b == 0x7F { throw controlCharacter(b, nameBytes) }
+                            if b == 0x7F && !(j > i && p[j - 1] == 0x5C) { throw controlCharacter(b, nameBytes) }
                             nonASCII = true
                         }
                         j += 1
@@ -117,6 +134,11 @@ enum SIPMessageParser {
                         continue
                     }
                     if b == 0x0A || (b == 0x0D && j + 1 < n && p[j + 1] == 0x0A) { break }
+                    // A control character is only legal as a quoted-pair (RFC 3261 §25.1).
+                    if b != 0x0D && j > i && p[j - 1] == 0x5C {
+                        j += 1
+                        continue
+                    }
                     throw controlCharacter(b, nameBytes)
                 }
                 let physicalEnd = j
@@ -235,21 +257,23 @@ enum SIPMessageParser {
         try SIPBytes.withBytes(value, body)
     }
 
-    static func appendVias(_ p: UnsafeRawBufferPointer, to vias: inout [SIPVia]) throws(SIPError) {
+    static func appendVias(
+        _ p: UnsafeRawBufferPointer, to vias: inout [SIPVia], anyVersion: Bool = false
+    ) throws(SIPError) {
         if !SIPBytes.containsByte(p, 0x2C) {
-            vias.append(try SIPVia.parse(p))
+            vias.append(try SIPVia.parse(p, anyVersion: anyVersion))
             return
         }
         for r in try SIPBytes.splitCommas(p) {
             let part = SIPBytes.slice(p, r.lowerBound, r.upperBound)
             guard !SIPBytes.trimmed(part).isEmpty else { throw SIPError("empty Via value in a comma list") }
-            vias.append(try SIPVia.parse(part))
+            vias.append(try SIPVia.parse(part, anyVersion: anyVersion))
         }
     }
 
-    static func parseVias(_ text: String) throws(SIPError) -> [SIPVia] {
+    static func parseVias(_ text: String, anyVersion: Bool = false) throws(SIPError) -> [SIPVia] {
         var vias: [SIPVia] = []
-        try SIPBytes.withBytes(text) { p throws(SIPError) in try appendVias(p, to: &vias) }
+        try SIPBytes.withBytes(text) { p throws(SIPError) in try appendVias(p, to: &vias, anyVersion: anyVersion) }
         return vias
     }
 
@@ -271,9 +295,13 @@ enum SIPMessageParser {
             guard SIPBytes.equals(SIPBytes.slice(version, 4, version.count), "2.0") else {
                 throw SIPError("unsupported SIP version \(SIPBytes.string(version))", status: nil)
             }
-            guard i + 4 <= n, SIPBytes.isDigit(p[i + 1]), SIPBytes.isDigit(p[i + 2]), SIPBytes.isDigit(p[i + 3]),
-                i + 4 == n || p[i + 4] == 0x20
-            else { throw SIPError("malformed status code in the Status-Line", status: nil) }
+            var codeEnd = i + 1
+            while codeEnd < n && p[codeEnd] != 0x20 { codeEnd += 1 }
+            let codeBytes = SIPBytes.slice(p, Swift.min(i + 1, n), codeEnd)
+            guard codeBytes.count == 3, SIPBytes.number(codeBytes, limit: 999) != nil else {
+                let shown = SIPBytes.string(SIPBytes.slice(codeBytes, 0, Swift.min(codeBytes.count, 24)))
+                throw SIPError("status code '\(shown)' is not three digits", status: nil)
+            }
             let code = Int(p[i + 1] - 0x30) * 100 + Int(p[i + 2] - 0x30) * 10 + Int(p[i + 3] - 0x30)
             guard code >= 100 && code <= 699 else {
                 throw SIPError("status code \(code) is outside 100-699", status: nil)
@@ -330,6 +358,9 @@ enum SIPMessageParser {
         } catch {
             throw SIPError("invalid Request-URI: " + error.message, status: error.status)
         }
+        if !uri.headers.isEmpty {
+            throw SIPError("Request-URI carries headers ('?...'), which RFC 3261 §19.1.1 forbids there")
+        }
         return .request(method: method, uri: uri)
     }
 
@@ -350,9 +381,13 @@ enum SIPMessageParser {
 
     /// callid = word [ "@" word ]
     static func isCallID(_ s: String) -> Bool {
+        SIPBytes.withBytesNoThrow(s) { isCallID($0) }
+    }
+
+    static func isCallID(_ p: UnsafeRawBufferPointer) -> Bool {
         var at = false
         var wordLength = 0
-        for b in s.utf8 {
+        for b in p {
             if b == 0x40 {
                 if at || wordLength == 0 { return false }
                 at = true
@@ -384,7 +419,7 @@ enum SIPMessageParser {
                 throw SIPError("Max-Forwards '\(value)' is not a number 0-255")
             }
         case .expires, .minExpires:
-            guard SIPBytes.number(value, limit: Int(UInt32.max)) != nil else {
+            guard SIPBytes.saturatingNumber(value, limit: Int(UInt32.max)) != nil else {
                 throw SIPError("'\(value)' is not delta-seconds")
             }
         case .contentType:

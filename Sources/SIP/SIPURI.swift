@@ -105,6 +105,22 @@ public enum SIPHost: Hashable, Sendable, CustomStringConvertible {
     /// IPv6address (RFC 3261 §25.1 / RFC 4291 text form): up to 8 hex groups, one "::",
     /// an optional trailing IPv4 address.
     static func isIPv6(_ p: UnsafeRawBufferPointer) -> Bool {
+        // RFC 5118 §4.10: RFC 3261's ABNF admits "x::" ":" IPv4address (three colons); accept it
+        // as the RFC 4291 form with two.
+        var k = 0
+        while k + 3 < p.count {
+            if p[k] == 0x3A && p[k + 1] == 0x3A && p[k + 2] == 0x3A {
+                guard isIPv4(SIPBytes.slice(p, k + 3, p.count)) else { return false }
+                var fixed = [UInt8](SIPBytes.slice(p, 0, k + 2))
+                fixed.append(contentsOf: SIPBytes.slice(p, k + 3, p.count))
+                return fixed.withUnsafeBytes { isIPv6Strict($0) }
+            }
+            k += 1
+        }
+        return isIPv6Strict(p)
+    }
+
+    static func isIPv6Strict(_ p: UnsafeRawBufferPointer) -> Bool {
         let n = p.count
         if n < 2 { return false }
         var groups = 0
@@ -165,6 +181,12 @@ public struct SIPParameter: Hashable, Sendable, CustomStringConvertible {
 
 extension Array where Element == SIPParameter {
     /// The parameter's value by case-insensitive name: nil absent, `.some(nil)` valueless.
+    /// The parameter's value by a lowercase literal name: nil absent, `.some(nil)` valueless.
+    func lookup(_ name: StaticString) -> String?? {
+        for p in self where SIPBytes.equalsLower(p.name, name) { return .some(p.value) }
+        return nil
+    }
+
     func lookup(_ name: String) -> String?? {
         for p in self where SIPBytes.equalsIgnoringCase(p.name, name) { return .some(p.value) }
         return nil
@@ -310,7 +332,18 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
         } else {
             while i < n && p[i] != 0x3A && p[i] != 0x3B && p[i] != 0x3F { i += 1 }
         }
-        uri.host = try SIPHost.parse(SIPBytes.slice(p, hostStart, i))
+        do throws(SIPError) {
+            uri.host = try SIPHost.parse(SIPBytes.slice(p, hostStart, i))
+        } catch {
+            // sip:2001:db8::10 (RFC 5118 §4.2): an IPv6 address needs its brackets.
+            var e = hostStart
+            while e < n && p[e] != 0x3B && p[e] != 0x3F { e += 1 }
+            if SIPHost.isIPv6(SIPBytes.slice(p, hostStart, e)) {
+                throw SIPError(
+                    "IPv6 address '\(SIPBytes.string(SIPBytes.slice(p, hostStart, e)))' in a URI must be enclosed in '[' ']'")
+            }
+            throw error
+        }
         if i < n && p[i] == 0x3A {
             let portStart = i + 1
             i = portStart
