@@ -22,7 +22,7 @@ public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// The dialog tag (RFC 3261 §19.3), nil when absent.
     public var tag: String? {
-        get { parameters.lookup("tag") ?? nil }
+        get { parameters.lookup(StaticString("tag")) ?? nil }
         set { parameters.set("tag", newValue.map { .some($0) }) }
     }
 
@@ -155,14 +155,14 @@ public struct SIPContact: Hashable, Sendable, CustomStringConvertible {
     /// The expires parameter in seconds (RFC 3261 §20.10), nil absent.
     public var expires: Int? {
         get {
-            (address?.parameters.lookup("expires") ?? nil).flatMap { SIPBytes.saturatingNumber($0, limit: Int(UInt32.max)) }
+            (address?.parameters.lookup(StaticString("expires")) ?? nil).flatMap { SIPBytes.saturatingNumber($0, limit: Int(UInt32.max)) }
         }
         set { address?.parameters.set("expires", newValue.map { .some(String(Swift.max(0, $0))) }) }
     }
 
     /// The q parameter in thousandths (q=0.7 is 700), nil absent.
     public var qThousandths: Int? {
-        guard let text = address?.parameters.lookup("q") ?? nil else { return nil }
+        guard let text = address?.parameters.lookup(StaticString("q")) ?? nil else { return nil }
         return SIPContact.qValue(text)
     }
 
@@ -192,12 +192,12 @@ public struct SIPContact: Hashable, Sendable, CustomStringConvertible {
         if t.count == 1 && t[0] == 0x2A { return .wildcard }
         let a = try SIPNameAddress.parse(p)
         let contact = SIPContact(a)
-        if let e = a.parameters.lookup("expires") {
+        if let e = a.parameters.lookup(StaticString("expires")) {
             guard let text = e, SIPBytes.saturatingNumber(text, limit: Int(UInt32.max)) != nil else {
                 throw SIPError("Contact expires must be delta-seconds")
             }
         }
-        if let q = a.parameters.lookup("q") {
+        if let q = a.parameters.lookup(StaticString("q")) {
             guard let text = q, qValue(text) != nil else { throw SIPError("Contact q must be a qvalue 0-1") }
         }
         return contact

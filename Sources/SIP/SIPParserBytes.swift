@@ -68,11 +68,31 @@ enum SIPBytes {
         return true
     }
 
+    /// ASCII case-insensitive comparison of a string with a lowercase ASCII literal.
+    @inline(__always) static func equalsLower(_ s: String, _ lit: StaticString) -> Bool {
+        let u = s.utf8
+        guard u.count == lit.utf8CodeUnitCount else { return false }
+        if let r = u.withContiguousStorageIfAvailable({ equalsLower(UnsafeRawBufferPointer($0), lit) }) { return r }
+        var i = 0
+        let q = lit.utf8Start
+        for b in u {
+            if lower(b) != q[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// ASCII case-insensitive comparison of two strings.
     static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
         let x = a.utf8
         let y = b.utf8
         guard x.count == y.count else { return false }
+        if let r = x.withContiguousStorageIfAvailable({ p in
+            y.withContiguousStorageIfAvailable { q in
+                for i in 0..<p.count where lower(p[i]) != lower(q[i]) { return false }
+                return true
+            }
+        }), let r { return r }
         var i = x.startIndex
         var j = y.startIndex
         while i != x.endIndex {

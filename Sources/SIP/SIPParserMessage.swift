@@ -381,9 +381,13 @@ enum SIPMessageParser {
 
     /// callid = word [ "@" word ]
     static func isCallID(_ s: String) -> Bool {
+        SIPBytes.withBytesNoThrow(s) { isCallID($0) }
+    }
+
+    static func isCallID(_ p: UnsafeRawBufferPointer) -> Bool {
         var at = false
         var wordLength = 0
-        for b in s.utf8 {
+        for b in p {
             if b == 0x40 {
                 if at || wordLength == 0 { return false }
                 at = true

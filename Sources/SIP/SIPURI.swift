@@ -181,6 +181,12 @@ public struct SIPParameter: Hashable, Sendable, CustomStringConvertible {
 
 extension Array where Element == SIPParameter {
     /// The parameter's value by case-insensitive name: nil absent, `.some(nil)` valueless.
+    /// The parameter's value by a lowercase literal name: nil absent, `.some(nil)` valueless.
+    func lookup(_ name: StaticString) -> String?? {
+        for p in self where SIPBytes.equalsLower(p.name, name) { return .some(p.value) }
+        return nil
+    }
+
     func lookup(_ name: String) -> String?? {
         for p in self where SIPBytes.equalsIgnoringCase(p.name, name) { return .some(p.value) }
         return nil

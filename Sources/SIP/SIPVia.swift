@@ -23,20 +23,20 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
 
     /// The transaction id of RFC 3261 §17.2.3 (`z9hG4bK...`), nil absent.
     public var branch: String? {
-        get { parameters.lookup("branch") ?? nil }
+        get { parameters.lookup(StaticString("branch")) ?? nil }
         set { parameters.set("branch", newValue.map { .some($0) }) }
     }
 
     /// The source address the sent-by differed from (§18.2.1).
     public var received: String? {
-        get { parameters.lookup("received") ?? nil }
+        get { parameters.lookup(StaticString("received")) ?? nil }
         set { parameters.set("received", newValue.map { .some($0) }) }
     }
 
     /// RFC 3581: nil absent, `.some(nil)` requested (no value), `.some(port)` filled in.
     public var rport: Int?? {
         get {
-            guard let v = parameters.lookup("rport") else { return nil }
+            guard let v = parameters.lookup(StaticString("rport")) else { return nil }
             guard let text = v else { return .some(nil) }
             return .some(SIPBytes.number(text, limit: 65535))
         }
@@ -50,12 +50,12 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var maddr: String? {
-        get { parameters.lookup("maddr") ?? nil }
+        get { parameters.lookup(StaticString("maddr")) ?? nil }
         set { parameters.set("maddr", newValue.map { .some($0) }) }
     }
 
     public var ttl: Int? {
-        get { (parameters.lookup("ttl") ?? nil).flatMap { SIPBytes.number($0, limit: 255) } }
+        get { (parameters.lookup(StaticString("ttl")) ?? nil).flatMap { SIPBytes.number($0, limit: 255) } }
         set { parameters.set("ttl", newValue.map { .some(String(Swift.max(0, Swift.min(255, $0)))) }) }
     }
 
@@ -146,15 +146,15 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
     func validateParameters() throws(SIPError) {
         for param in parameters {
             let name = param.name
-            if SIPBytes.equalsIgnoringCase(name, "ttl") {
+            if SIPBytes.equalsLower(name, "ttl") {
                 guard let v = param.value, SIPBytes.number(v, limit: 255) != nil else {
                     throw SIPError("ttl must be 0-255")
                 }
-            } else if SIPBytes.equalsIgnoringCase(name, "rport") {
+            } else if SIPBytes.equalsLower(name, "rport") {
                 if let v = param.value, SIPBytes.number(v, limit: 65535) == nil {
                     throw SIPError("rport must be a port number")
                 }
-            } else if SIPBytes.equalsIgnoringCase(name, "received") {
+            } else if SIPBytes.equalsLower(name, "received") {
                 guard let v = param.value else { throw SIPError("received needs an address") }
                 let ok = SIPBytes.withBytesNoThrow(v) { q in
                     if SIPHost.isIPv4(q) || SIPHost.isIPv6(q) { return true }
@@ -165,7 +165,7 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
                     return false
                 }
                 guard ok else { throw SIPError("received '\(v)' is not an IP address") }
-            } else if SIPBytes.equalsIgnoringCase(name, "branch") || SIPBytes.equalsIgnoringCase(name, "maddr") {
+            } else if SIPBytes.equalsLower(name, "branch") || SIPBytes.equalsLower(name, "maddr") {
                 guard param.value != nil else { throw SIPError("\(name) needs a value") }
             }
         }
