@@ -239,7 +239,7 @@ public struct SIPMessage: Hashable, Sendable, CustomStringConvertible {
         return out
     }
 
-    /// Appends a header line after validating the name (a token) and the value (no line
+    /// Appends a header line (a Via too: it becomes the last Via) after validating the name (a token) and the value (no line
     /// breaks or control characters; typed headers by their grammar). A second value of a
     /// single-value header is an error; Content-Length is always computed from the body.
     public mutating func addHeader(_ name: String, _ value: String) throws(SIPError) {
@@ -247,7 +247,7 @@ public struct SIPMessage: Hashable, Sendable, CustomStringConvertible {
         if id.isSingle && headerFields.contains(where: { $0.id == id }) {
             throw SIPError("\(canonical) allows only one value")
         }
-        try adopt(id, text)
+        try adopt(id, text, adding: true)
         headerFields.append(SIPHeaderField(id: id, name: canonical, value: text))
     }
 
@@ -279,10 +279,11 @@ public struct SIPMessage: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Updates the typed core values for a validated new value of header `id`.
-    private mutating func adopt(_ id: SIPHeaderName, _ text: String) throws(SIPError) {
+    private mutating func adopt(_ id: SIPHeaderName, _ text: String, adding: Bool = false) throws(SIPError) {
         switch id {
         case .via:
-            viaValues = try SIPMessageParser.parseVias(text)
+            let values = try SIPMessageParser.parseVias(text)
+            viaValues = adding ? viaValues + values : values
         case .from: fromValue = try SIPNameAddress(parsing: text)
         case .to: toValue = try SIPNameAddress(parsing: text)
         case .callID: callIDValue = text
