@@ -10,8 +10,9 @@ enum SIPHeaderParameters {
         let n = p.count
         while i < n {
             guard p[i] == 0x3B else {
-                throw SIPError("unexpected '\(SIPBytes.string(SIPBytes.slice(p, i, Swift.min(n, i + 1))))' "
-                    + "where a ';' parameter was expected")
+                throw SIPError(
+                    "unexpected '\(SIPBytes.string(SIPBytes.slice(p, i, Swift.min(n, i + 1))))' "
+                        + "where a ';' parameter was expected")
             }
             i = SIPBytes.skipWS(p, i + 1)
             let nameStart = i

@@ -92,7 +92,9 @@ enum SIPBytes {
                 for i in 0..<p.count where lower(p[i]) != lower(q[i]) { return false }
                 return true
             }
-        }), let r { return r }
+        }), let r {
+            return r
+        }
         var i = x.startIndex
         var j = y.startIndex
         while i != x.endIndex {
@@ -288,9 +290,12 @@ enum SIPBytes {
             out.append(UInt8(value) &+ 0x30)
             return
         }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var n = 0
         var v = value
         withUnsafeMutableBytes(of: &digits) { d in

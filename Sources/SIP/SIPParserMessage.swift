@@ -449,7 +449,8 @@ enum SIPMessageParser {
         case .authorization, .proxyAuthorization, .wwwAuthenticate, .proxyAuthenticate:
             try SIPBytes.withBytes(value) { p throws(SIPError) in try validateCredentials(p) }
         case .allow, .supported, .require, .proxyRequire, .unsupported:
-            try SIPBytes.withBytes(value) { p throws(SIPError) in try validateTokenList(p, allowEmpty: id == .supported) }
+            try SIPBytes.withBytes(value) { p throws(SIPError) in try validateTokenList(p, allowEmpty: id == .supported)
+            }
         default:
             break
         }
@@ -514,7 +515,9 @@ enum SIPMessageParser {
     /// rfc1123-date = wkday "," SP date1 SP time SP "GMT" (RFC 3261 §20.17)
     static func validateDate(_ p: UnsafeRawBufferPointer) throws(SIPError) {
         let days: [StaticString] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        let months: [StaticString] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        let months: [StaticString] = [
+            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+        ]
         let t = SIPBytes.trimmed(p)
         // "Sat, 13 Nov 2010 23:29:00 GMT" is 29 bytes.
         guard t.count == 29 else { throw SIPError("Date '\(SIPBytes.string(t))' is not an RFC 1123 date in GMT") }

@@ -339,8 +339,8 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
             var e = hostStart
             while e < n && p[e] != 0x3B && p[e] != 0x3F { e += 1 }
             if SIPHost.isIPv6(SIPBytes.slice(p, hostStart, e)) {
-                throw SIPError(
-                    "IPv6 address '\(SIPBytes.string(SIPBytes.slice(p, hostStart, e)))' in a URI must be enclosed in '[' ']'")
+                let address = SIPBytes.string(SIPBytes.slice(p, hostStart, e))
+                throw SIPError("IPv6 address '\(address)' in a URI must be enclosed in '[' ']'")
             }
             throw error
         }
@@ -382,8 +382,9 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
         var i = 0
         while i < p.count && p[i] != 0x3B {
             let b = p[i]
-            guard SIPBytes.isHex(b) || b == 0x2B || b == 0x2D || b == 0x2E || b == 0x28 || b == 0x29
-                || b == 0x2A || b == 0x23 || b == 0x70 || b == 0x77
+            guard
+                SIPBytes.isHex(b) || b == 0x2B || b == 0x2D || b == 0x2E || b == 0x28 || b == 0x29
+                    || b == 0x2A || b == 0x23 || b == 0x70 || b == 0x77
             else { throw SIPError("invalid character in tel: number") }
             i += 1
         }

@@ -3,10 +3,15 @@ import Testing
 @testable import SIP
 
 /// A minimal valid request with `extra` header lines inserted before Content-Length.
-func request(_ startLine: String = "OPTIONS sip:bob@example.com SIP/2.0", extra: [String] = [],
-             callID: String = "Call-ID: c1", body: String = "") -> [UInt8] {
-    var lines = [startLine, "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa1", "From: <sip:a@example.com>;tag=f1",
-                 "To: <sip:bob@example.com>", callID, "CSeq: 1 " + (startLine.split(separator: " ").first.map(String.init) ?? "")]
+func request(
+    _ startLine: String = "OPTIONS sip:bob@example.com SIP/2.0", extra: [String] = [],
+    callID: String = "Call-ID: c1", body: String = ""
+) -> [UInt8] {
+    var lines = [
+        startLine, "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa1", "From: <sip:a@example.com>;tag=f1",
+        "To: <sip:bob@example.com>", callID,
+        "CSeq: 1 " + (startLine.split(separator: " ").first.map(String.init) ?? ""),
+    ]
     if callID.isEmpty { lines.remove(at: 4) }
     lines += extra
     return Array((lines.joined(separator: "\r\n") + "\r\n\r\n" + body).utf8)
@@ -18,7 +23,8 @@ func parseError(_ bytes: [UInt8]) -> SIPError? { parseResult(bytes).error }
 struct URITests {
     @Test("sip, sips and tel URIs with their parts")
     func parts() throws {
-        let u = try SIPURI(parsing: "SIPS:alice:secret@Atlanta.example.com:5061;transport=tls;lr?subject=hi%20there&x=1")
+        let u = try SIPURI(
+            parsing: "SIPS:alice:secret@Atlanta.example.com:5061;transport=tls;lr?subject=hi%20there&x=1")
         #expect(u.scheme == "sips")
         #expect(u.isSecure)
         #expect(u.user == "alice" && u.password == "secret")
@@ -57,8 +63,10 @@ struct URITests {
 
     @Test("IPv6 text forms")
     func ipv6() {
-        for good in ["::", "::1", "2001:db8::", "2001:db8:0:0:0:0:0:1", "::ffff:192.0.2.1", "1:2:3:4:5:6:7:8",
-                     "2001:db8:::192.0.2.1"] {
+        for good in [
+            "::", "::1", "2001:db8::", "2001:db8:0:0:0:0:0:1", "::ffff:192.0.2.1", "1:2:3:4:5:6:7:8",
+            "2001:db8:::192.0.2.1",
+        ] {
             #expect(SIPBytes.withBytesNoThrow(good) { SIPHost.isIPv6($0) }, "\(good)")
         }
         for bad in ["1:2:3:4:5:6:7:8:9", ":1", "1:", "12345::", "1::2::3", "::g", "1:2:3:4:5:6:7::8:9", ""] {
@@ -80,7 +88,8 @@ struct HeaderValueTests {
 
     @Test("Via parameters: branch, received, rport, maddr, ttl")
     func via() throws {
-        var v = try SIPVia(parsing: "SIP/2.0/tcp [2001:db8::1]:5061;branch=z9hG4bK1;rport=4000;ttl=16;maddr=224.2.0.1;x")
+        var v = try SIPVia(
+            parsing: "SIP/2.0/tcp [2001:db8::1]:5061;branch=z9hG4bK1;rport=4000;ttl=16;maddr=224.2.0.1;x")
         #expect(v.transport == "TCP")
         #expect(v.host == .ipv6("2001:db8::1") && v.port == 5061)
         #expect(v.branch == "z9hG4bK1")
@@ -90,7 +99,9 @@ struct HeaderValueTests {
         v.received = "192.0.2.9"
         v.rport = .some(nil)
         v.branch = "z9hG4bK2"
-        #expect(v.description == "SIP/2.0/TCP [2001:db8::1]:5061;branch=z9hG4bK2;rport;ttl=16;maddr=224.2.0.1;x;received=192.0.2.9")
+        #expect(
+            v.description
+                == "SIP/2.0/TCP [2001:db8::1]:5061;branch=z9hG4bK2;rport;ttl=16;maddr=224.2.0.1;x;received=192.0.2.9")
         #expect(try SIPVia(parsing: v.description) == v)
         #expect(throws: SIPError("ttl must be 0-255")) { try SIPVia(parsing: "SIP/2.0/UDP h;ttl=256") }
         #expect(throws: SIPError("received 'nowhere' is not an IP address")) {
@@ -145,17 +156,22 @@ struct MessageAPITests {
     @Test("core header errors name the header")
     func coreErrors() {
         #expect(parseError(request(callID: "")) == SIPError("missing Call-ID header"))
-        #expect(parseError(request(extra: ["From: <sip:x@example.com>;tag=2"])) == SIPError("more than one From header"))
-        #expect(parseError(request(extra: ["Max-Forwards: 256"]))
-            == SIPError("malformed Max-Forwards header: Max-Forwards '256' is not a number 0-255"))
-        #expect(parseError(request(extra: ["Content-Length: 99999999999999999999999"]))
-            == SIPError("malformed Content-Length header: invalid Content-Length '99999999999999999999999'"))
-        #expect(parseError(request(extra: ["Contact: *, <sip:a@b.example.com>"]))
-            == SIPError("malformed Contact header: '*' must be the only Contact"))
+        #expect(
+            parseError(request(extra: ["From: <sip:x@example.com>;tag=2"])) == SIPError("more than one From header"))
+        #expect(
+            parseError(request(extra: ["Max-Forwards: 256"]))
+                == SIPError("malformed Max-Forwards header: Max-Forwards '256' is not a number 0-255"))
+        #expect(
+            parseError(request(extra: ["Content-Length: 99999999999999999999999"]))
+                == SIPError("malformed Content-Length header: invalid Content-Length '99999999999999999999999'"))
+        #expect(
+            parseError(request(extra: ["Contact: *, <sip:a@b.example.com>"]))
+                == SIPError("malformed Contact header: '*' must be the only Contact"))
         #expect(parseError(request(extra: ["Bad Name: x"])) == SIPError("malformed header line 7 'Bad Name: x'"))
         #expect(parseError(request(extra: ["X-A: \u{1}"])) == SIPError("control character 0x01 in header X-A"))
-        #expect(parseError(request("OPTIONS http://example.com/ SIP/2.0"))
-            == SIPError("invalid Request-URI: unsupported URI scheme 'http'", status: 416))
+        #expect(
+            parseError(request("OPTIONS http://example.com/ SIP/2.0"))
+                == SIPError("invalid Request-URI: unsupported URI scheme 'http'", status: 416))
     }
 
     @Test("an unknown Request-URI scheme gets a 416 built from the request")
@@ -179,10 +195,11 @@ struct MessageAPITests {
 
     @Test("header access by full and compact names, lists split outside quotes and <>")
     func headerAccess() throws {
-        let m = try SIPMessage.parse(request(extra: [
-            "m: <sip:a@h1.example.com>, \"x, y\" <sip:b@h2.example.com;p=1>",
-            "Supported: 100rel, timer", "k: path", "X-List: a, b",
-        ]))
+        let m = try SIPMessage.parse(
+            request(extra: [
+                "m: <sip:a@h1.example.com>, \"x, y\" <sip:b@h2.example.com;p=1>",
+                "Supported: 100rel, timer", "k: path", "X-List: a, b",
+            ]))
         #expect(m.headers("Contact").count == 2)
         #expect(m.contacts.count == 2)
         #expect(m.contacts[1].address?.displayName == "x, y")
@@ -235,7 +252,9 @@ struct MessageAPITests {
             seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Int(truncatingIfNeeded: seed >> 33)
         }
-        let specials: [UInt8] = [0, 0x0D, 0x0A, 0x20, 0x22, 0x3C, 0x3E, 0x3B, 0x2C, 0x3A, 0x40, 0x5B, 0x5D, 0x25, 0x5C, 0xFF]
+        let specials: [UInt8] = [
+            0, 0x0D, 0x0A, 0x20, 0x22, 0x3C, 0x3E, 0x3B, 0x2C, 0x3A, 0x40, 0x5B, 0x5D, 0x25, 0x5C, 0xFF,
+        ]
         var parsed = 0
         for _ in 0..<3000 {
             var bytes = typicalInvite
