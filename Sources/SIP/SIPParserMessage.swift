@@ -295,7 +295,7 @@ enum SIPMessageParser {
             guard SIPBytes.equals(SIPBytes.slice(version, 4, version.count), "2.0") else {
                 throw SIPError("unsupported SIP version \(SIPBytes.string(version))", status: nil)
             }
-            var codeEnd = i + 1
+            var codeEnd = Swift.min(i + 1, n)
             while codeEnd < n && p[codeEnd] != 0x20 { codeEnd += 1 }
             let codeBytes = SIPBytes.slice(p, Swift.min(i + 1, n), codeEnd)
             guard codeBytes.count == 3, SIPBytes.number(codeBytes, limit: 999) != nil else {

@@ -245,6 +245,29 @@ struct MessageAPITests {
         #expect(back.from.tag == "f1")
     }
 
+    @Test("every prefix of the torture messages and odd start lines parse or fail cleanly")
+    func prefixes() {
+        for name in ["wsinv", "intmeth", "noreason", "esc01", "mpart01"] {
+            let bytes = fixture("rfc4475", name)
+            for cut in 0..<bytes.count {
+                _ = parseResult(Array(bytes[0..<cut]))
+            }
+        }
+        let odd = [
+            "SIP/2.0", "SIP/2.0\r\n\r\n", "SIP/2.0 \r\n\r\n", "SIP/2.0 1\r\n\r\n", "SIP/2.0 100", "SIP/",
+            "sip/2.0 200 OK\r\n",
+            "INVITE", "INVITE ", "INVITE \r\n", "INVITE sip:a SIP/2.0", "A B C\r\n\r\n", "\r\n\r\n\r\n", ":\r\n",
+            "INVITE sip:[ SIP/2.0\r\n\r\n", "INVITE sip:a@[::1 SIP/2.0\r\n\r\n", "INVITE sip:%\r\n\r\n",
+            "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP [\r\n\r\n", "INVITE sip:a@b SIP/2.0\r\nf: \"\r\n\r\n",
+            "INVITE sip:a@b SIP/2.0\r\nt: <\r\n\r\n", "INVITE sip:a@b SIP/2.0\r\ni:\r\n \r\n\r\n",
+        ]
+        for text in odd {
+            let error = parseResult(Array(text.utf8)).error
+            #expect(error != nil, "\(text) parsed")
+            if let error { _ = SIPMessage.rejection(of: Array(text.utf8), error: error) }
+        }
+    }
+
     @Test("a message never traps on mutated input")
     func mutations() {
         var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
