@@ -162,7 +162,7 @@ enum SIPMessageParser {
                 lineNumber += continues ? 1 : 0
                 if !continues { break }
             }
-            let valueBytes: UnsafeRawBufferPointer
+            var valueBytes = SIPBytes.slice(p, 0, 0)
             var value: String
             if folded {
                 value = String(decoding: foldBuffer, as: UTF8.self)
@@ -192,17 +192,28 @@ enum SIPMessageParser {
             }
             do throws(SIPError) {
                 switch id {
+                // Unfolded values are parsed straight from the message bytes.
                 case .via:
-                    try withValueBytes(value) { q throws(SIPError) in try appendVias(q, to: &vias) }
+                    if folded {
+                        try withValueBytes(value) { q throws(SIPError) in try appendVias(q, to: &vias) }
+                    } else {
+                        try appendVias(valueBytes, to: &vias)
+                    }
                 case .from:
-                    from = try withValueBytes(value) { q throws(SIPError) in try SIPNameAddress.parse(q) }
+                    from = folded
+                        ? try withValueBytes(value) { q throws(SIPError) in try SIPNameAddress.parse(q) }
+                        : try SIPNameAddress.parse(valueBytes)
                 case .to:
-                    to = try withValueBytes(value) { q throws(SIPError) in try SIPNameAddress.parse(q) }
+                    to = folded
+                        ? try withValueBytes(value) { q throws(SIPError) in try SIPNameAddress.parse(q) }
+                        : try SIPNameAddress.parse(valueBytes)
                 case .callID:
                     guard isCallID(value) else { throw SIPError("invalid Call-ID '\(value)'") }
                     callID = value
                 case .cseq:
-                    cseq = try withValueBytes(value) { q throws(SIPError) in try SIPCSeq.parse(q) }
+                    cseq = folded
+                        ? try withValueBytes(value) { q throws(SIPError) in try SIPCSeq.parse(q) }
+                        : try SIPCSeq.parse(valueBytes)
                 case .contentLength:
                     guard let cl = SIPBytes.number(value, limit: maxContentLength) else {
                         throw SIPError("invalid Content-Length '\(value)'")

@@ -86,20 +86,23 @@ public enum SIPHost: Hashable, Sendable, CustomStringConvertible {
         var end = p.count
         if end > 0 && p[end - 1] == 0x2E { end -= 1 }
         if end == 0 { return false }
-        var labelStart = 0
-        var i = 0
-        while i <= end {
-            if i == end || p[i] == 0x2E {
-                if i == labelStart { return false }
-                if p[labelStart] == 0x2D || p[i - 1] == 0x2D { return false }
-                if i == end && !SIPBytes.isAlpha(p[labelStart]) { return false }
-                labelStart = i + 1
-            } else if !(SIPBytes.isAlnum(p[i]) || p[i] == 0x2D) {
+        var previous: UInt8 = 0x2E  // a label starts after a dot
+        var labelFirst: UInt8 = 0
+        for i in 0..<end {
+            let b = p[i]
+            if b == 0x2E {
+                if previous == 0x2E || previous == 0x2D { return false }
+            } else if SIPBytes.isAlnum(b) {
+                if previous == 0x2E { labelFirst = b }
+            } else if b == 0x2D {
+                if previous == 0x2E { return false }
+            } else {
                 return false
             }
-            i += 1
+            previous = b
         }
-        return true
+        // The last label must not end with "-" and the top label starts with a letter.
+        return previous != 0x2D && previous != 0x2E && SIPBytes.isAlpha(labelFirst)
     }
 
     /// IPv6address (RFC 3261 §25.1 / RFC 4291 text form): up to 8 hex groups, one "::",
