@@ -46,10 +46,10 @@ enum SIPHeaderParameters {
     static func append(_ params: [SIPParameter], to out: inout [UInt8]) {
         for p in params {
             out.append(0x3B)
-            out.append(contentsOf: p.name.utf8)
+            SIPBytes.append(p.name, to: &out)
             if let v = p.value {
                 out.append(0x3D)
-                out.append(contentsOf: v.utf8)
+                SIPBytes.append(v, to: &out)
             }
         }
     }

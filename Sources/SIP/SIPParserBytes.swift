@@ -311,7 +311,9 @@ enum SIPBytes {
         }
     }
 
+    /// Appends the UTF-8 bytes of `s` (one memcpy for native strings).
     @inline(__always) static func append(_ s: String, to out: inout [UInt8]) {
-        out.append(contentsOf: s.utf8)
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { out.append(contentsOf: $0) }
+        if done == nil { out.append(contentsOf: s.utf8) }
     }
 }

@@ -29,10 +29,10 @@ public enum SIPHost: Hashable, Sendable, CustomStringConvertible {
 
     func append(to out: inout [UInt8]) {
         switch self {
-        case .name(let s), .ipv4(let s): out.append(contentsOf: s.utf8)
+        case .name(let s), .ipv4(let s): SIPBytes.append(s, to: &out)
         case .ipv6(let s):
             out.append(0x5B)
-            out.append(contentsOf: s.utf8)
+            SIPBytes.append(s, to: &out)
             out.append(0x5D)
         }
     }
@@ -501,14 +501,14 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
     // MARK: serialization
 
     func append(to out: inout [UInt8]) {
-        out.append(contentsOf: scheme.utf8)
+        SIPBytes.append(scheme, to: &out)
         out.append(0x3A)
         if let opaque {
-            out.append(contentsOf: opaque.utf8)
+            SIPBytes.append(opaque, to: &out)
             return
         }
         if scheme == "tel" {
-            if let user { out.append(contentsOf: user.utf8) }
+            if let user { SIPBytes.append(user, to: &out) }
         } else {
             if let user {
                 SIPURI.appendEscaped(user, allowed: SIPURI.isUserByte, to: &out)
