@@ -200,18 +200,21 @@ enum SIPMessageParser {
                         try appendVias(valueBytes, to: &vias)
                     }
                 case .from:
-                    from = folded
+                    from =
+                        folded
                         ? try withValueBytes(value) { q throws(SIPError) in try SIPNameAddress.parse(q) }
                         : try SIPNameAddress.parse(valueBytes)
                 case .to:
-                    to = folded
+                    to =
+                        folded
                         ? try withValueBytes(value) { q throws(SIPError) in try SIPNameAddress.parse(q) }
                         : try SIPNameAddress.parse(valueBytes)
                 case .callID:
                     guard isCallID(value) else { throw SIPError("invalid Call-ID '\(value)'") }
                     callID = value
                 case .cseq:
-                    cseq = folded
+                    cseq =
+                        folded
                         ? try withValueBytes(value) { q throws(SIPError) in try SIPCSeq.parse(q) }
                         : try SIPCSeq.parse(valueBytes)
                 case .contentLength:
