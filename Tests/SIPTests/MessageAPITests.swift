@@ -311,3 +311,30 @@ extension String {
         return out
     }
 }
+
+@Suite("SIP stream framing (RFC 3261 §18.3)")
+struct StreamFramingTests {
+    @Test("the first message's length, incomplete input, keep-alives and bad lengths")
+    func framing() throws {
+        let one = request(extra: ["l: 5"], body: "hello")
+        let two = Array("\r\n\r\n".utf8) + one + one
+        #expect(try SIPMessage.streamFrameLength(in: one) == one.count)
+        #expect(try SIPMessage.streamFrameLength(in: two) == one.count + 4)
+        for cut in 0..<one.count {
+            #expect(try SIPMessage.streamFrameLength(in: Array(one[0..<cut])) == nil)
+        }
+        let first = try #require(try SIPMessage.streamFrameLength(in: two))
+        let m = try SIPMessage.parse(Array(two[0..<first]))
+        #expect(m.body == Array("hello".utf8))
+        #expect(try SIPMessage.streamFrameLength(in: request()) == request().count)
+        #expect(throws: SIPError("invalid Content-Length 'x' on a stream")) {
+            try SIPMessage.streamFrameLength(in: request(extra: ["Content-Length: x"]))
+        }
+        #expect(throws: SIPError("more than one Content-Length header")) {
+            try SIPMessage.streamFrameLength(in: request(extra: ["l: 0", "Content-Length: 0"]))
+        }
+        #expect(throws: SIPError("SIP headers exceed 100 bytes")) {
+            try SIPMessage.streamFrameLength(in: [UInt8](repeating: 0x41, count: 200), maxHeaderBytes: 100)
+        }
+    }
+}
