@@ -1,7 +1,7 @@
 // Header field names: canonical spelling, compact forms (RFC 3261 §7.3.3, §20; RFC 3265 §7.2;
 // RFC 3515 §2.1; RFC 3892, 4028, 3841, 4474) and which take comma-separated lists (§7.3.1).
 
-/// One header field line of a message: the canonical name (full form, canonical case, e.g.
+/// One header field line of a message (RFC 3261 §7.3): the canonical name (full form, canonical case, e.g.
 /// `Call-ID`, `WWW-Authenticate`; unknown names as received) and the value with line folding
 /// replaced by a single space and surrounding whitespace trimmed.
 public struct SIPHeaderField: Hashable, Sendable, CustomStringConvertible {
@@ -40,19 +40,6 @@ enum SIPHeaderName: UInt8, Sendable {
     case require, retryAfter, route, rseq, server, serviceRoute, sessionExpires, sipETag
     case sipIfMatch, subject, subscriptionState, supported, timestamp, to, unsupported
     case userAgent, via, warning, wwwAuthenticate
-
-    static let all: [SIPHeaderName] = [
-        .accept, .acceptContact, .acceptEncoding, .acceptLanguage, .alertInfo, .allow, .allowEvents,
-        .authenticationInfo, .authorization, .callID, .callInfo, .contact, .contentDisposition,
-        .contentEncoding, .contentLanguage, .contentLength, .contentType, .cseq, .date, .errorInfo,
-        .event, .expires, .from, .identity, .identityInfo, .inReplyTo, .maxForwards, .mimeVersion,
-        .minExpires, .minSE, .organization, .pAssertedIdentity, .pPreferredIdentity, .path, .priority,
-        .privacy, .proxyAuthenticate, .proxyAuthorization, .proxyRequire, .rack, .reason,
-        .recordRoute, .referTo, .referredBy, .rejectContact, .replaces, .replyTo, .requestDisposition,
-        .require, .retryAfter, .route, .rseq, .server, .serviceRoute, .sessionExpires, .sipETag,
-        .sipIfMatch, .subject, .subscriptionState, .supported, .timestamp, .to, .unsupported,
-        .userAgent, .via, .warning, .wwwAuthenticate,
-    ]
 
     var canonical: String {
         switch self {
@@ -154,35 +141,98 @@ enum SIPHeaderName: UInt8, Sendable {
         }
     }
 
-    /// Lowercase names grouped by length for lookup: `table[len]` lists (name bytes, id).
-    static let table: [[([UInt8], SIPHeaderName)]] = {
-        var t = [[([UInt8], SIPHeaderName)]](repeating: [], count: 24)
-        for h in all {
-            var bytes: [UInt8] = []
-            for b in h.canonical.utf8 { bytes.append(SIPBytes.lower(b)) }
-            if bytes.count < t.count { t[bytes.count].append((bytes, h)) }
-        }
-        return t
-    }()
-
     /// The known header named by `p` (full or compact form, any case), or `.other`.
     static func lookup(_ p: UnsafeRawBufferPointer) -> SIPHeaderName {
-        let n = p.count
-        if n == 1 { return compact(p[0]) }
-        if n >= table.count || n == 0 { return .other }
-        return table.withUnsafeBufferPointer { t in
-            for entry in t[n] {
-                var same = true
-                entry.0.withUnsafeBufferPointer { q in
-                    for i in 0..<n where SIPBytes.lower(p[i]) != q[i] {
-                        same = false
-                        break
-                    }
-                }
-                if same { return entry.1 }
-            }
-            return .other
+        switch p.count {
+        case 1: return compact(p[0])
+        case 2:
+            if SIPBytes.equalsLower(p, "to") { return .to }
+        case 3:
+            if SIPBytes.equalsLower(p, "via") { return .via }
+        case 4:
+            if SIPBytes.equalsLower(p, "cseq") { return .cseq }
+            if SIPBytes.equalsLower(p, "date") { return .date }
+            if SIPBytes.equalsLower(p, "from") { return .from }
+            if SIPBytes.equalsLower(p, "path") { return .path }
+            if SIPBytes.equalsLower(p, "rack") { return .rack }
+            if SIPBytes.equalsLower(p, "rseq") { return .rseq }
+        case 5:
+            if SIPBytes.equalsLower(p, "allow") { return .allow }
+            if SIPBytes.equalsLower(p, "event") { return .event }
+            if SIPBytes.equalsLower(p, "route") { return .route }
+        case 6:
+            if SIPBytes.equalsLower(p, "accept") { return .accept }
+            if SIPBytes.equalsLower(p, "min-se") { return .minSE }
+            if SIPBytes.equalsLower(p, "reason") { return .reason }
+            if SIPBytes.equalsLower(p, "server") { return .server }
+        case 7:
+            if SIPBytes.equalsLower(p, "call-id") { return .callID }
+            if SIPBytes.equalsLower(p, "contact") { return .contact }
+            if SIPBytes.equalsLower(p, "expires") { return .expires }
+            if SIPBytes.equalsLower(p, "privacy") { return .privacy }
+            if SIPBytes.equalsLower(p, "require") { return .require }
+            if SIPBytes.equalsLower(p, "subject") { return .subject }
+            if SIPBytes.equalsLower(p, "warning") { return .warning }
+        case 8:
+            if SIPBytes.equalsLower(p, "identity") { return .identity }
+            if SIPBytes.equalsLower(p, "priority") { return .priority }
+            if SIPBytes.equalsLower(p, "refer-to") { return .referTo }
+            if SIPBytes.equalsLower(p, "replaces") { return .replaces }
+            if SIPBytes.equalsLower(p, "reply-to") { return .replyTo }
+            if SIPBytes.equalsLower(p, "sip-etag") { return .sipETag }
+        case 9:
+            if SIPBytes.equalsLower(p, "call-info") { return .callInfo }
+            if SIPBytes.equalsLower(p, "supported") { return .supported }
+            if SIPBytes.equalsLower(p, "timestamp") { return .timestamp }
+        case 10:
+            if SIPBytes.equalsLower(p, "alert-info") { return .alertInfo }
+            if SIPBytes.equalsLower(p, "error-info") { return .errorInfo }
+            if SIPBytes.equalsLower(p, "user-agent") { return .userAgent }
+        case 11:
+            if SIPBytes.equalsLower(p, "in-reply-to") { return .inReplyTo }
+            if SIPBytes.equalsLower(p, "min-expires") { return .minExpires }
+            if SIPBytes.equalsLower(p, "referred-by") { return .referredBy }
+            if SIPBytes.equalsLower(p, "retry-after") { return .retryAfter }
+            if SIPBytes.equalsLower(p, "unsupported") { return .unsupported }
+        case 12:
+            if SIPBytes.equalsLower(p, "allow-events") { return .allowEvents }
+            if SIPBytes.equalsLower(p, "content-type") { return .contentType }
+            if SIPBytes.equalsLower(p, "max-forwards") { return .maxForwards }
+            if SIPBytes.equalsLower(p, "mime-version") { return .mimeVersion }
+            if SIPBytes.equalsLower(p, "organization") { return .organization }
+            if SIPBytes.equalsLower(p, "record-route") { return .recordRoute }
+            if SIPBytes.equalsLower(p, "sip-if-match") { return .sipIfMatch }
+        case 13:
+            if SIPBytes.equalsLower(p, "authorization") { return .authorization }
+            if SIPBytes.equalsLower(p, "identity-info") { return .identityInfo }
+            if SIPBytes.equalsLower(p, "proxy-require") { return .proxyRequire }
+            if SIPBytes.equalsLower(p, "service-route") { return .serviceRoute }
+        case 14:
+            if SIPBytes.equalsLower(p, "accept-contact") { return .acceptContact }
+            if SIPBytes.equalsLower(p, "content-length") { return .contentLength }
+            if SIPBytes.equalsLower(p, "reject-contact") { return .rejectContact }
+        case 15:
+            if SIPBytes.equalsLower(p, "accept-encoding") { return .acceptEncoding }
+            if SIPBytes.equalsLower(p, "accept-language") { return .acceptLanguage }
+            if SIPBytes.equalsLower(p, "session-expires") { return .sessionExpires }
+        case 16:
+            if SIPBytes.equalsLower(p, "content-encoding") { return .contentEncoding }
+            if SIPBytes.equalsLower(p, "content-language") { return .contentLanguage }
+            if SIPBytes.equalsLower(p, "www-authenticate") { return .wwwAuthenticate }
+        case 18:
+            if SIPBytes.equalsLower(p, "proxy-authenticate") { return .proxyAuthenticate }
+            if SIPBytes.equalsLower(p, "subscription-state") { return .subscriptionState }
+        case 19:
+            if SIPBytes.equalsLower(p, "authentication-info") { return .authenticationInfo }
+            if SIPBytes.equalsLower(p, "content-disposition") { return .contentDisposition }
+            if SIPBytes.equalsLower(p, "p-asserted-identity") { return .pAssertedIdentity }
+            if SIPBytes.equalsLower(p, "proxy-authorization") { return .proxyAuthorization }
+            if SIPBytes.equalsLower(p, "request-disposition") { return .requestDisposition }
+        case 20:
+            if SIPBytes.equalsLower(p, "p-preferred-identity") { return .pPreferredIdentity }
+        default: break
         }
+        return .other
     }
 
     static func lookup(_ name: String) -> SIPHeaderName {

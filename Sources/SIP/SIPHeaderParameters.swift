@@ -10,8 +10,9 @@ enum SIPHeaderParameters {
         let n = p.count
         while i < n {
             guard p[i] == 0x3B else {
-                throw SIPError("unexpected '\(SIPBytes.string(SIPBytes.slice(p, i, Swift.min(n, i + 1))))' "
-                    + "where a ';' parameter was expected")
+                throw SIPError(
+                    "unexpected '\(SIPBytes.string(SIPBytes.slice(p, i, Swift.min(n, i + 1))))' "
+                        + "where a ';' parameter was expected")
             }
             i = SIPBytes.skipWS(p, i + 1)
             let nameStart = i
@@ -45,10 +46,10 @@ enum SIPHeaderParameters {
     static func append(_ params: [SIPParameter], to out: inout [UInt8]) {
         for p in params {
             out.append(0x3B)
-            out.append(contentsOf: p.name.utf8)
+            SIPBytes.append(p.name, to: &out)
             if let v = p.value {
                 out.append(0x3D)
-                out.append(contentsOf: v.utf8)
+                SIPBytes.append(v, to: &out)
             }
         }
     }

@@ -239,15 +239,16 @@ public struct SIPMessage: Hashable, Sendable, CustomStringConvertible {
         return out
     }
 
-    /// Appends a header line after validating the name (a token) and the value (no line
-    /// breaks or control characters; typed headers by their grammar). A second value of a
-    /// single-value header is an error; Content-Length is always computed from the body.
+    /// Appends a header line (a Via too: it becomes the last Via) after validating the name (a
+    /// token) and the value (no line breaks or control characters; typed headers by their
+    /// grammar). A second value of a single-value header is an error; Content-Length is always
+    /// computed from the body.
     public mutating func addHeader(_ name: String, _ value: String) throws(SIPError) {
         let (id, canonical, text) = try SIPMessageParser.checkField(name, value)
         if id.isSingle && headerFields.contains(where: { $0.id == id }) {
             throw SIPError("\(canonical) allows only one value")
         }
-        try adopt(id, text)
+        try adopt(id, text, adding: true)
         headerFields.append(SIPHeaderField(id: id, name: canonical, value: text))
     }
 
@@ -260,7 +261,8 @@ public struct SIPMessage: Hashable, Sendable, CustomStringConvertible {
             let index = headerFields.firstIndex { $0.id == .other && SIPBytes.equalsIgnoringCase($0.name, name) }
             headerFields.removeAll { $0.id == .other && SIPBytes.equalsIgnoringCase($0.name, name) }
             headerFields.insert(
-                SIPHeaderField(id: id, name: canonical, value: text), at: Swift.min(index ?? headerFields.count, headerFields.count))
+                SIPHeaderField(id: id, name: canonical, value: text),
+                at: Swift.min(index ?? headerFields.count, headerFields.count))
         } else {
             replaceFields(id, with: [text], atTop: id == .via)
         }
@@ -279,10 +281,11 @@ public struct SIPMessage: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Updates the typed core values for a validated new value of header `id`.
-    private mutating func adopt(_ id: SIPHeaderName, _ text: String) throws(SIPError) {
+    private mutating func adopt(_ id: SIPHeaderName, _ text: String, adding: Bool = false) throws(SIPError) {
         switch id {
         case .via:
-            viaValues = try SIPMessageParser.parseVias(text)
+            let values = try SIPMessageParser.parseVias(text)
+            viaValues = adding ? viaValues + values : values
         case .from: fromValue = try SIPNameAddress(parsing: text)
         case .to: toValue = try SIPNameAddress(parsing: text)
         case .callID: callIDValue = text
@@ -326,7 +329,8 @@ extension SIPMessage {
         let id = SIPMessageParser.isCallID(callID) ? callID : "invalid-call-id"
         let fields = [
             SIPHeaderField(id: .via, name: "Via", value: via.description),
-            SIPHeaderField(id: .maxForwards, name: "Max-Forwards", value: String(Swift.max(0, Swift.min(255, maxForwards)))),
+            SIPHeaderField(
+                id: .maxForwards, name: "Max-Forwards", value: String(Swift.max(0, Swift.min(255, maxForwards)))),
             SIPHeaderField(id: .to, name: "To", value: to.description),
             SIPHeaderField(id: .from, name: "From", value: from.description),
             SIPHeaderField(id: .callID, name: "Call-ID", value: id),

@@ -155,7 +155,9 @@ public struct SIPContact: Hashable, Sendable, CustomStringConvertible {
     /// The expires parameter in seconds (RFC 3261 §20.10), nil absent.
     public var expires: Int? {
         get {
-            (address?.parameters.lookup(StaticString("expires")) ?? nil).flatMap { SIPBytes.saturatingNumber($0, limit: Int(UInt32.max)) }
+            (address?.parameters.lookup(StaticString("expires")) ?? nil).flatMap {
+                SIPBytes.saturatingNumber($0, limit: Int(UInt32.max))
+            }
         }
         set { address?.parameters.set("expires", newValue.map { .some(String(Swift.max(0, $0))) }) }
     }

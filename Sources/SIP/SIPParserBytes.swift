@@ -92,7 +92,9 @@ enum SIPBytes {
                 for i in 0..<p.count where lower(p[i]) != lower(q[i]) { return false }
                 return true
             }
-        }), let r { return r }
+        }), let r {
+            return r
+        }
         var i = x.startIndex
         var j = y.startIndex
         while i != x.endIndex {
@@ -288,9 +290,12 @@ enum SIPBytes {
             out.append(UInt8(value) &+ 0x30)
             return
         }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var n = 0
         var v = value
         withUnsafeMutableBytes(of: &digits) { d in
@@ -306,7 +311,9 @@ enum SIPBytes {
         }
     }
 
+    /// Appends the UTF-8 bytes of `s` (one memcpy for native strings).
     @inline(__always) static func append(_ s: String, to out: inout [UInt8]) {
-        out.append(contentsOf: s.utf8)
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { out.append(contentsOf: $0) }
+        if done == nil { out.append(contentsOf: s.utf8) }
     }
 }

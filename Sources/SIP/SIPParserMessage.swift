@@ -162,7 +162,7 @@ enum SIPMessageParser {
                 lineNumber += continues ? 1 : 0
                 if !continues { break }
             }
-            let valueBytes: UnsafeRawBufferPointer
+            var valueBytes = SIPBytes.slice(p, 0, 0)
             var value: String
             if folded {
                 value = String(decoding: foldBuffer, as: UTF8.self)
@@ -192,17 +192,31 @@ enum SIPMessageParser {
             }
             do throws(SIPError) {
                 switch id {
+                // Unfolded values are parsed straight from the message bytes.
                 case .via:
-                    try withValueBytes(value) { q throws(SIPError) in try appendVias(q, to: &vias) }
+                    if folded {
+                        try withValueBytes(value) { q throws(SIPError) in try appendVias(q, to: &vias) }
+                    } else {
+                        try appendVias(valueBytes, to: &vias)
+                    }
                 case .from:
-                    from = try withValueBytes(value) { q throws(SIPError) in try SIPNameAddress.parse(q) }
+                    from =
+                        folded
+                        ? try withValueBytes(value) { q throws(SIPError) in try SIPNameAddress.parse(q) }
+                        : try SIPNameAddress.parse(valueBytes)
                 case .to:
-                    to = try withValueBytes(value) { q throws(SIPError) in try SIPNameAddress.parse(q) }
+                    to =
+                        folded
+                        ? try withValueBytes(value) { q throws(SIPError) in try SIPNameAddress.parse(q) }
+                        : try SIPNameAddress.parse(valueBytes)
                 case .callID:
                     guard isCallID(value) else { throw SIPError("invalid Call-ID '\(value)'") }
                     callID = value
                 case .cseq:
-                    cseq = try withValueBytes(value) { q throws(SIPError) in try SIPCSeq.parse(q) }
+                    cseq =
+                        folded
+                        ? try withValueBytes(value) { q throws(SIPError) in try SIPCSeq.parse(q) }
+                        : try SIPCSeq.parse(valueBytes)
                 case .contentLength:
                     guard let cl = SIPBytes.number(value, limit: maxContentLength) else {
                         throw SIPError("invalid Content-Length '\(value)'")
@@ -295,7 +309,7 @@ enum SIPMessageParser {
             guard SIPBytes.equals(SIPBytes.slice(version, 4, version.count), "2.0") else {
                 throw SIPError("unsupported SIP version \(SIPBytes.string(version))", status: nil)
             }
-            var codeEnd = i + 1
+            var codeEnd = Swift.min(i + 1, n)
             while codeEnd < n && p[codeEnd] != 0x20 { codeEnd += 1 }
             let codeBytes = SIPBytes.slice(p, Swift.min(i + 1, n), codeEnd)
             guard codeBytes.count == 3, SIPBytes.number(codeBytes, limit: 999) != nil else {
@@ -449,7 +463,8 @@ enum SIPMessageParser {
         case .authorization, .proxyAuthorization, .wwwAuthenticate, .proxyAuthenticate:
             try SIPBytes.withBytes(value) { p throws(SIPError) in try validateCredentials(p) }
         case .allow, .supported, .require, .proxyRequire, .unsupported:
-            try SIPBytes.withBytes(value) { p throws(SIPError) in try validateTokenList(p, allowEmpty: id == .supported) }
+            try SIPBytes.withBytes(value) { p throws(SIPError) in try validateTokenList(p, allowEmpty: id == .supported)
+            }
         default:
             break
         }
@@ -514,7 +529,9 @@ enum SIPMessageParser {
     /// rfc1123-date = wkday "," SP date1 SP time SP "GMT" (RFC 3261 §20.17)
     static func validateDate(_ p: UnsafeRawBufferPointer) throws(SIPError) {
         let days: [StaticString] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        let months: [StaticString] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        let months: [StaticString] = [
+            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+        ]
         let t = SIPBytes.trimmed(p)
         // "Sat, 13 Nov 2010 23:29:00 GMT" is 29 bytes.
         guard t.count == 29 else { throw SIPError("Date '\(SIPBytes.string(t))' is not an RFC 1123 date in GMT") }

@@ -17,7 +17,7 @@ extension SIPMessage {
         out.reserveCapacity(out.count + size)
         switch startLine {
         case .request(let method, let uri):
-            out.append(contentsOf: method.name.utf8)
+            SIPBytes.append(method.name, to: &out)
             out.append(0x20)
             uri.append(to: &out)
             out.append(contentsOf: " SIP/2.0\r\n".utf8)
@@ -30,10 +30,10 @@ extension SIPMessage {
             out.append(0x0A)
         }
         for f in headerFields {
-            out.append(contentsOf: f.name.utf8)
+            SIPBytes.append(f.name, to: &out)
             out.append(0x3A)
             out.append(0x20)
-            out.append(contentsOf: f.value.utf8)
+            SIPBytes.append(f.value, to: &out)
             out.append(0x0D)
             out.append(0x0A)
         }

@@ -29,10 +29,10 @@ public enum SIPHost: Hashable, Sendable, CustomStringConvertible {
 
     func append(to out: inout [UInt8]) {
         switch self {
-        case .name(let s), .ipv4(let s): out.append(contentsOf: s.utf8)
+        case .name(let s), .ipv4(let s): SIPBytes.append(s, to: &out)
         case .ipv6(let s):
             out.append(0x5B)
-            out.append(contentsOf: s.utf8)
+            SIPBytes.append(s, to: &out)
             out.append(0x5D)
         }
     }
@@ -86,20 +86,23 @@ public enum SIPHost: Hashable, Sendable, CustomStringConvertible {
         var end = p.count
         if end > 0 && p[end - 1] == 0x2E { end -= 1 }
         if end == 0 { return false }
-        var labelStart = 0
-        var i = 0
-        while i <= end {
-            if i == end || p[i] == 0x2E {
-                if i == labelStart { return false }
-                if p[labelStart] == 0x2D || p[i - 1] == 0x2D { return false }
-                if i == end && !SIPBytes.isAlpha(p[labelStart]) { return false }
-                labelStart = i + 1
-            } else if !(SIPBytes.isAlnum(p[i]) || p[i] == 0x2D) {
+        var previous: UInt8 = 0x2E  // a label starts after a dot
+        var labelFirst: UInt8 = 0
+        for i in 0..<end {
+            let b = p[i]
+            if b == 0x2E {
+                if previous == 0x2E || previous == 0x2D { return false }
+            } else if SIPBytes.isAlnum(b) {
+                if previous == 0x2E { labelFirst = b }
+            } else if b == 0x2D {
+                if previous == 0x2E { return false }
+            } else {
                 return false
             }
-            i += 1
+            previous = b
         }
-        return true
+        // The last label must not end with "-" and the top label starts with a letter.
+        return previous != 0x2D && previous != 0x2E && SIPBytes.isAlpha(labelFirst)
     }
 
     /// IPv6address (RFC 3261 §25.1 / RFC 4291 text form): up to 8 hex groups, one "::",
@@ -339,8 +342,8 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
             var e = hostStart
             while e < n && p[e] != 0x3B && p[e] != 0x3F { e += 1 }
             if SIPHost.isIPv6(SIPBytes.slice(p, hostStart, e)) {
-                throw SIPError(
-                    "IPv6 address '\(SIPBytes.string(SIPBytes.slice(p, hostStart, e)))' in a URI must be enclosed in '[' ']'")
+                let address = SIPBytes.string(SIPBytes.slice(p, hostStart, e))
+                throw SIPError("IPv6 address '\(address)' in a URI must be enclosed in '[' ']'")
             }
             throw error
         }
@@ -382,8 +385,9 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
         var i = 0
         while i < p.count && p[i] != 0x3B {
             let b = p[i]
-            guard SIPBytes.isHex(b) || b == 0x2B || b == 0x2D || b == 0x2E || b == 0x28 || b == 0x29
-                || b == 0x2A || b == 0x23 || b == 0x70 || b == 0x77
+            guard
+                SIPBytes.isHex(b) || b == 0x2B || b == 0x2D || b == 0x2E || b == 0x28 || b == 0x29
+                    || b == 0x2A || b == 0x23 || b == 0x70 || b == 0x77
             else { throw SIPError("invalid character in tel: number") }
             i += 1
         }
@@ -497,14 +501,14 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
     // MARK: serialization
 
     func append(to out: inout [UInt8]) {
-        out.append(contentsOf: scheme.utf8)
+        SIPBytes.append(scheme, to: &out)
         out.append(0x3A)
         if let opaque {
-            out.append(contentsOf: opaque.utf8)
+            SIPBytes.append(opaque, to: &out)
             return
         }
         if scheme == "tel" {
-            if let user { out.append(contentsOf: user.utf8) }
+            if let user { SIPBytes.append(user, to: &out) }
         } else {
             if let user {
                 SIPURI.appendEscaped(user, allowed: SIPURI.isUserByte, to: &out)

@@ -71,7 +71,7 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
 
     func append(to out: inout [UInt8]) {
         out.append(contentsOf: "SIP/2.0/".utf8)
-        out.append(contentsOf: transport.utf8)
+        SIPBytes.append(transport, to: &out)
         out.append(0x20)
         host.append(to: &out)
         if let port {

@@ -88,7 +88,8 @@ struct MessageTests {
 
     @Test("datagram Content-Length rules of RFC 3261 §18.3")
     func contentLength() throws {
-        let head = "MESSAGE sip:a@b.example.com SIP/2.0\r\nVia: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n"
+        let head =
+            "MESSAGE sip:a@b.example.com SIP/2.0\r\nVia: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n"
             + "From: <sip:c@d.example.com>;tag=9\r\nTo: <sip:a@b.example.com>\r\nCall-ID: x\r\nCSeq: 1 MESSAGE\r\n"
         let shorter = try SIPMessage.parse(text(head + "Content-Length: 3\r\n\r\nhello"))
         #expect(shorter.body == text("hel"))

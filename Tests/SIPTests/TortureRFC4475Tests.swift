@@ -163,10 +163,11 @@ struct TortureRFC4475ValidTests {
         #expect(m.requestURI?.user == "user;par=u@example.net")
         #expect(m.requestURI?.host == .name("example.com"))
         #expect(m.requestURI?.parameters.isEmpty == true)
-        #expect(m.headers("Accept") == [
-            "application/sdp", "application/pkcs7-mime", "multipart/mixed", "multipart/signed", "message/sip",
-            "message/sipfrag",
-        ])
+        #expect(
+            m.headers("Accept") == [
+                "application/sdp", "application/pkcs7-mime", "multipart/mixed", "multipart/signed", "message/sip",
+                "message/sipfrag",
+            ])
     }
 
     @Test("3.1.1.10 transports: known and unknown Via transports")
@@ -219,8 +220,10 @@ struct InvalidCase: CustomStringConvertible {
 @Suite("RFC 4475 §3.1.2 invalid torture messages")
 struct TortureRFC4475InvalidTests {
     static let cases: [InvalidCase] = [
-        InvalidCase(name: "badinv01", message: "malformed Via header: empty parameter name", status: 400, answerable: false),
-        InvalidCase(name: "clerr", message: "Content-Length 9999 exceeds the 154 body bytes", status: 400, answerable: true),
+        InvalidCase(
+            name: "badinv01", message: "malformed Via header: empty parameter name", status: 400, answerable: false),
+        InvalidCase(
+            name: "clerr", message: "Content-Length 9999 exceeds the 154 body bytes", status: 400, answerable: true),
         InvalidCase(
             name: "ncl", message: "malformed Content-Length header: invalid Content-Length '-999'", status: 400,
             answerable: true),
@@ -286,15 +289,19 @@ struct TortureRFC4475InvalidTests {
                 let back = try SIPMessage.parse(response.serialized())
                 #expect(back == response)
             } else {
-                #expect(String(decoding: response.serialized(), as: UTF8.self).contains("\r\nVia: SIP/7.0/UDP c.example.com"))
+                #expect(
+                    String(decoding: response.serialized(), as: UTF8.self).contains(
+                        "\r\nVia: SIP/7.0/UDP c.example.com"))
             }
         }
     }
 
     @Test("every fixture of the suite is covered")
     func coverage() {
-        let valid = ["wsinv", "intmeth", "esc01", "escnull", "esc02", "lwsdisp", "longreq", "dblreq", "semiuri",
-                     "transports", "mpart01", "unreason", "noreason"]
+        let valid = [
+            "wsinv", "intmeth", "esc01", "escnull", "esc02", "lwsdisp", "longreq", "dblreq", "semiuri",
+            "transports", "mpart01", "unreason", "noreason",
+        ]
         #expect(fixtureNames("rfc4475") == (valid + Self.cases.map(\.name)).sorted())
     }
 

@@ -18,7 +18,8 @@ struct TortureRFC5118Tests {
     func bad() throws {
         let bytes = fixture("rfc5118", "ipv6-bad")
         let error = try #require(parseResult(bytes).error)
-        #expect(error.message == "invalid Request-URI: IPv6 address '2001:db8::10' in a URI must be enclosed in '[' ']'")
+        #expect(
+            error.message == "invalid Request-URI: IPv6 address '2001:db8::10' in a URI must be enclosed in '[' ']'")
         #expect(error.status == 400)
         let response = try #require(SIPMessage.rejection(of: bytes, error: error))
         #expect(response.status == 400)
@@ -87,10 +88,11 @@ struct TortureRFC5118Tests {
 
     @Test("every fixture of the suite is covered")
     func coverage() {
-        #expect(fixtureNames("rfc5118") == [
-            "ipv4-mapped-ipv6", "ipv6-bad", "ipv6-bug-abnf-3-colons", "ipv6-correct-abnf-2-colons", "ipv6-good",
-            "ipv6-in-sdp", "mult-ip-in-header", "mult-ip-in-sdp", "port-ambiguous", "port-unambiguous",
-            "via-received-param-no-delim", "via-received-param-with-delim",
-        ])
+        #expect(
+            fixtureNames("rfc5118") == [
+                "ipv4-mapped-ipv6", "ipv6-bad", "ipv6-bug-abnf-3-colons", "ipv6-correct-abnf-2-colons", "ipv6-good",
+                "ipv6-in-sdp", "mult-ip-in-header", "mult-ip-in-sdp", "port-ambiguous", "port-unambiguous",
+                "via-received-param-no-delim", "via-received-param-with-delim",
+            ])
     }
 }
