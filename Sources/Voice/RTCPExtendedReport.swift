@@ -262,8 +262,10 @@ public struct RTCPBurstGapModel: Equatable, Sendable {
         case .discarded: discarded += 1
         }
         if receivedRun >= gmin {
-            // A gap just ended: the losses since the previous gap were one isolated gap loss, or a burst.
-            if lossesInRun == 1 { c14 += 1 } else { c13 += 1 }
+            // A gap just ended: the losses since the previous gap were one isolated gap loss, or a
+            // burst. (Appendix A.2 counts a burst also for the very first loss, when there were no
+            // earlier losses at all; that phantom burst would halve the gap length, so it is skipped.)
+            if lossesInRun == 1 { c14 += 1 } else if lossesInRun > 1 { c13 += 1 }
             lossesInRun = 1
             c11 += receivedRun
         } else {
