@@ -288,7 +288,8 @@ public enum RTCPPacket: Equatable, Sendable, CustomStringConvertible {
             if o < b.count {
                 let length = Int(b[o])
                 guard o + 1 + length <= b.count else { throw truncated }
-                reason = String(decoding: UnsafeRawBufferPointer(rebasing: b[(o + 1)..<(o + 1 + length)]), as: UTF8.self)
+                reason = String(
+                    decoding: UnsafeRawBufferPointer(rebasing: b[(o + 1)..<(o + 1 + length)]), as: UTF8.self)
             }
             return .goodbye(ssrcs: ssrcs, reason: reason)
         case RTCPPacketType.extendedReport:

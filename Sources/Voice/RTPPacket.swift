@@ -134,7 +134,9 @@ public struct RTPPacket: Equatable, Sendable, CustomStringConvertible {
         if first & 0x20 != 0 {
             padding = Int(bytes[length - 1])
             guard padding > 0 else { throw .zeroPadding }
-            guard padding <= length - offset else { throw .paddingTooLong(padding: padding, available: length - offset) }
+            guard padding <= length - offset else {
+                throw .paddingTooLong(padding: padding, available: length - offset)
+            }
         }
         let second = bytes[1]
         return RTPPacket(

@@ -175,7 +175,8 @@ public struct RTPSource: Equatable, Sendable, CustomStringConvertible {
         receivedPrior = received
         let lostInterval = Int64(expectedInterval) - Int64(receivedInterval)
         let fraction: UInt8 =
-            expectedInterval == 0 || lostInterval <= 0 ? 0 : UInt8(min(255, (lostInterval << 8) / Int64(expectedInterval)))
+            expectedInterval == 0 || lostInterval <= 0
+            ? 0 : UInt8(min(255, (lostInterval << 8) / Int64(expectedInterval)))
         let dlsr = lastSR == 0 ? 0 : RTCPTime.compact(nanoseconds: nowNanoseconds - lastSRArrivalNanoseconds)
         return RTCPReportBlock(
             ssrc: ssrc, fractionLost: fraction, cumulativeLost: cumulativeLost,
@@ -256,7 +257,8 @@ public struct RTPReceiver: Sendable, CustomStringConvertible {
     ) -> RTPReceiveVerdict {
         if current == nil { current = RTPSource(ssrc: ssrc, sequence: sequence, clockRate: clockRate) }
         if current!.ssrc == ssrc {
-            let verdict = current!.receive(sequence: sequence, timestamp: timestamp, arrivalNanoseconds: arrivalNanoseconds)
+            let verdict = current!.receive(
+                sequence: sequence, timestamp: timestamp, arrivalNanoseconds: arrivalNanoseconds)
             switch verdict {
             case .valid: return .accepted
             case .probation: return .probation
@@ -267,7 +269,8 @@ public struct RTPReceiver: Sendable, CustomStringConvertible {
             }
         }
         if candidate?.ssrc != ssrc { candidate = RTPSource(ssrc: ssrc, sequence: sequence, clockRate: clockRate) }
-        let verdict = candidate!.receive(sequence: sequence, timestamp: timestamp, arrivalNanoseconds: arrivalNanoseconds)
+        let verdict = candidate!.receive(
+            sequence: sequence, timestamp: timestamp, arrivalNanoseconds: arrivalNanoseconds)
         guard verdict == .valid else {
             dropped += 1
             return .otherSource

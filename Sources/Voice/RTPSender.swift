@@ -95,7 +95,8 @@ public struct RTPSender: Sendable, CustomStringConvertible {
     public func senderInfo(unixNanoseconds: Int64, currentFrameUnixNanoseconds: Int64) -> RTCPSenderInfo {
         let ahead = unixNanoseconds - currentFrameUnixNanoseconds
         let ticks = Int64(RTCPTime.ticks(nanoseconds: ahead >= 0 ? ahead : -ahead, clockRate: clockRate))
-        let rtp = ahead >= 0 ? timestamp &+ UInt32(truncatingIfNeeded: ticks) : timestamp &- UInt32(truncatingIfNeeded: ticks)
+        let rtp =
+            ahead >= 0 ? timestamp &+ UInt32(truncatingIfNeeded: ticks) : timestamp &- UInt32(truncatingIfNeeded: ticks)
         return RTCPSenderInfo(
             ntpTimestamp: RTCPTime.ntp(unixNanoseconds: unixNanoseconds), rtpTimestamp: rtp,
             packetCount: packetCount, octetCount: octetCount)

@@ -241,7 +241,8 @@ public struct TelephoneEventDecoder: Sendable {
         var ended: TelephoneEventDigit? = nil
         if var previous = current {
             // A long event goes on in a new segment (§2.5.1.3): same code, timestamp where it left off.
-            if previous.event == code && !payload.isEnd && timestamp == previous.timestamp &+ UInt32(previous.duration) {
+            if previous.event == code && !payload.isEnd && timestamp == previous.timestamp &+ UInt32(previous.duration)
+            {
                 previous.duration = UInt16(min(65535, Int(previous.duration) + Int(payload.duration)))
                 current = previous
                 lastArrival = arrivalNanoseconds

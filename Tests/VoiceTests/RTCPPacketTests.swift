@@ -103,7 +103,9 @@ struct RTCPPacketTests {
     }
 
     @Test func malformedCompoundsAreRejectedPrecisely() throws {
-        let rr = try writeRTCP { w throws(RTCPError) in try w.appendReceiverReport(ssrc: 7, blocks: CollectionOfOne(Self.block)) }
+        let rr = try writeRTCP { w throws(RTCPError) in
+            try w.appendReceiverReport(ssrc: 7, blocks: CollectionOfOne(Self.block))
+        }
         let bye = try writeRTCP { w throws(RTCPError) in try w.appendGoodbye(ssrc: 7) }
         #expect(parseRTCP([]) == .failure(.badLength(length: 0)))
         #expect(parseRTCP(Array(rr[0..<30])) == .failure(.badLength(length: 30)))
@@ -131,9 +133,10 @@ struct RTCPPacketTests {
         sdes[9] = 40
         #expect(parseRTCP(sdes) == .failure(.truncatedBody(packetType: 202, offset: 0)))
         // An unknown packet type is passed over.
-        #expect(try parseRTCP([0x80, 204, 0, 1, 0, 0, 0, 1] + bye).get() == [
-            .other(packetType: 204, length: 8), .goodbye(ssrcs: [7], reason: nil),
-        ])
+        #expect(
+            try parseRTCP([0x80, 204, 0, 1, 0, 0, 0, 1] + bye).get() == [
+                .other(packetType: 204, length: 8), .goodbye(ssrcs: [7], reason: nil),
+            ])
     }
 
     @Test func writerRefusesWhatDoesNotFit() {
@@ -193,7 +196,8 @@ struct RTCPPacketTests {
         #expect(RTCPTime.roundTrip(arrivalNTP: arrival, lastSR: 0, delaySinceLastSR: dlsr) == nil)
         #expect(RTCPTime.roundTrip(arrivalNTP: arrival, lastSR: lsr, delaySinceLastSR: dlsr * 2) == nil)
         // Across the 16-bit seconds wrap of the middle word.
-        let boundary = Int64(((1_700_000_000 + RTCPTime.unixToNTPSeconds) / 65_536 + 1) * 65_536 - RTCPTime.unixToNTPSeconds)
+        let boundary = Int64(
+            ((1_700_000_000 + RTCPTime.unixToNTPSeconds) / 65_536 + 1) * 65_536 - RTCPTime.unixToNTPSeconds)
         let late = RTCPTime.ntp(unixNanoseconds: boundary * 1_000_000_000 - 250_000_000)
         let later = RTCPTime.ntp(unixNanoseconds: boundary * 1_000_000_000 + 250_000_000)
         #expect(RTCPTime.middle32(later) < RTCPTime.middle32(late))

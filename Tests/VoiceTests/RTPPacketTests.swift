@@ -64,7 +64,8 @@ struct RTPPacketTests {
     }
 
     @Test func headerWrittenIsParsedBack() throws {
-        let header = RTPHeader(marker: true, payloadType: 9, sequence: 65535, timestamp: 4_000_000_000, ssrc: 0xCAFE_F00D)
+        let header = RTPHeader(
+            marker: true, payloadType: 9, sequence: 65535, timestamp: 4_000_000_000, ssrc: 0xCAFE_F00D)
         var buffer = [UInt8](repeating: 0xFF, count: 12 + 160)
         let offset = try buffer.withUnsafeMutableBytes { raw throws(RTPError) in try header.write(into: raw) }
         #expect(offset == 12)
@@ -88,7 +89,8 @@ struct RTPPacketTests {
         // CC=3 needs 24 bytes.
         #expect(parseRTP([0x83] + base[1...] + [0, 0, 0, 0]) == .failure(.csrcPastEnd(csrcCount: 3, length: 16)))
         // X with no room for the extension header, then with a length past the end.
-        #expect(parseRTP([0x90] + base[1...] + [0xBE, 0xDE]) == .failure(.extensionHeaderPastEnd(offset: 12, length: 14)))
+        #expect(
+            parseRTP([0x90] + base[1...] + [0xBE, 0xDE]) == .failure(.extensionHeaderPastEnd(offset: 12, length: 14)))
         #expect(
             parseRTP([0x90] + base[1...] + [0xBE, 0xDE, 0, 2, 1, 2, 3, 4])
                 == .failure(.extensionPastEnd(words: 2, offset: 12, length: 20)))
@@ -138,23 +140,27 @@ struct RTPPacketTests {
     }
 
     @Test(.enabled(if: rtpOptimized, "allocation counts are meaningful in optimized builds only"))
-    func parseAndHeaderWriteAllocateNothing() throws {
+    func writeParseAndReceiveAllocateNothing() throws {
         var sender = RTPSender(
             ssrc: 1, payloadType: 0, clockRate: 8000, ticksPerFrame: 160, initialSequence: 0, initialTimestamp: 0)
         var buffer = [UInt8](repeating: 0, count: 172)
+        var receiver = RTPReceiver(clockRate: 8000)
+        var accepted = 0
         var checksum = 0
         let before = mc_thread_allocations()
         buffer.withUnsafeMutableBytes { raw in
-            for _ in 0..<10_000 {
+            for i in 0..<10_000 {
                 let header = sender.nextAudioHeader(payloadBytes: 160)
                 guard (try? header.write(into: raw)) != nil else { return }
                 guard let packet = try? RTPPacket.parse(UnsafeRawBufferPointer(raw)) else { return }
                 checksum &+= Int(packet.sequence) + packet.payload(in: UnsafeRawBufferPointer(raw)).count
+                if receiver.receive(packet, arrivalNanoseconds: Int64(i) * 20_000_000) == .accepted { accepted += 1 }
             }
         }
         let allocations = mc_thread_allocations() - before
-        #expect(allocations == 0, "RTP write+parse allocated \(allocations) times in 10000 packets")
+        #expect(allocations == 0, "RTP write, parse and receive allocated \(allocations) times in 10000 packets")
         #expect(sender.packetCount == 10_000)
+        #expect(accepted == 9_999)  // the first packet is on probation
         #expect(checksum == (0..<10_000).reduce(0) { $0 + $1 + 160 })
     }
 }
@@ -174,7 +180,8 @@ struct RTPSenderTests {
         var other = RTPTestRandom(seed: 43)
         #expect(RTPSender(codec: CodecRegistry.g722, payloadType: 9, ptime: 20, random: &other).ssrc != sender.ssrc)
         var opusRandom = RTPTestRandom(seed: 1)
-        #expect(RTPSender(codec: CodecRegistry.opus, payloadType: 111, ptime: 20, random: &opusRandom).ticksPerFrame == 960)
+        #expect(
+            RTPSender(codec: CodecRegistry.opus, payloadType: 111, ptime: 20, random: &opusRandom).ticksPerFrame == 960)
     }
 
     @Test func sequenceWrapsTimestampAdvancesMarkerStartsTalkspurts() {

@@ -127,7 +127,8 @@ struct RTPReceiverStatisticsTests {
     @Test func receiverSwitchesToANewSourceAfterItsProbation() {
         var receiver = RTPReceiver(clockRate: 8000)
         func packet(_ ssrc: UInt32, _ seq: UInt16) -> RTPReceiveVerdict {
-            receiver.receive(ssrc: ssrc, sequence: seq, timestamp: UInt32(seq) * 160, arrivalNanoseconds: Int64(seq) * 20_000_000)
+            receiver.receive(
+                ssrc: ssrc, sequence: seq, timestamp: UInt32(seq) * 160, arrivalNanoseconds: Int64(seq) * 20_000_000)
         }
         #expect(receiver.makeReportBlock(nowNanoseconds: 0) == nil)
         #expect(packet(0xA, 10) == .probation)

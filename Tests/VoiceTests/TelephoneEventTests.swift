@@ -30,7 +30,8 @@ func runEncoder(
             let written = bytes.withUnsafeMutableBytes { raw -> Int in
                 do throws(RTPError) {
                     let offset = try header.write(into: raw)
-                    return offset + (try packet.payload.write(into: UnsafeMutableRawBufferPointer(rebasing: raw[offset...])))
+                    return offset
+                        + (try packet.payload.write(into: UnsafeMutableRawBufferPointer(rebasing: raw[offset...])))
                 } catch {
                     return 0
                 }
@@ -114,7 +115,9 @@ struct TelephoneEventTests {
         // "1": 60 ms = 480 ticks, frames 0...4 (160, 320, 480 E x3); 2 frames of pause; "#" frames 7...11.
         #expect(events.map(\.frame) == [0, 1, 2, 3, 4, 7, 8, 9, 10, 11])
         #expect(events.map { $0.bytes[12] } == [1, 1, 1, 1, 1, 11, 11, 11, 11, 11])
-        let timestamps = events.map { UInt32($0.bytes[4]) << 24 | UInt32($0.bytes[5]) << 16 | UInt32($0.bytes[6]) << 8 | UInt32($0.bytes[7]) }
+        let timestamps = events.map {
+            UInt32($0.bytes[4]) << 24 | UInt32($0.bytes[5]) << 16 | UInt32($0.bytes[6]) << 8 | UInt32($0.bytes[7])
+        }
         #expect(timestamps == Array(repeating: 5000, count: 5) + Array(repeating: 5000 + 7 * 160, count: 5))
     }
 
