@@ -394,6 +394,18 @@ public struct RTCPCompoundWriter {
         count += size
     }
 
+    /// Appends the report that starts every compound packet (RFC 3550 §6.4): an SR when `senderInfo`
+    /// is given (this end sent RTP since the report before last), else an RR.
+    public mutating func appendReport<Blocks: Collection>(
+        ssrc: UInt32, senderInfo: RTCPSenderInfo?, blocks: Blocks
+    ) throws(RTCPError) where Blocks.Element == RTCPReportBlock {
+        if let senderInfo {
+            try appendSenderReport(ssrc: ssrc, info: senderInfo, blocks: blocks)
+        } else {
+            try appendReceiverReport(ssrc: ssrc, blocks: blocks)
+        }
+    }
+
     /// Appends an SDES packet with one chunk holding the CNAME item (RFC 3550 §6.5.1).
     public mutating func appendSourceDescription(ssrc: UInt32, cname: String) throws(RTCPError) {
         let text = cname.utf8

@@ -102,6 +102,18 @@ struct RTCPPacketTests {
         #expect((try? parseRTCP(bytes).get().last) == .goodbye(ssrcs: [7], reason: nil))
     }
 
+    @Test func reportIsAnSROnlyWhenWeSent() throws {
+        let info = RTCPSenderInfo(ntpTimestamp: 5, rtpTimestamp: 6, packetCount: 7, octetCount: 8)
+        let sr = try writeRTCP { w throws(RTCPError) in
+            try w.appendReport(ssrc: 3, senderInfo: info, blocks: CollectionOfOne(Self.block))
+        }
+        let rr = try writeRTCP { w throws(RTCPError) in
+            try w.appendReport(ssrc: 3, senderInfo: nil, blocks: CollectionOfOne(Self.block))
+        }
+        #expect(try parseRTCP(sr).get() == [.senderReport(ssrc: 3, info: info, blocks: [Self.block])])
+        #expect(try parseRTCP(rr).get() == [.receiverReport(ssrc: 3, blocks: [Self.block])])
+    }
+
     @Test func malformedCompoundsAreRejectedPrecisely() throws {
         let rr = try writeRTCP { w throws(RTCPError) in
             try w.appendReceiverReport(ssrc: 7, blocks: CollectionOfOne(Self.block))
