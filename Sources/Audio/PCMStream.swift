@@ -108,7 +108,9 @@ public final class PCMStream {
     }
 
     deinit {
-        close()
+        // The reactor's watches and timer hold this stream: when it goes, they are gone already
+        // (or being dropped by `Reactor.close()`, which must not be re-entered). Only ALSA is left.
+        closePCM()
         samples.deallocate()
     }
 
