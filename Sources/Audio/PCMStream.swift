@@ -284,8 +284,9 @@ public final class PCMStream {
         case .device:
             clock = .device
             if pollCount == 0 {
-                throw AudioError(device: label, call: "snd_pcm_poll_descriptors", code: -EINVAL,
-                                 detail: "no poll descriptor to clock the stream: use audio.clock = timer")
+                throw AudioError(
+                    device: label, call: "snd_pcm_poll_descriptors", code: -EINVAL,
+                    detail: "no poll descriptor to clock the stream: use audio.clock = timer")
             }
             do throws(ReactorError) {
                 try watchDescriptors()
@@ -375,7 +376,10 @@ public final class PCMStream {
 
     /// Reads every complete period the device holds.
     private func drainCapture(_ pcm: OpaquePointer) {
-        while isRunning && self.pcm != nil && resumeTimer == nil {
+        // Bounded: a plugin that always claims data cannot hold the loop.
+        var budget = bufferFrames / periodFrames + 1
+        while isRunning && self.pcm != nil && resumeTimer == nil && budget > 0 {
+            budget -= 1
             let avail = snd_pcm_avail_update(pcm)
             if avail < 0 { return handle(Int32(avail), "snd_pcm_avail_update") }
             if Int(avail) < periodFrames - partial { return }
@@ -400,7 +404,10 @@ public final class PCMStream {
 
     /// Writes pulled periods while the buffer is below the target fill.
     private func fillPlayback(_ pcm: OpaquePointer) {
-        while isRunning && self.pcm != nil && resumeTimer == nil {
+        // Bounded: a plugin that always claims room cannot hold the loop.
+        var budget = bufferFrames / periodFrames + 1
+        while isRunning && self.pcm != nil && resumeTimer == nil && budget > 0 {
+            budget -= 1
             let avail = snd_pcm_avail_update(pcm)
             if avail < 0 { return handle(Int32(avail), "snd_pcm_avail_update") }
             let fill = bufferFrames - Int(avail)
@@ -488,7 +495,9 @@ public final class PCMStream {
         }
         if rc < 0 {
             let prepared = snd_pcm_prepare(pcm)
-            if prepared < 0 { return fail(AudioError(device: label, call: "snd_pcm_prepare after suspend", code: prepared)) }
+            if prepared < 0 {
+                return fail(AudioError(device: label, call: "snd_pcm_prepare after suspend", code: prepared))
+            }
         }
         if clock == .device && watches.isEmpty {
             do throws(ReactorError) {

@@ -135,10 +135,20 @@ public struct ToneGenerator {
 
     /// Writes the next `out.count` samples (zeros when no tone plays).
     public mutating func fill(_ out: UnsafeMutableBufferPointer<Int16>) {
+        render(out, adding: false)
+    }
+
+    /// Adds the next `out.count` samples to `out`, saturating (a call-waiting tone over the
+    /// call's audio); leaves `out` as it is when no tone plays.
+    public mutating func mix(into out: UnsafeMutableBufferPointer<Int16>) {
+        render(out, adding: true)
+    }
+
+    private mutating func render(_ out: UnsafeMutableBufferPointer<Int16>, adding: Bool) {
         var i = 0
         while i < out.count {
             guard let pattern else {
-                while i < out.count {
+                while i < out.count && !adding {
                     out[i] = 0
                     i += 1
                 }
@@ -165,8 +175,9 @@ public struct ToneGenerator {
             var value = 0.0
             for k in 0..<oscillatorCount { value += oscillators[k].next() }
             lastGain = oscillatorCount == 0 ? 0 : gain
-            let scaled = value * gain
-            out[i] = Int16(max(-32768, min(32767, scaled.rounded())))
+            var scaled = (value * gain).rounded()
+            if adding { scaled += Double(out[i]) }
+            out[i] = Int16(max(-32768, min(32767, scaled)))
             position += 1
             i += 1
             if fadeLeft == 0 && fading {

@@ -92,7 +92,8 @@ public struct TonePattern: Equatable, Sendable, CustomStringConvertible {
             segments.append(try TonePattern.segment(bytes, index: index, in: text))
         }
         for (index, segment) in segments.enumerated() where segment.milliseconds == 0 && index != segments.count - 1 {
-            throw ToneError("tone '" + text + "': segment " + String(index + 1) + " has no duration but is not the last")
+            throw ToneError(
+                "tone '" + text + "': segment " + String(index + 1) + " has no duration but is not the last")
         }
         self.init(segments: segments, levelDBm0: levelDBm0)
         if levelDBm0 > 3 || levelDBm0 < -60 {

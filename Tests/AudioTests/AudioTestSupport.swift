@@ -29,7 +29,9 @@ enum Signal {
 
     /// A sine of `frequency` at `amplitude`, `count` samples from phase 0.
     static func sine(_ frequency: Double, amplitude: Double, count: Int, sampleRate: Int) -> [Int16] {
-        (0..<count).map { Int16((amplitude * sin(2 * Double.pi * frequency * Double($0) / Double(sampleRate))).rounded()) }
+        (0..<count).map {
+            Int16((amplitude * sin(2 * Double.pi * frequency * Double($0) / Double(sampleRate))).rounded())
+        }
     }
 }
 
@@ -51,7 +53,9 @@ enum Scratch {
     static func readSamples(_ path: String) -> [Int16] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
         return data.withUnsafeBytes { raw in
-            (0..<(data.count / 2)).map { Int16(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 2, as: Int16.self)) }
+            (0..<(data.count / 2)).map {
+                Int16(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 2, as: Int16.self))
+            }
         }
     }
 
@@ -67,7 +71,7 @@ enum Scratch {
 func mc_thread_allocations() -> UInt64
 
 #if DEBUG
-let audioOptimized = false
+    let audioOptimized = false
 #else
-let audioOptimized = true
+    let audioOptimized = true
 #endif

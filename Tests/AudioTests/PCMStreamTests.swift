@@ -47,11 +47,14 @@ struct PCMStreamTests {
         expected.withUnsafeMutableBufferPointer { reference.fill($0) }
         #expect(samples == expected)
         let steady = samples[400...]
-        #expect(Signal.goertzel(steady, frequency: 425, sampleRate: rate) > 1000 * Signal.goertzel(steady, frequency: 600, sampleRate: rate))
+        #expect(
+            Signal.goertzel(steady, frequency: 425, sampleRate: rate) > 1000
+                * Signal.goertzel(steady, frequency: 600, sampleRate: rate))
         #expect(abs(Signal.rms(steady) - 5110 / 2.0.squareRoot()) < 60)
     }
 
-    @Test("timer pacing on the virtual clock: one period per 10 ms, at 8, 16 and 48 kHz", arguments: [8000, 16000, 48000])
+    @Test(
+        "timer pacing on the virtual clock: one period per 10 ms, at 8, 16 and 48 kHz", arguments: [8000, 16000, 48000])
     func playbackVirtualClock(rate: Int) throws {
         let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
         defer { reactor.close() }
@@ -72,7 +75,9 @@ struct PCMStreamTests {
         let half = rate / 2
         #expect(samples[half..<(2 * half)].allSatisfy { $0 == 0 })
         #expect(Signal.goertzel(samples[(half / 4)..<(3 * half / 4)], frequency: 480, sampleRate: rate) > 0.001)
-        #expect(Signal.goertzel(samples[(2 * half + half / 4)..<(2 * half + 3 * half / 4)], frequency: 620, sampleRate: rate) > 0.001)
+        #expect(
+            Signal.goertzel(
+                samples[(2 * half + half / 4)..<(2 * half + 3 * half / 4)], frequency: 620, sampleRate: rate) > 0.001)
     }
 
     @Test("capture from a file (infile) delivers its content period by period")
@@ -223,7 +228,8 @@ struct PCMStreamTests {
         }
         #expect(!stream.isRunning)
         #expect(reactor.watchCount == 0)
-        let timed = try PCMStream(capturing: .null, on: reactor, configuration: PCMConfiguration(clock: .timer)) { _ in }
+        let timed = try PCMStream(capturing: .null, on: reactor, configuration: PCMConfiguration(clock: .timer)) { _ in
+        }
         try timed.start()
         #expect(timed.clock == .timer)
         #expect(reactor.timerCount == 1)

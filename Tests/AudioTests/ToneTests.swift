@@ -142,7 +142,9 @@ struct ToneTests {
         out.withUnsafeMutableBufferPointer { generator.fill($0) }
         #expect(generator.current == busy)
         let tail = out[200..<800]
-        #expect(Signal.goertzel(tail, frequency: 480, sampleRate: 8000) > 100 * Signal.goertzel(tail, frequency: 425, sampleRate: 8000))
+        #expect(
+            Signal.goertzel(tail, frequency: 480, sampleRate: 8000) > 100
+                * Signal.goertzel(tail, frequency: 425, sampleRate: 8000))
     }
 
     @Test("segments marked ! play once; a pattern of only such segments ends")
@@ -162,6 +164,27 @@ struct ToneTests {
         buffer.withUnsafeMutableBufferPointer { generator.fill($0) }
         #expect(!generator.isActive)
         #expect(buffer[1600...].allSatisfy { $0 == 0 })
+    }
+
+    @Test("mixing adds the tone to the frame, saturating, and leaves the frame alone when idle")
+    func mixing() throws {
+        let pattern = try TonePattern(parsing: "440/300,0/9700", levelDBm0: -20)
+        var alone = ToneGenerator(sampleRate: 8000)
+        var mixer = ToneGenerator(sampleRate: 8000)
+        alone.start(pattern)
+        mixer.start(pattern)
+        var tone = [Int16](repeating: 0, count: 160)
+        var frame = [Int16](repeating: 1000, count: 160)
+        tone.withUnsafeMutableBufferPointer { alone.fill($0) }
+        frame.withUnsafeMutableBufferPointer { mixer.mix(into: $0) }
+        #expect(frame == tone.map { $0 + 1000 })
+        var loud = [Int16](repeating: 32000, count: 160)
+        loud.withUnsafeMutableBufferPointer { mixer.mix(into: $0) }
+        #expect(loud.max() == 32767)
+        var idle = ToneGenerator(sampleRate: 8000)
+        var speech = [Int16](repeating: -5, count: 80)
+        speech.withUnsafeMutableBufferPointer { idle.mix(into: $0) }
+        #expect(speech.allSatisfy { $0 == -5 })
     }
 
     @Test(.enabled(if: audioOptimized, "allocation counts are meaningful in optimized builds only"))
