@@ -198,6 +198,34 @@ struct PCMStreamTests {
         }
     }
 
+    @Test("a device error mid-stream is reported once, closes that stream, and the loop goes on")
+    func errorMidStream() throws {
+        let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
+        defer { reactor.close() }
+        // The file plugin writing to /dev/full fails with -EIO after its first buffer.
+        let broken = try PCMStream(playingTo: .rawFile(writing: "/dev/full"), on: reactor) { frame in
+            for i in 0..<frame.count { frame[i] = 1 }
+        }
+        var errors: [AudioError] = []
+        broken.onError = { errors.append($0) }
+        var captured = 0
+        let capture = try PCMStream(capturing: .null, on: reactor) { _ in captured += 1 }
+        try broken.start()
+        try capture.start()
+        try reactor.run(for: 1_000_000_000)
+        #expect(errors.count == 1)
+        #expect(errors.first?.code == -EIO)
+        #expect(errors.first?.call == "snd_pcm_writei")
+        #expect(errors.first?.description.hasPrefix("playback \"file:FILE=/dev/full,FORMAT=raw\": ") == true)
+        #expect(broken.lastError == errors.first)
+        #expect(!broken.isRunning && !broken.isOpen)
+        #expect(captured == 100 && capture.isRunning)
+        #expect(throws: AudioError.self) { try broken.start() }
+        capture.close()
+        broken.close()
+        #expect(reactor.watchCount == 0 && reactor.timerCount == 0)
+    }
+
     @Test("configurations the firmware does not use are refused")
     func badConfiguration() {
         let reactor = try! Reactor(clock: .virtual(startNanoseconds: 0))
