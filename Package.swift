@@ -29,12 +29,13 @@ let package = Package(
         .target(name: "Config", dependencies: ["CLinux"]),
         .target(name: "Keys", dependencies: ["Reactor", "Config", "CLinux", "CEvdev"]),
         .target(name: "Indicators", dependencies: ["Reactor", "Config", "CLinux"]),
-        .target(name: "SIP", dependencies: ["Reactor", "Voice", "CLinux"]),
+        .target(name: "SIP", dependencies: ["Reactor", "Voice", "Config", "CLinux"]),
         .target(name: "Audio", dependencies: ["Reactor", "Voice", "CAlsa", "CLinux"]),
+        .target(name: "Media", dependencies: ["Reactor", "Voice", "Audio", "SIP", "CLinux"]),
         .target(name: "Phone", dependencies: ["Reactor", "Config", "Keys", "Indicators", "Voice", "CLinux"]),
         .executableTarget(
             name: "deskphone",
-            dependencies: ["Phone", "SIP", "Audio", "Config", "Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
+            dependencies: ["Phone", "SIP", "Audio", "Media", "Config", "Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
         ),
 
         // Firmware-style benchmark: built for the host and as Embedded Swift, so the two compare.
@@ -59,7 +60,8 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "KeysTests", dependencies: ["Keys", "Config", "Reactor", "CLinux", "CMallocCounter"]),
         .testTarget(name: "IndicatorsTests", dependencies: ["Indicators", "Config", "Reactor", "CLinux"]),
-        .testTarget(name: "AudioTests", dependencies: ["Audio", "Reactor", "Voice", "CLinux"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "Audio", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
         .testTarget(
             name: "SIPTests", dependencies: ["SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"], exclude: ["Fixtures"]
         ),
