@@ -2,6 +2,8 @@
 # libFuzzer runs of the SIP stack's parsers (issue 5):
 #   scripts/fuzz.sh TARGET SECONDS     fuzz one target (message, uri, sdp, auth) for SECONDS
 #   scripts/fuzz.sh all SECONDS        each target in turn
+#   FUZZ_SMOKE=1 scripts/fuzz.sh ...   work on a temporary copy of the corpus (make test's smoke
+#                                      run: the committed corpus is replayed, not changed)
 # Builds deskphone-fuzz with libFuzzer and ASan in .build-fuzz/direct, runs it on
 # fuzz/corpus/TARGET (seeded from the torture/SDP test fixtures, bench/ and fuzz/seeds/TARGET;
 # new inputs that add coverage are kept in fuzz/corpus/TARGET, which is committed, minimized by
@@ -46,6 +48,12 @@ for t in "${targets[@]}"; do
   corpus=fuzz/corpus/$t
   crashes=fuzz/crashes/$t
   mkdir -p "$corpus" "$crashes"
+  if [[ ${FUZZ_SMOKE:-0} == 1 ]]; then
+    copy=$(mktemp -d)
+    cp -r "$corpus"/. "$copy"/
+    corpus=$copy
+    crashes=$(mktemp -d)
+  fi
   case $t in
     message) seeds=(Tests/SIPTests/Fixtures/rfc4475 Tests/SIPTests/Fixtures/rfc5118 bench) ;;
     sdp) seeds=(Tests/SIPTests/Fixtures/sdp Tests/SIPTests/Fixtures/sdp/invalid) ;;
@@ -73,5 +81,9 @@ for t in "${targets[@]}"; do
     grep -E 'ERROR|panic|Fatal|fatal|SUMMARY|Test unit written' "$log" | head -10
   fi
   rm -f "$log"
+  if [[ ${FUZZ_SMOKE:-0} == 1 ]]; then
+    if [[ $found -gt 0 ]]; then mkdir -p "fuzz/crashes/$t" && cp "$crashes"/* "fuzz/crashes/$t/"; fi
+    rm -rf "$corpus" "$crashes"
+  fi
 done
 exit $status

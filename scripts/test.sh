@@ -7,7 +7,8 @@
 #   3. the firmware's --self-test: natively for x86_64, under qemu-user for the ARM builds
 #      (every self-test line counts: the reactor on the real clock, and the codecs against the
 #      ITU vectors, so bit-exactness is proven on each architecture);
-#   4. deskphone-tool's command line (scripts/cli-tests.sh).
+#   4. deskphone-tool's command line (scripts/cli-tests.sh, cli-tests-sip.sh, cli-tests-sdp.sh);
+#   5. a fuzz smoke run of the SIP parsers (scripts/fuzz.sh, 8 s per parser from the corpus).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,9 +59,22 @@ note "== deskphone-tool command line"
 if swift build -c release -Xswiftc -enable-testing --product deskphone-tool > "$results/tool-build.log" 2>&1; then
   scripts/cli-tests.sh .build/release/deskphone-tool > "$results/cli.log" 2>&1
   add_summary cli "$results/cli.log" || { fail "cli tests produced no result"; tail -20 "$results/cli.log"; }
+  for part in sip sdp; do
+    scripts/cli-tests-$part.sh .build/release/deskphone-tool > "$results/cli-$part.log" 2>&1
+    add_summary cli-$part "$results/cli-$part.log" || { fail "cli-$part tests produced no result"; tail -20 "$results/cli-$part.log"; }
+  done
 else
   fail "deskphone-tool builds"; tail -40 "$results/tool-build.log"
 fi
+
+# --- fuzz smoke: each SIP-stack parser under libFuzzer + ASan, starting from the kept corpus ----
+note "== fuzz smoke (libFuzzer + ASan, ${FUZZ_SMOKE_SECONDS:-8} s per parser)"
+FUZZ_SMOKE=1 scripts/fuzz.sh all "${FUZZ_SMOKE_SECONDS:-8}" > "$results/fuzz.log" 2>&1
+for target in message uri sdp auth; do
+  line=$(grep -E "^fuzz $target: " "$results/fuzz.log")
+  if [[ $line =~ crashes\ 0\ \(exit\ 0\)$ ]]; then pass "$line"; else fail "fuzz $target: ${line:-no result}"; fi
+done
+grep -q "^fuzz: build failed" "$results/fuzz.log" && tail -30 "$results/fuzz.log"
 
 # --- 2 and 3. firmware builds and self-tests -------------------------------------------------
 declare -A machine=([x86_64]="x86-64" [aarch64]="ARM aarch64" [armv7]="ARM, EABI5")
