@@ -37,4 +37,4 @@ int64_t osip_reference_parse_serialize(const uint8_t *message, size_t length, in
     return (int64_t)(end.tv_sec - start.tv_sec) * 1000000000 + (end.tv_nsec - start.tv_nsec);
 }
 
-const char *osip_reference_version(void) { return "libosip2 5.x (Debian libosip2-dev)"; }
+const char *osip_reference_version(void) { return "libosip2 5.3 (Debian libosip2-dev)"; }

@@ -48,15 +48,15 @@ struct SIPBench: ParsableCommand {
             osipNs = min(osipNs, Double(ns) / Double(iterations))
         }
         print("")
-        print(pad("parser", 34) + pad("ns/message", 12) + pad("messages/s", 13) + "vs libosip2")
-        func row(_ name: String, _ ns: Double?) {
-            guard let ns else { return print(pad(name, 34) + "-") }
-            print(pad(name, 34) + pad(String(format: "%.0f", ns), 12) + pad(String(format: "%.0f", 1e9 / ns), 13)
-                + String(format: "%.2fx faster", osipNs / ns))
+        print(pad("parser", 36) + pad("ns/message", 12) + pad("messages/s", 13) + "vs libosip2")
+        func row(_ name: String, _ ns: Double?, reference: Bool = false) {
+            guard let ns else { return print(pad(name, 36) + "-") }
+            print(pad(name, 36) + pad(String(format: "%.0f", ns), 12) + pad(String(format: "%.0f", 1e9 / ns), 13)
+                + (reference ? "reference" : String(format: "%.2fx (osip ns / ours)", osipNs / ns)))
         }
         row("deskphone (host Swift)", hostNs)
         row("deskphone (Embedded Swift x86_64)", embeddedNs)
-        row("libosip2 \(String(cString: osip_reference_version()))", osipNs)
+        row(String(cString: osip_reference_version()), osipNs, reference: true)
         print("(libosip2 serialization: \(osipSize) bytes)")
     }
 

@@ -99,6 +99,10 @@ struct Deskphone {
         _ = selfTest.run()
         var passed = selfTest.passed
         var failed = selfTest.failed
+        var sip = SIPSelfTest(report: { line in print("self-test: " + line) })
+        sip.run()
+        passed += sip.passed
+        failed += sip.failed
         if let vectors {
             var voice = VoiceSelfTest(vectors: vectors, report: { line in print("self-test: " + line) })
             voice.run()
