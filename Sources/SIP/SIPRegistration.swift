@@ -154,6 +154,11 @@ public final class SIPRegistration: CustomStringConvertible {
         SIPUserAgent.add(&request, "Expires", String(expires))
         SIPUserAgent.add(&request, "Allow", SIPUserAgent.allowedMethods)
         ua.decorate(&request)
+        // §22.3: reuse the credentials of the last challenge (refreshes and the unregistration
+        // then pass without a new round trip while the nonce lasts).
+        for item in ua.digest.cachedCredentials(method: "REGISTER", uri: registrar.description) {
+            SIPUserAgent.add(&request, item.headerName, item.headerValue)
+        }
         return (request, peer)
     }
 

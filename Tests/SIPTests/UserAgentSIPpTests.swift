@@ -65,3 +65,63 @@ struct UserAgentSIPpTests {
         #expect(harness.mediaStopped == 0)
     }
 }
+
+/// Registration against SIPp as a registrar (RFC 3261 §10.2, §22).
+@Suite("SIP registration against SIPp", .serialized)
+struct RegistrationSIPpTests {
+    static func account(port: UInt16, password: String) throws -> SIPAccountConfiguration {
+        let text = """
+            #!version:1.0.0.1
+            account.1.enable = 1
+            account.1.user_name = 1001
+            account.1.auth_name = 1001
+            account.1.password = \(password)
+            account.1.display_name = Desk 1001
+            account.1.sip_server.1.address = 127.0.0.1
+            account.1.sip_server.1.port = \(port)
+            account.1.sip_server.1.transport = 0
+            account.1.sip_server.1.expires = 300
+            """
+        return try SIPAccountConfiguration.parse(text: text, path: "test.cfg")
+    }
+
+    @Test("423 raises Expires, 401 is answered with digest, unregister on shutdown")
+    func registerWithDigest() throws {
+        let harness = try UserAgentHarness(port: 25063, account: Self.account(port: 25073, password: "secret"))
+        defer { harness.close() }
+        let sipp = try SIPpRun(scenario: "registrar", port: 25073, mediaPort: 26073)
+        defer { sipp.cleanUp() }
+        harness.ua.start()
+        #expect(
+            try harness.run(until: { harness.ua.registration?.state == .registered(expires: 600) }),
+            "registration: \(harness.registrationStates)")
+        #expect(harness.ua.registration?.requestedExpires == 600)
+        let refresh = try #require(harness.ua.registration?.nextAttemptTime)
+        #expect(refresh - harness.reactor.now > 500 * SIPTimerValues.second)
+        var unregistered: Bool? = nil
+        harness.ua.shutdown { unregistered = harness.ua.registration?.state == .unregistered }
+        #expect(try harness.run(until: { unregistered != nil }))
+        #expect(unregistered == true)
+        let status = try sipp.wait(running: harness.reactor)
+        #expect(status == 0, "sipp: \(sipp.errors)")
+        #expect(harness.registrationStates.first == .registering)
+        #expect(harness.registrationStates.last == .unregistered)
+    }
+
+    @Test("a wrong password ends in the failed state without a retry loop")
+    func wrongPassword() throws {
+        let harness = try UserAgentHarness(port: 25064, account: Self.account(port: 25074, password: "wrong"))
+        defer { harness.close() }
+        let sipp = try SIPpRun(scenario: "registrar-wrong-password", port: 25074, mediaPort: 26074)
+        defer { sipp.cleanUp() }
+        harness.ua.start()
+        let status = try sipp.wait(running: harness.reactor)
+        #expect(status == 0, "sipp: \(sipp.errors)")
+        guard case .failed(_, let retrying)? = harness.ua.registration?.state else {
+            Issue.record("state \(String(describing: harness.ua.registration?.state))")
+            return
+        }
+        #expect(!retrying)
+        #expect(harness.ua.registration?.nextAttemptTime == nil)
+    }
+}
