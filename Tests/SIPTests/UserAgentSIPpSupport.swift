@@ -29,7 +29,7 @@ final class SIPpRun {
         arguments += [
             "-sf", SIPpRun.fixtures.appendingPathComponent(scenario + ".xml").path,
             "-i", "127.0.0.1", "-p", String(port), "-mp", String(mediaPort), "-m", "1",
-            "-timeout", String(timeoutSeconds) + "s", "-timeout_error", "-trace_err", "-nostdin",
+            "-timeout", String(timeoutSeconds) + "s", "-timeout_error", "-trace_err", "-trace_msg", "-nostdin",
             "-max_recv_loops", "1000",
         ]
         for (name, value) in keys.sorted(by: { $0.key < $1.key }) { arguments += ["-key", name, value] }
@@ -82,7 +82,7 @@ final class SIPpRun {
     var errors: String {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         var text = ""
-        for file in files where file.hasSuffix("_errors.log") {
+        for file in files where file.hasSuffix("_errors.log") || file.hasSuffix("_messages.log") {
             text += (try? String(contentsOfFile: directory.appendingPathComponent(file).path, encoding: .utf8)) ?? ""
         }
         return text

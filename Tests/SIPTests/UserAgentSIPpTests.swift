@@ -125,3 +125,113 @@ struct RegistrationSIPpTests {
         #expect(harness.ua.registration?.nextAttemptTime == nil)
     }
 }
+
+/// CANCEL, hold and resume, in-dialog requests against SIPp (RFC 3261 §9, §12.2, §14; RFC 3264 §8.4).
+@Suite("SIP calls against SIPp: cancel, hold, in-dialog requests", .serialized)
+struct CallSIPpTests {
+    static func account() -> SIPAccountConfiguration {
+        SIPAccountConfiguration(userName: "1001", password: "secret")
+    }
+
+    @Test("CANCEL of a ringing call: 200 to the CANCEL, 487 to the INVITE, ACK")
+    func cancelRinging() throws {
+        let harness = try UserAgentHarness(port: 25065)
+        defer { harness.close() }
+        let sipp = try SIPpRun(scenario: "uas-cancel", port: 25075, mediaPort: 26075)
+        defer { sipp.cleanUp() }
+        let call = try harness.ua.call("sip:sipp@127.0.0.1:25075")
+        #expect(try harness.run(until: { call.state == .ringing(early: true) }), "\(harness.stateNames)")
+        call.hangUp()
+        #expect(try harness.run(until: { call.state.isEnded }))
+        #expect(call.state == .ended(.cancelled))
+        let status = try sipp.wait(running: harness.reactor)
+        #expect(status == 0, "sipp: \(sipp.errors)")
+        #expect(harness.mediaStopped == 0)
+    }
+
+    @Test("a 200 that crosses our CANCEL is ACKed and hung up with BYE")
+    func cancelRace() throws {
+        let harness = try UserAgentHarness(port: 25066)
+        defer { harness.close() }
+        let sipp = try SIPpRun(scenario: "uas-cancel-race", port: 25076, mediaPort: 26076)
+        defer { sipp.cleanUp() }
+        let call = try harness.ua.call("sip:sipp@127.0.0.1:25076")
+        #expect(try harness.run(until: { call.state == .ringing(early: true) }), "\(harness.stateNames)")
+        call.hangUp()
+        let status = try sipp.wait(running: harness.reactor)
+        #expect(status == 0, "sipp: \(sipp.errors)")
+        #expect(call.state == .ended(.cancelled))
+        #expect(!harness.states.contains(.connected))
+    }
+
+    @Test("hold and resume both ways with re-INVITE (sendonly / recvonly / sendrecv)")
+    func holdAndResume() throws {
+        let harness = try UserAgentHarness(port: 25067, account: Self.account())
+        defer { harness.close() }
+        let sipp = try SIPpRun(
+            scenario: "uas-hold", port: 25077, mediaPort: 26077, keys: ["ua_uri": "sip:1001@127.0.0.1:25067"])
+        defer { sipp.cleanUp() }
+        let call = try harness.ua.call("sip:sipp@127.0.0.1:25077")
+        #expect(try harness.run(until: { call.state == .connected }), "\(harness.stateNames)")
+        #expect(call.hold())
+        #expect(try harness.run(until: { call.state == .held }), "\(harness.stateNames)")
+        #expect(harness.negotiated.last?.localDirection == .sendonly)
+        #expect(harness.negotiated.last?.remoteDirection == .recvonly)
+        #expect(call.resume())
+        #expect(try harness.run(until: { call.state == .connected }), "\(harness.stateNames)")
+        #expect(try harness.run(until: { call.state.isEnded }), "\(harness.stateNames)")
+        let status = try sipp.wait(running: harness.reactor)
+        #expect(status == 0, "sipp: \(sipp.errors)")
+        #expect(
+            harness.states == [
+                .calling, .connected, .held, .connected, .remoteHeld, .connected, .ended(.remoteHangUp),
+            ], "\(harness.stateNames)")
+        #expect(harness.negotiated.count == 5)
+        if harness.negotiated.count == 5 {
+            #expect(harness.negotiated[3].localDirection == .recvonly)
+            #expect(harness.negotiated[3].remoteDirection == .sendonly)
+            #expect(harness.negotiated[4].localDirection == .sendrecv)
+        }
+    }
+
+    @Test("INFO with Record: on in the dialog, a 401 answered once with credentials, INFO received")
+    func infoInDialog() throws {
+        let harness = try UserAgentHarness(port: 25068, account: Self.account())
+        defer { harness.close() }
+        let sipp = try SIPpRun(
+            scenario: "uas-info", port: 25078, mediaPort: 26078, keys: ["ua_uri": "sip:1001@127.0.0.1:25068"])
+        defer { sipp.cleanUp() }
+        let call = try harness.ua.call("sip:sipp@127.0.0.1:25078")
+        #expect(try harness.run(until: { call.state == .connected }), "\(harness.stateNames)")
+        var results: [SIPInDialogResult] = []
+        call.sendRequest(method: .info, headers: [("Record", "on")]) { results.append($0) }
+        #expect(try harness.run(until: { results.count == 1 }))
+        #expect(results.first?.status == 200)
+        call.sendRequest(method: .info, headers: [("Record", "off")]) { results.append($0) }
+        #expect(try harness.run(until: { results.count == 2 }))
+        #expect(results.last?.status == 200, "\(results)")
+        #expect(try harness.run(until: { harness.infos.count == 1 }))
+        #expect(harness.infos.first?.header("Record") == "on")
+        try harness.run(until: { false }, seconds: 0.3)
+        call.hangUp()
+        let status = try sipp.wait(running: harness.reactor)
+        #expect(status == 0, "sipp: \(sipp.errors)")
+        #expect(harness.infos.count == 1)
+        var gone: SIPInDialogResult? = nil
+        call.sendRequest(method: .info, headers: [("Record", "on")]) { gone = $0 }
+        #expect(try harness.run(until: { gone != nil }))
+        if case .callGone? = gone {} else { Issue.record("expected callGone, got \(String(describing: gone))") }
+    }
+
+    @Test("out of a dialog: OPTIONS 200 with Allow, MESSAGE 405 with Allow, unknown dialog 481")
+    func outOfDialog() throws {
+        let harness = try UserAgentHarness(port: 25069)
+        defer { harness.close() }
+        let sipp = try SIPpRun(
+            scenario: "uac-out-of-dialog", port: 25079, mediaPort: 26079, remote: "127.0.0.1:25069")
+        defer { sipp.cleanUp() }
+        let status = try sipp.wait(running: harness.reactor)
+        #expect(status == 0, "sipp: \(sipp.errors)")
+        #expect(harness.states.isEmpty)
+    }
+}
