@@ -24,7 +24,7 @@ import Voice
 
 /// One SIP account: identity, credentials, registrar/proxy and audio preferences
 /// (RFC 3261 §10 registration, §22 authentication; RFC 3264 codec order).
-public struct SIPAccountConfiguration: Equatable, CustomStringConvertible {
+public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConvertible {
     /// Whether the account registers (`account.1.enable`).
     public var enabled: Bool
     public var userName: String

@@ -212,7 +212,6 @@ struct CallSIPpTests {
         #expect(results.last?.status == 200, "\(results)")
         #expect(try harness.run(until: { harness.infos.count == 1 }))
         #expect(harness.infos.first?.header("Record") == "on")
-        try harness.run(until: { false }, seconds: 0.3)
         call.hangUp()
         let status = try sipp.wait(running: harness.reactor)
         #expect(status == 0, "sipp: \(sipp.errors)")
