@@ -12,7 +12,7 @@ struct UserAgentSIPpTests {
     func outgoingCall() throws {
         let harness = try UserAgentHarness(port: 25060)
         defer { harness.close() }
-        let sipp = try SIPpRun(scenario: "uas", port: 25070, mediaPort: 26070)
+        let sipp = try SIPpRun(scenario: "uas", port: 25070, mediaPort: 27000)
         defer { sipp.cleanUp() }
         let call = try harness.ua.call("sip:sipp@127.0.0.1:25070")
         #expect(try harness.run(until: { call.state == .connected }), "states: \(harness.stateNames)")
@@ -21,7 +21,7 @@ struct UserAgentSIPpTests {
         let audio = try #require(harness.negotiated.first)
         #expect(audio.sendCodec == CodecRegistry.pcmu)
         #expect(audio.sendPayloadType == 0)
-        #expect(audio.remotePort == 26070)
+        #expect(audio.remotePort == 27000)
         #expect(audio.remoteConnection.host == "127.0.0.1")
         call.hangUp()
         #expect(call.state == .ended(.localHangUp))
@@ -38,14 +38,14 @@ struct UserAgentSIPpTests {
         harness.onIncoming = { call in
             harness.reactor.runSoon { call.answer() }
         }
-        let sipp = try SIPpRun(scenario: "uac", port: 25071, mediaPort: 26071, remote: "127.0.0.1:25061")
+        let sipp = try SIPpRun(scenario: "uac", port: 25071, mediaPort: 27010, remote: "127.0.0.1:25061")
         defer { sipp.cleanUp() }
         let status = try sipp.wait(running: harness.reactor)
         #expect(status == 0, "sipp: \(sipp.errors)")
         #expect(harness.states == [.incoming, .connected, .ended(.remoteHangUp)], "\(harness.stateNames)")
         let audio = try #require(harness.negotiated.first)
         #expect(audio.sendCodec == CodecRegistry.g722)
-        #expect(audio.remotePort == 26071)
+        #expect(audio.remotePort == 27010)
         #expect(audio.sendTelephoneEventPayloadType == 101)
         #expect(harness.mediaStopped == 1)
     }
@@ -57,7 +57,7 @@ struct UserAgentSIPpTests {
         harness.onIncoming = { call in
             harness.reactor.runSoon { call.reject(status: 486) }
         }
-        let sipp = try SIPpRun(scenario: "uac-reject", port: 25072, mediaPort: 26072, remote: "127.0.0.1:25062")
+        let sipp = try SIPpRun(scenario: "uac-reject", port: 25072, mediaPort: 27020, remote: "127.0.0.1:25062")
         defer { sipp.cleanUp() }
         let status = try sipp.wait(running: harness.reactor)
         #expect(status == 0, "sipp: \(sipp.errors)")
@@ -89,7 +89,7 @@ struct RegistrationSIPpTests {
     func registerWithDigest() throws {
         let harness = try UserAgentHarness(port: 25063, account: Self.account(port: 25073, password: "secret"))
         defer { harness.close() }
-        let sipp = try SIPpRun(scenario: "registrar", port: 25073, mediaPort: 26073)
+        let sipp = try SIPpRun(scenario: "registrar", port: 25073, mediaPort: 27030)
         defer { sipp.cleanUp() }
         harness.ua.start()
         #expect(
@@ -112,7 +112,7 @@ struct RegistrationSIPpTests {
     func wrongPassword() throws {
         let harness = try UserAgentHarness(port: 25064, account: Self.account(port: 25074, password: "wrong"))
         defer { harness.close() }
-        let sipp = try SIPpRun(scenario: "registrar-wrong-password", port: 25074, mediaPort: 26074)
+        let sipp = try SIPpRun(scenario: "registrar-wrong-password", port: 25074, mediaPort: 27040)
         defer { sipp.cleanUp() }
         harness.ua.start()
         let status = try sipp.wait(running: harness.reactor)
@@ -137,7 +137,7 @@ struct CallSIPpTests {
     func cancelRinging() throws {
         let harness = try UserAgentHarness(port: 25065)
         defer { harness.close() }
-        let sipp = try SIPpRun(scenario: "uas-cancel", port: 25075, mediaPort: 26075)
+        let sipp = try SIPpRun(scenario: "uas-cancel", port: 25075, mediaPort: 27050)
         defer { sipp.cleanUp() }
         let call = try harness.ua.call("sip:sipp@127.0.0.1:25075")
         #expect(try harness.run(until: { call.state == .ringing(early: true) }), "\(harness.stateNames)")
@@ -153,7 +153,7 @@ struct CallSIPpTests {
     func cancelRace() throws {
         let harness = try UserAgentHarness(port: 25066)
         defer { harness.close() }
-        let sipp = try SIPpRun(scenario: "uas-cancel-race", port: 25076, mediaPort: 26076)
+        let sipp = try SIPpRun(scenario: "uas-cancel-race", port: 25076, mediaPort: 27060)
         defer { sipp.cleanUp() }
         let call = try harness.ua.call("sip:sipp@127.0.0.1:25076")
         #expect(try harness.run(until: { call.state == .ringing(early: true) }), "\(harness.stateNames)")
@@ -169,7 +169,7 @@ struct CallSIPpTests {
         let harness = try UserAgentHarness(port: 25067, account: Self.account())
         defer { harness.close() }
         let sipp = try SIPpRun(
-            scenario: "uas-hold", port: 25077, mediaPort: 26077, keys: ["ua_uri": "sip:1001@127.0.0.1:25067"])
+            scenario: "uas-hold", port: 25077, mediaPort: 27070, keys: ["ua_uri": "sip:1001@127.0.0.1:25067"])
         defer { sipp.cleanUp() }
         let call = try harness.ua.call("sip:sipp@127.0.0.1:25077")
         #expect(try harness.run(until: { call.state == .connected }), "\(harness.stateNames)")
@@ -199,7 +199,7 @@ struct CallSIPpTests {
         let harness = try UserAgentHarness(port: 25068, account: Self.account())
         defer { harness.close() }
         let sipp = try SIPpRun(
-            scenario: "uas-info", port: 25078, mediaPort: 26078, keys: ["ua_uri": "sip:1001@127.0.0.1:25068"])
+            scenario: "uas-info", port: 25078, mediaPort: 27080, keys: ["ua_uri": "sip:1001@127.0.0.1:25068"])
         defer { sipp.cleanUp() }
         let call = try harness.ua.call("sip:sipp@127.0.0.1:25078")
         #expect(try harness.run(until: { call.state == .connected }), "\(harness.stateNames)")
@@ -227,7 +227,7 @@ struct CallSIPpTests {
         let harness = try UserAgentHarness(port: 25069)
         defer { harness.close() }
         let sipp = try SIPpRun(
-            scenario: "uac-out-of-dialog", port: 25079, mediaPort: 26079, remote: "127.0.0.1:25069")
+            scenario: "uac-out-of-dialog", port: 25079, mediaPort: 27090, remote: "127.0.0.1:25069")
         defer { sipp.cleanUp() }
         let status = try sipp.wait(running: harness.reactor)
         #expect(status == 0, "sipp: \(sipp.errors)")
