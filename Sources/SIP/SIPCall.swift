@@ -434,7 +434,8 @@ public final class SIPCall: CustomStringConvertible {
         successRetransmission = nil
         if let offer = offerInSuccess {
             offerInSuccess = nil
-            guard let answer = SIPCall.sdp(of: ack), completeNegotiation(offer: offer, answer: answer, localIsOfferer: true)
+            guard let answer = SIPCall.sdp(of: ack),
+                completeNegotiation(offer: offer, answer: answer, localIsOfferer: true)
             else {
                 sendBye()
                 end(.failed("no SDP answer in the ACK"))

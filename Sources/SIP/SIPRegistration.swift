@@ -29,7 +29,8 @@ public enum SIPRegistrationState: Equatable, Sendable, CustomStringConvertible {
         case .unregistered: return "unregistered"
         case .registering: return "registering"
         case .registered(let expires): return "registered (" + String(expires) + " s)"
-        case .failed(let reason, let retrying): return "registration failed: " + reason + (retrying ? ", will retry" : "")
+        case .failed(let reason, let retrying):
+            return "registration failed: " + reason + (retrying ? ", will retry" : "")
         }
     }
 }

@@ -17,7 +17,9 @@ struct DialogTests {
 
         """
 
-    static func request(_ method: String, cseq: Int, toTag: String? = nil, body: String = "", branch: String) -> String {
+    static func request(
+        _ method: String, cseq: Int, toTag: String? = nil, body: String = "", branch: String
+    ) -> String {
         let to = "<sip:1001@192.0.2.10>" + (toTag.map { ";tag=" + $0 } ?? "")
         var lines = [
             "\(method) sip:1001@192.0.2.10:5060 SIP/2.0",
