@@ -13,7 +13,11 @@
 //   account.1.sip_server.1.transport 0|udp or 1|tcp [0] (2 = TLS and 3 = DNS-NAPTR are refused)
 //   account.1.sip_server.1.expires   30..86400 seconds asked for in REGISTER [3600]
 //   account.1.codecs                 comma list in preference order from pcmu (g711u), pcma (g711a),
-//                                    g722, opus, l16 [g722,pcmu,pcma]
+//                                    g722, opus, l16 [g722,pcmu,pcma]; wins over the keys below
+//   account.1.codec.N.enable         0|1 [1]   Yealink-style codec table: entry N is used when
+//   account.1.codec.N.payload_type   name      enabled and its name (PCMU, PCMA, G722, opus, L16)
+//   account.1.codec.N.priority       0..100    is known, ordered by priority (1 first, 0 = last;
+//                                    [N]) then N; unknown names (G729, iLBC) are skipped
 //   account.1.ptime                  10|20|30|40 ms packet duration offered [20]
 //   account.1.dtmf.telephone_event   0|1 offer RFC 4733 telephone-event [1]
 //   sip.listen_port                  0..65535 local SIP port, 0 = any free port [5060]
@@ -146,6 +150,7 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
         expires = try file.int(serverKey + "expires", default: 3600, in: 30...86400)
         enabled = try file.bool(prefix + "enable", default: false) && serverAddress != nil
         listenPort = UInt16(try file.int("sip.listen_port", default: 5060, in: 0...65535))
+        if let yealink = try SIPAccountConfiguration.yealinkCodecs(file, prefix: prefix) { codecs = yealink }
         if let entry = file.entry(prefix + "codecs") {
             codecs = []
             for part in entry.value.split(separator: ",") {
@@ -166,6 +171,40 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
             throw file.error(prefix + "ptime", prefix + "ptime = " + String(ptime) + ": expected 10, 20, 30 or 40")
         }
         telephoneEvent = try file.bool(prefix + "dtmf.telephone_event", default: true)
+    }
+
+    /// Yealink's per-codec keys `account.N.codec.M.enable/payload_type/priority`: the enabled
+    /// codecs by priority (then M). Codec names the phone does not have (G729, iLBC, ...) are
+    /// skipped so real Yealink files load; nil when no such key is set.
+    static func yealinkCodecs(_ file: ConfigFile, prefix: String) throws(ConfigError) -> [CodecDescriptor]? {
+        let entries = file.entries(withPrefix: prefix + "codec.")
+        if entries.isEmpty { return nil }
+        var indices: [Int] = []
+        for entry in entries {
+            let rest = entry.key.dropFirst(prefix.count + 6)
+            guard let dot = rest.firstIndex(of: "."), let index = Int(rest[..<dot]), index > 0 else {
+                throw ConfigError(entry.file, entry.line, entry.key + ": expected " + prefix + "codec.N.<field>")
+            }
+            if !indices.contains(index) { indices.append(index) }
+        }
+        var chosen: [(priority: Int, index: Int, codec: CodecDescriptor)] = []
+        for index in indices {
+            let key = prefix + "codec." + String(index) + "."
+            guard try file.bool(key + "enable", default: true) else { continue }
+            let priority = try file.int(key + "priority", default: index, in: 0...100)
+            guard let name = file.string(key + "payload_type") else { continue }
+            guard let codec = codec(named: name) else { continue }
+            chosen.append((priority == 0 ? 1000 + index : priority, index, codec))
+        }
+        chosen.sort { $0.priority != $1.priority ? $0.priority < $1.priority : $0.index < $1.index }
+        var codecs: [CodecDescriptor] = []
+        for item in chosen where !codecs.contains(item.codec) { codecs.append(item.codec) }
+        if codecs.isEmpty {
+            throw file.error(
+                prefix + "codec.1.enable",
+                prefix + "codec.N: no enabled codec the phone supports (pcmu, pcma, g722, opus)")
+        }
+        return codecs
     }
 
     /// Parses provisioning text (see the key list at the top of this file).

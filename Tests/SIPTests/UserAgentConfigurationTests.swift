@@ -64,6 +64,28 @@ struct UserAgentConfigurationTests {
         #expect(tcp.transport == .tcp)
     }
 
+    @Test("Yealink codec table: enabled known codecs by priority, unknown names skipped")
+    func yealinkCodecs() throws {
+        let account = try Self.parse(
+            """
+            account.1.codec.1.enable = 1
+            account.1.codec.1.payload_type = PCMU
+            account.1.codec.1.priority = 3
+            account.1.codec.2.enable = 1
+            account.1.codec.2.payload_type = G729
+            account.1.codec.2.priority = 1
+            account.1.codec.3.enable = 1
+            account.1.codec.3.payload_type = G722
+            account.1.codec.3.priority = 2
+            account.1.codec.4.enable = 0
+            account.1.codec.4.payload_type = PCMA
+            account.1.codec.4.priority = 1
+            """)
+        #expect(account.codecs == [CodecRegistry.g722, CodecRegistry.pcmu])
+        #expect(Self.error("account.1.codec.1.enable = 1\naccount.1.codec.1.payload_type = G729\n") != nil)
+        #expect(Self.error("account.1.codec.1.priority = high\n")?.hasPrefix("phone.cfg:2: ") == true)
+    }
+
     @Test("invalid values are rejected with file:line")
     func invalid() {
         #expect(Self.error("account.1.sip_server.1.transport = 2\n")?.hasPrefix("phone.cfg:2: ") == true)
