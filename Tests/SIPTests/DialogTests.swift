@@ -92,6 +92,18 @@ struct DialogTests {
         #expect(call.state == .ended(.remoteHangUp))
     }
 
+    @Test("OPTIONS outside a dialog: 200 with Allow, Accept and an empty Supported")
+    func options() throws {
+        let scripted = try ScriptedPeerUA(account: SIPAccountConfiguration(userName: "1001"))
+        defer { scripted.close() }
+        try scripted.receive(Self.request("OPTIONS", cseq: 1, branch: "opt1"))
+        let ok = try #require(scripted.responses.last)
+        #expect(ok.status == 200)
+        #expect(ok.headers("Allow") == ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO"])
+        #expect(ok.header("Accept") == "application/sdp")
+        #expect(ok.headerFields.contains { $0.name == "Supported" })
+    }
+
     @Test("an INVITE without SDP: we offer in the 200, the answer comes in the ACK")
     func offerInSuccess() throws {
         let scripted = try ScriptedPeerUA(account: SIPAccountConfiguration(userName: "1001"))
