@@ -1,0 +1,261 @@
+// The SIP account of a desk phone, read from a provisioning file (`#!version:1.0.0.1`,
+// `key = value`, Yealink-style key names).
+//
+// Keys (defaults in brackets; a value out of range is rejected with file:line):
+//   account.1.enable                 0|1 [0]   register account 1 at its server
+//   account.1.user_name              text      SIP user (From/Contact user, REGISTER To) [deskphone]
+//   account.1.auth_name              text      digest username [user_name]
+//   account.1.password               text      digest password [empty]
+//   account.1.display_name           text      From display name [none]
+//   account.1.sip_server.1.address   IPv4/IPv6 literal of the registrar/proxy; empty = direct-IP
+//                                    mode (no registration, calls go to the URI's host:port)
+//   account.1.sip_server.1.port      1..65535 [5060]
+//   account.1.sip_server.1.transport 0|udp or 1|tcp [0] (2 = TLS and 3 = DNS-NAPTR are refused)
+//   account.1.sip_server.1.expires   30..86400 seconds asked for in REGISTER [3600]
+//   account.1.codecs                 comma list in preference order from pcmu (g711u), pcma (g711a),
+//                                    g722, opus, l16 [g722,pcmu,pcma]; wins over the keys below
+//   account.1.codec.N.enable         0|1 [1]   Yealink-style codec table: entry N is used when
+//   account.1.codec.N.payload_type   name      enabled and its name (PCMU, PCMA, G722, opus, L16)
+//   account.1.codec.N.priority       0..100    is known, ordered by priority (1 first, 0 = last;
+//                                    [N]) then N; unknown names (G729, iLBC) are skipped
+//   account.1.ptime                  10|20|30|40 ms packet duration offered [20]
+//   account.1.dtmf.telephone_event   0|1 offer RFC 4733 telephone-event [1]
+//   sip.listen_port                  0..65535 local SIP port, 0 = any free port [5060]
+// Host names are not resolved yet: the server must be given as an IP address.
+
+import Config
+import Voice
+
+/// One SIP account: identity, credentials, registrar/proxy and audio preferences
+/// (RFC 3261 §10 registration, §22 authentication; RFC 3264 codec order).
+public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConvertible {
+    /// Whether the account registers (`account.1.enable`).
+    public var enabled: Bool
+    public var userName: String
+    public var authName: String
+    public var password: String
+    public var displayName: String?
+    /// The registrar/proxy address literal; nil means direct-IP mode.
+    public var serverAddress: String?
+    public var serverPort: UInt16
+    public var transport: SIPTransportProtocol
+    /// Registration lifetime asked for, seconds.
+    public var expires: Int
+    /// Local SIP port (0 = any).
+    public var listenPort: UInt16
+    /// Codecs in preference order.
+    public var codecs: [CodecDescriptor]
+    public var ptime: Int
+    public var telephoneEvent: Bool
+
+    public init(
+        userName: String = "deskphone", authName: String? = nil, password: String = "", displayName: String? = nil,
+        serverAddress: String? = nil, serverPort: UInt16 = 5060, transport: SIPTransportProtocol = .udp,
+        expires: Int = 3600, listenPort: UInt16 = 5060, enabled: Bool? = nil,
+        codecs: [CodecDescriptor] = [CodecRegistry.g722, CodecRegistry.pcmu, CodecRegistry.pcma], ptime: Int = 20,
+        telephoneEvent: Bool = true
+    ) {
+        self.userName = userName
+        self.authName = authName ?? userName
+        self.password = password
+        self.displayName = displayName
+        self.serverAddress = serverAddress
+        self.serverPort = serverPort
+        self.transport = transport
+        self.expires = expires
+        self.listenPort = listenPort
+        self.enabled = enabled ?? (serverAddress != nil)
+        self.codecs = codecs
+        self.ptime = ptime
+        self.telephoneEvent = telephoneEvent
+    }
+
+    /// The registrar/proxy as a socket peer, nil in direct-IP mode.
+    public var serverPeer: SIPPeer? {
+        guard let serverAddress, let address = SIPSocketAddress(literal: serverAddress, port: serverPort) else {
+            return nil
+        }
+        return SIPPeer(transport: transport, remote: address)
+    }
+
+    /// Whether calls go straight to the URI's host (no server configured).
+    public var isDirectIP: Bool { serverAddress == nil }
+
+    /// The address-of-record: `sip:user@server` (or `sip:user@host` in direct-IP mode).
+    public func addressOfRecord(localHost: String) -> SIPURI {
+        let host = serverAddress ?? localHost
+        return SIPURI(user: userName, host: SIPAccountConfiguration.host(host))
+    }
+
+    static func host(_ text: String) -> SIPHost {
+        if let literal = SIPSocketAddress(literal: text, port: 0) {
+            return literal.isIPv6 ? .ipv6(literal.plainHostText) : .ipv4(literal.plainHostText)
+        }
+        return .name(text)
+    }
+
+    public var description: String {
+        var text = "account " + userName
+        if let serverAddress {
+            text += " at " + serverAddress + ":" + String(serverPort) + " " + transport.name
+            text += enabled ? " (registers, expires " + String(expires) + ")" : " (not registering)"
+        } else {
+            text += " direct-IP"
+        }
+        var names = ""
+        for codec in codecs { names += (names.isEmpty ? "" : ",") + codec.encodingName }
+        return text + ", listen " + String(listenPort) + ", codecs " + names + " ptime " + String(ptime)
+    }
+
+    // MARK: provisioning
+
+    /// Reads account `index` (1-based) from a parsed provisioning file.
+    public init(_ file: ConfigFile, account index: Int = 1) throws(ConfigError) {
+        let prefix = "account." + String(index) + "."
+        self.init()
+        userName = file.string(prefix + "user_name") ?? "deskphone"
+        if userName.isEmpty || !SIPAccountConfiguration.isUserText(userName) {
+            throw file.error(prefix + "user_name", prefix + "user_name = '" + userName + "': not a valid SIP user")
+        }
+        let auth = file.string(prefix + "auth_name") ?? ""
+        authName = auth.isEmpty ? userName : auth
+        password = file.string(prefix + "password") ?? ""
+        let display = file.string(prefix + "display_name") ?? ""
+        displayName = display.isEmpty ? nil : display
+        for scalar in display.unicodeScalars where scalar.value < 0x20 || scalar.value == 0x7F {
+            throw file.error(prefix + "display_name", prefix + "display_name: control characters are not allowed")
+        }
+        let serverKey = prefix + "sip_server.1."
+        let address = file.string(serverKey + "address") ?? ""
+        if address.isEmpty {
+            serverAddress = nil
+        } else if let literal = SIPSocketAddress(literal: address, port: 0) {
+            serverAddress = literal.plainHostText
+        } else {
+            throw file.error(
+                serverKey + "address",
+                serverKey + "address = '" + address + "': expected an IP address (host names are not resolved yet)")
+        }
+        serverPort = UInt16(try file.int(serverKey + "port", default: 5060, in: 1...65535))
+        if let entry = file.entry(serverKey + "transport") {
+            switch entry.value {
+            case "0", "udp", "UDP": transport = .udp
+            case "1", "tcp", "TCP": transport = .tcp
+            default:
+                throw ConfigError(
+                    entry.file, entry.line,
+                    serverKey + "transport = '" + entry.value + "': expected 0 (udp) or 1 (tcp); TLS is not supported")
+            }
+        }
+        expires = try file.int(serverKey + "expires", default: 3600, in: 30...86400)
+        enabled = try file.bool(prefix + "enable", default: false) && serverAddress != nil
+        listenPort = UInt16(try file.int("sip.listen_port", default: 5060, in: 0...65535))
+        if let yealink = try SIPAccountConfiguration.yealinkCodecs(file, prefix: prefix) { codecs = yealink }
+        if let entry = file.entry(prefix + "codecs") {
+            codecs = []
+            for part in entry.value.split(separator: ",") {
+                let name = String(ConfigFileText.trim(part))
+                guard let codec = SIPAccountConfiguration.codec(named: name) else {
+                    throw ConfigError(
+                        entry.file, entry.line,
+                        prefix + "codecs: unknown codec '" + name + "' (known: pcmu, pcma, g722, opus, l16)")
+                }
+                if !codecs.contains(codec) { codecs.append(codec) }
+            }
+            if codecs.isEmpty {
+                throw ConfigError(entry.file, entry.line, prefix + "codecs: at least one codec is needed")
+            }
+        }
+        ptime = try file.int(prefix + "ptime", default: 20, in: 10...40)
+        if ptime % 10 != 0 {
+            throw file.error(prefix + "ptime", prefix + "ptime = " + String(ptime) + ": expected 10, 20, 30 or 40")
+        }
+        telephoneEvent = try file.bool(prefix + "dtmf.telephone_event", default: true)
+    }
+
+    /// Yealink's per-codec keys `account.N.codec.M.enable/payload_type/priority`: the enabled
+    /// codecs by priority (then M). Codec names the phone does not have (G729, iLBC, ...) are
+    /// skipped so real Yealink files load; nil when no such key is set.
+    static func yealinkCodecs(_ file: ConfigFile, prefix: String) throws(ConfigError) -> [CodecDescriptor]? {
+        let entries = file.entries(withPrefix: prefix + "codec.")
+        if entries.isEmpty { return nil }
+        var indices: [Int] = []
+        for entry in entries {
+            let rest = entry.key.dropFirst(prefix.count + 6)
+            guard let dot = rest.firstIndex(of: "."), let index = Int(rest[..<dot]), index > 0 else {
+                throw ConfigError(entry.file, entry.line, entry.key + ": expected " + prefix + "codec.N.<field>")
+            }
+            if !indices.contains(index) { indices.append(index) }
+        }
+        var chosen: [(priority: Int, index: Int, codec: CodecDescriptor)] = []
+        for index in indices {
+            let key = prefix + "codec." + String(index) + "."
+            guard try file.bool(key + "enable", default: true) else { continue }
+            let priority = try file.int(key + "priority", default: index, in: 0...100)
+            guard let name = file.string(key + "payload_type") else { continue }
+            guard let codec = codec(named: name) else { continue }
+            chosen.append((priority == 0 ? 1000 + index : priority, index, codec))
+        }
+        chosen.sort { $0.priority != $1.priority ? $0.priority < $1.priority : $0.index < $1.index }
+        var codecs: [CodecDescriptor] = []
+        for item in chosen where !codecs.contains(item.codec) { codecs.append(item.codec) }
+        if codecs.isEmpty {
+            throw file.error(
+                prefix + "codec.1.enable",
+                prefix + "codec.N: no enabled codec the phone supports (pcmu, pcma, g722, opus)")
+        }
+        return codecs
+    }
+
+    /// Parses provisioning text (see the key list at the top of this file).
+    public static func parse(text: String, path: String, account: Int = 1) throws(ConfigError)
+        -> SIPAccountConfiguration
+    {
+        let file = try ConfigFile(text: text, path: path)
+        return try SIPAccountConfiguration(file, account: account)
+    }
+
+    /// Reads a provisioning file.
+    public static func load(path: String, account: Int = 1) throws(ConfigError) -> SIPAccountConfiguration {
+        try SIPAccountConfiguration(try ConfigFile.load(path: path), account: account)
+    }
+
+    /// The codec a configuration name stands for (case-insensitive).
+    public static func codec(named name: String) -> CodecDescriptor? {
+        switch ConfigFileText.asciiLowercase(name) {
+        case "pcmu", "g711u", "g711mu", "ulaw": return CodecRegistry.pcmu
+        case "pcma", "g711a", "alaw": return CodecRegistry.pcma
+        case "g722": return CodecRegistry.g722
+        case "opus": return CodecRegistry.opus
+        case "l16": return CodecRegistry.l16At16000
+        default: return nil
+        }
+    }
+
+    /// RFC 3261 §25.1 `user`: unreserved, escaped and user-unreserved characters.
+    static func isUserText(_ text: String) -> Bool {
+        for c in text.utf8 {
+            let ok =
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+                || "-_.!~*'()&=+$,;?/%".utf8.contains(c)
+            if !ok { return false }
+        }
+        return true
+    }
+}
+
+/// Whitespace trimming for list values.
+enum ConfigFileText {
+    static func asciiLowercase(_ s: String) -> String {
+        var bytes: [UInt8] = []
+        for c in s.utf8 { bytes.append(c >= 0x41 && c <= 0x5A ? c + 32 : c) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func trim(_ s: Substring) -> Substring {
+        var t = s
+        while let c = t.first, c == " " || c == "\t" { t.removeFirst() }
+        while let c = t.last, c == " " || c == "\t" { t.removeLast() }
+        return t
+    }
+}

@@ -1,0 +1,376 @@
+// The user agent core (RFC 3261 §8, §12–§15): one account on one transport, its calls and its
+// registration; requests dispatched to dialogs, OPTIONS answered, the rest refused.
+
+import Reactor
+
+/// The SIP user agent of a phone (RFC 3261 §8 UAC/UAS behaviour, §12 dialogs, §13 sessions,
+/// §15 BYE): it owns the transaction layer over a started `SIPTransportLayer`, places and
+/// receives calls (`SIPCall`) and runs the registration (`SIPRegistration`). Media is not its
+/// business: the media layer gives the RTP address through `mediaAddress` and learns about
+/// negotiated and stopped streams through `onMediaNegotiated` / `onMediaStopped`.
+///
+/// Everything runs on the reactor's thread. The UA, its calls and its transactions hold each
+/// other strongly (no weak references in Embedded Swift): `close()` breaks the cycles.
+public final class SIPUserAgent: CustomStringConvertible {
+    public let reactor: Reactor
+    public let account: SIPAccountConfiguration
+    public let transactions: SIPTransactionLayer
+    /// The transport, nil for the transport-free test path.
+    public private(set) var transport: SIPTransportLayer?
+
+    /// Host and port written in Contact and Via (the transport's sent-by).
+    public let localHost: String
+    public let localPort: UInt16
+
+    /// Where our RTP goes: the media layer's address and port for the next offer/answer.
+    public var mediaAddress: () -> (host: String, port: UInt16)
+    /// Every call state change (a new incoming call arrives as `.incoming`).
+    public var onCallState: ((SIPCall, SIPCallState) -> Void)?
+    /// An offer/answer exchange completed (initial and every re-INVITE): start or update media.
+    public var onMediaNegotiated: ((SIPCall, SDPNegotiatedAudio) -> Void)?
+    /// The call's media must stop (the call ended).
+    public var onMediaStopped: ((SIPCall) -> Void)?
+    /// An INFO arrived in a call's dialog (already answered 200).
+    public var onInfo: ((SIPCall, SIPMessage) -> Void)?
+    /// Registration state changes.
+    public var onRegistrationState: ((SIPRegistrationState) -> Void)?
+    /// One line per protocol event worth a log line.
+    public var onLog: ((String) -> Void)?
+
+    /// The account's digest client state, shared by REGISTER and the calls (RFC 3261 §22.3).
+    public var digest: DigestSession
+    /// Live calls, oldest first (ended calls leave at once).
+    public private(set) var calls: [SIPCall] = []
+    /// The registration, nil in direct-IP mode or when the account does not register.
+    public private(set) var registration: SIPRegistration?
+    /// Methods we accept (Allow header, RFC 3261 §20.5).
+    public static let allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+    /// The User-Agent header value.
+    public var userAgentHeader = SIPStack.userAgentProduct
+
+    private let sendMessage: (SIPMessage, SIPPeer) -> Bool
+    private var nextCallID = 1
+    private var closed = false
+
+    /// A UA on a started transport.
+    public convenience init(
+        reactor: Reactor, account: SIPAccountConfiguration, transport: SIPTransportLayer,
+        timers: SIPTimerValues = SIPTimerValues(),
+        mediaAddress: @escaping () -> (host: String, port: UInt16)
+    ) {
+        self.init(
+            reactor: reactor, account: account, localHost: transport.sentByHost,
+            localPort: transport.sentByPort(for: account.transport), timers: timers, mediaAddress: mediaAddress,
+            send: { message, peer in
+                transport.send(message, to: peer)
+                return true
+            })
+        self.transport = transport
+        transport.onMessage = { [self] message, peer in transactions.receive(message, from: peer) }
+        transport.onError = { [self] peer, error in
+            log("transport error to " + peer.description + ": " + error.description)
+            transactions.transportFailed(peer: peer)
+        }
+    }
+
+    /// A UA whose messages go to `send` (tests without sockets, other transports).
+    public init(
+        reactor: Reactor, account: SIPAccountConfiguration, localHost: String, localPort: UInt16,
+        timers: SIPTimerValues = SIPTimerValues(),
+        mediaAddress: @escaping () -> (host: String, port: UInt16),
+        send: @escaping (SIPMessage, SIPPeer) -> Bool
+    ) {
+        self.reactor = reactor
+        self.account = account
+        self.localHost = localHost
+        self.localPort = localPort
+        self.mediaAddress = mediaAddress
+        self.sendMessage = send
+        self.digest = DigestSession(username: account.authName, password: account.password)
+        self.transactions = SIPTransactionLayer(reactor: reactor, timers: timers, send: send)
+        transactions.onRequest = { [self] transaction in receiveRequest(transaction) }
+        transactions.onStrayACK = { [self] ack, _ in receiveStrayACK(ack) }
+        transactions.onStrayResponse = { [self] response, _ in receiveStrayResponse(response) }
+        if account.enabled, account.serverPeer != nil {
+            registration = SIPRegistration(userAgent: self)
+        }
+    }
+
+    public var description: String {
+        "user agent " + account.userName + "@" + localHost + ":" + String(localPort) + ", "
+            + String(calls.count) + " call(s), " + (registration?.state.description ?? "no registration")
+    }
+
+    // MARK: lifecycle
+
+    /// Starts registering (when the account registers).
+    public func start() {
+        registration?.start()
+    }
+
+    /// Hangs up every call and unregisters; `completion` runs once the registrar answered (or
+    /// at once without a registration). Call `close()` afterwards.
+    public func shutdown(completion: @escaping () -> Void) {
+        for call in calls { call.hangUp() }
+        if let registration {
+            registration.unregister { _ in completion() }
+        } else {
+            reactor.runSoon { completion() }
+        }
+    }
+
+    /// Drops every call, transaction and callback without sending anything (breaks the cycles).
+    public func close() {
+        closed = true
+        for call in calls { call.close() }
+        calls.removeAll()
+        registration?.close()
+        registration = nil
+        transactions.close()
+        transport?.onMessage = nil
+        transport?.onError = nil
+        onCallState = nil
+        onMediaNegotiated = nil
+        onMediaStopped = nil
+        onInfo = nil
+        onRegistrationState = nil
+        onLog = nil
+    }
+
+    // MARK: placing calls
+
+    /// Places a call (RFC 3261 §13.2.1). `target` is a SIP URI (`sip:1002@127.0.0.1:5062`) or,
+    /// with a server, a bare user or number (`1002` becomes `sip:1002@server`).
+    public func call(_ target: String) throws(SIPError) -> SIPCall {
+        guard !closed else { throw SIPError("the user agent is closed", status: nil) }
+        var uri: SIPURI
+        if target.hasPrefix("sip:") || target.hasPrefix("sips:") {
+            uri = try SIPURI(parsing: target)
+        } else if let server = account.serverAddress {
+            uri = try SIPURI(parsing: "sip:" + target + "@" + SIPAccountConfiguration.host(server).description)
+            if account.serverPort != 5060 { uri.port = Int(account.serverPort) }
+        } else {
+            throw SIPError("'" + target + "' needs a host in direct-IP mode (sip:user@host:port)", status: nil)
+        }
+        guard peer(for: uri) != nil else {
+            throw SIPError("cannot reach " + uri.description + ": not an IP address", status: nil)
+        }
+        let call = SIPCall(userAgent: self, id: takeCallID(), outgoingTo: uri)
+        calls.append(call)
+        call.startOutgoing()
+        return call
+    }
+
+    // MARK: helpers for calls and registration
+
+    func takeCallID() -> Int {
+        defer { nextCallID += 1 }
+        return nextCallID
+    }
+
+    func log(_ line: String) { onLog?(line) }
+
+    /// Our Contact (RFC 3261 §8.1.1.8), with `transport=tcp` on TCP.
+    func contact(transport: SIPTransportProtocol) -> SIPNameAddress {
+        var uri = SIPURI(user: account.userName, host: SIPAccountConfiguration.host(localHost), port: Int(localPort))
+        if transport == .tcp { uri.setParameter("transport", .some("tcp")) }
+        return SIPNameAddress(uri: uri)
+    }
+
+    /// A Via for a new request (new branch).
+    func newVia(_ transport: SIPTransportProtocol) -> SIPVia {
+        let branch = transactions.newBranch()
+        if let layer = self.transport { return layer.via(for: transport, branch: branch) }
+        var via = SIPVia(
+            transport: transport.name, host: SIPAccountConfiguration.host(localHost), port: Int(localPort),
+            branch: branch)
+        if transport == .udp { via.rport = .some(nil) }
+        return via
+    }
+
+    /// Where a request for `uri` goes: its host when that is an IP address (port and
+    /// `transport` parameter from the URI), else the configured server.
+    func peer(for uri: SIPURI) -> SIPPeer? {
+        var transport: SIPTransportProtocol = account.isDirectIP ? .udp : account.transport
+        if let value = uri.parameter("transport"), let name = value {
+            transport = ConfigFileText.asciiLowercase(name) == "tcp" ? .tcp : .udp
+        }
+        switch uri.host {
+        case .ipv4(let text), .ipv6(let text):
+            let port = uri.port ?? 5060
+            if let address = SIPSocketAddress(literal: text, port: UInt16(clamping: port)) {
+                return SIPPeer(transport: transport, remote: address)
+            }
+            return account.serverPeer
+        case .name:
+            return account.serverPeer
+        }
+    }
+
+    /// Adds the headers every request of ours carries.
+    func decorate(_ request: inout SIPMessage) {
+        SIPUserAgent.add(&request, "User-Agent", userAgentHeader)
+    }
+
+    static func add(_ message: inout SIPMessage, _ name: String, _ value: String) {
+        do throws(SIPError) {
+            try message.addHeader(name, value)
+        } catch {
+            // Values built here are valid; an invalid one is left out rather than sent.
+        }
+    }
+
+    static func set(_ message: inout SIPMessage, _ name: String, _ value: String) {
+        do throws(SIPError) {
+            try message.setHeader(name, value)
+        } catch {
+            // As above.
+        }
+    }
+
+    /// Starts a client transaction; a refused start is reported as a transport error.
+    @discardableResult
+    func startTransaction(
+        _ request: SIPMessage, to peer: SIPPeer, onEvent: @escaping (SIPClientTransactionEvent) -> Void
+    ) -> SIPClientTransaction? {
+        do throws(SIPError) {
+            return try transactions.start(request, to: peer, onEvent: onEvent)
+        } catch {
+            log("cannot start " + (request.method?.name ?? "?") + ": " + error.description)
+            reactor.runSoon { onEvent(.transportError) }
+            return nil
+        }
+    }
+
+    /// Answers a 401/407 (RFC 3261 §22.2): the request with credentials added, a new CSeq and a
+    /// new branch; nil when the challenge cannot or must not be answered (wrong password).
+    func authorized(_ request: SIPMessage, challenge response: SIPMessage, newSequence: UInt32) -> SIPMessage? {
+        guard let status = response.status, let challenger = DigestChallenger(status: status),
+            let method = request.method, let uri = request.requestURI
+        else { return nil }
+        let challenges: [DigestChallenge]
+        do throws(DigestError) {
+            challenges = try DigestChallenge.preferred(
+                fromHeaderValues: response.headers(challenger.challengeHeaderName), challenger: challenger)
+        } catch {
+            log("unusable challenge in " + String(status) + ": " + error.description)
+            return nil
+        }
+        guard digest.shouldRetry(after: challenges) else {
+            log("credentials rejected for " + method.name)
+            return nil
+        }
+        var next = request
+        next.removeHeader(challenger.credentialsHeaderName)
+        var cseq = next.cseq
+        cseq.number = newSequence
+        next.cseq = cseq
+        var vias = next.via
+        if !vias.isEmpty {
+            vias[0].branch = transactions.newBranch()
+            next.via = vias
+        }
+        let credentials = digest.authorize(challenges, method: method.name, uri: uri.description, body: next.body)
+        for item in credentials { SIPUserAgent.add(&next, item.headerName, item.headerValue) }
+        return next
+    }
+
+    func callStateChanged(_ call: SIPCall, _ state: SIPCallState) {
+        log("call " + String(call.id) + ": " + state.description)
+        onCallState?(call, state)
+        if state.isEnded {
+            calls.removeAll { $0 === call }
+        }
+    }
+
+    // MARK: requests from the network (RFC 3261 §8.2, §12.2.2)
+
+    private func receiveRequest(_ transaction: SIPServerTransaction) {
+        let request = transaction.request
+        guard let method = request.method else { return }
+        if method == .cancel {
+            receiveCancel(transaction)
+            return
+        }
+        if request.to.tag != nil {
+            guard let call = call(forRequest: request) else {
+                respond(transaction, 481)
+                return
+            }
+            call.receiveInDialog(transaction)
+            return
+        }
+        switch method {
+        case .invite:
+            if let uriUser = request.requestURI?.user, uriUser != account.userName, !account.isDirectIP {
+                log("INVITE for " + uriUser + " accepted (single account)")
+            }
+            let call = SIPCall(userAgent: self, id: takeCallID(), incoming: transaction)
+            calls.append(call)
+            call.startIncoming()
+        case .options:
+            respond(transaction, 200, capabilities: true)
+        case .bye, .info, .prack, .update, .notify:
+            respond(transaction, 481)
+        default:
+            respond(transaction, 405, capabilities: true)
+        }
+    }
+
+    /// CANCEL (§9.2): 200 to the CANCEL, 487 to the INVITE if it is still pending.
+    private func receiveCancel(_ transaction: SIPServerTransaction) {
+        guard let invite = transaction.cancelledTransaction,
+            let call = calls.first(where: { $0.inviteServer === invite })
+        else {
+            respond(transaction, 481)
+            return
+        }
+        respond(transaction, 200, toTag: call.dialog?.localTag)
+        call.receiveCancel()
+    }
+
+    /// A response built by the UA for a request it does not pass to a call.
+    func respond(
+        _ transaction: SIPServerTransaction, _ status: Int, toTag: String? = nil, capabilities: Bool = false,
+        reason: String? = nil
+    ) {
+        var response = SIPMessage.response(
+            to: transaction.request, status: status, reason: reason,
+            toTag: toTag ?? (status > 100 ? SIPTransactionLayer.randomToken(byteCount: 4) : nil))
+        if capabilities || status == 405 {
+            SIPUserAgent.add(&response, "Allow", SIPUserAgent.allowedMethods)
+            SIPUserAgent.add(&response, "Accept", "application/sdp")
+            SIPUserAgent.add(&response, "Supported", "")
+        }
+        SIPUserAgent.add(&response, "Server", userAgentHeader)
+        transaction.respond(response)
+    }
+
+    private func call(forRequest request: SIPMessage) -> SIPCall? {
+        for call in calls {
+            guard let dialog = call.dialog else { continue }
+            if dialog.matches(callID: request.callID, localTag: request.to.tag, remoteTag: request.from.tag) {
+                return call
+            }
+        }
+        return nil
+    }
+
+    private func receiveStrayACK(_ ack: SIPMessage) {
+        for call in calls where call.callID == ack.callID {
+            call.receiveACK(ack)
+            return
+        }
+    }
+
+    /// A 2xx to an INVITE after its transaction ended (§13.2.2.4): ACK it again.
+    private func receiveStrayResponse(_ response: SIPMessage) {
+        guard response.cseq.method == .invite, let status = response.status, status >= 200, status < 300 else {
+            return
+        }
+        for call in calls where call.callID == response.callID {
+            call.receiveRetransmittedSuccess(response)
+            return
+        }
+    }
+}
