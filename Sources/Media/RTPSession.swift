@@ -344,7 +344,8 @@ public final class RTPSession {
             }
             sender = s
         } else {
-            sender = RTPSender(codec: codec, payloadType: UInt8(n.sendPayloadType & 127), ptime: n.ptime, random: &random)
+            sender = RTPSender(
+                codec: codec, payloadType: UInt8(n.sendPayloadType & 127), ptime: n.ptime, random: &random)
         }
         if let te = n.sendTelephoneEventPayloadType {
             eventPayloadType = UInt8(te & 127)
@@ -625,7 +626,8 @@ public final class RTPSession {
         let payload = packet.payload(in: bytes)
         if kind == 2 {
             if eventDecoder != nil,
-                let digit = eventDecoder!.receive(payload: payload, timestamp: packet.timestamp, arrivalNanoseconds: now)
+                let digit = eventDecoder!.receive(
+                    payload: payload, timestamp: packet.timestamp, arrivalNanoseconds: now)
             {
                 deliver(digit)
             }
@@ -750,7 +752,9 @@ public final class RTPSession {
 
     private func roundTrip(_ block: RTCPReportBlock) {
         let arrival = RTCPTime.ntp(unixNanoseconds: wallClock)
-        guard let compact = RTCPTime.roundTrip(arrivalNTP: arrival, lastSR: block.lastSR, delaySinceLastSR: block.delaySinceLastSR)
+        guard
+            let compact = RTCPTime.roundTrip(
+                arrivalNTP: arrival, lastSR: block.lastSR, delaySinceLastSR: block.delaySinceLastSR)
         else { return }
         counters.roundTripMicroseconds = Int64(compact) * 1_000_000 / 65536
     }

@@ -159,8 +159,10 @@ final class CallPair {
         directionB: SDPDirection = .sendrecv
     ) throws -> (SDPNegotiatedAudio, SDPNegotiatedAudio) {
         let (na, nb) = try Negotiation.pair(
-            offerer: Negotiation.configuration(port: a.localAddress.port, codecs: codecs, ptime: ptime, direction: directionA),
-            answerer: Negotiation.configuration(port: b.localAddress.port, codecs: codecs, ptime: ptime, direction: directionB))
+            offerer: Negotiation.configuration(
+                port: a.localAddress.port, codecs: codecs, ptime: ptime, direction: directionA),
+            answerer: Negotiation.configuration(
+                port: b.localAddress.port, codecs: codecs, ptime: ptime, direction: directionB))
         try a.update(na)
         try b.update(nb)
         return (na, nb)
@@ -197,7 +199,10 @@ final class CallPair {
     }
 
     /// Checks that the last `seconds` B played hold the tone at about its level.
-    func expectTone(lastSeconds seconds: Double = 0.5, levelTolerance: Double = 0.1, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectTone(
+        lastSeconds seconds: Double = 0.5, levelTolerance: Double = 0.1,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let rate = b.audioSampleRate
         let count = Int(seconds * Double(rate))
         guard played.count > count else {
@@ -210,7 +215,9 @@ final class CallPair {
         #expect(tone > 100 * other, "tone \(tone) vs other \(other)", sourceLocation: sourceLocation)
         let expected = amplitude / 2.0.squareRoot()
         let level = Signal.rms(tail)
-        #expect(abs(level - expected) < expected * levelTolerance, "rms \(level), expected \(expected)", sourceLocation: sourceLocation)
+        #expect(
+            abs(level - expected) < expected * levelTolerance, "rms \(level), expected \(expected)",
+            sourceLocation: sourceLocation)
     }
 }
 

@@ -311,3 +311,64 @@ struct RTPSessionTests {
         #expect(b.statistics.packetsReceived > 150)
     }
 }
+
+@Suite("RTP session against a hand-made far end", .serialized)
+struct RTPFarEndTests {
+    /// One µ-law packet of `samples`.
+    private func packet(ssrc: UInt32, sequence: UInt16, timestamp: UInt32, marker: Bool, _ samples: ArraySlice<Int16>)
+        -> [UInt8]
+    {
+        var bytes = [UInt8](repeating: 0, count: 12 + samples.count)
+        bytes.withUnsafeMutableBytes { raw in
+            let header = RTPHeader(marker: marker, payloadType: 0, sequence: sequence, timestamp: timestamp, ssrc: ssrc)
+            _ = try? header.write(into: raw)
+            let payload = UnsafeMutableRawBufferPointer(rebasing: raw[12...]).bindMemory(to: UInt8.self)
+            Array(samples).withUnsafeBufferPointer { _ = G711.encode(.muLaw, $0, into: payload) }
+        }
+        return bytes
+    }
+
+    @Test("a far end that restarts with a new SSRC: one probation packet dropped, then its stream plays")
+    func ssrcChange() throws {
+        let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
+        defer { reactor.close() }
+        let session = try RTPSession(reactor: reactor, configuration: RTPSessionConfiguration(bindAddress: "127.0.0.1"))
+        defer { session.close() }
+        let peer = try UDPPeer()
+        let (mine, _) = try Negotiation.pair(
+            offerer: Negotiation.configuration(port: session.localAddress.port, codecs: [CodecRegistry.pcmu]),
+            answerer: Negotiation.configuration(port: peer.port, codecs: [CodecRegistry.pcmu]))
+        try session.start(mine)
+        let tone = Signal.sine(500, amplitude: 6000, count: 8000 * 3, sampleRate: 8000)
+        var index = 0
+        reactor.every(20_000_000) {
+            let second = index >= 50
+            let ssrc: UInt32 = second ? 0x2222_2222 : 0x1111_1111
+            let sequence = second ? UInt16(40_000 + index) : UInt16(100 + index)
+            let timestamp = second ? UInt32(9_000_000 + 160 * index) : UInt32(160 * index)
+            peer.send(
+                packet(
+                    ssrc: ssrc, sequence: sequence, timestamp: timestamp, marker: index == 0 || index == 50,
+                    tone[(160 * index)..<(160 * index + 160)]), to: session.localAddress)
+            index += 1
+        }
+        var played: [Int16] = []
+        let out = UnsafeMutableBufferPointer<Int16>.allocate(capacity: 80)
+        defer { out.deallocate() }
+        reactor.every(10_000_000) {
+            session.pullPlayout(into: out)
+            played.append(contentsOf: out)
+        }
+        try reactor.run(for: 2_005_000_000)
+        let stats = session.statistics
+        #expect(stats.packetsReceived == 100)
+        #expect(stats.droppedBySourceCheck == 1)
+        #expect(stats.malformed == 0 && stats.wrongPayloadType == 0)
+        let tail = played[(played.count - 6000)..<(played.count - 1200)]
+        #expect(
+            Signal.goertzel(tail, frequency: 500, sampleRate: 8000) > 100
+                * Signal.goertzel(tail, frequency: 700, sampleRate: 8000))
+        #expect(abs(Signal.rms(tail) - 6000 / 2.0.squareRoot()) < 400)
+        #expect(session.remoteAddress == peer.endpoint)
+    }
+}
