@@ -708,7 +708,7 @@ public final class RTPSession {
                 counters.malformed += 1
                 continue
             }
-            // Copy out: the report we send may reuse the buffer.
+            // Parsed in place: nothing sends RTCP from inside the parse, so the buffer stays ours.
             let bytes = UnsafeRawBufferPointer(rebasing: rtcpBuffer[0..<length])
             receiveReport(bytes, from: source)
         }

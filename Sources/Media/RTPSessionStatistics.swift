@@ -22,7 +22,7 @@ public struct RTPSessionStatistics: Sendable, CustomStringConvertible {
     public var ignoredNotReceiving: UInt64 = 0
     /// Lost in the network, from the receiver's sequence accounting (RFC 3550 A.3).
     public var lost: Int64 = 0
-    /// Interarrival jitter in ms (RFC 3550 A.8, converted from timestamp units).
+    /// Interarrival jitter in µs (RFC 3550 A.8, converted from timestamp units).
     public var jitterMicroseconds: Int64 = 0
     /// Packets that came too late for playout, or duplicates: discarded by the jitter buffer.
     public var lateOrDiscarded: UInt64 = 0
