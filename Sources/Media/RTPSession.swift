@@ -1,0 +1,847 @@
+// One call's RTP/RTCP session on the reactor (RFC 3550, RFC 3551, RFC 4733, RFC 3611, RFC 4961).
+//
+// Sockets: RTP on an even port, RTCP on the port above (RFC 3550 §11). The session does not
+// offer rtcp-mux, but a datagram on the RTP port that looks like RTCP (RFC 5761 §4) is read as
+// RTCP, so a peer that multiplexes anyway is understood. Send path, per ptime frame: PCM ->
+// `VoiceEncoder` -> `RTPSender` header -> sendto, into buffers allocated at set-up (or a
+// telephone-event packet in the frame's place while a digit sounds). Receive path: recvfrom ->
+// `RTPPacket.parse` (malformed: counted, dropped) -> payload type check -> `RTPReceiver`
+// (source and sequence validation) -> symmetric-RTP latch -> `JitterBuffer` (or the
+// `TelephoneEventDecoder`). Playout pulls device periods from the jitter buffer, which decodes
+// and conceals. RTCP: SR (when we sent since the last report) or RR, SDES CNAME and an XR VoIP
+// metrics block, at the RFC 3550 §6.3 interval; BYE on stop; the far end's report blocks give
+// the round-trip time (LSR/DLSR).
+//
+// All times are the reactor's clock (virtual in tests); NTP times are that clock plus the
+// wall-clock offset taken when the session was made, so LSR/DLSR arithmetic stays consistent.
+
+import CLinux
+import Reactor
+import SIP
+import Voice
+
+/// A random number generator over getrandom(2) (SSRC, initial sequence and timestamp, RTCP
+/// interval randomization: RFC 3550 §8.1, §6.3.1).
+public struct MediaRandom: RandomNumberGenerator {
+    public init() {}
+
+    public mutating func next() -> UInt64 {
+        var value: UInt64 = 0
+        _ = withUnsafeMutableBytes(of: &value) { cl_getrandom($0.baseAddress, 8) }
+        return value
+    }
+}
+
+/// The RTP/RTCP session of one call (RFC 3550): a UDP socket pair on the reactor, the send and
+/// receive halves of the negotiated codec, RFC 4733 DTMF, RTCP reports and statistics. See the
+/// file comment for the data path. `close()` it when the call is over (it breaks the cycles
+/// between itself and the reactor).
+public final class RTPSession {
+    public let configuration: RTPSessionConfiguration
+    /// The bound RTP address (its port goes in the SDP m= line); RTCP is on the port above.
+    public let localAddress: RTPEndpoint
+    /// The bound RTCP address.
+    public var localRTCPAddress: RTPEndpoint { localAddress.with(port: localAddress.port &+ 1) }
+    /// The stream in force (from `start`/`update`), nil before `start` and after `stop`.
+    public private(set) var negotiated: SDPNegotiatedAudio? = nil
+    /// Whether `start` ran and `stop` did not.
+    public private(set) var isRunning = false
+    /// The PCM rate the send side runs at (the audio device's rate), 8000 before `start`.
+    public private(set) var audioSampleRate = 8000
+    /// Called with a DTMF digit the far end sent (RFC 4733), once per digit.
+    public var onDigit: ((TelephoneEventDigit) -> Void)? = nil
+    /// Called when `audioSampleRate` changes (codec change): reopen the device at the new rate.
+    public var onFormatChange: ((Int) -> Void)? = nil
+    /// Log lines (latch moves, RTCP BYE, codec switches, socket errors). Not per packet.
+    public var onLog: ((String) -> Void)? = nil
+    /// Audio device xruns, kept current by the device owner (`CallAudio`) for the statistics.
+    public var deviceXruns = 0
+    /// The far end's last XR VoIP metrics block about us, if it sends them.
+    public private(set) var remoteVoIPMetrics: RTCPVoIPMetrics? = nil
+    /// The far end's SDES CNAME, once heard.
+    public private(set) var remoteCNAME: String? = nil
+
+    private let reactor: Reactor
+    private var rtpFD: Int32
+    private var rtcpFD: Int32
+    private var rtpWatch: WatchID? = nil
+    private var rtcpWatch: WatchID? = nil
+    private var rtcpTimer: TimerID? = nil
+    private var random = MediaRandom()
+    private let wallClockOffset: Int64
+
+    private static let datagramCapacity = 2048
+    private let sendBuffer: UnsafeMutableRawBufferPointer
+    private let receiveBuffer: UnsafeMutableRawBufferPointer
+    private let rtcpBuffer: UnsafeMutableRawBufferPointer
+
+    // Send side.
+    private var sendCodec: CodecDescriptor? = nil
+    private var sendPtime = 0
+    private var encoder: VoiceEncoder? = nil
+    private var sender: RTPSender? = nil
+    private var events: TelephoneEventEncoder? = nil
+    private var eventPayloadType: UInt8 = 0
+    private static let frameCapacity = 48_000 * 120 / 1000
+    private let frame: UnsafeMutablePointer<Int16>
+    private var frameSamples = 160
+    private var frameFill = 0
+    private var frameCaptureEnd: Int64 = 0
+    private var sentSinceReport = false
+    private var sending = false
+
+    // Receive side.
+    private var receiving = false
+    private var receiver = RTPReceiver(clockRate: 8000)
+    private var jitterBuffer: JitterBuffer? = nil
+    private var receiveCodec: CodecDescriptor? = nil
+    /// Payload type -> 0 unknown, 1 audio, 2 telephone-event.
+    private var payloadKinds: [UInt8] = [UInt8](repeating: 0, count: 128)
+    private var payloadCodecs: [CodecDescriptor?] = [CodecDescriptor?](repeating: nil, count: 128)
+    private var eventDecoder: TelephoneEventDecoder? = nil
+    private var rtpLatch: RTPRemoteAddressLatch<RTPEndpoint>? = nil
+    private var rtcpLatch: RTPRemoteAddressLatch<RTPEndpoint>? = nil
+    private var lossModel = RTCPBurstGapModel(packetMilliseconds: 20)
+    private var highestSequence: UInt16? = nil
+    private var lateBefore = 0
+    private var retiredLate = 0
+    private var retiredConcealed = 0
+    private static let ringSize = 64
+    private let arrivalTimes: UnsafeMutablePointer<Int64>
+    private let arrivalSequences: UnsafeMutablePointer<Int32>
+    private var interval = RTCPTransmissionInterval(sessionBandwidth: 10_000)
+    private var counters = RTPSessionStatistics()
+
+    /// Opens and binds the RTP/RTCP socket pair (an even port from the configured range, or any
+    /// even port) and watches both on `reactor`. Nothing is sent before `start`.
+    public init(reactor: Reactor, configuration: RTPSessionConfiguration = RTPSessionConfiguration())
+        throws(MediaError)
+    {
+        self.reactor = reactor
+        self.configuration = configuration
+        guard let bind = RTPEndpoint(host: configuration.bindAddress, port: 0) else {
+            throw MediaError("RTP bind address '" + configuration.bindAddress + "' is not an IP literal")
+        }
+        let pair = try RTPSession.openPair(bind, configuration)
+        rtpFD = pair.rtp
+        rtcpFD = pair.rtcp
+        localAddress = bind.with(port: pair.port)
+        wallClockOffset = cl_realtime_ns() - reactor.now
+        sendBuffer = .allocate(byteCount: RTPSession.datagramCapacity, alignment: 8)
+        receiveBuffer = .allocate(byteCount: RTPSession.datagramCapacity, alignment: 8)
+        rtcpBuffer = .allocate(byteCount: RTPSession.datagramCapacity, alignment: 8)
+        frame = .allocate(capacity: RTPSession.frameCapacity)
+        frame.initialize(repeating: 0, count: RTPSession.frameCapacity)
+        arrivalTimes = .allocate(capacity: RTPSession.ringSize)
+        arrivalTimes.initialize(repeating: 0, count: RTPSession.ringSize)
+        arrivalSequences = .allocate(capacity: RTPSession.ringSize)
+        arrivalSequences.initialize(repeating: -1, count: RTPSession.ringSize)
+        payloadKinds.reserveCapacity(128)
+        do throws(ReactorError) {
+            rtpWatch = try reactor.watch(rtpFD, for: .readable) { [self] ready in rtpReadable(ready) }
+            rtcpWatch = try reactor.watch(rtcpFD, for: .readable) { [self] ready in rtcpReadable(ready) }
+        } catch {
+            close()
+            throw MediaError("watch RTP sockets", errno: error.errno)
+        }
+    }
+
+    deinit {
+        closeSockets()
+        sendBuffer.deallocate()
+        receiveBuffer.deallocate()
+        rtcpBuffer.deallocate()
+        frame.deallocate()
+        arrivalTimes.deallocate()
+        arrivalSequences.deallocate()
+    }
+
+    // MARK: sockets
+
+    private static func openOne(_ bind: RTPEndpoint, port: UInt16) -> Int32 {
+        let fd = cl_socket_open(bind.family, Int32(CL_SOCK_DGRAM))
+        if fd < 0 { return fd }
+        let rc = withUnsafeBytes(of: bind.bytes) { raw in
+            cl_socket_bind(fd, bind.family, raw.baseAddress!.assumingMemoryBound(to: UInt8.self), port, 0)
+        }
+        if rc < 0 {
+            _ = cl_close(fd)
+            return rc
+        }
+        return fd
+    }
+
+    private static func boundPort(_ fd: Int32) -> UInt16 {
+        var family: Int32 = 0
+        var port: UInt16 = 0
+        var raw = (UInt64(0), UInt64(0))
+        _ = withUnsafeMutableBytes(of: &raw) { r in
+            cl_socket_local_address(fd, &family, r.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
+        }
+        return port
+    }
+
+    /// An RTP socket on an even port and RTCP on the next (RFC 3550 §11).
+    private static func openPair(_ bind: RTPEndpoint, _ configuration: RTPSessionConfiguration) throws(MediaError)
+        -> (rtp: Int32, rtcp: Int32, port: UInt16)
+    {
+        var lastError: Int32 = 0
+        if configuration.portMin > 0 && configuration.portMax >= configuration.portMin {
+            let low = (configuration.portMin + 1) & ~1
+            let high = min(configuration.portMax, 65534)
+            let count = high >= low ? (high - low) / 2 + 1 : 0
+            var random = MediaRandom()
+            let first = count > 0 ? Int(random.next() % UInt64(count)) : 0
+            for k in 0..<count {
+                let port = UInt16(low + 2 * ((first + k) % count))
+                let rtp = openOne(bind, port: port)
+                if rtp < 0 {
+                    lastError = -rtp
+                    continue
+                }
+                let rtcp = openOne(bind, port: port + 1)
+                if rtcp < 0 {
+                    lastError = -rtcp
+                    _ = cl_close(rtp)
+                    continue
+                }
+                return (rtp, rtcp, port)
+            }
+            throw MediaError(
+                "no free RTP port pair in " + String(configuration.portMin) + "..." + String(configuration.portMax),
+                errno: lastError)
+        }
+        for _ in 0..<64 {
+            let rtp = openOne(bind, port: 0)
+            if rtp < 0 { throw MediaError("bind RTP " + bind.description, errno: -rtp) }
+            let port = boundPort(rtp)
+            if port & 1 == 0 && port < 65534 {
+                let rtcp = openOne(bind, port: port + 1)
+                if rtcp >= 0 { return (rtp, rtcp, port) }
+                lastError = -rtcp
+            }
+            _ = cl_close(rtp)
+        }
+        throw MediaError("no free even RTP port with RTCP above it", errno: lastError)
+    }
+
+    private func closeSockets() {
+        if rtpFD >= 0 { _ = cl_close(rtpFD) }
+        if rtcpFD >= 0 { _ = cl_close(rtcpFD) }
+        rtpFD = -1
+        rtcpFD = -1
+    }
+
+    // MARK: lifecycle
+
+    /// Starts the stream an offer/answer settled on: codec, payload types, ptime, DTMF, remote
+    /// addresses and direction. Throws (and changes nothing) when the stream cannot be run.
+    public func start(_ negotiated: SDPNegotiatedAudio) throws(MediaError) {
+        try apply(negotiated)
+        if !isRunning {
+            isRunning = true
+            scheduleReport()
+        }
+    }
+
+    /// Applies a new offer/answer of the same call (re-INVITE: hold, resume, codec or address
+    /// change) on the same sockets, SSRC and sequence space.
+    public func update(_ negotiated: SDPNegotiatedAudio) throws(MediaError) {
+        guard isRunning else { return try start(negotiated) }
+        try apply(negotiated)
+    }
+
+    /// Ends the stream: sends an RTCP BYE, stops sending and playing. The sockets stay open (a
+    /// late `start` reuses them); `close()` releases them.
+    public func stop() {
+        guard isRunning else { return }
+        sendReport(goodbye: true)
+        if let rtcpTimer { reactor.cancel(rtcpTimer) }
+        rtcpTimer = nil
+        isRunning = false
+        sending = false
+        receiving = false
+        negotiated = nil
+        frameFill = 0
+    }
+
+    /// Stops and releases the sockets, watches and timers, and drops the callbacks.
+    public func close() {
+        stop()
+        if let rtpWatch { reactor.cancel(rtpWatch) }
+        if let rtcpWatch { reactor.cancel(rtcpWatch) }
+        rtpWatch = nil
+        rtcpWatch = nil
+        closeSockets()
+        onDigit = nil
+        onFormatChange = nil
+        onLog = nil
+    }
+
+    private func log(_ text: String) { onLog?(MediaLayer.name + ": " + text) }
+
+    private func codecConfiguration(_ codec: CodecDescriptor, ptime: Int) -> CodecConfiguration {
+        CodecConfiguration(
+            kind: codec.kind, sampleRate: configuration.audioSampleRate(for: codec), frameMilliseconds: ptime)
+    }
+
+    private func apply(_ n: SDPNegotiatedAudio) throws(MediaError) {
+        guard n.remotePort > 0, n.remotePort < 65536,
+            let remote = RTPEndpoint(host: n.remoteConnection.host, port: UInt16(n.remotePort))
+        else {
+            throw MediaError("remote RTP address '" + n.remoteConnection.host + "' is not an IP literal")
+        }
+        let remoteRTCP =
+            RTPEndpoint(host: n.remoteRTCPConnection.host, port: UInt16(truncatingIfNeeded: n.remoteRTCPPort))
+            ?? remote.with(port: remote.port &+ 1)
+        let codec = n.sendCodec
+        let rate = configuration.audioSampleRate(for: codec)
+        var newEncoder = encoder
+        if encoder == nil || sendCodec != codec || sendPtime != n.ptime {
+            do throws(CodecError) {
+                newEncoder = try VoiceEncoder(codecConfiguration(codec, ptime: n.ptime))
+            } catch {
+                throw MediaError("cannot send " + codec.rtpmap + " ptime " + String(n.ptime) + ": " + error.message)
+            }
+        }
+        // Receive side: payload type table and the decoder of the codec the far end sends.
+        var kinds = [UInt8](repeating: 0, count: 128)
+        var codecs = [CodecDescriptor?](repeating: nil, count: 128)
+        var eventClock: Int? = nil
+        var firstAudio: CodecDescriptor? = nil
+        for entry in n.receivePayloadTypes where entry.number >= 0 && entry.number < 128 {
+            if entry.codec.kind == .telephoneEvent {
+                kinds[entry.number] = 2
+                eventClock = entry.codec.rtpClockRate
+            } else {
+                kinds[entry.number] = 1
+                if firstAudio == nil { firstAudio = entry.codec }
+            }
+            codecs[entry.number] = entry.codec
+        }
+        if firstAudio == nil { kinds[n.sendPayloadType & 127] = 1 }
+        codecs[n.sendPayloadType & 127] = codecs[n.sendPayloadType & 127] ?? codec
+        let playCodec = n.receivePayloadTypes.contains(where: { $0.codec == codec }) ? codec : (firstAudio ?? codec)
+
+        // Nothing can fail from here on.
+        let rateChanged = rate != audioSampleRate || sendCodec == nil
+        if let newEncoder, newEncoder !== encoder {
+            encoder = newEncoder
+            frameFill = 0
+        }
+        frameSamples = rate * n.ptime / 1000
+        let ticks = UInt32(codec.rtpTimestampIncrement(ptime: n.ptime))
+        if var s = sender {
+            if s.clockRate == codec.rtpClockRate {
+                s.payloadType = UInt8(n.sendPayloadType & 127)
+                s.ticksPerFrame = ticks
+                s.beginTalkspurt()
+            } else {
+                s = RTPSender(
+                    ssrc: s.ssrc, payloadType: UInt8(n.sendPayloadType & 127), clockRate: codec.rtpClockRate,
+                    ticksPerFrame: ticks, initialSequence: s.sequence,
+                    initialTimestamp: UInt32(truncatingIfNeeded: random.next()))
+            }
+            sender = s
+        } else {
+            sender = RTPSender(
+                codec: codec, payloadType: UInt8(n.sendPayloadType & 127), ptime: n.ptime, random: &random)
+        }
+        if let te = n.sendTelephoneEventPayloadType {
+            eventPayloadType = UInt8(te & 127)
+            if events?.clockRate != codec.rtpClockRate {
+                events = TelephoneEventEncoder(
+                    clockRate: codec.rtpClockRate, toneMilliseconds: configuration.dtmfToneMilliseconds,
+                    pauseMilliseconds: configuration.dtmfPauseMilliseconds)
+            }
+        } else {
+            events = nil
+        }
+        if sendCodec != nil && sendCodec != codec { log("send codec " + codec.rtpmap + " ptime " + String(n.ptime)) }
+        sendCodec = codec
+        sendPtime = n.ptime
+        payloadKinds = kinds
+        payloadCodecs = codecs
+        if let eventClock {
+            if eventDecoder?.clockRate != eventClock { eventDecoder = TelephoneEventDecoder(clockRate: eventClock) }
+        } else {
+            eventDecoder = nil
+        }
+        // A new playout timeline also when reception resumes after hold: what was buffered
+        // (and the gap in sequence and timestamps) belongs to before.
+        let resumes = n.receives && !receiving && negotiated != nil
+        if receiveCodec != playCodec || jitterBuffer == nil
+            || jitterBuffer!.configuration.codec.frameMilliseconds != n.ptime || rateChanged || resumes
+        {
+            switchReceiveCodec(playCodec, ptime: n.ptime)
+        }
+        if rtpLatch?.signalled != remote {
+            rtpLatch = RTPRemoteAddressLatch(signalled: remote, relatchAfter: configuration.relatchAfter)
+        }
+        if rtcpLatch?.signalled != remoteRTCP {
+            rtcpLatch = RTPRemoteAddressLatch(signalled: remoteRTCP, relatchAfter: configuration.relatchAfter)
+        }
+        let wasSending = sending
+        sending = n.sends && !remote.isUnspecified
+        receiving = n.receives
+        if sending && !wasSending { sender?.beginTalkspurt() }
+        // Session bandwidth for the RTCP interval: payload plus RTP/UDP/IPv4 headers.
+        let packetsPerSecond = 1000.0 / Double(max(1, n.ptime))
+        let payload = Double(codec.kind == .opus ? 80 : (codecConfiguration(codec, ptime: n.ptime).maxPayloadBytes))
+        interval.sessionBandwidth = (payload + 40) * packetsPerSecond
+        interval.minimumSeconds = configuration.rtcpMinimumSeconds
+        lossModel.packetMilliseconds = n.ptime
+        negotiated = n
+        if rateChanged {
+            audioSampleRate = rate
+            onFormatChange?(rate)
+        }
+    }
+
+    /// Builds the jitter buffer (and its decoder) for `codec`; the old one's counts are kept.
+    private func switchReceiveCodec(_ codec: CodecDescriptor, ptime: Int) {
+        if let old = jitterBuffer {
+            retiredLate += old.statistics.late + old.statistics.duplicates + old.statistics.overflow
+            retiredConcealed += old.statistics.concealed
+        }
+        lateBefore = 0
+        highestSequence = nil
+        var settings = JitterBufferConfiguration(
+            codec: codecConfiguration(codec, ptime: ptime), periodMilliseconds: configuration.periodMilliseconds)
+        if codec.kind == .opus { settings.codec.sampleRate = audioRateFor(codec) }
+        do throws(CodecError) {
+            jitterBuffer = try JitterBuffer(settings)
+            receiveCodec = codec
+            if receiver.clockRate != codec.rtpClockRate { receiver = RTPReceiver(clockRate: codec.rtpClockRate) }
+        } catch {
+            jitterBuffer = nil
+            receiveCodec = nil
+            log("cannot receive " + codec.rtpmap + ": " + error.message)
+        }
+    }
+
+    private func audioRateFor(_ codec: CodecDescriptor) -> Int { configuration.audioSampleRate(for: codec) }
+
+    // MARK: send path
+
+    /// Takes captured PCM at `audioSampleRate` (any number of samples, normally one device
+    /// period), `capturedAt` the end of that period on the reactor clock. Each complete ptime
+    /// frame is encoded and sent at once (or replaced by a DTMF event packet); while the stream
+    /// does not send (hold), frames only advance the media clock.
+    public func sendAudio(_ pcm: UnsafeBufferPointer<Int16>, capturedAt: Int64? = nil) {
+        guard isRunning, encoder != nil, let base = pcm.baseAddress else { return }
+        let now = capturedAt ?? reactor.now
+        var offset = 0
+        while offset < pcm.count {
+            if frameFill == 0 { frameCaptureEnd = now }
+            let take = min(pcm.count - offset, frameSamples - frameFill)
+            (frame + frameFill).update(from: base + offset, count: take)
+            frameFill += take
+            offset += take
+            if frameFill == frameSamples {
+                frameFill = 0
+                sendFrame()
+            }
+        }
+        pollDigits(now)
+    }
+
+    /// Queues a DTMF digit ("0"-"9", "*", "#", "A"-"D" as ASCII) to send as RFC 4733 events in
+    /// place of audio frames. False when the character is no digit or the call has no
+    /// telephone-event payload type.
+    @discardableResult
+    public func sendDigit(_ character: UInt8) -> Bool {
+        guard events != nil else { return false }
+        guard events!.enqueue(character: character) else { return false }
+        counters.digitsSent += 1
+        return true
+    }
+
+    private func sendFrame() {
+        guard sender != nil, let encoder else { return }
+        guard sending, let destination = rtpLatch?.destination else {
+            sender!.skipFrame()
+            return
+        }
+        let payloadArea = UnsafeMutableRawBufferPointer(rebasing: sendBuffer[RTPHeader.size...])
+        if events != nil,
+            let event = events!.next(frameTicks: Int(sender!.ticksPerFrame), mediaTimestamp: sender!.timestamp)
+        {
+            var length = 0
+            do throws(RTPError) {
+                length = try event.payload.write(into: payloadArea)
+                let header = sender!.nextHeader(
+                    payloadType: eventPayloadType, timestamp: event.timestamp, marker: event.marker,
+                    payloadBytes: length)
+                _ = try header.write(into: sendBuffer)
+            } catch {
+                return
+            }
+            sender!.skipFrame()
+            if transmit(RTPHeader.size + length, to: destination, fd: rtpFD) {
+                counters.packetsSent += 1
+                counters.eventPacketsSent += 1
+                counters.bytesSent += UInt64(length)
+                sentSinceReport = true
+            }
+            return
+        }
+        var length = 0
+        do throws(CodecError) {
+            length = try encoder.encode(UnsafeBufferPointer(start: frame, count: frameSamples), into: payloadArea)
+        } catch {
+            sender!.skipFrame()
+            return
+        }
+        let header = sender!.nextAudioHeader(payloadBytes: length)
+        do throws(RTPError) { _ = try header.write(into: sendBuffer) } catch { return }
+        if transmit(RTPHeader.size + length, to: destination, fd: rtpFD) {
+            counters.packetsSent += 1
+            counters.bytesSent += UInt64(length)
+            sentSinceReport = true
+            counters.captureToSend.record(nanoseconds: reactor.now - frameCaptureEnd)
+        }
+    }
+
+    private func transmit(_ length: Int, to destination: RTPEndpoint, fd: Int32) -> Bool {
+        guard fd >= 0 else { return false }
+        let buffer = fd == rtcpFD ? rtcpBuffer : sendBuffer
+        for attempt in 0..<2 {
+            let n = withUnsafeBytes(of: destination.bytes) { address in
+                cl_socket_send_to(
+                    fd, buffer.baseAddress, length, destination.family,
+                    address.baseAddress!.assumingMemoryBound(to: UInt8.self), destination.port)
+            }
+            if n >= 0 { return true }
+            // An ICMP error of an earlier datagram (far end not listening yet) surfaces here once.
+            if attempt == 0 && RTPSession.isICMPError(Int32(-n)) {
+                drainErrors(fd)
+                continue
+            }
+            break
+        }
+        counters.sendErrors += 1
+        return false
+    }
+
+    private static func isICMPError(_ err: Int32) -> Bool {
+        err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH || err == EHOSTDOWN
+    }
+
+    private func drainErrors(_ fd: Int32) {
+        var budget = 16
+        while budget > 0 {
+            budget -= 1
+            var error: Int32 = 0
+            var family: Int32 = 0
+            var port: UInt16 = 0
+            var raw = (UInt64(0), UInt64(0))
+            let rc = withUnsafeMutableBytes(of: &raw) { r in
+                cl_socket_receive_error(fd, &error, &family, r.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
+            }
+            if rc <= 0 { return }
+            counters.sendErrors += 1
+        }
+    }
+
+    // MARK: receive path
+
+    private func receiveDatagram(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> (Int, RTPEndpoint)? {
+        var budget = 4
+        while budget > 0 {
+            budget -= 1
+            var family: Int32 = 0
+            var port: UInt16 = 0
+            var raw = (UInt64(0), UInt64(0))
+            let n = withUnsafeMutableBytes(of: &raw) { r in
+                cl_socket_receive_from(
+                    fd, buffer.baseAddress, buffer.count, &family, r.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                    &port)
+            }
+            if n < 0 {
+                if RTPSession.isICMPError(Int32(-n)) {
+                    drainErrors(fd)
+                    continue
+                }
+                return nil
+            }
+            return (Int(n), RTPEndpoint(family: family, bytes: raw, port: port))
+        }
+        return nil
+    }
+
+    private func rtpReadable(_ ready: IOEvents) {
+        if ready.contains(.error) { drainErrors(rtpFD) }
+        var budget = 64
+        while budget > 0 && rtpFD >= 0 {
+            budget -= 1
+            guard let (length, source) = receiveDatagram(rtpFD, into: receiveBuffer) else { return }
+            if length > receiveBuffer.count {
+                counters.malformed += 1
+                continue
+            }
+            let bytes = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<length])
+            if RTPPacket.isRTCP(bytes) {
+                receiveReport(bytes, from: source)
+                continue
+            }
+            do throws(RTPError) {
+                let packet = try RTPPacket.parse(bytes)
+                receivePacket(packet, bytes, from: source)
+            } catch {
+                counters.malformed += 1
+                receiver.countMalformed()
+            }
+        }
+    }
+
+    private func receivePacket(_ packet: RTPPacket, _ bytes: UnsafeRawBufferPointer, from source: RTPEndpoint) {
+        counters.packetsReceived += 1
+        counters.bytesReceived += UInt64(packet.payloadCount)
+        guard isRunning else { return }
+        guard receiving else {
+            counters.ignoredNotReceiving += 1
+            return
+        }
+        let kind = payloadKinds[Int(packet.payloadType)]
+        guard kind != 0 else {
+            counters.wrongPayloadType += 1
+            return
+        }
+        let now = reactor.now
+        let verdict = receiver.receive(packet, arrivalNanoseconds: now)
+        guard verdict.shouldPlay else {
+            counters.droppedBySourceCheck += 1
+            return
+        }
+        if rtpLatch != nil && rtpLatch!.observe(validPacketFrom: source) {
+            log("symmetric RTP: sending to " + source.description)
+            // RTCP follows RTP's address, on the port above (unless RTCP packets latch it).
+            if rtcpLatch?.learnt == nil {
+                rtcpLatch = RTPRemoteAddressLatch(
+                    signalled: source.with(port: source.port &+ 1), relatchAfter: configuration.relatchAfter)
+            }
+        }
+        accountSequence(packet.sequence)
+        let payload = packet.payload(in: bytes)
+        if kind == 2 {
+            if eventDecoder != nil,
+                let digit = eventDecoder!.receive(
+                    payload: payload, timestamp: packet.timestamp, arrivalNanoseconds: now)
+            {
+                deliver(digit)
+            }
+            return
+        }
+        if let codec = payloadCodecs[Int(packet.payloadType)], codec != receiveCodec {
+            log("far end switched to " + codec.rtpmap)
+            switchReceiveCodec(codec, ptime: sendPtime)
+        }
+        guard let jitterBuffer else { return }
+        jitterBuffer.insert(
+            sequence: packet.sequence, timestamp: packet.timestamp, ssrc: packet.ssrc, marker: packet.marker,
+            payload: payload, arrivalNanoseconds: now)
+        let slot = Int(packet.sequence) & (RTPSession.ringSize - 1)
+        arrivalTimes[slot] = now
+        arrivalSequences[slot] = Int32(packet.sequence)
+        let late = jitterBuffer.statistics.late + jitterBuffer.statistics.duplicates + jitterBuffer.statistics.overflow
+        if late > lateBefore {
+            lossModel.record(.discarded, count: late - lateBefore)
+            lateBefore = late
+        }
+    }
+
+    /// Feeds the XR burst/gap model: packets skipped in the sequence are lost, this one received.
+    private func accountSequence(_ sequence: UInt16) {
+        guard let highest = highestSequence else {
+            highestSequence = sequence
+            lossModel.record(.received)
+            return
+        }
+        let step = Int16(bitPattern: sequence &- highest)
+        if step > 0 {
+            if step > 1 && step < 1000 { lossModel.record(.lost, count: Int(step) - 1) }
+            highestSequence = sequence
+            lossModel.record(.received)
+        }
+    }
+
+    private func deliver(_ digit: TelephoneEventDigit) {
+        counters.digitsReceived += 1
+        onDigit?(digit)
+    }
+
+    private func pollDigits(_ now: Int64) {
+        guard eventDecoder != nil, let digit = eventDecoder!.poll(nowNanoseconds: now) else { return }
+        deliver(digit)
+    }
+
+    /// Fills one playout period (`configuration.periodMilliseconds` at `audioSampleRate`) from
+    /// the jitter buffer; silence when the stream is not receiving. `outputDelayNanoseconds` is
+    /// what the device still holds before this period is heard (for the latency statistics).
+    public func pullPlayout(into pcm: UnsafeMutableBufferPointer<Int16>, outputDelayNanoseconds: Int64 = 0) {
+        let now = reactor.now
+        pollDigits(now)
+        guard isRunning, receiving, let jitterBuffer else {
+            pcm.update(repeating: 0)
+            return
+        }
+        let played = jitterBuffer.pull(nowNanoseconds: now, into: pcm)
+        if let sequence = played.sequence {
+            let slot = Int(sequence) & (RTPSession.ringSize - 1)
+            if arrivalSequences[slot] == Int32(sequence) {
+                counters.receiveToPlayback.record(nanoseconds: now - arrivalTimes[slot] + outputDelayNanoseconds)
+                arrivalSequences[slot] = -1
+            }
+        }
+    }
+
+    // MARK: RTCP
+
+    private func rtcpReadable(_ ready: IOEvents) {
+        if ready.contains(.error) { drainErrors(rtcpFD) }
+        var budget = 16
+        while budget > 0 && rtcpFD >= 0 {
+            budget -= 1
+            guard let (length, source) = receiveDatagram(rtcpFD, into: rtcpBuffer) else { return }
+            if length > rtcpBuffer.count {
+                counters.malformed += 1
+                continue
+            }
+            // Parsed in place: nothing sends RTCP from inside the parse, so the buffer stays ours.
+            let bytes = UnsafeRawBufferPointer(rebasing: rtcpBuffer[0..<length])
+            receiveReport(bytes, from: source)
+        }
+    }
+
+    private var wallClock: Int64 { reactor.now + wallClockOffset }
+
+    private func receiveReport(_ bytes: UnsafeRawBufferPointer, from source: RTPEndpoint) {
+        let packets: [RTCPPacket]
+        do throws(RTCPError) {
+            packets = try RTCPPacket.parseCompound(bytes)
+        } catch {
+            counters.malformed += 1
+            return
+        }
+        counters.rtcpReceived += 1
+        interval.observePacket(size: bytes.count + RTCPTransmissionInterval.ipv4UDPHeaderBytes)
+        if isRunning, rtcpLatch != nil, source.port != rtpLatch?.destination.port {
+            _ = rtcpLatch!.observe(validPacketFrom: source)
+        }
+        let now = reactor.now
+        let ourSSRC = sender?.ssrc
+        for packet in packets {
+            switch packet {
+            case .senderReport(let ssrc, let info, let blocks):
+                receiver.receivedSenderReport(ssrc: ssrc, ntpTimestamp: info.ntpTimestamp, arrivalNanoseconds: now)
+                for block in blocks where block.ssrc == ourSSRC { roundTrip(block) }
+            case .receiverReport(_, let blocks):
+                for block in blocks where block.ssrc == ourSSRC { roundTrip(block) }
+            case .sourceDescription(let chunks):
+                for chunk in chunks where chunk.cname != nil { remoteCNAME = chunk.cname }
+            case .goodbye(_, let reason):
+                log("far end sent RTCP BYE" + (reason.map { ": " + $0 } ?? ""))
+            case .extendedReport(_, let metrics):
+                for block in metrics where block.ssrc == ourSSRC { remoteVoIPMetrics = block }
+            case .other:
+                break
+            }
+        }
+    }
+
+    private func roundTrip(_ block: RTCPReportBlock) {
+        let arrival = RTCPTime.ntp(unixNanoseconds: wallClock)
+        guard
+            let compact = RTCPTime.roundTrip(
+                arrivalNTP: arrival, lastSR: block.lastSR, delaySinceLastSR: block.delaySinceLastSR)
+        else { return }
+        counters.roundTripMicroseconds = Int64(compact) * 1_000_000 / 65536
+    }
+
+    private func scheduleReport() {
+        if let rtcpTimer { reactor.cancel(rtcpTimer) }
+        let seconds = interval.nextInterval(weSent: sentSinceReport, generator: &random)
+        rtcpTimer = reactor.after(Int64(seconds * 1e9)) { [self] in
+            rtcpTimer = nil
+            guard isRunning else { return }
+            sendReport(goodbye: false)
+            scheduleReport()
+        }
+    }
+
+    /// Sends one compound packet: SR or RR, SDES CNAME, then XR VoIP metrics or BYE.
+    private func sendReport(goodbye: Bool) {
+        guard let sender, let destination = rtcpLatch?.destination, !destination.isUnspecified else { return }
+        let now = reactor.now
+        let wall = wallClock
+        var writer = RTCPCompoundWriter(buffer: rtcpBuffer)
+        let info: RTCPSenderInfo? =
+            sentSinceReport ? sender.senderInfo(unixNanoseconds: wall, currentFrameUnixNanoseconds: wall) : nil
+        var blocks: [RTCPReportBlock] = []
+        if receiving, let block = receiver.makeReportBlock(nowNanoseconds: now) { blocks.append(block) }
+        do throws(RTCPError) {
+            try writer.appendReport(ssrc: sender.ssrc, senderInfo: info, blocks: blocks)
+            try writer.appendSourceDescription(ssrc: sender.ssrc, cname: configuration.cname)
+            if goodbye {
+                try writer.appendGoodbye(ssrc: sender.ssrc, reason: "call ended")
+            } else if let source = receiver.current, source.isValid {
+                try writer.appendExtendedReport(ssrc: sender.ssrc, voipMetrics: voipMetrics(about: source.ssrc))
+            }
+        } catch {
+            log("RTCP report not written: " + error.description)
+            return
+        }
+        sentSinceReport = false
+        if transmit(writer.count, to: destination, fd: rtcpFD) {
+            counters.rtcpSent += 1
+            interval.observePacket(size: writer.count + RTCPTransmissionInterval.ipv4UDPHeaderBytes)
+        }
+    }
+
+    /// The RFC 3611 §4.7 VoIP metrics about the far end's stream as this end hears it.
+    public func voipMetrics(about ssrc: UInt32) -> RTCPVoIPMetrics {
+        var metrics = RTCPVoIPMetrics(ssrc: ssrc)
+        metrics.fillLoss(from: lossModel)
+        if let jitterBuffer { metrics.fillJitterBuffer(from: jitterBuffer) }
+        if let rtt = counters.roundTripMicroseconds { metrics.roundTripDelay = UInt16(min(65535, rtt / 1000)) }
+        let endSystem = counters.receiveToPlayback.p50Nanoseconds + counters.captureToSend.p50Nanoseconds
+        metrics.endSystemDelay = UInt16(min(65535, endSystem / 1_000_000))
+        metrics.fillQuality(from: lossModel)
+        return metrics
+    }
+
+    // MARK: statistics
+
+    /// The counters so far, with loss and jitter from the receiver and the jitter buffer's
+    /// discards and concealment.
+    public var statistics: RTPSessionStatistics {
+        var s = counters
+        if let source = receiver.current {
+            s.lost = Int64(source.cumulativeLost)
+            s.jitterMicroseconds = Int64(source.jitter) * 1_000_000 / Int64(max(1, source.clockRate))
+        }
+        s.lateOrDiscarded = UInt64(retiredLate)
+        s.concealed = UInt64(retiredConcealed)
+        if let jitterBuffer {
+            let j = jitterBuffer.statistics
+            s.lateOrDiscarded += UInt64(j.late + j.duplicates + j.overflow)
+            s.concealed += UInt64(j.concealed)
+        }
+        s.malformed = counters.malformed
+        s.xruns = deviceXruns
+        return s
+    }
+
+    /// The SSRC this end sends with (nil before `start`).
+    public var ssrc: UInt32? { sender?.ssrc }
+
+    /// The RTP sender's state (sequence, timestamp, counts), nil before `start`.
+    public var senderState: RTPSender? { sender }
+
+    /// Where RTP goes now: the signalled address, or the one learnt from the far end's packets.
+    public var remoteAddress: RTPEndpoint? { rtpLatch?.destination }
+
+    /// The receive codec now decoded, nil before `start`.
+    public var playoutCodec: CodecDescriptor? { receiveCodec }
+}
