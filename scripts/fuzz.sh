@@ -34,7 +34,7 @@ build() {
       -emit-module-path "$B/$m.swiftmodule" "${maps[@]}" -c Sources/$m/*.swift -o "$B/$m.o" || return 1
   done
   swiftc -O -wmo $san -swift-version 6 -parse-as-library -DFUZZING -module-name deskphone_fuzz "${maps[@]}" \
-    Sources/deskphone-fuzz/*.swift "$B"/*.o $(pkg-config --libs opus) -lm -o "$B/deskphone-fuzz" || return 1
+    Tools/deskphone-fuzz/*.swift "$B"/*.o $(pkg-config --libs opus) -lm -o "$B/deskphone-fuzz" || return 1
 }
 if ! build > "$B/build.log" 2>&1; then
   grep -v "Cannot export" "$B/build.log" | tail -30

@@ -1,5 +1,6 @@
-// libFuzzer entry points for the SIP stack's parsers (issue 5). Built by scripts/fuzz.sh with
-// `--sanitize=fuzzer --sanitize=address -DFUZZING`; the target is chosen by the environment
+// Host-only tool, kept in Tools/ (Sources/ is firmware): libFuzzer entry points for the SIP
+// stack's parsers (issue 5). Built by scripts/fuzz.sh with
+// `swiftc -sanitize=fuzzer,address -DFUZZING`; the target is chosen by the environment
 // variable DESKPHONE_FUZZ_TARGET (message, uri, sdp, auth). A plain build is a replayer:
 // `deskphone-fuzz TARGET FILE|DIR...` runs each input once (make test replays the corpus).
 import Glibc
