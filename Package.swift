@@ -32,7 +32,9 @@ let package = Package(
         .target(name: "SIP", dependencies: ["Reactor", "Voice", "Config", "CLinux"]),
         .target(name: "Audio", dependencies: ["Reactor", "Voice", "CAlsa", "CLinux"]),
         .target(name: "Media", dependencies: ["Reactor", "Voice", "Audio", "SIP", "CLinux"]),
-        .target(name: "Phone", dependencies: ["Reactor", "Config", "Keys", "Indicators", "Voice", "CLinux"]),
+        .target(
+            name: "Phone",
+            dependencies: ["Reactor", "Config", "Keys", "Indicators", "Voice", "SIP", "Audio", "Media", "CLinux"]),
         .executableTarget(
             name: "deskphone",
             dependencies: ["Phone", "SIP", "Audio", "Media", "Config", "Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]

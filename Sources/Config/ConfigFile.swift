@@ -57,6 +57,14 @@ public struct ConfigFile {
         }
     }
 
+    /// Several files as one: entries in order, so a key set in a later file wins (provisioning
+    /// files layered, e.g. a common file then a per-phone file). Each entry keeps its own file
+    /// and line for messages; `path` is the last file's.
+    public init(merging files: [ConfigFile]) {
+        path = files.last?.path ?? ""
+        for file in files { entries.append(contentsOf: file.entries) }
+    }
+
     /// Reads and parses a file.
     public static func load(path: String, requireVersionLine: Bool = true) throws(ConfigError) -> ConfigFile {
         let text = try FileText.read(path)

@@ -137,7 +137,7 @@ public final class SIPCall: CustomStringConvertible {
 
     private func audioConfiguration(direction: SDPDirection) -> SDPAudioConfiguration? {
         guard let ua = userAgent else { return nil }
-        let media = ua.mediaAddress()
+        let media = ua.mediaAddress(self)
         sessionVersion += 1
         return SDPAudioConfiguration(
             address: media.host, rtpPort: Int(media.port), sessionID: sessionID, sessionVersion: sessionVersion,

@@ -22,8 +22,9 @@ public final class SIPUserAgent: CustomStringConvertible {
     public let localHost: String
     public let localPort: UInt16
 
-    /// Where our RTP goes: the media layer's address and port for the next offer/answer.
-    public var mediaAddress: () -> (host: String, port: UInt16)
+    /// Where our RTP goes: the media layer's address and port for the next offer/answer of a call
+    /// (asked before each offer or answer, so the media layer can open one stream per call).
+    public var mediaAddress: (SIPCall) -> (host: String, port: UInt16)
     /// Every call state change (a new incoming call arrives as `.incoming`).
     public var onCallState: ((SIPCall, SIPCallState) -> Void)?
     /// An offer/answer exchange completed (initial and every re-INVITE): start or update media.
@@ -56,7 +57,7 @@ public final class SIPUserAgent: CustomStringConvertible {
     public convenience init(
         reactor: Reactor, account: SIPAccountConfiguration, transport: SIPTransportLayer,
         timers: SIPTimerValues = SIPTimerValues(),
-        mediaAddress: @escaping () -> (host: String, port: UInt16)
+        mediaAddress: @escaping (SIPCall) -> (host: String, port: UInt16)
     ) {
         self.init(
             reactor: reactor, account: account, localHost: transport.sentByHost,
@@ -77,7 +78,7 @@ public final class SIPUserAgent: CustomStringConvertible {
     public init(
         reactor: Reactor, account: SIPAccountConfiguration, localHost: String, localPort: UInt16,
         timers: SIPTimerValues = SIPTimerValues(),
-        mediaAddress: @escaping () -> (host: String, port: UInt16),
+        mediaAddress: @escaping (SIPCall) -> (host: String, port: UInt16),
         send: @escaping (SIPMessage, SIPPeer) -> Bool
     ) {
         self.reactor = reactor

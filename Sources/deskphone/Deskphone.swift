@@ -1,6 +1,6 @@
-// deskphone: the firmware executable. For now it identifies itself and its board, and runs
-// the reactor self-test; the phone's main job (keys, calls, recording) arrives with the
-// issues that build on the reactor (see README.md).
+// deskphone: the firmware executable. It identifies itself and its board, runs its self-test,
+// and in call mode (`--config`, `--dial`, `--answer`, `--control`) runs a SIP account and its
+// calls with audio (CallMode.swift); keys and screens arrive with the phone state machine.
 import CAlsa
 import CEvdev
 import CLinux
@@ -12,7 +12,20 @@ let firmwareVersion = "0.1.0"
 
 func usage() {
     print("usage: deskphone [--board FILE] [--version] [--self-test [--vectors DIR]]")
+    print("       deskphone [--board FILE] --config FILE... [--dial URI] [--answer auto|no] [--answer-delay MS]")
+    print("                 [--hangup-after SECONDS] [--exit-after-call] [--control FIFO|-]")
+    print("                 [--audio-in FILE] [--audio-out FILE] [--listen PORT]")
     print("  --board FILE   board profile (default: board/sim.cfg)")
+    print("  --config FILE  provisioning file (account.1.*, sip.*, rtp.*; later files override earlier ones)")
+    print("  --dial URI     place a call (sip:1002@127.0.0.1:5062, or a number with a server)")
+    print("  --answer auto  answer incoming calls (after --answer-delay MS); default: leave them ringing")
+    print("  --hangup-after SECONDS   hang up each call this long after it connected")
+    print("  --exit-after-call        exit when the first call has ended")
+    print("  --control FIFO|-         line commands: dial URI, answer, reject [STATUS], hangup, hold, resume,")
+    print("                           dtmf DIGITS, mute, unmute, quit")
+    print("  --audio-in FILE / --audio-out FILE   capture from / play into raw s16le mono files at the codec")
+    print("                           rate (ALSA file plugin) instead of the board's devices")
+    print("  --listen PORT  SIP port (overrides sip.listen_port; 0 = any free port)")
     print("  --version      print version, board and linked libraries")
     print("  --self-test    exercise the reactor on the real clock and the codecs; exit 0 only if all held")
     print("  --vectors DIR  ITU-T G.191 vectors (shared/testvectors/itu-t-g191) for the codec checks")
@@ -48,6 +61,7 @@ struct Deskphone {
         var wantVersion = false
         var wantSelfTest = false
         var vectors: String? = nil
+        var call = CallOptions()
         var index = 1
         let argc = Int(cl_argc())
         func argument(_ i: Int) -> String {
@@ -71,6 +85,46 @@ struct Deskphone {
                 }
                 vectors = argument(index + 1)
                 index += 1
+            case "--config", "--dial", "--answer", "--answer-delay", "--hangup-after", "--control", "--audio-in",
+                "--audio-out", "--listen":
+                guard index + 1 < argc else {
+                    print("deskphone: " + arg + " needs a value")
+                    exit(2)
+                }
+                let value = argument(index + 1)
+                index += 1
+                switch arg {
+                case "--config": call.configs.append(value)
+                case "--dial": call.dial = value
+                case "--answer":
+                    guard value == "auto" || value == "no" else {
+                        print("deskphone: --answer takes 'auto' or 'no'")
+                        exit(2)
+                    }
+                    call.autoAnswer = value == "auto"
+                case "--answer-delay":
+                    guard let ms = Int(value), ms >= 0, ms <= 600_000 else {
+                        print("deskphone: --answer-delay takes milliseconds (0...600000)")
+                        exit(2)
+                    }
+                    call.answerDelayMilliseconds = Int64(ms)
+                case "--hangup-after":
+                    guard let ns = CallOptions.seconds(value) else {
+                        print("deskphone: --hangup-after takes seconds (e.g. 5 or 2.5)")
+                        exit(2)
+                    }
+                    call.hangupAfter = ns
+                case "--control": call.control = value
+                case "--audio-in": call.audioIn = value
+                case "--audio-out": call.audioOut = value
+                default:
+                    guard let port = Int(value), port >= 0, port <= 65535 else {
+                        print("deskphone: --listen takes a port (0...65535)")
+                        exit(2)
+                    }
+                    call.listenPort = port
+                }
+            case "--exit-after-call": call.exitAfterCall = true
             case "--version": wantVersion = true
             case "--self-test": wantSelfTest = true
             case "-h", "--help":
@@ -82,6 +136,10 @@ struct Deskphone {
                 exit(2)
             }
             index += 1
+        }
+
+        if call.isCallMode && !wantVersion && !wantSelfTest {
+            exit(runCallMode(boardPath: boardPath, options: call))
         }
 
         let board: BoardSummary

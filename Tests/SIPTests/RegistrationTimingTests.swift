@@ -17,7 +17,7 @@ final class ScriptedPeerUA {
         let reactor = self.reactor
         ua = SIPUserAgent(
             reactor: reactor, account: account, localHost: "192.0.2.10", localPort: 5060,
-            mediaAddress: { ("192.0.2.10", 40000) },
+            mediaAddress: { _ in ("192.0.2.10", 40000) },
             send: { message, _ in
                 box.messages.append((time: reactor.now, message: message))
                 return true
@@ -73,7 +73,7 @@ struct RegistrationTimingTests {
         #expect(SIPRegistration.refreshDelay(granted: 60) == 30)
         let registration = SIPUserAgent(
             reactor: try! Reactor(clock: .virtual(startNanoseconds: 0)), account: Self.account,
-            localHost: "192.0.2.10", localPort: 5060, mediaAddress: { ("192.0.2.10", 1) }, send: { _, _ in true }
+            localHost: "192.0.2.10", localPort: 5060, mediaAddress: { _ in ("192.0.2.10", 1) }, send: { _, _ in true }
         ).registration!
         #expect((1...7).map { registration.retryDelay(failures: $0) } == [30, 60, 120, 240, 480, 600, 600])
     }

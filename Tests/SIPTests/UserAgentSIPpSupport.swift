@@ -120,7 +120,7 @@ final class UserAgentHarness {
         configuration.listenPort = port
         ua = SIPUserAgent(
             reactor: reactor, account: configuration, transport: transport,
-            mediaAddress: { ("127.0.0.1", mediaPort) })
+            mediaAddress: { _ in ("127.0.0.1", mediaPort) })
         ua.onCallState = { [unowned self] call, state in
             states.append(state)
             if state == .incoming { onIncoming?(call) }

@@ -1,0 +1,313 @@
+// The call layer of the phone: the SIP user agent joined to one RTP session and one audio device
+// pair per call, with local tones, on the one reactor. Keys and screens drive it through its
+// methods; it reports what happens as log lines and through `onCallState`.
+
+import Audio
+import Config
+import Media
+import Reactor
+import SIP
+import Voice
+
+/// Why the phone cannot start (a message for its log and exit status).
+public struct SoftphoneError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// One call's media: its RTP session (RFC 3550) and the audio device that feeds and plays it.
+public final class CallMedia {
+    public let session: RTPSession
+    public let audio: CallAudio
+
+    init(session: RTPSession, audio: CallAudio) {
+        self.session = session
+        self.audio = audio
+    }
+
+    func close() {
+        audio.close()
+        session.onDigit = nil
+        session.onLog = nil
+        session.close()
+    }
+}
+
+/// The phone's calls: a `SIPUserAgent` on its own UDP/TCP transport (RFC 3261), an
+/// `RTPSession` + `CallAudio` per call opened when the call first needs an SDP address, the
+/// ringback and ring tones (ITU-T E.180), DTMF (RFC 4733), and a log line per event.
+///
+/// Everything runs on the reactor. The user agent, the calls' media and this object hold each
+/// other: `close()` breaks the cycles.
+public final class Softphone {
+    public let reactor: Reactor
+    public let configuration: SoftphoneConfiguration
+    public let transport: SIPTransportLayer
+    public let userAgent: SIPUserAgent
+    /// Media by call id, for the calls that have opened theirs.
+    public private(set) var media: [Int: CallMedia] = [:]
+    /// Answer incoming calls by themselves after this delay (ns); nil leaves them ringing.
+    public var autoAnswerDelay: Int64? = nil
+    /// Every log line (`call 1: connected`, `registration: registered ...`).
+    public var onLog: ((String) -> Void)?
+    /// Every call state change, after the phone's own handling.
+    public var onCallState: ((SIPCall, SIPCallState) -> Void)?
+
+    private let routes: [AudioRoute]
+    private let clock: AudioClock
+    private var closed = false
+
+    /// Opens SIP on the configured address and port (`account.listenPort`, 0 = any) and
+    /// prepares the user agent; `start()` begins registering. `routes` are the board's audio
+    /// devices for handset, headset and speaker.
+    public init(
+        reactor: Reactor, configuration: SoftphoneConfiguration, handset: AudioRoute, headset: AudioRoute,
+        speaker: AudioRoute, clock: AudioClock = .automatic
+    ) throws(SoftphoneError) {
+        self.reactor = reactor
+        self.configuration = configuration
+        routes = [handset, headset, speaker]
+        self.clock = clock
+        guard let address = SIPSocketAddress(literal: configuration.listenAddress, port: configuration.account.listenPort)
+        else {
+            throw SoftphoneError("sip: listen address '" + configuration.listenAddress + "' is not an IP address")
+        }
+        transport = SIPTransportLayer(
+            reactor: reactor,
+            configuration: SIPTransportConfiguration(
+                address: address, tcp: true, advertisedHost: configuration.advertisedAddress))
+        do throws(SIPTransportError) {
+            try transport.start()
+        } catch {
+            throw SoftphoneError("sip: cannot listen on " + address.description + ": " + error.description)
+        }
+        var account = configuration.account
+        account.listenPort = transport.sentByPort(for: .udp)
+        let advertised = configuration.advertisedAddress
+        var mediaLookup: ((SIPCall) -> UInt16)? = nil
+        userAgent = SIPUserAgent(
+            reactor: reactor, account: account, transport: transport,
+            mediaAddress: { call in (advertised, mediaLookup?(call) ?? 0) })
+        mediaLookup = { [self] call in mediaPort(for: call) }
+        userAgent.onCallState = { [self] call, state in callStateChanged(call, state) }
+        userAgent.onMediaNegotiated = { [self] call, audio in mediaNegotiated(call, audio) }
+        userAgent.onMediaStopped = { [self] call in media[call.id]?.session.stop() }
+        userAgent.onRegistrationState = { [self] state in log("registration: " + state.description) }
+        // The user agent logs call state changes as `call N: <state>`; other lines get "sip: ".
+        userAgent.onLog = { [self] line in log(line.hasPrefix("call ") ? line : "sip: " + line) }
+        userAgent.onInfo = { [self] call, info in
+            log("call " + String(call.id) + ": INFO received (" + String(info.body.count) + " bytes)")
+        }
+    }
+
+    /// The SIP listening addresses, for the log.
+    public var listeningDescription: String {
+        var text = ""
+        if let udp = transport.localAddress(for: .udp) { text += "udp " + udp.description }
+        if let tcp = transport.localAddress(for: .tcp) { text += (text.isEmpty ? "" : ", ") + "tcp " + tcp.description }
+        return text
+    }
+
+    /// Starts registering (when a server is configured).
+    public func start() {
+        if let warning = configuration.advertisedAddressWarning { log("sip: warning: " + warning) }
+        log("sip: listening on " + listeningDescription + " as " + userAgent.account.userName)
+        userAgent.start()
+    }
+
+    // MARK: actions
+
+    /// Live calls, oldest first.
+    public var calls: [SIPCall] { userAgent.calls }
+
+    /// The newest live call.
+    public var currentCall: SIPCall? { userAgent.calls.last }
+
+    /// Places a call to a SIP URI (`sip:1002@127.0.0.1:5062`) or, with a server, a number.
+    @discardableResult
+    public func dial(_ target: String) throws(SIPError) -> SIPCall {
+        log("call: dialing " + target)
+        return try userAgent.call(target)
+    }
+
+    /// Answers a ringing incoming call; false when it is not ringing.
+    @discardableResult
+    public func answer(_ call: SIPCall) -> Bool {
+        let answered = call.answer()
+        if !answered { log("call " + String(call.id) + ": cannot answer (" + call.state.description + ")") }
+        return answered
+    }
+
+    /// Sends RFC 4733 digits on the call's stream; returns how many were queued.
+    @discardableResult
+    public func sendDigits(_ digits: String, on call: SIPCall) -> Int {
+        guard let session = media[call.id]?.session, session.isRunning else {
+            log("call " + String(call.id) + ": no media to send DTMF on")
+            return 0
+        }
+        var queued = 0
+        var text = ""
+        for byte in digits.utf8 where session.sendDigit(byte) {
+            queued += 1
+            text.append(Character(Unicode.Scalar(byte)))
+        }
+        log("call " + String(call.id) + ": dtmf sent " + (text.isEmpty ? "(none)" : text))
+        return queued
+    }
+
+    /// Mutes or unmutes the microphone of a call (silence is sent while muted).
+    public func setMuted(_ muted: Bool, on call: SIPCall) {
+        guard let audio = media[call.id]?.audio else { return }
+        audio.isMuted = muted
+        log("call " + String(call.id) + ": " + (muted ? "muted" : "unmuted"))
+    }
+
+    /// Hangs every call up and unregisters; `completion` runs when done (then `close()`).
+    public func shutdown(completion: @escaping () -> Void) {
+        userAgent.shutdown(completion: completion)
+    }
+
+    /// Releases sockets, devices, timers and callbacks.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        for (_, callMedia) in media { callMedia.close() }
+        media.removeAll()
+        userAgent.close()
+        transport.close()
+        onLog = nil
+        onCallState = nil
+    }
+
+    // MARK: media per call
+
+    private func mediaPort(for call: SIPCall) -> UInt16 {
+        if let existing = media[call.id] { return existing.session.localAddress.port }
+        return openMedia(for: call)?.session.localAddress.port ?? 0
+    }
+
+    private func openMedia(for call: SIPCall) -> CallMedia? {
+        if let existing = media[call.id] { return existing }
+        let session: RTPSession
+        do throws(MediaError) {
+            session = try RTPSession(reactor: reactor, configuration: configuration.rtp)
+        } catch {
+            log("call " + String(call.id) + ": cannot open RTP: " + error.description)
+            return nil
+        }
+        let audio = CallAudio(
+            reactor: reactor, session: session, handset: routes[0], headset: routes[1], speaker: routes[2],
+            path: configuration.audioPath, clock: clock, tones: configuration.tones)
+        let id = call.id
+        session.onDigit = { [self] digit in log("call " + String(id) + ": dtmf received " + digit.event.description) }
+        session.onLog = { [self] line in log("call " + String(id) + ": rtp: " + line) }
+        audio.onError = { [self] error in log("call " + String(id) + ": audio: " + error.description) }
+        let callMedia = CallMedia(session: session, audio: audio)
+        media[id] = callMedia
+        return callMedia
+    }
+
+    private func releaseMedia(of call: SIPCall) {
+        guard let callMedia = media.removeValue(forKey: call.id) else { return }
+        if callMedia.session.isRunning || callMedia.session.statistics.packetsSent > 0 {
+            log("call " + String(call.id) + ": stats " + Softphone.statisticsLine(callMedia.session.statistics))
+        }
+        callMedia.close()
+    }
+
+    private func startAudio(_ callMedia: CallMedia, path: AudioPath, call: SIPCall) {
+        let audio = callMedia.audio
+        do throws(AudioError) {
+            if audio.device == nil {
+                if audio.path != path { try audio.switchPath(to: path) }
+                try audio.start()
+            } else if audio.path != path {
+                try audio.switchPath(to: path)
+            }
+        } catch {
+            log("call " + String(call.id) + ": audio: " + error.description)
+        }
+    }
+
+    private func mediaNegotiated(_ call: SIPCall, _ negotiated: SDPNegotiatedAudio) {
+        guard let callMedia = openMedia(for: call) else { return }
+        do throws(MediaError) {
+            try callMedia.session.update(negotiated)
+        } catch {
+            log("call " + String(call.id) + ": media cannot start: " + error.description)
+            return
+        }
+        log("call " + String(call.id) + ": media " + Softphone.mediaLine(negotiated, local: callMedia.session))
+        callMedia.audio.stopTone()
+        startAudio(callMedia, path: configuration.audioPath, call: call)
+    }
+
+    private func callStateChanged(_ call: SIPCall, _ state: SIPCallState) {
+        let id = String(call.id)
+        switch state {
+        case .incoming:
+            log("call " + id + ": incoming from " + call.remoteParty.description)
+            if let callMedia = openMedia(for: call) {
+                startAudio(callMedia, path: .speaker, call: call)
+                callMedia.audio.playTone(.ring)
+            }
+            if let delay = autoAnswerDelay {
+                reactor.after(delay) { [self] in
+                    if call.state == .incoming { answer(call) }
+                }
+            }
+        case .ringing(let early):
+            if !early || call.negotiatedAudio == nil, let callMedia = openMedia(for: call),
+                !callMedia.session.isRunning
+            {
+                startAudio(callMedia, path: configuration.audioPath, call: call)
+                callMedia.audio.playTone(.ringback)
+            }
+        case .ended:
+            releaseMedia(of: call)
+        default: break
+        }
+        onCallState?(call, state)
+    }
+
+    private func log(_ line: String) { onLog?(line) }
+
+    // MARK: log lines
+
+    static func mediaLine(_ negotiated: SDPNegotiatedAudio, local session: RTPSession) -> String {
+        let codec = negotiated.sendCodec
+        var line = codec.encodingName + "/" + String(codec.rtpClockRate) + " pt " + String(negotiated.sendPayloadType)
+        line += " ptime " + String(negotiated.ptime)
+        line += " local " + session.localAddress.description
+        line += " remote " + negotiated.remoteConnection.address + ":" + String(negotiated.remotePort)
+        line += " " + negotiated.localDirection.description
+        if let event = negotiated.sendTelephoneEventPayloadType { line += " telephone-event " + String(event) }
+        return line
+    }
+
+    /// `sent=N received=N lost=N ... receive_to_playback_p99_ms=X`, one line for scripts.
+    public static func statisticsLine(_ s: RTPSessionStatistics) -> String {
+        var line = "sent=" + String(s.packetsSent) + " received=" + String(s.packetsReceived)
+        line += " lost=" + String(s.lost) + " late=" + String(s.lateOrDiscarded)
+        line += " concealed=" + String(s.concealed) + " malformed=" + String(s.malformed)
+        line += " dtmf_sent=" + String(s.digitsSent) + " dtmf_received=" + String(s.digitsReceived)
+        line += " rtcp_sent=" + String(s.rtcpSent) + " rtcp_received=" + String(s.rtcpReceived)
+        line += " jitter_ms=" + decimal(s.jitterMicroseconds, per: 1000)
+        line += " rtt_ms=" + (s.roundTripMicroseconds.map { decimal($0, per: 1000) } ?? "-")
+        line += " capture_to_send_p50_ms=" + decimal(s.captureToSend.p50Nanoseconds, per: 1_000_000)
+        line += " capture_to_send_p99_ms=" + decimal(s.captureToSend.p99Nanoseconds, per: 1_000_000)
+        line += " receive_to_playback_p50_ms=" + decimal(s.receiveToPlayback.p50Nanoseconds, per: 1_000_000)
+        line += " receive_to_playback_p99_ms=" + decimal(s.receiveToPlayback.p99Nanoseconds, per: 1_000_000)
+        line += " xruns=" + String(s.xruns)
+        return line
+    }
+
+    /// `value / per` with two decimals ("12.34"), no Foundation.
+    static func decimal(_ value: Int64, per unit: Int64) -> String {
+        let negative = value < 0
+        let magnitude = negative ? -value : value
+        let hundredths = (magnitude * 100 + unit / 2) / unit
+        let fraction = hundredths % 100
+        return (negative ? "-" : "") + String(hundredths / 100) + "." + (fraction < 10 ? "0" : "") + String(fraction)
+    }
+}

@@ -1,0 +1,93 @@
+// What a running phone needs beyond its board: the SIP account, where SIP and RTP listen, the
+// tones of its country, read from the provisioning files (keys in docs/CONFIG.md).
+//
+// Keys read here (defaults in brackets):
+//   sip.listen_address     IP literal to bind SIP and RTP to [0.0.0.0]
+//   sip.advertised_address IP literal written in Via/Contact/SDP [the listen address; for the
+//                          any-address 127.0.0.1, with a warning: set it on a real network]
+//   rtp.port_min/port_max  even RTP port range, RTCP on the port above [0/0: any free port]
+//   voice.tone_country     tone table (itu, us, gb, de, fr, nl, ...) [itu]
+//   voice.audio_path       handset | headset | speaker: where a call's audio goes [handset]
+//   account.1.*, sip.listen_port: SIPAccountConfiguration.
+
+import Audio
+import Config
+import Media
+import SIP
+
+/// A phone's call settings (RFC 3261 account, RFC 3550 RTP ports, tones), from provisioning
+/// files; every value is checked, the first bad one refused with file:line.
+public struct SoftphoneConfiguration: Sendable {
+    public var account: SIPAccountConfiguration
+    public var listenAddress: String
+    public var advertisedAddress: String
+    /// Set when `advertisedAddress` is a guess (the listen address is the any-address).
+    public var advertisedAddressWarning: String?
+    public var rtp: RTPSessionConfiguration
+    public var tones: ToneTable
+    public var audioPath: AudioPath
+
+    /// Defaults: direct-IP account on 127.0.0.1:`listenPort`, any RTP port.
+    public init(account: SIPAccountConfiguration = SIPAccountConfiguration(), listenAddress: String = "127.0.0.1") {
+        self.account = account
+        self.listenAddress = listenAddress
+        advertisedAddress = listenAddress
+        advertisedAddressWarning = nil
+        rtp = RTPSessionConfiguration(bindAddress: listenAddress)
+        tones = ToneTable.standard
+        audioPath = .handset
+    }
+
+    /// Reads the settings from a (merged) provisioning file.
+    public init(_ file: ConfigFile) throws(ConfigError) {
+        self.init(account: try SIPAccountConfiguration(file))
+        let listen = file.string("sip.listen_address") ?? "0.0.0.0"
+        guard let listenLiteral = SIPSocketAddress(literal: listen, port: 0) else {
+            throw file.error("sip.listen_address", "sip.listen_address = '" + listen + "': expected an IP address")
+        }
+        listenAddress = listenLiteral.plainHostText
+        if let advertised = file.string("sip.advertised_address"), !advertised.isEmpty {
+            guard let literal = SIPSocketAddress(literal: advertised, port: 0), !literal.isAnyAddress else {
+                throw file.error(
+                    "sip.advertised_address",
+                    "sip.advertised_address = '" + advertised + "': expected a unicast IP address")
+            }
+            advertisedAddress = literal.plainHostText
+        } else if listenLiteral.isAnyAddress {
+            advertisedAddress = listen.utf8.contains(58) ? "::1" : "127.0.0.1"
+            advertisedAddressWarning =
+                "sip.listen_address is the any-address and sip.advertised_address is not set: Via, Contact and SDP say "
+                + advertisedAddress + " (only reachable on this host)"
+        } else {
+            advertisedAddress = listenAddress
+        }
+        var rtp = RTPSessionConfiguration(bindAddress: listenAddress)
+        rtp.portMin = try file.int("rtp.port_min", default: 0, in: 0...65534)
+        rtp.portMax = try file.int("rtp.port_max", default: rtp.portMin == 0 ? 0 : rtp.portMin + 1000, in: 0...65535)
+        if rtp.portMin != 0 && rtp.portMin % 2 != 0 {
+            throw file.error("rtp.port_min", "rtp.port_min = " + String(rtp.portMin) + ": RTP ports are even")
+        }
+        if rtp.portMax < rtp.portMin + 1 && rtp.portMin != 0 {
+            throw file.error("rtp.port_max", "rtp.port_max must be above rtp.port_min (RTCP takes the port above RTP)")
+        }
+        rtp.cname = account.userName + "@" + advertisedAddress
+        self.rtp = rtp
+        if let country = file.string("voice.tone_country"), !country.isEmpty {
+            do throws(ToneError) {
+                tones = try ToneTable(country: country)
+            } catch {
+                throw file.error("voice.tone_country", "voice.tone_country = '" + country + "': " + error.description)
+            }
+        }
+        if let path = file.string("voice.audio_path") {
+            guard let parsed = AudioPath(parsing: path) else {
+                throw file.error(
+                    "voice.audio_path", "voice.audio_path = '" + path + "': expected handset, headset or speaker")
+            }
+            audioPath = parsed
+        }
+    }
+
+    /// The keys this struct and the account read (for reporting unknown keys once).
+    public static let knownPrefixes = ["account.", "sip.", "rtp.", "voice."]
+}
