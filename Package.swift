@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(
             name: "SIPTests", dependencies: ["SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"], exclude: ["Fixtures"]
         ),
-        .testTarget(name: "PhoneTests", dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor"]),
+        .testTarget(name: "PhoneTests", dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio"]),
     ],
     swiftLanguageModes: [.v6]
 )
