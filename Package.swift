@@ -32,9 +32,12 @@ let package = Package(
         .target(name: "SIP", dependencies: ["Reactor", "Voice", "Config", "CLinux"]),
         .target(name: "Audio", dependencies: ["Reactor", "Voice", "CAlsa", "CLinux"]),
         .target(name: "Media", dependencies: ["Reactor", "Voice", "Audio", "SIP", "CLinux"]),
+        .target(name: "Recording", dependencies: ["Reactor", "Config", "SIP", "Indicators", "Keys", "CLinux"]),
         .target(
             name: "Phone",
-            dependencies: ["Reactor", "Config", "Keys", "Indicators", "Voice", "SIP", "Audio", "Media", "CLinux"]),
+            dependencies: [
+                "Reactor", "Config", "Keys", "Indicators", "Voice", "SIP", "Audio", "Media", "Recording", "CLinux",
+            ]),
         .executableTarget(
             name: "deskphone",
             dependencies: ["Phone", "SIP", "Audio", "Media", "Config", "Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
@@ -67,6 +70,10 @@ let package = Package(
         .testTarget(
             name: "SIPTests", dependencies: ["SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"], exclude: ["Fixtures"]
         ),
+        .testTarget(
+            name: "RecordingTests",
+            dependencies: ["Recording", "Phone", "SIP", "Indicators", "Keys", "Config", "Reactor", "Media", "Audio"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "PhoneTests", dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio"]),
     ],
     swiftLanguageModes: [.v6]
