@@ -59,10 +59,10 @@ public final class Softphone {
 
     /// Opens SIP on the configured address and port (`account.listenPort`, 0 = any) and
     /// prepares the user agent; `start()` begins registering. `routes` are the board's audio
-    /// devices for handset, headset and speaker.
+    /// devices for handset, headset and speaker; `timers` the RFC 3261 T1/T2/T4 (tests shorten them).
     public init(
         reactor: Reactor, configuration: SoftphoneConfiguration, handset: AudioRoute, headset: AudioRoute,
-        speaker: AudioRoute, clock: AudioClock = .automatic
+        speaker: AudioRoute, clock: AudioClock = .automatic, timers: SIPTimerValues = SIPTimerValues()
     ) throws(SoftphoneError) {
         self.reactor = reactor
         self.configuration = configuration
@@ -86,7 +86,7 @@ public final class Softphone {
         let advertised = configuration.advertisedAddress
         var mediaLookup: ((SIPCall) -> UInt16)? = nil
         userAgent = SIPUserAgent(
-            reactor: reactor, account: account, transport: transport,
+            reactor: reactor, account: account, transport: transport, timers: timers,
             mediaAddress: { call in (advertised, mediaLookup?(call) ?? 0) })
         mediaLookup = { [self] call in mediaPort(for: call) }
         userAgent.onCallState = { [self] call, state in callStateChanged(call, state) }
