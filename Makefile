@@ -9,9 +9,11 @@ SWIFT ?= swift
 all: build
 
 ## The phone's main job on the simulated board.
+## Until the keypad UI (issue 9) it takes line commands on stdin: dial URI, answer, hangup, ...
+DEMO_CONFIG ?= config/demo.cfg
 demo: deps
 	$(SWIFT) build --product deskphone
-	.build/debug/deskphone --board board/sim.cfg
+	.build/debug/deskphone --board board/sim.cfg --config $(DEMO_CONFIG) --control -
 
 ## Every check: host tests, the three firmware builds, their self-tests under qemu.
 test:
