@@ -166,7 +166,7 @@ phone_config() {
 
 # Port plan for case K: SIPp SIP 26000+10K, relay SIP +1, SIPp control +2, deskphone SIP +3;
 # SIPp media 30000+100K, relay 30000+100K+20 (faces SIPp) and +30 (faces deskphone), deskphone RTP
-# +50..+68.
+# +50..+68 (K = 0..9).
 case_dir() {
   mkdir -p "$work/$1"
   echo "$work/$1"
@@ -203,6 +203,14 @@ stream_case() {
   expect_lines "$label: call log" "$dir/phone.log" '^call 1: calling' '^call 1: ringing' \
     "^call 1: media ${rtpmap} pt $pt ptime 20 .*remote 127\\.0\\.0\\.1:$b sendrecv" '^call 1: connected' \
     '^call 1: ended \(local hang-up\)' '^call 1: stats sent=' '^deskphone: exit'
+  local rtp_min=$((30050 + 100 * k)) local_port
+  local_port=$(sed -n 's/^call 1: media .* local [0-9.]*:\([0-9]*\) .*/\1/p' "$dir/phone.log" | head -n 1)
+  if [ -n "$local_port" ] && [ "$local_port" -ge "$rtp_min" ] && [ "$local_port" -le $((rtp_min + 18)) ] &&
+    [ $((local_port % 2)) -eq 0 ]; then
+    pass "$label: deskphone's RTP port $local_port is even and in rtp.port_min/max $rtp_min-$((rtp_min + 18))"
+  else
+    fail "$label: deskphone's RTP port '${local_port}' is not an even port in $rtp_min-$((rtp_min + 18))"
+  fi
   if [ ! -s "$dir/relay.jsonl" ]; then
     fail "$label: the relay recorded no media"
     return
@@ -336,29 +344,49 @@ reap phone_status "$phone_pid"
 expect_status "$label: deskphone after SIGTERM" "$phone_status" 0 "$dir"
 
 # --- 4. CANCEL of an unanswered call --------------------------------------------------------------
-k=7
-dir=$(case_dir cancel-local)
-label="we cancel"
-phone_config "$dir" $((26003 + 10 * k)) $((30050 + 100 * k))
-mkfifo "$dir/control"
-exec {control}<> "$dir/control"  # held open read-write: no writer ever blocks, no EOF for deskphone
-start_sipp "$dir" -sf "$fixtures/uas-cancel.xml" -p $((26000 + 10 * k)) -mp $((30000 + 100 * k)) \
-  -cp $((26002 + 10 * k))
-wait_udp $((26000 + 10 * k)) || fail "$label: SIPp did not start"
-start_phone "$dir" --config phone.cfg --listen $((26003 + 10 * k)) --control control --exit-after-call \
-  --dial "sip:sipp@127.0.0.1:$((26000 + 10 * k))"
-if wait_log "$dir/phone.log" '^call 1: ringing'; then
-  echo hangup >&"$control"
-else
-  fail "$label: the call never rang"
-fi
-reap phone_status "$phone_pid"
-reap sipp_status "$sipp_pid"
-exec {control}>&-
-expect_status "$label: deskphone" "$phone_status" 0 "$dir"
-expect_status "$label: SIPp (180, CANCEL, 200, 487, ACK)" "$sipp_status" 0 "$dir"
-expect_lines "$label: call log" "$dir/phone.log" '^call 1: calling' '^call 1: ringing' \
-  '^call 1: ended \(cancelled\)' '^deskphone: exit'
+# cancel_case K SCENARIO LABEL STATE: deskphone dials SIPp; once its log says `call 1: STATE` the
+# control FIFO says `hangup`.
+cancel_case() {
+  local k=$1 scenario=$2 label=$3 state=$4 dir control phone_status sipp_status
+  dir=$(case_dir "$scenario")
+  phone_config "$dir" $((26003 + 10 * k)) $((30050 + 100 * k))
+  mkfifo "$dir/control"
+  exec {control}<> "$dir/control"  # held open read-write: no writer blocks, deskphone sees no EOF
+  start_sipp "$dir" -sf "$fixtures/$scenario.xml" -p $((26000 + 10 * k)) -mp $((30000 + 100 * k)) \
+    -cp $((26002 + 10 * k))
+  wait_udp $((26000 + 10 * k)) || fail "$label: SIPp did not start"
+  start_phone "$dir" --config phone.cfg --listen $((26003 + 10 * k)) --control control --exit-after-call \
+    --dial "sip:sipp@127.0.0.1:$((26000 + 10 * k))"
+  if wait_log "$dir/phone.log" "^call 1: $state"; then
+    echo hangup >&"$control"
+  else
+    fail "$label: the call never reached '$state'"
+  fi
+  reap phone_status "$phone_pid"
+  reap sipp_status "$sipp_pid"
+  exec {control}>&-
+  expect_status "$label: deskphone" "$phone_status" 0 "$dir"
+  expect_status "$label: SIPp (180, CANCEL, 200, 487, ACK)" "$sipp_status" 0 "$dir"
+  if [ "$state" = ringing ]; then
+    expect_lines "$label: call log" "$dir/phone.log" '^call 1: calling' '^call 1: ringing' '^control: hangup' \
+      '^call 1: ended \(cancelled\)' '^deskphone: exit'
+  else  # hung up while calling: the 180 still comes, then the CANCEL goes
+    expect_lines "$label: call log" "$dir/phone.log" '^call 1: calling' '^control: hangup' '^call 1: ringing' \
+      '^call 1: ended \(cancelled\)' '^deskphone: exit'
+  fi
+  # RFC 3261 9.1: no CANCEL before a provisional response.
+  local ringing cancel
+  ringing=$(grep -n -m 1 '^SIP/2.0 180 ' "$dir"/*_messages.log 2> /dev/null | cut -d: -f1)
+  cancel=$(grep -n -m 1 '^CANCEL ' "$dir"/*_messages.log 2> /dev/null | cut -d: -f1)
+  if [ -n "$ringing" ] && [ -n "$cancel" ] && [ "$cancel" -gt "$ringing" ]; then
+    pass "$label: SIPp got the CANCEL after it sent 180 (message log lines $ringing, $cancel)"
+  else
+    fail "$label: 180 at message log line '${ringing}', CANCEL at '${cancel}'"
+  fi
+}
+
+cancel_case 7 uas-cancel "we cancel while it rings" ringing
+cancel_case 9 uas-cancel-before-180 "we cancel before it rings (CANCEL waits for the 180)" calling
 
 k=8
 dir=$(case_dir cancel-remote)
