@@ -189,7 +189,7 @@ stream_case() {
   start_relay "$dir" "$relay_sip" "$sipp_port" "$a" "$b"
   start_sipp "$dir" -sf uas-stream.xml -p "$sipp_port" -mp "$mp" -cp $((26002 + 10 * k)) \
     -key answer_port "$b" -key codec_pt "$pt" -key codec_name "$rtpmap"
-  wait_udp "$relay_sip" && wait_udp "$sipp_port" || fail "$label: SIPp or the relay did not start"
+  if ! wait_udp "$relay_sip" || ! wait_udp "$sipp_port"; then fail "$label: SIPp or the relay did not start"; fi
   start_phone "$dir" --config phone.cfg --listen "$phone_port" --dial "sip:sipp@127.0.0.1:$relay_sip" \
     --audio-in in.pcm --audio-out out.pcm --hangup-after 3 --exit-after-call
   local phone_status sipp_status
@@ -197,7 +197,7 @@ stream_case() {
   reap sipp_status "$sipp_pid"
   kill "$relay_pid" 2> /dev/null
   local relay_status
-  reap relay_status "$relay_pid"
+  reap relay_status "$relay_pid"  # stopped by us: its status says nothing
   expect_status "$label: deskphone" "$phone_status" 0 "$dir"
   expect_status "$label: SIPp (INVITE, 180, 200, ACK, our BYE)" "$sipp_status" 0 "$dir"
   expect_lines "$label: call log" "$dir/phone.log" '^call 1: calling' '^call 1: ringing' \
