@@ -6,6 +6,7 @@ Check lines start with `ok   ` or `FAIL ` (the shell script counts them); other 
 
     media_check.py signal OUT --rate R --seconds S --seed N     test signal, raw s16le mono
     media_check.py encode CODEC IN OUT                          s16le -> pcmu | pcma | g722 bytes
+    media_check.py decode CODEC IN OUT                          pcmu | pcma | g722 bytes -> s16le
     media_check.py rtp RECORD --from sipp|phone --codec C --label L [--stats LOG --field sent|received]
                                                                 [--decode OUT]
     media_check.py compare REF TEST --rate R --label L --min-snr DB --min-overlap SECONDS
