@@ -130,7 +130,8 @@ EOF
     /usr/bin/time -o "$dir/time" -f "%U %S %M %e" \
       "$deskphone" --board "$root/board/sim.cfg" --config "$dir/phone.cfg" \
       --dial "sip:bench@127.0.0.1:$sipp_port" --exit-after-call \
-      --audio-in "$work/in$rate.raw" --audio-out "$dir/out.raw" > "$dir/phone.out" 2> "$dir/phone.err" &
+      --audio-in "$work/in$rate.raw" --audio-out "$dir/out.raw" \
+      < /dev/null > "$dir/phone.out" 2> "$dir/phone.err" &
   else
     mkdir -p "$dir/baresip"
     sed -e "s|@SOURCE@|$work/in$rate.wav|" -e "s|@PORT@|$baresip_port|" \
@@ -138,7 +139,7 @@ EOF
     echo "<sip:bench@127.0.0.1>;regint=0;audio_codecs=$name" > "$dir/baresip/accounts"
     /usr/bin/time -o "$dir/time" -f "%U %S %M %e" \
       baresip -f "$dir/baresip" -e "/dial sip:bench@127.0.0.1:$sipp_port" -t $((seconds + 60)) \
-      > "$dir/phone.out" 2> "$dir/phone.err" &
+      < /dev/null > "$dir/phone.out" 2> "$dir/phone.err" &
   fi
   local time_pid=$! phone_pid="" i
   children+=("$time_pid")
