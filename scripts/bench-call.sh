@@ -75,7 +75,7 @@ wait_gone() {
 wait_udp() {
   local port=$1 limit=$(($2 * 10)) i
   for ((i = 0; i < limit; i++)); do
-    ss -Hlnu "sport = :$port" 2> /dev/null | grep -q . && return 0
+    grep -q "^ *[0-9]*: [0-9A-F]*:$(printf %04X "$port") " /proc/net/udp && return 0
     sleep 0.1
   done
   return 1
