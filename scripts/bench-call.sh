@@ -283,7 +283,7 @@ done
 echo
 stripped=""
 [ -e "$deskphone.stripped" ] && stripped=" (stripped $(size_kib "$deskphone.stripped"))"
-echo "Binary sizes (KiB): deskphone $(size_kib "$deskphone")$stripped," \ \
+echo "Binary sizes (KiB): deskphone $(size_kib "$deskphone")$stripped," \
   "linking $(ldd "$deskphone" 2> /dev/null | awk '/=>/ { print $1 }' | sed 's/\.so.*//' | tr '\n' ' ' | sed 's/ $//');" \
   "baresip $(size_kib /usr/bin/baresip) + libre $(size_kib "$libre") + librem $(size_kib "$librem")" \
   "+ its 6 modules $((baresip_modules / 1024)) (g711, g722 with libspandsp, aufile, aubridge, menu, account)."
