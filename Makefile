@@ -4,7 +4,7 @@
 ARCH ?= x86_64
 SWIFT ?= swift
 
-.PHONY: all demo test build firmware firmware-all bench bench-sip fuzz jbscore deps sysroot format lint clean
+.PHONY: all demo test build firmware firmware-all bench bench-sip bench-call fuzz jbscore deps sysroot format lint clean
 
 all: build
 
@@ -55,6 +55,13 @@ bench-sip: deps
 	$(SWIFT) build -c release --product deskphone-tool
 	$(SWIFT) build -c release --product deskphone-sip-bench
 	.build/release/deskphone-tool bench sip
+
+## One G.711 and one G.722 call of BENCH_SECONDS (default 60) against SIPp echoing RTP, by the
+## Embedded firmware and by baresip: CPU, peak RSS, ratios, in-phone latency (docs/PERFORMANCE.md).
+BENCH_SECONDS ?= 60
+bench-call: deps
+	python3 toolchain/build-firmware.py x86_64
+	BENCH_SECONDS=$(BENCH_SECONDS) scripts/bench-call.sh .build-firmware/x86_64/deskphone
 
 ## libFuzzer on the SIP parsers: make fuzz [FUZZ_TARGET=message|uri|sdp|auth|all] [FUZZ_SECONDS=600]
 FUZZ_TARGET ?= all
