@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Test signals and their analysis for the baresip interop test (scripts/cli-tests-baresip.sh).
+
+Python standard library only.
+
+  audio.py tone OUT RATE FREQ SECONDS [AMPLITUDE]
+      writes a sine of FREQ Hz at RATE Hz: a mono 16-bit WAV when OUT ends in .wav (baresip's
+      aufile source), else raw signed 16-bit little-endian mono (deskphone's --audio-in).
+  audio.py check IN RATE FREQ [MIN_SECONDS]
+      reads IN (a WAV: its own rate, first channel; raw s16le: at RATE), cuts it into 20 ms
+      windows, keeps the windows with a level above -40 dBFS and scans 100 Hz..Nyquist in 25 Hz
+      steps for each kept window's dominant frequency (Goertzel). Passes (exit 0) when at least
+      MIN_SECONDS (default 1.0) of audio is active and at least 80 % of the active windows peak
+      within +-60 Hz of FREQ. Prints one line: active seconds, level, share of windows on FREQ
+      and the most common peak.
+"""
+import math
+import struct
+import sys
+import wave
+
+
+def write_tone(path, rate, freq, seconds, amplitude=0.5):
+    count = int(rate * seconds)
+    step = 2.0 * math.pi * freq / rate
+    peak = int(32767 * amplitude)
+    frames = struct.pack("<%dh" % count, *(int(peak * math.sin(step * i)) for i in range(count)))
+    if path.endswith(".wav"):
+        with wave.open(path, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(rate)
+            out.writeframes(frames)
+    else:
+        with open(path, "wb") as out:
+            out.write(frames)
+
+
+def read_samples(path, rate):
+    """Returns (samples of the first channel, sample rate)."""
+    if path.endswith(".wav"):
+        with wave.open(path, "rb") as source:
+            if source.getsampwidth() != 2:
+                raise SystemExit("%s: %d-byte samples, expected 16-bit" % (path, source.getsampwidth()))
+            channels = source.getnchannels()
+            rate = source.getframerate()
+            data = source.readframes(source.getnframes())
+    else:
+        channels = 1
+        with open(path, "rb") as source:
+            data = source.read()
+    count = len(data) // 2
+    samples = struct.unpack("<%dh" % count, data[: count * 2])
+    return samples[::channels], rate
+
+
+def goertzel_power(window, rate, freq):
+    coefficient = 2.0 * math.cos(2.0 * math.pi * freq / rate)
+    s1 = s2 = 0.0
+    for x in window:
+        s0 = x + coefficient * s1 - s2
+        s2 = s1
+        s1 = s0
+    return s1 * s1 + s2 * s2 - coefficient * s1 * s2
+
+
+def check(path, rate, freq, min_seconds=1.0):
+    samples, rate = read_samples(path, rate)
+    size = rate // 50  # 20 ms
+    threshold = (32768 * 10 ** (-40 / 20)) ** 2  # mean square of -40 dBFS
+    active = []
+    for start in range(0, len(samples) - size + 1, size):
+        window = samples[start:start + size]
+        power = sum(x * x for x in window) / size
+        if power > threshold:
+            active.append((start, power))
+    seconds = len(active) * size / rate
+    if seconds < min_seconds:
+        print("%s: %.2f s active of %.2f s, expected at least %.1f s"
+              % (path, seconds, len(samples) / rate, min_seconds))
+        return False
+    # Analyse at most 24 windows spread over the active part (pure Python is slow).
+    stride = max(1, len(active) // 24)
+    chosen = active[::stride]
+    candidates = list(range(100, rate // 2 - 50, 25))
+    peaks = {}
+    on_freq = 0
+    for start, _ in chosen:
+        window = samples[start:start + size]
+        mean = sum(window) / size
+        window = [x - mean for x in window]
+        best = max(candidates, key=lambda f: goertzel_power(window, rate, f))
+        peaks[best] = peaks.get(best, 0) + 1
+        if abs(best - freq) <= 60:
+            on_freq += 1
+    share = on_freq / len(chosen)
+    level = 10 * math.log10(sum(p for _, p in active) / len(active) / 32768 ** 2)
+    common = max(peaks, key=peaks.get)
+    print("%s: %.2f s active of %.2f s at %d Hz, level %.1f dBFS, %d%% of %d windows peak at %d Hz "
+          "(+-60), most common peak %d Hz"
+          % (path, seconds, len(samples) / rate, rate, level, round(share * 100), len(chosen), freq, common))
+    return share >= 0.8
+
+
+def main(argv):
+    if len(argv) >= 6 and argv[1] == "tone":
+        amplitude = float(argv[6]) if len(argv) > 6 else 0.5
+        write_tone(argv[2], int(argv[3]), float(argv[4]), float(argv[5]), amplitude)
+        return 0
+    if len(argv) >= 5 and argv[1] == "check":
+        min_seconds = float(argv[5]) if len(argv) > 5 else 1.0
+        try:
+            return 0 if check(argv[2], int(argv[3]), float(argv[4]), min_seconds) else 1
+        except (OSError, EOFError, wave.Error) as error:
+            print("%s: %s" % (argv[2], error))
+            return 1
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
