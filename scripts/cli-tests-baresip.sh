@@ -186,12 +186,13 @@ expect_trace() {
     fail "$n: $what: $out"
   fi
 }
-# expect_audio FILE RATE FREQ WHAT: FILE holds at least 1 s of audio, mostly a tone of FREQ Hz.
+# expect_audio FILE RATE FREQ WHAT [--after-gap]: FILE holds at least 1 s of audio, mostly a
+# tone of FREQ Hz (with --after-gap: after a silent gap of 0.5 s or more, i.e. after a hold).
 expect_audio() {
   local file=$1 rate=$2 freq=$3 what=$4 out
   if [[ ! -s $file ]]; then
     fail "$n: $what: $(basename "$file") is missing or empty"
-  elif out=$(python3 "$fixtures/audio.py" check "$file" "$rate" "$freq" 1.0 2>&1); then
+  elif out=$(python3 "$fixtures/audio.py" check "$file" "$rate" "$freq" 1.0 ${5:-} 2>&1); then
     pass "$n: $what: ${out#"$dir"/}"
   else
     fail "$n: $what: ${out#"$dir"/}"
@@ -218,16 +219,21 @@ expect_media() {
     fail "$n: RTP ports: local '$local_port' not in $dp_rtp_min-$dp_rtp_max or remote '$remote_port' not in $bs_rtp_min-$bs_rtp_max"
   fi
 }
-# expect_stats: the call's stats line counts packets both ways.
-expect_stats() {
-  local line sent received
+# expect_packets: what baresip counted (rtp_stats: `packets: TX RX` at the end of the call) matches
+# deskphone's stats line both ways, within 5 % + 10 packets (in flight at hang-up; DTMF events).
+expect_packets() {
+  local line sent received bs_tx bs_rx
   line=$(grep -m1 "^call 1: stats " "$dp_log")
   sent=$(sed -nE 's/.* sent=([0-9]+) .*/\1/p' <<< "$line")
   received=$(sed -nE 's/.* received=([0-9]+) .*/\1/p' <<< "$line")
-  if [[ -n $sent && -n $received ]] && ((sent > 50 && received > 50)); then
-    pass "$n: RTP counted both ways: sent=$sent received=$received"
+  read -r bs_tx bs_rx < <(grep -a -A1 -E "^audio +Transmit: +Receive:" "$bs_log" | sed -nE 's/^packets: +([0-9]+) +([0-9]+).*/\1 \2/p' | head -1)
+  if [[ -z $sent || -z $received || -z ${bs_tx:-} || -z ${bs_rx:-} ]]; then
+    fail "$n: RTP packet counts: deskphone '${line:-no stats line}', baresip tx '${bs_tx:-}' rx '${bs_rx:-}'"
+  elif ((sent > 50 && received > 50 && (sent - bs_rx) ** 2 <= (10 + sent / 20) ** 2 &&
+    (bs_tx - received) ** 2 <= (10 + bs_tx / 20) ** 2)); then
+    pass "$n: RTP both ways: deskphone sent $sent, baresip received $bs_rx; baresip sent $bs_tx, deskphone received $received"
   else
-    fail "$n: stats line: ${line:-none}"
+    fail "$n: RTP counts differ: deskphone sent $sent, baresip received $bs_rx; baresip sent $bs_tx, deskphone received $received"
   fi
 }
 # dtmf_received_by_baresip: the digits of baresip's `received event: 'D' (end=1)` lines.
@@ -265,7 +271,7 @@ if want 0; then
   expect_trace sent BYE "baresip hangs up"
   expect_trace received 200/BYE "deskphone answers the BYE"
   expect_log "$dp_log" '^call 1: ended \(remote hang-up\)' "deskphone ends the call"
-  expect_stats
+  expect_packets
 fi
 
 # --- 1. deskphone calls baresip (PCMA); DTMF from deskphone; BYE from deskphone --------------------
@@ -281,7 +287,7 @@ if want 1; then
   wait_for "$bs_log" "terminated" 10
   wait_for "$dp_log" "^call 1: stats" 5
   finish
-  expect_log "$dp_log" "^call 1: calling sip:bob@127\.0\.0\.1:$bs_sip" "deskphone dials"
+  expect_log "$dp_log" "^call( 1)?: (calling|dialing) sip:bob@127\.0\.0\.1:$bs_sip" "deskphone dials"
   expect_trace received INVITE "PCMA/8000" "baresip gets deskphone's offer"
   expect_log "$dp_log" '^call 1: connected' "baresip answers (answermode=auto)"
   expect_media "PCMA/8000"
@@ -294,7 +300,7 @@ if want 1; then
   expect_trace received BYE "deskphone hangs up"
   expect_trace sent 200/BYE "baresip answers the BYE"
   expect_log "$dp_log" '^call 1: ended' "deskphone ends the call"
-  expect_stats
+  expect_packets
 fi
 
 # --- 2. deskphone calls baresip (G.722); hold and resume from deskphone ------------------------------
@@ -319,6 +325,8 @@ if want 2; then
   expect_trace received "INVITE#last" "a=sendrecv" "deskphone's resume re-INVITE is sendrecv"
   expect_audio "$dir/dp-out.raw" 16000 5000 "deskphone played baresip's 5000 Hz tone (wideband)"
   expect_audio "$(bs_decoded)" 16000 6000 "baresip decoded deskphone's 6000 Hz tone (wideband)"
+  expect_audio "$dir/dp-out.raw" 16000 5000 "baresip's tone comes back after the hold" --after-gap
+  expect_packets
 fi
 
 # --- 3. baresip calls deskphone (G.722); hold and resume from baresip; BYE from deskphone ----------
@@ -344,8 +352,10 @@ if want 3; then
   expect_trace received "200/INVITE#last" "a=sendrecv" "deskphone answers the resume sendrecv"
   expect_audio "$dir/dp-out.raw" 16000 5000 "deskphone played baresip's 5000 Hz tone (wideband)"
   expect_audio "$(bs_decoded)" 16000 6000 "baresip decoded deskphone's 6000 Hz tone (wideband)"
+  expect_audio "$dir/dp-out.raw" 16000 5000 "baresip's tone comes back after the hold" --after-gap
   expect_trace received BYE "deskphone hangs up"
   expect_trace sent 200/BYE "baresip answers the BYE"
+  expect_packets
 fi
 
 # --- 4. deskphone calls baresip (Opus) --------------------------------------------------------------
@@ -361,6 +371,7 @@ if want 4; then
   expect_media "opus/48000"
   expect_audio "$dir/dp-out.raw" 16000 5000 "deskphone played baresip's 5000 Hz tone (Opus, 16 kHz)"
   expect_audio "$(bs_decoded)" 48000 6000 "baresip decoded deskphone's 6000 Hz tone (Opus, 48 kHz)"
+  expect_packets
 fi
 
 # --- 5. baresip calls deskphone (Opus); BYE from baresip ------------------------------------------
@@ -377,6 +388,7 @@ if want 5; then
   expect_audio "$dir/dp-out.raw" 16000 5000 "deskphone played baresip's 5000 Hz tone (Opus, 16 kHz)"
   expect_audio "$(bs_decoded)" 48000 6000 "baresip decoded deskphone's 6000 Hz tone (Opus, 48 kHz)"
   expect_log "$dp_log" '^call 1: ended \(remote hang-up\)' "deskphone ends the call"
+  expect_packets
 fi
 
 # --- 6. CANCEL from baresip: deskphone leaves the call ringing --------------------------------------

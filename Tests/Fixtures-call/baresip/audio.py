@@ -6,13 +6,15 @@ Python standard library only.
   audio.py tone OUT RATE FREQ SECONDS [AMPLITUDE]
       writes a sine of FREQ Hz at RATE Hz: a mono 16-bit WAV when OUT ends in .wav (baresip's
       aufile source), else raw signed 16-bit little-endian mono (deskphone's --audio-in).
-  audio.py check IN RATE FREQ [MIN_SECONDS]
+  audio.py check IN RATE FREQ [MIN_SECONDS] [--after-gap]
       reads IN (a WAV: its own rate, first channel; raw s16le: at RATE), cuts it into 20 ms
       windows, keeps the windows with a level above -40 dBFS and scans 100 Hz..Nyquist in 25 Hz
       steps for each kept window's dominant frequency (Goertzel). Passes (exit 0) when at least
       MIN_SECONDS (default 1.0) of audio is active and at least 80 % of the active windows peak
       within +-60 Hz of FREQ. Prints one line: active seconds, level, share of windows on FREQ
-      and the most common peak.
+      and the most common peak. With --after-gap only the audio after the last silent gap of at
+      least 0.5 s between active windows is judged (the media that came back after a hold), and
+      there must be such a gap.
 """
 import math
 import struct
@@ -64,7 +66,7 @@ def goertzel_power(window, rate, freq):
     return s1 * s1 + s2 * s2 - coefficient * s1 * s2
 
 
-def check(path, rate, freq, min_seconds=1.0):
+def check(path, rate, freq, min_seconds=1.0, after_gap=False):
     samples, rate = read_samples(path, rate)
     size = rate // 50  # 20 ms
     threshold = (32768 * 10 ** (-40 / 20)) ** 2  # mean square of -40 dBFS
@@ -74,10 +76,20 @@ def check(path, rate, freq, min_seconds=1.0):
         power = sum(x * x for x in window) / size
         if power > threshold:
             active.append((start, power))
+    gap_note = ""
+    if after_gap:
+        gaps = [i for i in range(1, len(active)) if active[i][0] - active[i - 1][0] >= rate // 2 + size]
+        if not gaps:
+            print("%s: no silent gap of 0.5 s between %d active windows" % (path, len(active)))
+            return False
+        last = gaps[-1]
+        gap_note = ", after a %.2f s gap at %.2f s" % (
+            (active[last][0] - active[last - 1][0] - size) / rate, active[last - 1][0] / rate + 0.02)
+        active = active[last:]
     seconds = len(active) * size / rate
     if seconds < min_seconds:
-        print("%s: %.2f s active of %.2f s, expected at least %.1f s"
-              % (path, seconds, len(samples) / rate, min_seconds))
+        print("%s: %.2f s active of %.2f s%s, expected at least %.1f s"
+              % (path, seconds, len(samples) / rate, gap_note, min_seconds))
         return False
     # Analyse at most 24 windows spread over the active part (pure Python is slow).
     stride = max(1, len(active) // 24)
@@ -96,9 +108,10 @@ def check(path, rate, freq, min_seconds=1.0):
     share = on_freq / len(chosen)
     level = 10 * math.log10(sum(p for _, p in active) / len(active) / 32768 ** 2)
     common = max(peaks, key=peaks.get)
-    print("%s: %.2f s active of %.2f s at %d Hz, level %.1f dBFS, %d%% of %d windows peak at %d Hz "
+    print("%s: %.2f s active of %.2f s at %d Hz%s, level %.1f dBFS, %d%% of %d windows peak at %d Hz "
           "(+-60), most common peak %d Hz"
-          % (path, seconds, len(samples) / rate, rate, level, round(share * 100), len(chosen), freq, common))
+          % (path, seconds, len(samples) / rate, rate, gap_note, level, round(share * 100), len(chosen), freq,
+             common))
     return share >= 0.8
 
 
@@ -108,9 +121,11 @@ def main(argv):
         write_tone(argv[2], int(argv[3]), float(argv[4]), float(argv[5]), amplitude)
         return 0
     if len(argv) >= 5 and argv[1] == "check":
+        after_gap = "--after-gap" in argv
+        argv = [a for a in argv if a != "--after-gap"]
         min_seconds = float(argv[5]) if len(argv) > 5 else 1.0
         try:
-            return 0 if check(argv[2], int(argv[3]), float(argv[4]), min_seconds) else 1
+            return 0 if check(argv[2], int(argv[3]), float(argv[4]), min_seconds, after_gap) else 1
         except (OSError, EOFError, wave.Error) as error:
             print("%s: %s" % (argv[2], error))
             return 1
