@@ -318,6 +318,7 @@ if want 2; then
   finish
   expect_media "G722/8000"
   expect_log "$dp_log" '^call 1: held$' "deskphone holds"
+  expect_log "$dp_log" '^call 1: media G722/8000 .* sendonly' "deskphone's media turns sendonly"
   expect_trace received INVITE "a=sendonly" "deskphone's hold re-INVITE is sendonly"
   expect_trace sent 200/INVITE "a=recvonly" "baresip answers the hold recvonly"
   [[ $(grep -c "^call 1: connected" "$dp_log") -ge 2 ]] && pass "$n: deskphone resumes: connected again" ||
@@ -347,6 +348,7 @@ if want 3; then
   expect_trace sent INVITE "a=sendonly" "baresip's hold re-INVITE is sendonly"
   expect_trace received 200/INVITE "a=recvonly" "deskphone answers the hold recvonly"
   expect_log "$dp_log" '^call 1: held by remote' "deskphone sees the hold"
+  expect_log "$dp_log" '^call 1: media G722/8000 .* recvonly' "deskphone's media turns recvonly"
   [[ $(grep -c "^call 1: connected" "$dp_log") -ge 2 ]] && pass "$n: baresip resumes: deskphone connected again" ||
     fail "$n: baresip resumes: no second 'call 1: connected'"
   expect_trace received "200/INVITE#last" "a=sendrecv" "deskphone answers the resume sendrecv"
