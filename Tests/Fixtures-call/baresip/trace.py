@@ -9,8 +9,9 @@ Python standard library only.
       WHAT is a request method (INVITE, CANCEL, BYE, ...) or STATUS/METHOD (e.g. 487/INVITE,
       200/BYE: a response with that status to that method). With BODY_TEXT the message's body
       must contain it too (e.g. a=sendonly). With WHAT#N (INVITE#2) the Nth such message
-      (1-based) must match, with WHAT#last the last one, not any of them. Exit 0 when such a message is in the trace; prints
-      the matching message's start line, or what the trace holds when none matches.
+      (1-based) must match, with WHAT#last the last one, not any of them. Exit 0 when such a
+      message is in the trace; prints the matching message's start line, or what the trace holds
+      when none matches.
 """
 import re
 import sys
@@ -83,7 +84,8 @@ def main(argv):
         print("%s %s (the last of %d)" % (direction, describe(last[0], last[1]), count))
         return 0
     print("no %s %s%s%s in %s (%s: %s)" % (
-        direction, what, "" if ordinal is None else "#" + ("last" if ordinal == -1 else str(ordinal)), " with '%s'" % body_text if body_text else "",
+        direction, what, "" if ordinal is None else "#" + ("last" if ordinal == -1 else str(ordinal)),
+        " with '%s'" % body_text if body_text else "",
         path, direction, "; ".join(seen) or "nothing"))
     return 1
 
