@@ -3,8 +3,9 @@
 # no sound card: calls both ways with G.711 (PCMU, PCMA), G.722 and Opus, two-way audio compared
 # by content (a tone each way, found again in what the other side decoded), hold and resume
 # from either side, DTMF (RFC 4733) both ways, BYE from either side, CANCEL of an unanswered
-# call both ways. baresip runs with a private configuration (Tests/Fixtures-call/baresip), its
-# stdin UI driven through a FIFO and its SIP trace (-s) in its log; deskphone runs in call mode
+# call both ways, RTCP (a round trip from baresip's reports). baresip runs with a private
+# configuration (Tests/Fixtures-call/baresip), its stdin UI driven through a FIFO and its SIP
+# trace (-s) in its log; deskphone runs in call mode
 # with --control FIFO and raw --audio-in/--audio-out files. Each check prints `ok   ...` or
 # `FAIL ...`; the last line is `cli-baresip: N passed, N failed`.
 # usage: scripts/cli-tests-baresip.sh DESKPHONE
@@ -145,16 +146,18 @@ start_deskphone() {
 }
 dp_cmd() { printf '%s\n' "$1" >&"$dp_fd"; }
 
-# finish: `quit` to both; checks that deskphone exits 0 and says so.
+# finish: `quit` to both (unless deskphone already left); checks that deskphone exits 0 and says so.
 finish() {
-  local status
-  [[ -n $dp_pid ]] && dp_cmd quit
+  local status how="on 'quit'"
+  if [[ -n $dp_pid ]]; then
+    if kill -0 "$dp_pid" 2> /dev/null; then dp_cmd quit; else how="by itself"; fi
+  fi
   [[ -n $bs_pid ]] && bs_cmd /quit
   if [[ -n $dp_pid ]]; then
     wait_exit "$dp_pid" 10
     status=$?
     if [[ $status -eq 0 ]] && grep -q "^deskphone: exit" "$dp_log"; then
-      pass "$n: deskphone quits on 'quit' with status 0"
+      pass "$n: deskphone exits $how with status 0"
     else
       fail "$n: deskphone after 'quit': status $status, log ends: $(tail -2 "$dp_log" | tr '\n' '|')"
     fi
@@ -443,6 +446,29 @@ if want 7; then
   expect_trace sent 487/INVITE "baresip ends the INVITE with 487"
   expect_log "$dp_log" '^call 1: ended' "deskphone ends the call"
   expect_ended_unanswered
+fi
+
+# --- 8. a longer call: RTCP both ways; --hangup-after and --exit-after-call ----------------------------
+if want 8; then
+  begin 8 "deskphone dials baresip, PCMU, 12 s (--hangup-after 12 --exit-after-call): RTCP"
+  start_baresip "$signals/bs-1000-8k.wav" auto "pcmu/8000/1"
+  start_deskphone "pcmu" --dial "sip:bob@127.0.0.1:$bs_sip" --audio-in "$signals/dp-700-8k.raw" \
+    --hangup-after 12 --exit-after-call
+  wait_for "$dp_log" "^call 1: connected" 15
+  wait_for "$dp_log" "^deskphone: exit" 30
+  wait_for "$bs_log" "terminated" 5
+  finish
+  expect_trace received BYE "deskphone hangs up after --hangup-after 12"
+  expect_log "$dp_log" '^call 1: ended' "deskphone ends the call"
+  line=$(grep -m1 "^call 1: stats " "$dp_log")
+  rtcp_received=$(sed -nE 's/.* rtcp_received=([0-9]+) .*/\1/p' <<< "$line")
+  rtt=$(sed -nE 's/.* rtt_ms=([0-9]+\.[0-9]+) .*/\1/p' <<< "$line")
+  if [[ -n $rtcp_received && -n $rtt ]] && ((rtcp_received >= 2)); then
+    pass "$n: RTCP from baresip: $rtcp_received reports, round trip $rtt ms from its LSR/DLSR"
+  else
+    fail "$n: RTCP from baresip: ${line:-no stats line}"
+  fi
+  expect_packets
 fi
 
 echo "$label: $passed passed, $failed failed"
