@@ -252,8 +252,14 @@ public final class PCMStream {
             throw error
         }
         if clock == .timer {
-            lastTick = reactor.now
-            timer = reactor.every(configuration.periodNanoseconds) { [self] in tick() }
+            // Ticks fall on whole periods of the monotonic clock, so the capture and playback
+            // streams of a device (and every other timer-paced stream of that period) are
+            // serviced in the same loop pass: one wake-up per period instead of one per stream.
+            let now = reactor.now
+            lastTick = now
+            let period = configuration.periodNanoseconds
+            let phase = now % period
+            timer = reactor.every(period, firstAfter: phase == 0 ? period : period - phase) { [self] in tick() }
         }
     }
 

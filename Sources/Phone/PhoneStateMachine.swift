@@ -5,6 +5,7 @@
 import Audio
 import Indicators
 import Keys
+import Media
 import Reactor
 import SIP
 

@@ -301,7 +301,7 @@ public final class Reactor {
     public func run() throws(ReactorError) {
         stopRequested = false
         while !stopRequested && hasWork {
-            try runOnce(block: true)
+            try iterate(block: true, waitAfterWork: true)
         }
     }
 
@@ -340,13 +340,26 @@ public final class Reactor {
     /// Returns whether anything ran.
     @discardableResult
     public func runOnce(block: Bool) throws(ReactorError) -> Bool {
+        try iterate(block: block, waitAfterWork: false)
+    }
+
+    /// `runOnce`; with `waitAfterWork` (the `run()` loop on the real clock) an iteration whose
+    /// timers ran goes on to wait for the next deadline or descriptor in the same epoll_wait,
+    /// instead of returning for a second, non-blocking one: one system call per wake-up.
+    private func iterate(block: Bool, waitAfterWork: Bool) throws(ReactorError) -> Bool {
         iterations &+= 1
         var didWork = runDeferred()
         if fireDueTimers() { didWork = true }
 
         var timeout: Int32 = 0
-        if block && !didWork && deferred.isEmpty && !stopRequested {
-            timeout = isVirtual ? (timers.isEmpty ? -1 : 0) : realTimeout()
+        if block && deferred.isEmpty && !stopRequested {
+            if isVirtual {
+                if !didWork { timeout = timers.isEmpty ? -1 : 0 }
+            } else if !didWork || (waitAfterWork && !timers.isEmpty) {
+                // (After work with no timer left, the loop looks again first: the work may
+                // have removed the last thing that could wake it.)
+                timeout = realTimeout()
+            }
         }
         let count = cl_epoll_wait(epollFD, ready, readyCapacity, timeout)
         if count < 0 {
