@@ -99,6 +99,11 @@ public final class HTTPClient {
         self.timeoutNanoseconds = max(1, timeoutNanoseconds)
     }
 
+    /// The User-Agent of URL record requests: `deskphone/<firmware> <model> <MAC>`.
+    public static func userAgent(firmware: String, model: String, mac: String) -> String {
+        Recording.userAgentProduct + "/" + firmware + " " + model + " " + mac
+    }
+
     /// Number of requests in flight.
     public var activeRequests: Int { requests.count }
 

@@ -73,7 +73,7 @@ struct HTTPURL: Equatable, CustomStringConvertible {
         }
         if hostBytes.isEmpty { return .failure(HTTPURLError("no host in URL")) }
         var port: UInt16 = 80
-        if let portBytes {
+        if let portBytes, !portBytes.isEmpty {  // "host:" means the default port (RFC 3986 §3.2.3)
             guard let value = HTTPBytes.decimal(portBytes, maximum: 65535), value > 0 else {
                 return .failure(HTTPURLError("bad port '" + HTTPBytes.printable(portBytes) + "' in URL"))
             }

@@ -169,6 +169,22 @@ struct HTTPClientTests {
         #expect(String(decoding: response.body, as: UTF8.self) == head)
     }
 
+    @Test("a User-Agent with CR LF cannot add a header")
+    func hostileUserAgent() throws {
+        let server = try RecordHTTPServer()
+        defer { server.stop() }
+        let reactor = try Reactor()
+        defer { reactor.close() }
+        let agent = HTTPClient.userAgent(firmware: "1.0\r\nX-Evil: 1", model: "T46", mac: "001565aabbcc")
+        #expect(agent == "deskphone/1.0\r\nX-Evil: 1 T46 001565aabbcc")
+        let (result, _) = try fetch(server.url("/echo"), reactor: reactor, userAgent: agent)
+        #expect(result?.response?.status == 200)
+        let head = try #require(server.requests.first)
+        let lines = head.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(lines.count == 5)
+        #expect(lines.contains("User-Agent: deskphone/1.0X-Evil: 1 T46 001565aabbcc"))
+    }
+
     @Test("404 is a response, not a failure")
     func notFound() throws {
         let server = try RecordHTTPServer()
