@@ -226,6 +226,23 @@ struct HTTPClientTests {
         #expect(server.requests.count == 1)
     }
 
+    @Test("the default whole-request timeout is 5 s (virtual clock: no waiting)")
+    func defaultTimeoutVirtualClock() throws {
+        let server = try RecordHTTPServer()
+        defer { server.stop() }
+        let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
+        defer { reactor.close() }
+        let client = HTTPClient(reactor: reactor, userAgent: "deskphone")
+        defer { client.close() }
+        var result: HTTPGetResult? = nil
+        client.get(server.url("/silent")) { result = $0 }
+        let deadline = Date().addingTimeInterval(10)
+        while result == nil && Date() < deadline { try reactor.run(for: 100_000_000) }
+        #expect(result?.failure == "timeout after 5 s")
+        #expect(reactor.now >= 5_000_000_000)
+        #expect(reactor.watchCount == 0)
+    }
+
     @Test("a header that never ends: timeout")
     func headerNeverEnds() throws {
         let server = try RecordHTTPServer()
