@@ -276,7 +276,8 @@ struct HTTPResponseParser {
         guard statusLine.count >= 12, Array(statusLine.prefix(7)) == prefix,
             statusLine[statusLine.startIndex + 7] >= 48, statusLine[statusLine.startIndex + 7] <= 57,
             statusLine[statusLine.startIndex + 8] == 32,
-            let code = HTTPBytes.decimal(statusLine[(statusLine.startIndex + 9)..<(statusLine.startIndex + 12)], maximum: 999),
+            let code = HTTPBytes.decimal(
+                statusLine[(statusLine.startIndex + 9)..<(statusLine.startIndex + 12)], maximum: 999),
             code >= 100,
             statusLine.count == 12 || statusLine[statusLine.startIndex + 12] == 32
         else {

@@ -82,7 +82,8 @@ func runUntil(_ reactor: Reactor, seconds: Double = 10, _ done: () -> Bool) thro
 
 /// One GET through a fresh client; returns its result (nil if none came within 10 s).
 func fetch(
-    _ url: String, reactor: Reactor, timeout: Int64 = 5_000_000_000, userAgent: String = "deskphone/1.0 T46 001565aabbcc"
+    _ url: String, reactor: Reactor, timeout: Int64 = 5_000_000_000,
+    userAgent: String = "deskphone/1.0 T46 001565aabbcc"
 ) throws -> (result: HTTPGetResult?, started: Bool) {
     let client = HTTPClient(reactor: reactor, userAgent: userAgent, timeoutNanoseconds: timeout)
     defer { client.close() }
@@ -145,7 +146,8 @@ struct HTTPClientTests {
         defer { reactor.close() }
         let variables = RecordURLVariables(
             mac: "001565aabbcc", ip: "192.0.2.7", model: "T46", firmware: "1.0", local: "sip:1001@192.0.2.1",
-            remote: "sip:evil@192.0.2.66\r\nHost: x", displayLocal: "Alice Ä", displayRemote: "Bob\r\nX-Evil: 1/../?a=b&c",
+            remote: "sip:evil@192.0.2.66\r\nHost: x", displayLocal: "Alice Ä",
+            displayRemote: "Bob\r\nX-Evil: 1/../?a=b&c",
             callID: "abc@192.0.2.1 HTTP/1.1\r\n\r\nGET /second", activeUser: "1001", activeHost: "192.0.2.1")
         let template = server.url("/echo/$display_remote?from=$remote&id=$call_id&me=$display_local&m=$mac")
         let url = RecordURLTemplate.expand(template, variables)
@@ -210,7 +212,8 @@ struct HTTPClientTests {
         let response = try #require(result?.response)
         #expect(response.status == 302)
         #expect(response.header("Location") == "http://127.0.0.1:9/elsewhere")
-        #expect(result?.description == "302 Found (0 body bytes) redirect not followed, to http://127.0.0.1:9/elsewhere")
+        #expect(
+            result?.description == "302 Found (0 body bytes) redirect not followed, to http://127.0.0.1:9/elsewhere")
         #expect(server.requests.count == 1)
     }
 
@@ -261,7 +264,8 @@ struct HTTPClientTests {
         defer { reactor.close() }
         let (result, _) = try fetch(server.url("/cut"), reactor: reactor)
         #expect(
-            result?.failure == "malformed response: connection closed 90 bytes before the end of the body (10 received)")
+            result?.failure == "malformed response: connection closed 90 bytes before the end of the body (10 received)"
+        )
     }
 
     @Test("chunked body with an extension and a trailer")
@@ -333,7 +337,8 @@ struct HTTPClientTests {
         var family: Int32 = 0
         var port: UInt16 = 0
         var address = [UInt8](repeating: 0, count: 16)
-        #expect(address.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &port) } == 0)
+        #expect(
+            address.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &port) } == 0)
         let reactor = try Reactor()
         defer { reactor.close() }
         let (result, started) = try fetch("http://127.0.0.1:" + String(port) + "/text", reactor: reactor)

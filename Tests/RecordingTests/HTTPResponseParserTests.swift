@@ -86,16 +86,31 @@ struct HTTPResponseParserTests {
             ("HTTP/1.1 200 OK\r\nBad Name: v\r\n\r\n", "malformed response: bad header name 'Bad Name'"),
             ("HTTP/1.1 200 OK\r\nA: 1\r\n folded\r\n\r\n", "malformed response: obsolete line folding in the header"),
             ("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "malformed response: bad Content-Length '-1'"),
-            ("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
-             "malformed response: bad Content-Length '99999999999999999999'"),
-            ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-             "malformed response: conflicting Content-Length values"),
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+                "malformed response: bad Content-Length '99999999999999999999'"
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                "malformed response: conflicting Content-Length values"
+            ),
             ("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", "response body larger than 65536 bytes"),
-            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed response: bad chunk size line 'zz'"),
-            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFFFFFF\r\n",
-             "response body larger than 65536 bytes"),
-            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", "malformed response: chunk data longer than its size"),
-            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab", "malformed response: connection closed inside the chunked body"),
+            (
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                "malformed response: bad chunk size line 'zz'"
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFFFFFF\r\n",
+                "response body larger than 65536 bytes"
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n",
+                "malformed response: chunk data longer than its size"
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab",
+                "malformed response: connection closed inside the chunked body"
+            ),
             ("HTTP/1.1 200 OK\r\nX: a\u{01}b\r\n\r\n", "malformed response: control character in header 'X'"),
             ("HTTP/1.1 101 Switching Protocols\r\n\r\n", "malformed response: unexpected 101 Switching Protocols"),
         ]
@@ -111,7 +126,8 @@ struct HTTPResponseParserTests {
     func limits() {
         var longHeader = "HTTP/1.1 200 OK\r\nX: "
         longHeader += String(repeating: "a", count: 20_000) + "\r\n\r\n"
-        #expect(parse(longHeader, step: 4096).0 == .failed("malformed response: header section longer than 16384 bytes"))
+        #expect(
+            parse(longHeader, step: 4096).0 == .failed("malformed response: header section longer than 16384 bytes"))
         let endlessHeader = "HTTP/1.1 200 OK\r\n" + String(repeating: "X: a\r\n", count: 4000)
         let endless = parse(endlessHeader, step: 512, close: false).0
         #expect(endless == .failed("malformed response: header section longer than 16384 bytes"))

@@ -60,10 +60,12 @@ struct HTTPURLTests {
         #expect(refusal("http://[2001:db8::1/") == "unterminated [ in URL host")
         #expect(refusal("http://[2001:db8::1]x/") == "junk after ] in URL host")
         #expect(refusal("http://[2001:db8::zz]/") == "bad IPv6 address '[2001:db8::zz]' in URL")
-        #expect(refusal("http://192.0.2.300/") ==
-            "host names are not supported yet (no DNS): use the server's IP address instead of '192.0.2.300'")
-        #expect(refusal("http://pbx.local:8080/") ==
-            "host names are not supported yet (no DNS): use the server's IP address instead of 'pbx.local'")
+        #expect(
+            refusal("http://192.0.2.300/")
+                == "host names are not supported yet (no DNS): use the server's IP address instead of '192.0.2.300'")
+        #expect(
+            refusal("http://pbx.local:8080/")
+                == "host names are not supported yet (no DNS): use the server's IP address instead of 'pbx.local'")
         #expect(refusal("http://" + String(repeating: "1", count: 5000)) == "URL longer than 4096 bytes")
     }
 }

@@ -14,20 +14,25 @@ struct PhoneTextXMLTests {
         body += "  <Text  >\n   Box full:\n\t delete old calls  </Text>\n</YealinkIPPhoneText >"
         #expect(text(body) == "Box full: delete old calls")
         #expect(text("<YealinkIPPhoneText><Text/></YealinkIPPhoneText>") == "")
-        #expect(text("<YealinkIPPhoneText><Title>T</Title><TextColor>red</TextColor><Text>t</Text></YealinkIPPhoneText>") == "t")
+        #expect(
+            text("<YealinkIPPhoneText><Title>T</Title><TextColor>red</TextColor><Text>t</Text></YealinkIPPhoneText>")
+                == "t")
     }
 
     @Test("entities, numeric references, CDATA")
     func entities() {
+        var body = "<YealinkIPPhoneText><Text>a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos; "
+        body += "&#65;&#x42;&#X43; &#233; &bogus; & x</Text></YealinkIPPhoneText>"
+        #expect(text(body) == "a & b <c> \"d\" 'e' ABC é &bogus; & x")
         #expect(
-            text("<YealinkIPPhoneText><Text>a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos; &#65;&#x42;&#X43; &#233; &bogus; & x</Text></YealinkIPPhoneText>")
-                == "a & b <c> \"d\" 'e' ABC é &bogus; & x")
-        #expect(text("<YealinkIPPhoneText><Text><![CDATA[<raw> & stuff]]></Text></YealinkIPPhoneText>") == "<raw> & stuff")
+            text("<YealinkIPPhoneText><Text><![CDATA[<raw> & stuff]]></Text></YealinkIPPhoneText>") == "<raw> & stuff")
     }
 
     @Test("control characters are stripped, line breaks become spaces")
     func controls() {
-        #expect(text("<YealinkIPPhoneText><Text>a\u{01}b\u{1b}[2Jc&#7;d&#10;e&#0;f\u{85}g</Text></YealinkIPPhoneText>") == "ab[2Jcd efg")
+        #expect(
+            text("<YealinkIPPhoneText><Text>a\u{01}b\u{1b}[2Jc&#7;d&#10;e&#0;f\u{85}g</Text></YealinkIPPhoneText>")
+                == "ab[2Jcd efg")
     }
 
     @Test("the text is capped for the LCD")
