@@ -58,7 +58,7 @@ public enum HTTPGetResult: CustomStringConvertible {
 /// reactor: non-blocking connect to an IP literal, one request per connection
 /// (`Connection: close`), a whole-request timeout, bounded responses. Several requests may
 /// run at once; every completion runs on the loop, exactly once, unless cancelled.
-/// No TLS, no DNS, no redirects, no proxies.
+/// Host names need a `resolver`. No TLS, no redirects, no proxies.
 public final class HTTPClient {
     private final class Request {
         let id: Int
@@ -125,20 +125,60 @@ public final class HTTPClient {
         }
         let request = Request(id: id, url: parsed, completion: completion)
         request.output = requestBytes(parsed)
-        let family: Int32 = parsed.address.isIPv6 ? 6 : 4
-        let fd = cl_socket_open(family, Int32(CL_SOCK_STREAM))
-        if fd < 0 {
-            deliverSoon(id, completion, .failed(HTTPClient.describe(errno: -fd, call: "socket")))
+        guard let address = parsed.address else {
+            // A host name: resolve it first, within the request's timeout.
+            guard let resolver, let name = parsed.hostName else {
+                deliverSoon(
+                    id, completion,
+                    .failed(
+                        "host names are not supported yet (no DNS): use the server's IP address instead of '"
+                            + (parsed.hostName ?? "") + "'"))
+                return false
+            }
+            startTimer(request)
+            requests[id] = request
+            resolver.resolve(name, port: parsed.port) { [self] result in
+                guard let r = self.requests[id] else { return }
+                switch result {
+                case .success(let address):
+                    if let failure = self.connect(r, to: address) { self.finish(r, .failed(failure)) }
+                case .failure(let error):
+                    self.finish(r, .failed(error.description))
+                }
+            }
             return true
         }
-        request.fd = fd
-        let rc = parsed.address.address.withUnsafeBufferPointer {
-            cl_socket_connect(fd, family, $0.baseAddress, parsed.address.port)
+        if let failure = connect(request, to: address) {
+            deliverSoon(id, completion, .failed(failure))
+            return true
         }
+        startTimer(request)
+        requests[id] = request
+        return true
+    }
+
+    /// Resolves the host names of URLs; nil (the default): only IP literals are accepted.
+    public var resolver: HTTPHostResolver? = nil
+
+    private func startTimer(_ request: Request) {
+        let id = request.id
+        request.timer = reactor.after(timeoutNanoseconds) { [self] in
+            guard let r = self.requests[id] else { return }
+            r.timer = nil
+            self.finish(r, .failed("timeout after " + HTTPClient.durationText(self.timeoutNanoseconds)))
+        }
+    }
+
+    /// Opens the socket and starts the connect; the failure text, or nil once under way.
+    private func connect(_ request: Request, to address: SIPSocketAddress) -> String? {
+        let id = request.id
+        let family: Int32 = address.isIPv6 ? 6 : 4
+        let fd = cl_socket_open(family, Int32(CL_SOCK_STREAM))
+        if fd < 0 { return HTTPClient.describe(errno: -fd, call: "socket") }
+        let rc = address.address.withUnsafeBufferPointer { cl_socket_connect(fd, family, $0.baseAddress, address.port) }
         if rc < 0 && rc != -EINPROGRESS {
             _ = cl_close(fd)
-            deliverSoon(id, completion, .failed(HTTPClient.describe(errno: -rc, call: "connect")))
-            return true
+            return HTTPClient.describe(errno: -rc, call: "connect")
         }
         do {
             request.watch = try reactor.watch(fd, for: [.readable, .writable]) { [self] events in
@@ -146,16 +186,10 @@ public final class HTTPClient {
             }
         } catch {
             _ = cl_close(fd)
-            deliverSoon(id, completion, .failed(HTTPClient.describe(errno: error.errno, call: "watch")))
-            return true
+            return HTTPClient.describe(errno: error.errno, call: "watch")
         }
-        request.timer = reactor.after(timeoutNanoseconds) { [self] in
-            guard let r = self.requests[id] else { return }
-            r.timer = nil
-            self.finish(r, .failed("timeout after " + HTTPClient.durationText(self.timeoutNanoseconds)))
-        }
-        requests[id] = request
-        return true
+        request.fd = fd
+        return nil
     }
 
     /// Stops every request in flight and drops the pending completions (none of them runs).

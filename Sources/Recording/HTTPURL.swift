@@ -1,12 +1,14 @@
 import SIP
 
 /// An absolute `http://` URL taken apart for one GET (RFC 3986 §3, RFC 9110 §4.2.1): the
-/// server's IP address and port, the `Host` header value and the request target
-/// (path and query, fragment dropped). Host names are refused: the phone has no DNS resolver
-/// yet, and a blocking `getaddrinfo` would stall the event loop.
+/// server's IP address (or host name, for `HTTPHostResolver`) and port, the `Host` header
+/// value and the request target (path and query, fragment dropped).
 struct HTTPURL: Equatable, CustomStringConvertible {
-    /// Where to connect.
-    var address: SIPSocketAddress
+    /// Where to connect, when the host is an IP literal.
+    var address: SIPSocketAddress?
+    /// The host name to resolve first, when the host is not an IP literal.
+    var hostName: String?
+    var port: UInt16
     /// The `Host` header value: the host as written (IPv6 in brackets), `:port` when not 80.
     var hostHeader: String
     /// The request target in origin form (RFC 9112 §3.2.1): `/path?query`, never empty.
@@ -80,16 +82,18 @@ struct HTTPURL: Equatable, CustomStringConvertible {
             port = UInt16(value)
         }
         let host = String(decoding: hostBytes, as: UTF8.self)
-        guard let address = SIPSocketAddress(literal: host, port: port) else {
+        let address = SIPSocketAddress(literal: host, port: port)
+        if address == nil {
             if hostBytes.first == 91 || hostBytes.contains(58) {
                 return .failure(HTTPURLError("bad IPv6 address '" + HTTPBytes.printable(hostBytes) + "' in URL"))
             }
-            return .failure(
-                HTTPURLError(
-                    "host names are not supported yet (no DNS): use the server's IP address instead of '"
-                        + HTTPBytes.printable(hostBytes) + "'"))
+            // A name whose last label is all digits is a mistyped IPv4 address (RFC 1123 §2.1).
+            let lastLabel = hostBytes.split(separator: 46).last ?? []
+            if HTTPHostResolver.encodeName(host) == nil || lastLabel.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+                return .failure(HTTPURLError("bad host '" + HTTPBytes.printable(hostBytes) + "' in URL"))
+            }
         }
-        var hostHeader = address.isIPv6 ? address.hostText : host
+        var hostHeader = address?.isIPv6 == true ? address!.hostText : host
         if port != 80 { hostHeader += ":" + String(port) }
         // Path and query; the fragment never goes on the wire (RFC 3986 §3.5).
         var targetEnd = authorityEnd
@@ -99,14 +103,16 @@ struct HTTPURL: Equatable, CustomStringConvertible {
         if authorityEnd == targetEnd || url[authorityEnd] != 47 { target.append(47) }
         for b in url[authorityEnd..<targetEnd] { HTTPBytes.appendTargetByte(b, to: &target) }
         return .success(
-            HTTPURL(address: address, hostHeader: hostHeader, target: String(decoding: target, as: UTF8.self)))
+            HTTPURL(
+                address: address, hostName: address == nil ? host : nil, port: port, hostHeader: hostHeader,
+                target: String(decoding: target, as: UTF8.self)))
     }
 }
 
-/// Why a URL was refused (the text shown to the user).
-struct HTTPURLError: Error, Equatable, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// Why a URL was refused or its host not resolved (the text shown to the user).
+public struct HTTPURLError: Error, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Byte helpers shared by the URL parser, the response parser and the template.

@@ -12,18 +12,21 @@ final class RecordHTTPServer {
     /// The server's stdin: closing it ends the server.
     let input = Pipe()
     let port: UInt16
+    /// The UDP port of the DNS stub (0 unless started with `dns: true`).
+    let dnsPort: UInt16
     let logURL: URL
 
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Fixtures/http/record_server.py")
 
-    init(host: String = "127.0.0.1") throws {
+    init(host: String = "127.0.0.1", dns: Bool = false) throws {
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent(
             "record-http-" + String(ProcessInfo.processInfo.processIdentifier) + "-" + UUID().uuidString + ".log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: Data())
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", RecordHTTPServer.script.path, "--host", host, "--log", logURL.path]
+        process.arguments =
+            ["python3", RecordHTTPServer.script.path, "--host", host, "--log", logURL.path] + (dns ? ["--dns"] : [])
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -36,12 +39,15 @@ final class RecordHTTPServer {
             line.append(chunk)
         }
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.hasPrefix("PORT "), let port = UInt16(text.dropFirst(5)) else {
+        // "PORT <n>" or "PORT <n> DNS <m>".
+        let words = text.split(separator: " ")
+        guard words.count >= 2, words[0] == "PORT", let port = UInt16(words[1]) else {
             try? input.fileHandleForWriting.close()
             process.terminate()
             throw RecordHTTPServerError(message: "server did not report its port: '" + text + "'")
         }
         self.port = port
+        dnsPort = words.count >= 4 ? UInt16(words[3]) ?? 0 : 0
     }
 
     /// "http://127.0.0.1:<port>" + path.

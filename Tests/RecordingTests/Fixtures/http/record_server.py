@@ -21,6 +21,11 @@ count requests. The answer depends on the first path segment:
   /slowhead...  the status line, then nothing (the header never ends)
   /split...     200 with the header and body sent a few bytes at a time
   anything else 404
+
+With --dns it also answers DNS queries over UDP on another free port (printed as `DNS <n>`
+on the same line): pbx.test A 127.0.0.1; cname.test CNAME pbx.test + A 127.0.0.1 (compressed
+names); v6only.test AAAA ::1 and no A; missing.test NXDOMAIN; servfail.test SERVFAIL;
+silent.test no answer at all.
 """
 
 import argparse
@@ -152,6 +157,57 @@ class Server(socketserver.ThreadingTCPServer):
                 log.write(base64.b64encode(head) + b"\n")
 
 
+def dns_name(data, i):
+    labels = []
+    while data[i] != 0:
+        labels.append(data[i + 1:i + 1 + data[i]].decode("ascii", "replace"))
+        i += 1 + data[i]
+    return ".".join(labels).lower(), i + 1
+
+
+def dns_answer(query):
+    qid, flags = query[0:2], query[2:4]
+    name, end = dns_name(query, 12)
+    qtype = int.from_bytes(query[end:end + 2], "big")
+    question = query[12:end + 4]
+    rd = flags[0] & 0x01
+
+    def reply(rcode, records):
+        header = qid + bytes([0x80 | rd, 0x80 | rcode]) + b"\x00\x01" + len(records).to_bytes(2, "big")
+        return header + b"\x00\x00\x00\x00" + question + b"".join(records)
+
+    def record(rtype, rdata, owner=b"\xc0\x0c"):
+        return owner + rtype.to_bytes(2, "big") + b"\x00\x01\x00\x00\x00\x3c" + len(rdata).to_bytes(2, "big") + rdata
+
+    if name == "silent.test":
+        return None
+    if name == "missing.test":
+        return reply(3, [])
+    if name == "servfail.test":
+        return reply(2, [])
+    if name == "pbx.test" and qtype == 1:
+        return reply(0, [record(1, bytes([127, 0, 0, 1]))])
+    if name == "cname.test" and qtype == 1:
+        target = b"\x03pbx\x04test\x00"
+        # The CNAME's target name starts at offset 12 + len(question) + 12 of the answer.
+        target_offset = 12 + len(question) + 12
+        return reply(0, [record(5, target), record(1, bytes([127, 0, 0, 1]), owner=bytes([0xC0 | target_offset >> 8, target_offset & 0xFF]))])
+    if name == "v6only.test" and qtype == 28:
+        return reply(0, [record(28, bytes(15) + b"\x01")])
+    return reply(0, [])
+
+
+def serve_dns(sock):
+    while True:
+        data, peer = sock.recvfrom(1500)
+        try:
+            answer = dns_answer(data)
+        except Exception:
+            continue
+        if answer is not None:
+            sock.sendto(answer, peer)
+
+
 def exit_when_stdin_closes():
     """The test keeps our stdin open: its end (the test finished or died) ends the server."""
     try:
@@ -171,11 +227,18 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--log", required=True)
+    parser.add_argument("--dns", action="store_true")
     args = parser.parse_args()
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     Server.address_family = family
     server = Server((args.host, args.port), args.log)
-    sys.stdout.write("PORT %d\n" % server.server_address[1])
+    line = "PORT %d" % server.server_address[1]
+    if args.dns:
+        dns = socket.socket(family, socket.SOCK_DGRAM)
+        dns.bind((args.host, 0))
+        threading.Thread(target=serve_dns, args=(dns,), daemon=True).start()
+        line += " DNS %d" % dns.getsockname()[1]
+    sys.stdout.write(line + "\n")
     sys.stdout.flush()
     try:
         server.serve_forever(poll_interval=0.05)
