@@ -161,7 +161,7 @@ public final class HTTPHostResolver {
             return
         }
         do {
-            q.watch = try reactor.watch(fd, for: .readable) { [self] _ in self.receive(id) }
+            q.watch = try reactor.watch(fd, for: .readable) { [self] events in self.receive(id, events) }
         } catch {
             q.lastError = HTTPClient.describe(errno: error.errno, call: "watch")
             q.serverIndex += 1
@@ -177,7 +177,7 @@ public final class HTTPHostResolver {
         }
     }
 
-    private func receive(_ id: Int) {
+    private func receive(_ id: Int, _ events: IOEvents) {
         guard let q = queries[id] else { return }
         let server = nameservers[q.serverIndex]
         var buffer = [UInt8](repeating: 0, count: 1500)
@@ -192,7 +192,16 @@ public final class HTTPHostResolver {
             }
             if n < 0 {
                 let err = Int32(-n)
-                if err == EAGAIN || err == EWOULDBLOCK { return }
+                if err == EAGAIN || err == EWOULDBLOCK {
+                    // An ICMP error (port unreachable) waits in the error queue: read it, or
+                    // epoll would report it again and again.
+                    if events.contains(.error), let icmp = HTTPHostResolver.pendingError(q.fd) {
+                        q.lastError = HTTPClient.describe(errno: icmp, call: "DNS server " + server.description)
+                        q.serverIndex += 1
+                        send(id)
+                    }
+                    return
+                }
                 // ICMP port unreachable and the like: try the next server.
                 q.lastError = HTTPClient.describe(errno: err, call: "DNS server " + server.description)
                 q.serverIndex += 1
@@ -225,6 +234,23 @@ public final class HTTPHostResolver {
             }
             return
         }
+    }
+
+    /// Drains the socket's error queue; the last error found, if any.
+    static func pendingError(_ fd: Int32) -> Int32? {
+        var found: Int32? = nil
+        for _ in 0..<8 {
+            var error: Int32 = 0
+            var family: Int32 = 0
+            var port: UInt16 = 0
+            var address = [UInt8](repeating: 0, count: 16)
+            let rc = address.withUnsafeMutableBufferPointer {
+                cl_socket_receive_error(fd, &error, &family, $0.baseAddress, &port)
+            }
+            if rc <= 0 { break }
+            if error != 0 { found = error }
+        }
+        return found
     }
 
     private func finish(_ id: Int, _ result: Result<SIPSocketAddress, HTTPURLError>) {

@@ -50,6 +50,39 @@ struct HTTPHostResolverTests {
         #expect(reactor.timerCount == 0)
     }
 
+    @Test("a DNS server port that is closed (ICMP port unreachable): the next server answers, no busy loop")
+    func closedServerPort() throws {
+        let server = try RecordHTTPServer(dns: true)
+        defer { server.stop() }
+        let reactor = try Reactor()
+        defer { reactor.close() }
+        // A UDP port that was just free: bind, read the port, close.
+        let fd = cl_socket_open(4, Int32(CL_SOCK_DGRAM))
+        let loopback: [UInt8] = [127, 0, 0, 1]
+        #expect(loopback.withUnsafeBufferPointer { cl_socket_bind(fd, 4, $0.baseAddress, 0, 0) } == 0)
+        var family: Int32 = 0
+        var closedPort: UInt16 = 0
+        var address = [UInt8](repeating: 0, count: 16)
+        _ = address.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &closedPort) }
+        _ = cl_close(fd)
+        let resolver = HTTPHostResolver(
+            reactor: reactor,
+            nameservers: [
+                SIPSocketAddress(ipv4: 127, 0, 0, 1, port: closedPort),
+                SIPSocketAddress(ipv4: 127, 0, 0, 1, port: server.dnsPort),
+            ], attemptNanoseconds: 2_000_000_000)
+        let before = reactor.iterations
+        #expect(
+            try resolve(resolver, reactor, "pbx.test") == .success(SIPSocketAddress(ipv4: 127, 0, 0, 1, port: 8080)))
+        #expect(reactor.iterations - before < 500)
+        // Refused by the only server: the reason says so.
+        let lonely = HTTPHostResolver(
+            reactor: reactor, nameservers: [SIPSocketAddress(ipv4: 127, 0, 0, 1, port: closedPort)])
+        #expect(
+            try resolve(lonely, reactor, "pbx.test")
+                == .failure(HTTPURLError("cannot resolve 'pbx.test': connection refused")))
+    }
+
     @Test("/etc/hosts entries win; no server configured; bad names")
     func hostsAndErrors() throws {
         let reactor = try Reactor()
