@@ -131,8 +131,8 @@ public final class HTTPClient {
                 deliverSoon(
                     id, completion,
                     .failed(
-                        "host names are not supported yet (no DNS): use the server's IP address instead of '"
-                            + (parsed.hostName ?? "") + "'"))
+                        "no DNS resolver for host name '" + (parsed.hostName ?? "")
+                            + "': use the server's IP address"))
                 return false
             }
             startTimer(request)

@@ -363,7 +363,7 @@ struct HTTPClientTests {
             ("HTTPS://192.0.2.1/rec", "https is not supported (no TLS yet)"),
             (
                 "http://pbx.example.com/rec",
-                "host names are not supported yet (no DNS): use the server's IP address instead of 'pbx.example.com'"
+                "no DNS resolver for host name 'pbx.example.com': use the server's IP address"
             ),
             ("ftp://192.0.2.1/rec", "unsupported URL scheme 'ftp'"),
             ("/rec", "not an absolute URL"),
