@@ -1,0 +1,351 @@
+import CLinux
+import Reactor
+import SIP
+
+/// A complete HTTP response (RFC 9112 §4-§6): status, reason phrase, header fields in the
+/// order received, and the body with any chunked coding removed.
+public struct HTTPResponse: CustomStringConvertible {
+    public var status: Int
+    public var reason: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(status: Int, reason: String, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The first value of header `name` (compared ignoring ASCII case), nil when absent.
+    public func header(_ name: String) -> String? {
+        let lower = String(decoding: HTTPBytes.lowercased(Array(name.utf8)[...]), as: UTF8.self)
+        for field in headers where HTTPBytes.isName(field.name, lower) { return field.value }
+        return nil
+    }
+
+    /// Whether the status is 2xx: the server took the request.
+    public var isSuccess: Bool { status >= 200 && status < 300 }
+
+    public var description: String {
+        var text = String(status)
+        if !reason.isEmpty { text += " " + reason }
+        text += " (" + String(body.count) + " body bytes)"
+        if status >= 300 && status < 400, let location = header("Location") {
+            text += " redirect not followed, to " + location
+        }
+        return text
+    }
+}
+
+/// The outcome of one GET: a response (any status, 3xx included: redirects are not followed)
+/// or why there is none.
+public enum HTTPGetResult: CustomStringConvertible {
+    case response(HTTPResponse)
+    /// No response: "connection refused", "timeout after 5 s", "https is not supported (no TLS
+    /// yet)", "malformed response: ...", ...
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .response(let response): return response.description
+        case .failed(let reason): return "failed: " + reason
+        }
+    }
+}
+
+/// An HTTP/1.1 client for the GETs of URL record (RFC 9110 §9.3.1, RFC 9112), on the
+/// reactor: non-blocking connect to an IP literal, one request per connection
+/// (`Connection: close`), a whole-request timeout, bounded responses. Several requests may
+/// run at once; every completion runs on the loop, exactly once, unless cancelled.
+/// Host names need a `resolver`. No TLS, no redirects, no proxies.
+public final class HTTPClient {
+    private final class Request {
+        let id: Int
+        let url: HTTPURL
+        let completion: (HTTPGetResult) -> Void
+        var fd: Int32 = -1
+        var watch: WatchID? = nil
+        var timer: TimerID? = nil
+        var connected = false
+        var output: [UInt8] = []
+        var outputSent = 0
+        var parser = HTTPResponseParser()
+
+        init(id: Int, url: HTTPURL, completion: @escaping (HTTPGetResult) -> Void) {
+            self.id = id
+            self.url = url
+            self.completion = completion
+        }
+    }
+
+    private let reactor: Reactor
+    private let userAgent: String
+    private let timeoutNanoseconds: Int64
+    private var requests: [Int: Request] = [:]
+    /// Refused URLs whose completion runs on the next loop pass (dropped by `cancelAll`).
+    private var refusals: [Int: (HTTPGetResult) -> Void] = [:]
+    private var nextID = 1
+    private var closed = false
+    private var scratch = [UInt8](repeating: 0, count: 8192)
+
+    /// `userAgent` goes into every request (control characters removed);
+    /// `timeoutNanoseconds` bounds each request from connect to the last body byte.
+    public init(reactor: Reactor, userAgent: String, timeoutNanoseconds: Int64 = 5_000_000_000) {
+        self.reactor = reactor
+        var agent: [UInt8] = []
+        for b in userAgent.utf8 where b >= 32 && b != 127 { agent.append(b) }
+        self.userAgent = String(decoding: agent, as: UTF8.self)
+        self.timeoutNanoseconds = max(1, timeoutNanoseconds)
+    }
+
+    /// The User-Agent of URL record requests: `deskphone/<firmware> <model> <MAC>`.
+    public static func userAgent(firmware: String, model: String, mac: String) -> String {
+        Recording.userAgentProduct + "/" + firmware + " " + model + " " + mac
+    }
+
+    /// Number of requests in flight.
+    public var activeRequests: Int { requests.count }
+
+    /// Starts a GET of an absolute http:// URL; false (and nothing sent) when the URL is
+    /// refused — the reason goes to completion on the next loop pass anyway. After `close()`
+    /// nothing is started and the completion never runs.
+    @discardableResult
+    public func get(_ url: String, completion: @escaping (HTTPGetResult) -> Void) -> Bool {
+        if closed { return false }
+        let id = nextID
+        nextID += 1
+        let parsed: HTTPURL
+        switch HTTPURL.parse(url) {
+        case .success(let u):
+            parsed = u
+        case .failure(let error):
+            deliverSoon(id, completion, .failed(error.description))
+            return false
+        }
+        let request = Request(id: id, url: parsed, completion: completion)
+        request.output = requestBytes(parsed)
+        guard let address = parsed.address else {
+            // A host name: resolve it first, within the request's timeout.
+            guard let resolver, let name = parsed.hostName else {
+                deliverSoon(
+                    id, completion,
+                    .failed(
+                        "no DNS resolver for host name '" + (parsed.hostName ?? "")
+                            + "': use the server's IP address"))
+                return false
+            }
+            startTimer(request)
+            requests[id] = request
+            resolver.resolve(name, port: parsed.port) { [self] result in
+                guard let r = self.requests[id] else { return }
+                switch result {
+                case .success(let address):
+                    if let failure = self.connect(r, to: address) { self.finish(r, .failed(failure)) }
+                case .failure(let error):
+                    self.finish(r, .failed(error.description))
+                }
+            }
+            return true
+        }
+        if let failure = connect(request, to: address) {
+            deliverSoon(id, completion, .failed(failure))
+            return true
+        }
+        startTimer(request)
+        requests[id] = request
+        return true
+    }
+
+    /// Resolves the host names of URLs; nil (the default): only IP literals are accepted.
+    public var resolver: HTTPHostResolver? = nil
+
+    private func startTimer(_ request: Request) {
+        let id = request.id
+        request.timer = reactor.after(timeoutNanoseconds) { [self] in
+            guard let r = self.requests[id] else { return }
+            r.timer = nil
+            self.finish(r, .failed("timeout after " + HTTPClient.durationText(self.timeoutNanoseconds)))
+        }
+    }
+
+    /// Opens the socket and starts the connect; the failure text, or nil once under way.
+    private func connect(_ request: Request, to address: SIPSocketAddress) -> String? {
+        let id = request.id
+        let family: Int32 = address.isIPv6 ? 6 : 4
+        let fd = cl_socket_open(family, Int32(CL_SOCK_STREAM))
+        if fd < 0 { return HTTPClient.describe(errno: -fd, call: "socket") }
+        let rc = address.address.withUnsafeBufferPointer { cl_socket_connect(fd, family, $0.baseAddress, address.port) }
+        if rc < 0 && rc != -EINPROGRESS {
+            _ = cl_close(fd)
+            return HTTPClient.describe(errno: -rc, call: "connect")
+        }
+        do {
+            request.watch = try reactor.watch(fd, for: [.readable, .writable]) { [self] events in
+                self.ready(id, events)
+            }
+        } catch {
+            _ = cl_close(fd)
+            return HTTPClient.describe(errno: error.errno, call: "watch")
+        }
+        request.fd = fd
+        return nil
+    }
+
+    /// Stops every request in flight and drops the pending completions (none of them runs).
+    public func cancelAll() {
+        for id in Array(requests.keys) {
+            if let r = requests[id] { tearDown(r) }
+        }
+        requests.removeAll()
+        refusals.removeAll()
+    }
+
+    /// Cancels everything and refuses further requests. Idempotent.
+    public func close() {
+        cancelAll()
+        closed = true
+    }
+
+    // MARK: request
+
+    private func requestBytes(_ url: HTTPURL) -> [UInt8] {
+        var text = "GET " + url.target + " HTTP/1.1\r\n"
+        text += "Host: " + url.hostHeader + "\r\n"
+        if !userAgent.isEmpty { text += "User-Agent: " + userAgent + "\r\n" }
+        text += "Accept: */*\r\n"
+        text += "Connection: close\r\n\r\n"
+        return Array(text.utf8)
+    }
+
+    private func deliverSoon(_ id: Int, _ completion: @escaping (HTTPGetResult) -> Void, _ result: HTTPGetResult) {
+        refusals[id] = completion
+        reactor.runSoon { [self] in
+            guard let completion = self.refusals.removeValue(forKey: id) else { return }
+            completion(result)
+        }
+    }
+
+    // MARK: I/O
+
+    private func ready(_ id: Int, _ events: IOEvents) {
+        guard let r = requests[id] else { return }
+        if !r.connected {
+            let err = cl_socket_error(r.fd)
+            if err < 0 {
+                finish(r, .failed(HTTPClient.describe(errno: -err, call: "connect")))
+                return
+            }
+            if events.contains(.writable) {
+                r.connected = true
+            } else if !events.isDisjoint(with: [.error, .hangUp]) {
+                finish(r, .failed("connection refused"))
+                return
+            } else {
+                return
+            }
+        }
+        if r.outputSent < r.output.count {
+            if !flush(r) { return }
+        }
+        if !events.isDisjoint(with: [.readable, .hangUp, .error, .readHangUp]) {
+            readAvailable(r)
+        }
+    }
+
+    /// Sends what is queued; false once the request is finished (failed).
+    private func flush(_ r: Request) -> Bool {
+        while r.outputSent < r.output.count {
+            let n = r.output.withUnsafeBytes { buffer in
+                cl_socket_send(r.fd, buffer.baseAddress! + r.outputSent, buffer.count - r.outputSent)
+            }
+            if n < 0 {
+                let err = Int32(-n)
+                if err == EAGAIN || err == EWOULDBLOCK { return true }
+                finish(r, .failed(HTTPClient.describe(errno: err, call: "send")))
+                return false
+            }
+            r.outputSent += Int(n)
+        }
+        // All sent: from now on only the answer matters.
+        r.output = []
+        r.outputSent = 0
+        if let watch = r.watch {
+            do {
+                try reactor.update(watch, events: .readable)
+            } catch {
+                finish(r, .failed(HTTPClient.describe(errno: error.errno, call: "watch")))
+                return false
+            }
+        }
+        return true
+    }
+
+    private func readAvailable(_ r: Request) {
+        var budget = 16
+        while budget > 0 {
+            budget -= 1
+            let n = scratch.withUnsafeMutableBytes { cl_socket_receive(r.fd, $0.baseAddress, $0.count) }
+            if n == 0 {
+                complete(r, r.parser.finish())
+                return
+            }
+            if n < 0 {
+                let err = Int32(-n)
+                if err == EAGAIN || err == EWOULDBLOCK { return }
+                finish(r, .failed(HTTPClient.describe(errno: err, call: "recv")))
+                return
+            }
+            let progress = scratch.withUnsafeBytes { r.parser.append(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)])) }
+            if progress != .incomplete {
+                complete(r, progress)
+                return
+            }
+        }
+    }
+
+    private func complete(_ r: Request, _ progress: HTTPResponseParser.Progress) {
+        switch progress {
+        case .complete: finish(r, .response(r.parser.response))
+        case .failed(let why): finish(r, .failed(why))
+        case .incomplete: finish(r, .failed("malformed response: incomplete"))
+        }
+    }
+
+    /// Releases the request's socket, watch and timer, then runs its completion.
+    private func finish(_ r: Request, _ result: HTTPGetResult) {
+        guard requests.removeValue(forKey: r.id) != nil else { return }
+        tearDown(r)
+        r.completion(result)
+    }
+
+    private func tearDown(_ r: Request) {
+        if let watch = r.watch { reactor.cancel(watch) }
+        r.watch = nil
+        if let timer = r.timer { reactor.cancel(timer) }
+        r.timer = nil
+        if r.fd >= 0 { _ = cl_close(r.fd) }
+        r.fd = -1
+    }
+
+    // MARK: texts
+
+    static func describe(errno err: Int32, call: String) -> String {
+        switch err {
+        case ECONNREFUSED: return "connection refused"
+        case ECONNRESET: return "connection reset by the server"
+        case ETIMEDOUT: return "connection timed out"
+        case EHOSTUNREACH: return "host unreachable"
+        case ENETUNREACH: return "network unreachable"
+        case EPIPE: return "connection closed by the server"
+        default: return call + " failed: " + ReactorError(call: call, errno: err).errnoName
+        }
+    }
+
+    /// "5 s", "300 ms", "1500 ms".
+    static func durationText(_ nanoseconds: Int64) -> String {
+        if nanoseconds % 1_000_000_000 == 0 { return String(nanoseconds / 1_000_000_000) + " s" }
+        if nanoseconds >= 1_000_000 { return String(nanoseconds / 1_000_000) + " ms" }
+        return String(nanoseconds) + " ns"
+    }
+}

@@ -1,0 +1,358 @@
+import CLinux
+import Config
+import Reactor
+import SIP
+
+/// A small non-blocking stub resolver for the host of a record URL: `/etc/hosts` first, then
+/// one DNS query over UDP (RFC 1035 §4.1, recursion desired) for the A record, then AAAA
+/// (RFC 3596), to each configured name server in turn, on the reactor. No TCP fallback (a
+/// truncated answer fails), no search domains, no caching.
+public final class HTTPHostResolver {
+    private final class Query {
+        let id: Int
+        let name: String
+        let port: UInt16
+        let completion: (Result<SIPSocketAddress, HTTPURLError>) -> Void
+        var serverIndex = 0
+        var type: UInt16 = 1  // A, then AAAA (28)
+        var transaction: UInt16 = 0
+        var fd: Int32 = -1
+        var watch: WatchID? = nil
+        var timer: TimerID? = nil
+        var lastError = ""
+
+        init(
+            id: Int, name: String, port: UInt16, completion: @escaping (Result<SIPSocketAddress, HTTPURLError>) -> Void
+        ) {
+            self.id = id
+            self.name = name
+            self.port = port
+            self.completion = completion
+        }
+    }
+
+    private let reactor: Reactor
+    /// The name servers asked, in order (port 53 normally).
+    public let nameservers: [SIPSocketAddress]
+    private let hosts: [UInt8]
+    private let attemptNanoseconds: Int64
+    private var queries: [Int: Query] = [:]
+    private var nextID = 1
+
+    /// `hostsText` is the content of an `/etc/hosts`-style table; `attemptNanoseconds` bounds
+    /// each query to one server.
+    public init(
+        reactor: Reactor, nameservers: [SIPSocketAddress], hostsText: String = "",
+        attemptNanoseconds: Int64 = 2_000_000_000
+    ) {
+        self.reactor = reactor
+        self.nameservers = nameservers
+        self.hosts = Array(hostsText.utf8)
+        self.attemptNanoseconds = max(1, attemptNanoseconds)
+    }
+
+    /// A resolver configured like the system's: the `nameserver` lines of `/etc/resolv.conf`
+    /// (a missing file means none) and `/etc/hosts`. Reads two small local files once.
+    public static func system(reactor: Reactor) -> HTTPHostResolver {
+        var servers: [SIPSocketAddress] = []
+        if let text = try? FileText.read("/etc/resolv.conf", limit: 65536) {
+            servers = nameservers(inResolvConf: text)
+        }
+        let hosts = (try? FileText.read("/etc/hosts", limit: 1 << 20)) ?? ""
+        return HTTPHostResolver(reactor: reactor, nameservers: servers, hostsText: hosts)
+    }
+
+    /// The `nameserver <IP>` lines of a resolv.conf text, port 53.
+    public static func nameservers(inResolvConf text: String) -> [SIPSocketAddress] {
+        var out: [SIPSocketAddress] = []
+        for line in text.utf8.split(separator: 10) {
+            let words = line.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 13 })
+            guard words.count >= 2, Array(words[0]) == Array("nameserver".utf8) else { continue }
+            var address = Array(words[1])
+            if let percent = address.firstIndex(of: 37) { address = Array(address[..<percent]) }  // %zone
+            if let a = SIPSocketAddress(literal: String(decoding: address, as: UTF8.self), port: 53) { out.append(a) }
+        }
+        return out
+    }
+
+    /// Resolves `name`; the completion runs on the loop (never inside this call), exactly once
+    /// unless `cancelAll()` runs first.
+    public func resolve(
+        _ name: String, port: UInt16, completion: @escaping (Result<SIPSocketAddress, HTTPURLError>) -> Void
+    ) {
+        let id = nextID
+        nextID += 1
+        let query = Query(id: id, name: name, port: port, completion: completion)
+        queries[id] = query
+        if let address = lookUpHosts(name, port: port) {
+            reactor.runSoon { [self] in self.finish(id, .success(address)) }
+            return
+        }
+        guard HTTPHostResolver.encodeName(name) != nil else {
+            reactor.runSoon { [self] in
+                self.finish(
+                    id, .failure(HTTPURLError("bad host name '" + HTTPBytes.printable(Array(name.utf8)[...]) + "'")))
+            }
+            return
+        }
+        if nameservers.isEmpty {
+            reactor.runSoon { [self] in
+                self.finish(id, .failure(HTTPURLError("cannot resolve '" + name + "': no DNS server configured")))
+            }
+            return
+        }
+        reactor.runSoon { [self] in self.send(id) }
+    }
+
+    /// Drops every query in flight; no completion runs.
+    public func cancelAll() {
+        for query in queries.values { tearDown(query) }
+        queries.removeAll()
+    }
+
+    // MARK: /etc/hosts
+
+    func lookUpHosts(_ name: String, port: UInt16) -> SIPSocketAddress? {
+        let wanted = HTTPBytes.lowercased(Array(name.utf8)[...])
+        for rawLine in hosts.split(separator: 10) {
+            var line = rawLine
+            if let hash = line.firstIndex(of: 35) { line = line[..<hash] }
+            let words = line.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 13 })
+            guard words.count >= 2 else { continue }
+            for alias in words.dropFirst() where HTTPBytes.lowercased(alias) == wanted {
+                if let a = SIPSocketAddress(literal: String(decoding: words[0], as: UTF8.self), port: port) { return a }
+            }
+        }
+        return nil
+    }
+
+    // MARK: DNS over UDP
+
+    private func send(_ id: Int) {
+        guard let q = queries[id] else { return }
+        tearDown(q)
+        guard q.serverIndex < nameservers.count else {
+            finish(id, .failure(HTTPURLError("cannot resolve '" + q.name + "': " + q.lastError)))
+            return
+        }
+        let server = nameservers[q.serverIndex]
+        let family: Int32 = server.isIPv6 ? 6 : 4
+        let fd = cl_socket_open(family, Int32(CL_SOCK_DGRAM))
+        if fd < 0 {
+            q.lastError = HTTPClient.describe(errno: -fd, call: "socket")
+            q.serverIndex += 1
+            reactor.runSoon { [self] in self.send(id) }
+            return
+        }
+        q.fd = fd
+        var random: UInt16 = 0
+        _ = withUnsafeMutableBytes(of: &random) { cl_getrandom($0.baseAddress, 2) }
+        q.transaction = random
+        let packet = HTTPHostResolver.queryPacket(id: random, name: q.name, type: q.type)
+        let rc = packet.withUnsafeBytes { p in
+            server.address.withUnsafeBufferPointer {
+                cl_socket_send_to(fd, p.baseAddress, p.count, family, $0.baseAddress, server.port)
+            }
+        }
+        if rc < 0 {
+            q.lastError = HTTPClient.describe(errno: Int32(-rc), call: "send to DNS server " + server.description)
+            q.serverIndex += 1
+            reactor.runSoon { [self] in self.send(id) }
+            return
+        }
+        do {
+            q.watch = try reactor.watch(fd, for: .readable) { [self] events in self.receive(id, events) }
+        } catch {
+            q.lastError = HTTPClient.describe(errno: error.errno, call: "watch")
+            q.serverIndex += 1
+            reactor.runSoon { [self] in self.send(id) }
+            return
+        }
+        q.timer = reactor.after(attemptNanoseconds) { [self] in
+            guard let q = self.queries[id] else { return }
+            q.timer = nil
+            q.lastError = "no answer from DNS server " + server.description
+            q.serverIndex += 1
+            self.send(id)
+        }
+    }
+
+    private func receive(_ id: Int, _ events: IOEvents) {
+        guard let q = queries[id] else { return }
+        let server = nameservers[q.serverIndex]
+        var buffer = [UInt8](repeating: 0, count: 1500)
+        var family: Int32 = 0
+        var port: UInt16 = 0
+        var from = [UInt8](repeating: 0, count: 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { b in
+                from.withUnsafeMutableBufferPointer {
+                    cl_socket_receive_from(q.fd, b.baseAddress, b.count, &family, $0.baseAddress, &port)
+                }
+            }
+            if n < 0 {
+                let err = Int32(-n)
+                if err == EAGAIN || err == EWOULDBLOCK {
+                    // An ICMP error (port unreachable) waits in the error queue: read it, or
+                    // epoll would report it again and again.
+                    if events.contains(.error), let icmp = HTTPHostResolver.pendingError(q.fd) {
+                        q.lastError = HTTPClient.describe(errno: icmp, call: "DNS server " + server.description)
+                        q.serverIndex += 1
+                        send(id)
+                    }
+                    return
+                }
+                // ICMP port unreachable and the like: try the next server.
+                q.lastError = HTTPClient.describe(errno: err, call: "DNS server " + server.description)
+                q.serverIndex += 1
+                send(id)
+                return
+            }
+            let count = Int(n)
+            let sender = Array(from[0..<(family == 6 ? 16 : 4)])
+            // Only an answer from the server we asked, to our transaction, counts.
+            guard port == server.port, sender == server.address, count <= buffer.count else { continue }
+            switch HTTPHostResolver.parseAnswer(Array(buffer[0..<count]), id: q.transaction, type: q.type) {
+            case .ignore:
+                continue
+            case .address(let bytes):
+                guard let a = SIPSocketAddress(bytes: bytes, port: q.port) else { continue }
+                finish(id, .success(a))
+            case .noData:
+                if q.type == 1 {
+                    q.type = 28
+                    send(id)
+                } else {
+                    finish(id, .failure(HTTPURLError("host name '" + q.name + "' has no address")))
+                }
+            case .notFound:
+                finish(id, .failure(HTTPURLError("host name '" + q.name + "' not found")))
+            case .failed(let why):
+                q.lastError = why
+                q.serverIndex += 1
+                send(id)
+            }
+            return
+        }
+    }
+
+    /// Drains the socket's error queue; the last error found, if any.
+    static func pendingError(_ fd: Int32) -> Int32? {
+        var found: Int32? = nil
+        for _ in 0..<8 {
+            var error: Int32 = 0
+            var family: Int32 = 0
+            var port: UInt16 = 0
+            var address = [UInt8](repeating: 0, count: 16)
+            let rc = address.withUnsafeMutableBufferPointer {
+                cl_socket_receive_error(fd, &error, &family, $0.baseAddress, &port)
+            }
+            if rc <= 0 { break }
+            if error != 0 { found = error }
+        }
+        return found
+    }
+
+    private func finish(_ id: Int, _ result: Result<SIPSocketAddress, HTTPURLError>) {
+        guard let q = queries.removeValue(forKey: id) else { return }
+        tearDown(q)
+        q.completion(result)
+    }
+
+    private func tearDown(_ q: Query) {
+        if let watch = q.watch { reactor.cancel(watch) }
+        q.watch = nil
+        if let timer = q.timer { reactor.cancel(timer) }
+        q.timer = nil
+        if q.fd >= 0 { _ = cl_close(q.fd) }
+        q.fd = -1
+    }
+
+    // MARK: messages
+
+    /// The labels of `name` in wire form (RFC 1035 §3.1), nil for a name that is not one
+    /// (empty label, label over 63 bytes, name over 253, characters other than letters,
+    /// digits, `-` and `_`).
+    static func encodeName(_ name: String) -> [UInt8]? {
+        var bytes = Array(name.utf8)
+        if bytes.last == 46 { bytes.removeLast() }
+        if bytes.isEmpty || bytes.count > 253 { return nil }
+        var out: [UInt8] = []
+        for label in bytes.split(separator: 46, omittingEmptySubsequences: false) {
+            guard !label.isEmpty, label.count <= 63 else { return nil }
+            for c in label {
+                let ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95
+                if !ok { return nil }
+            }
+            out.append(UInt8(label.count))
+            out += label
+        }
+        out.append(0)
+        return out
+    }
+
+    static func queryPacket(id: UInt16, name: String, type: UInt16) -> [UInt8] {
+        var p: [UInt8] = [UInt8(id >> 8), UInt8(id & 0xff), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
+        p += encodeName(name) ?? [0]
+        p += [UInt8(type >> 8), UInt8(type & 0xff), 0, 1]
+        return p
+    }
+
+    enum Answer: Equatable {
+        /// Not an answer to this query (wrong id, not a response): keep waiting.
+        case ignore
+        case address([UInt8])
+        /// The name exists but has no record of this type.
+        case noData
+        /// NXDOMAIN.
+        case notFound
+        /// The server failed (SERVFAIL, REFUSED, truncated, malformed): try the next one.
+        case failed(String)
+    }
+
+    /// Reads a DNS response (RFC 1035 §4.1): the first answer record of `type` with class IN.
+    static func parseAnswer(_ m: [UInt8], id: UInt16, type: UInt16) -> Answer {
+        guard m.count >= 12 else { return .ignore }
+        guard UInt16(m[0]) << 8 | UInt16(m[1]) == id, m[2] & 0x80 != 0 else { return .ignore }
+        if m[2] & 0x02 != 0 { return .failed("DNS answer truncated") }
+        let rcode = m[3] & 0x0f
+        if rcode == 3 { return .notFound }
+        if rcode != 0 { return .failed("DNS server error (rcode " + String(rcode) + ")") }
+        let questions = Int(m[4]) << 8 | Int(m[5])
+        let answers = Int(m[6]) << 8 | Int(m[7])
+        var i = 12
+        for _ in 0..<questions {
+            guard let next = skipName(m, i), next + 4 <= m.count else { return .failed("malformed DNS answer") }
+            i = next + 4
+        }
+        for _ in 0..<answers {
+            guard let next = skipName(m, i), next + 10 <= m.count else { return .failed("malformed DNS answer") }
+            let rtype = UInt16(m[next]) << 8 | UInt16(m[next + 1])
+            let rclass = UInt16(m[next + 2]) << 8 | UInt16(m[next + 3])
+            let length = Int(m[next + 8]) << 8 | Int(m[next + 9])
+            let data = next + 10
+            guard data + length <= m.count else { return .failed("malformed DNS answer") }
+            if rtype == type && rclass == 1 && length == (type == 1 ? 4 : 16) {
+                return .address(Array(m[data..<(data + length)]))
+            }
+            i = data + length
+        }
+        return .noData
+    }
+
+    /// The index after a (possibly compressed) name at `i`, nil when malformed.
+    static func skipName(_ m: [UInt8], _ start: Int) -> Int? {
+        var i = start
+        var labels = 0
+        while i < m.count {
+            let length = m[i]
+            if length == 0 { return i + 1 }
+            if length & 0xC0 == 0xC0 { return i + 2 <= m.count ? i + 2 : nil }  // pointer ends the name here
+            if length & 0xC0 != 0 { return nil }
+            i += 1 + Int(length)
+            labels += 1
+            if labels > 127 { return nil }
+        }
+        return nil
+    }
+}
