@@ -361,7 +361,7 @@ public final class RecordingController {
     }
 
     private func showMessage(_ entry: CallRecording, _ text: String) {
-        clearMessage(entry)
+        if let t = entry.messageTimer { reactor.cancel(t) }
         entry.message = text
         let id = entry.call.id
         entry.messageTimer = reactor.after(configuration.messageNanoseconds) { [self] in
