@@ -179,3 +179,6 @@ scenario("record-hold",
     "off -> 200, our BYE.",
     info("on", 200, "OK") + reinvite("sendonly", "recvonly", 2, "held") + reinvite("sendrecv", "sendrecv", 3, "resumed")
     + info("off", 200, "OK") + BYE_FROM_PHONE)
+scenario("record-url",
+    "SIPp as UAS for URL record tests: answers the call, expects no INFO at all, our BYE ends it.",
+    BYE_FROM_PHONE)
