@@ -225,7 +225,8 @@ public final class RecordingController {
             // The HTTP client times out by itself; this guard catches a client that never answers.
             entry.requestGuard = reactor.after(configuration.requestTimeoutNanoseconds + 1_000_000_000) { [self] in
                 calls[id]?.requestGuard = nil
-                urlFinished(id, request: request, starting: starting, .failed("timeout after " + String(seconds) + " s"))
+                urlFinished(
+                    id, request: request, starting: starting, .failed("timeout after " + String(seconds) + " s"))
             }
             performGET(url) { [self] result in
                 urlFinished(id, request: request, starting: starting, result)
@@ -237,8 +238,9 @@ public final class RecordingController {
     private func infoFinished(_ id: Int, request: Int, starting: Bool, _ result: SIPInDialogResult) {
         guard let entry = calls[id], entry.request == request else {
             if !closed {
-                log("call " + String(id) + ": answer to Record: " + (starting ? "on" : "off") + " ("
-                    + result.description + ") after the call's recording state was dropped")
+                log(
+                    "call " + String(id) + ": answer to Record: " + (starting ? "on" : "off") + " ("
+                        + result.description + ") after the call's recording state was dropped")
             }
             return
         }
@@ -252,7 +254,8 @@ public final class RecordingController {
             } else if status == 481 {
                 endCall(id, cause: result.description + ": call gone")
             } else if status == 403 {
-                failed(entry, starting: starting, alert: .notAllowed, text: "recording not allowed",
+                failed(
+                    entry, starting: starting, alert: .notAllowed, text: "recording not allowed",
                     cause: result.description)
             } else {
                 failed(entry, starting: starting, alert: nil, text: nil, cause: result.description)
@@ -267,8 +270,14 @@ public final class RecordingController {
     }
 
     private func urlFinished(_ id: Int, request: Int, starting: Bool, _ result: HTTPGetResult) {
+        let cause: String
+        switch result {
+        case .response(let response):
+            cause = String(response.status) + (response.reason.isEmpty ? "" : " " + response.reason)
+        case .failed(let why): cause = why
+        }
         guard let entry = calls[id], entry.request == request else {
-            if !closed { log("call " + String(id) + ": late URL record answer (" + result.description + ") ignored") }
+            if !closed { log("call " + String(id) + ": late URL record answer (" + cause + ") ignored") }
             return
         }
         entry.request = 0
@@ -280,14 +289,14 @@ public final class RecordingController {
             if response.status >= 200 && response.status < 300 {
                 entry.phase = starting ? .on : .off
                 if let text, !text.isEmpty { showMessage(entry, text) }
-                changed(entry, cause: result.description)
+                changed(entry, cause: cause)
             } else if let text, !text.isEmpty {
-                failed(entry, starting: starting, alert: .failed, text: text, cause: result.description)
+                failed(entry, starting: starting, alert: .failed, text: text, cause: cause)
             } else {
-                failed(entry, starting: starting, alert: nil, text: nil, cause: result.description)
+                failed(entry, starting: starting, alert: nil, text: nil, cause: cause)
             }
-        case .failed(let why):
-            failed(entry, starting: starting, alert: nil, text: nil, cause: why)
+        case .failed:
+            failed(entry, starting: starting, alert: nil, text: nil, cause: cause)
         }
     }
 
@@ -389,8 +398,10 @@ public final class RecordingController {
         noticeTimer = reactor.after(configuration.messageNanoseconds) { [self] in
             noticeTimer = nil
             notice = ""
-            emit(RecordingEvent(call: 0, phase: .off, indication: .idle, text: "", cause: "message expired",
-                isActive: true))
+            emit(
+                RecordingEvent(
+                    call: 0, phase: .off, indication: .idle, text: "", cause: "message expired",
+                    isActive: true))
             refresh()
         }
     }
@@ -400,8 +411,9 @@ public final class RecordingController {
         let event = RecordingEvent(
             call: id, phase: entry.phase, indication: indication(of: entry), text: text(of: entry), cause: cause,
             isActive: activeCallID == id)
-        log("call " + String(id) + ": recording " + entry.phase.description + " (" + event.indication.description
-            + ") after " + cause + (event.text.isEmpty ? "" : ": " + event.text))
+        log(
+            "call " + String(id) + ": recording " + entry.phase.description + " (" + event.indication.description
+                + ") after " + cause + (event.text.isEmpty ? "" : ": " + event.text))
         emit(event)
         if activeCallID == id { refresh() }
     }

@@ -6,7 +6,8 @@ import Testing
 
 @Suite("Recording configuration: record keys from the provisioning file")
 struct RecordingConfigurationTests {
-    static func parse(_ body: String, hasRecordKey: Bool = false, lineKeys: Int? = nil) throws -> RecordingConfiguration {
+    static func parse(_ body: String, hasRecordKey: Bool = false, lineKeys: Int? = nil) throws -> RecordingConfiguration
+    {
         let file = try ConfigFile(text: "#!version:1.0.0.1\n" + body, path: "phone.cfg")
         return try RecordingConfiguration(file, hasRecordKey: hasRecordKey, lineKeyCount: lineKeys)
     }
@@ -67,10 +68,15 @@ struct RecordingConfigurationTests {
     @Test("the board's record key as URL record, or switched off; ignored with a warning on a board without one")
     func recordKey() throws {
         let url = try Self.parse(
-            "features.record_key.type = 35\nfeatures.record_key.value = http://pbx/r\nfeatures.record_key.label = REC\n",
+            "features.record_key.type = 35\nfeatures.record_key.value = http://pbx/r\n"
+                + "features.record_key.label = REC\n",
             hasRecordKey: true)
-        #expect(url.keys == [RecordKeyBinding(key: .record, mode: .url(RecordURLs(toggle: "http://pbx/r")), label: "REC",
-            location: "phone.cfg:2")])
+        #expect(
+            url.keys == [
+                RecordKeyBinding(
+                    key: .record, mode: .url(RecordURLs(toggle: "http://pbx/r")), label: "REC",
+                    location: "phone.cfg:2")
+            ])
         let off = try Self.parse("features.record_key.type = 0\n", hasRecordKey: true)
         #expect(off.keys.isEmpty)
         let noKey = try Self.parse("features.record_key.type = 25\n", hasRecordKey: false)
@@ -80,10 +86,17 @@ struct RecordingConfigurationTests {
 
     @Test("invalid values are refused with file:line")
     func refused() {
-        #expect(Self.failure("linekey.2.type = record\n") == "phone.cfg:2: linekey.2.type = 'record': expected a key type number")
-        #expect(Self.failure("linekey.0.type = 25\n") == "phone.cfg:2: linekey.0.type: the line key number must be 1 to 99")
-        #expect(Self.failure("linekey.x.type = 25\n")?.hasPrefix("phone.cfg:2: linekey.x.type: the line key number") == true)
-        #expect(Self.failure("linekey.9.type = 25\n", lineKeys: 6) == "phone.cfg:2: linekey.9.type: the board has 6 line keys")
+        #expect(
+            Self.failure("linekey.2.type = record\n")
+                == "phone.cfg:2: linekey.2.type = 'record': expected a key type number")
+        #expect(
+            Self.failure("linekey.0.type = 25\n") == "phone.cfg:2: linekey.0.type: the line key number must be 1 to 99")
+        #expect(
+            Self.failure("linekey.x.type = 25\n")?.hasPrefix("phone.cfg:2: linekey.x.type: the line key number") == true
+        )
+        #expect(
+            Self.failure("linekey.9.type = 25\n", lineKeys: 6)
+                == "phone.cfg:2: linekey.9.type: the board has 6 line keys")
         #expect(
             Self.failure("\nlinekey.1.type = 35\n")
                 == "phone.cfg:3: linekey.1.type = 35 (URL Record) needs the URL in linekey.1.value "
@@ -96,13 +109,16 @@ struct RecordingConfigurationTests {
                 == "phone.cfg:3: linekey.1.value = 'ftp://pbx/r': expected an http:// URL")
         #expect(
             Self.failure("linekey.1.type = 35\nlinekey.1.value = http://pbx/a b\n")
-                == "phone.cfg:3: linekey.1.value = 'http://pbx/a b': spaces and control characters are not allowed (write %20)")
+                == "phone.cfg:3: linekey.1.value = 'http://pbx/a b': "
+                + "spaces and control characters are not allowed (write %20)")
         #expect(
             Self.failure("linekey.1.type = 35\nlinekey.1.value = http:///r\n")
                 == "phone.cfg:3: linekey.1.value = 'http:///r': the URL has no host")
         #expect(
-            Self.failure("linekey.1.type = 35\nlinekey.1.value = http://pbx/r\nlinekey.1.record_on_url = http://pbx/on\n")
-                == "phone.cfg:4: linekey.1.record_on_url: set both linekey.1.record_on_url and linekey.1.record_off_url, or neither")
+            Self.failure(
+                "linekey.1.type = 35\nlinekey.1.value = http://pbx/r\nlinekey.1.record_on_url = http://pbx/on\n")
+                == "phone.cfg:4: linekey.1.record_on_url: "
+                + "set both linekey.1.record_on_url and linekey.1.record_off_url, or neither")
         #expect(
             Self.failure("linekey.1.type = 25\nlinekey.1.record_off_url = http://pbx/off\n")
                 == "phone.cfg:3: linekey.1.record_off_url needs linekey.1.type = 35 (URL Record)")
@@ -115,8 +131,12 @@ struct RecordingConfigurationTests {
         #expect(
             Self.failure("features.record.request_timeout = 0\n")
                 == "phone.cfg:2: features.record.request_timeout = '0': expected a whole number from 1 to 60")
-        #expect(Self.failure("features.record.timeout = 5\n") == "phone.cfg:2: features.record.timeout: unknown recording key")
-        #expect(Self.failure("features.record_key.url = http://x/\n") == "phone.cfg:2: features.record_key.url: unknown recording key")
+        #expect(
+            Self.failure("features.record.timeout = 5\n")
+                == "phone.cfg:2: features.record.timeout: unknown recording key")
+        #expect(
+            Self.failure("features.record_key.url = http://x/\n")
+                == "phone.cfg:2: features.record_key.url: unknown recording key")
     }
 
     @Test("a later file wins, and the error names the file that set the value")

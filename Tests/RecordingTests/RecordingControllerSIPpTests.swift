@@ -72,9 +72,16 @@ struct RecordingControllerSIPpTests {
         }
         #expect(led == ["off", "flash", "on", "flash", "off", "flash", "on", "off"], "\(lines)")
         let recording = lines.filter { $0.contains("\"recording\":{") }
-        #expect(recording.first?.contains(#""call":0,"state":"off","indication":"idle","text":"no call to record""#) == true)
-        #expect(recording.contains { $0.contains(#""state":"on","indication":"recording","text":"recording","cause":"200 OK""#) })
-        #expect(recording.last?.contains(#""state":"off","indication":"idle","text":"","cause":"call ended (remote hang-up)""#) == true)
+        #expect(
+            recording.first?.contains(#""call":0,"state":"off","indication":"idle","text":"no call to record""#) == true
+        )
+        #expect(
+            recording.contains {
+                $0.contains(#""state":"on","indication":"recording","text":"recording","cause":"200 OK""#)
+            })
+        #expect(
+            recording.last?.contains(
+                #""state":"off","indication":"idle","text":"","cause":"call ended (remote hang-up)""#) == true)
         #expect(lines.contains { $0.contains("\"lcd\":{") && $0.contains("\"icons\":[\"recording_pending\"]") })
     }
 
