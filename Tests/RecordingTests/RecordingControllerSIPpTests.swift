@@ -161,15 +161,34 @@ struct RecordingControllerSIPpTests {
         Self.expectCleared(phone)
     }
 
-    @Test("401: answered once with credentials, then recording")
+    @Test("401: answered once with credentials, then recording; the key comes in as a raw input_event")
     func challenge() throws {
         let phone = try RecordingTestPhone(port: 26404)
         defer { phone.close() }
+        // The key path of the phone: input_event records on a FIFO -> keymap -> resolver -> controller.
+        let controller = phone.controller
+        let resolver = KeyResolver(reactor: phone.reactor, timing: KeyTiming()) { controller.handle($0) }
+        let router = KeyRouter(keymap: .standard, resolver: resolver, log: { _ in })
+        let fifo = phone.directory.appendingPathComponent("keys").path
+        let source = try StreamKeySource(path: fifo, kind: .fifo, reactor: phone.reactor, router: router)
+        defer {
+            source.close()
+            router.close()
+        }
         let sipp = try RecordingSIPp(scenario: "record-challenge", port: 26454, mediaPort: 33040, uaURI: phone.uri)
         defer { sipp.cleanUp() }
         let call = try phone.dial(sipp.uri)
         #expect(try phone.run { call.state == .connected })
-        phone.press()
+        let code = try #require(KeyMap.code(named: "KEY_RECORD"))
+        var bytes: [UInt8] = []
+        for value: Int32 in [1, 0] {
+            bytes += InputEventLayout.native.encode(InputEvent(type: InputEvent.typeKey, code: code, value: value))
+            bytes += InputEventLayout.native.encode(InputEvent(type: InputEvent.typeSyn, code: 0, value: 0))
+        }
+        let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: fifo))
+        writer.write(Data(bytes))
+        try writer.close()
+        #expect(try phone.run { phone.controller.phase(ofCall: call.id) != .off })
         #expect(try phone.run { phone.controller.phase(ofCall: call.id) == .on })
         #expect(phone.recordLED == .recordOn && phone.recordingIcons == [.recording])
         call.hangUp()
