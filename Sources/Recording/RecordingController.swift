@@ -1,6 +1,6 @@
 // The record key during calls: SIP INFO `Record: on|off` in the call's dialog (admin guide
-// "Record", RFC 3261 §12.2.1 / RFC 6086 INFO) or an HTTP GET ("URL Record"), one state per
-// call, shown on the record LED, the recording icon and an LCD line.
+// "Record"; RFC 3261 §12.2.1, legacy INFO usage of RFC 6086 §2) or an HTTP GET ("URL Record"),
+// one state per call, shown on the record LED, the recording icon and an LCD line.
 //
 // Policy for servers that treat every request as a toggle (FreePBX/Asterisk: `record_on_feature`
 // and `record_off_feature` both default to `automixmon`, a toggle), so the phone never shows
@@ -30,8 +30,8 @@ import SIP
 
 /// The record key of a desk phone, per call (admin guide "Call Recording"): a press during an
 /// established call asks the server to start or stop recording, by SIP INFO in the call's dialog
-/// (`Record: on` / `Record: off`, no body; RFC 3261 §12.2.1.1, RFC 6086) or by an HTTP GET of a
-/// configured URL, and the LED, icon and LCD line show what the server answered.
+/// (`Record: on` / `Record: off`, no body; RFC 3261 §12.2.1.1, legacy INFO of RFC 6086 §2) or
+/// by an HTTP GET of a configured URL, and the LED, icon and LCD line show what the server answered.
 ///
 /// The phone wires it: key events to `handle(_:)`, every call state change to
 /// `callStateChanged(_:_:)`, the call on screen to `setActiveCall(_:)`. Everything runs on the
