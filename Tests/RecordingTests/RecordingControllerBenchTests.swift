@@ -15,6 +15,25 @@ import Testing
 /// RecordingControllerBenchTests` prints p50/p99 over 1000 presses (no timed assertions).
 @Suite("Recording controller: key press to INFO on the wire")
 struct RecordingControllerBenchTests {
+    @Test("latency percentiles by nearest rank; the status-log line escapes the server's text")
+    func percentilesAndLogLine() {
+        var latency = RecordingLatency()
+        #expect(latency.percentile(50) == 0)
+        for ms in (1...100).reversed() { latency.add(Int64(ms) * 1_000_000) }
+        latency.add(-5)
+        #expect(latency.count == 101)
+        #expect(latency.percentile(50) == 50_000_000 && latency.percentile(99) == 99_000_000)
+        #expect(latency.percentile(0) == 0 && latency.percentile(100) == 100_000_000)
+        #expect(latency.description == "n=101 p50=50.000 ms p99=99.000 ms max=100.000 ms")
+        let event = RecordingEvent(
+            call: 2, phase: .off, indication: .failed, text: "Box \"full\"\n", cause: "507 Insufficient Storage",
+            isActive: false)
+        #expect(
+            event.statusLogLine(tMilliseconds: "12")
+                == #"{"t_ms":12,"recording":{"call":2,"state":"off","indication":"recording_failed","#
+                + #""text":"Box \"full\"\n","cause":"507 Insufficient Storage","active":false}}"#)
+    }
+
     @Test("each press through the input_event path gives one INFO at the peer, on and off in turn")
     func pressToWire() throws {
         let presses = Int(ProcessInfo.processInfo.environment["RECORDING_BENCH"] ?? "") ?? 20
