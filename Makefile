@@ -4,14 +4,16 @@
 ARCH ?= x86_64
 SWIFT ?= swift
 
-.PHONY: all demo test build firmware firmware-all bench bench-sip fuzz jbscore deps sysroot format lint clean
+.PHONY: all demo test build firmware firmware-all bench bench-sip bench-call fuzz jbscore deps sysroot format lint clean
 
 all: build
 
 ## The phone's main job on the simulated board.
+## Until the keypad UI (issue 9) it takes line commands on stdin: dial URI, answer, hangup, ...
+DEMO_CONFIG ?= config/demo.cfg
 demo: deps
 	$(SWIFT) build --product deskphone
-	.build/debug/deskphone --board board/sim.cfg
+	.build/debug/deskphone --board board/sim.cfg --config $(DEMO_CONFIG) --control -
 
 ## Every check: host tests, the three firmware builds, their self-tests under qemu.
 test:
@@ -53,6 +55,13 @@ bench-sip: deps
 	$(SWIFT) build -c release --product deskphone-tool
 	$(SWIFT) build -c release --product deskphone-sip-bench
 	.build/release/deskphone-tool bench sip
+
+## One G.711 and one G.722 call of BENCH_SECONDS (default 60) against SIPp echoing RTP, by the
+## Embedded firmware and by baresip: CPU, peak RSS, ratios, in-phone latency (docs/PERFORMANCE.md).
+BENCH_SECONDS ?= 60
+bench-call: deps
+	python3 toolchain/build-firmware.py x86_64
+	BENCH_SECONDS=$(BENCH_SECONDS) scripts/bench-call.sh .build-firmware/x86_64/deskphone
 
 ## libFuzzer on the SIP parsers: make fuzz [FUZZ_TARGET=message|uri|sdp|auth|all] [FUZZ_SECONDS=600]
 FUZZ_TARGET ?= all

@@ -8,7 +8,10 @@
 #      (every self-test line counts: the reactor on the real clock, and the codecs against the
 #      ITU vectors, so bit-exactness is proven on each architecture);
 #   4. deskphone-tool's command line (scripts/cli-tests.sh, cli-tests-sip.sh, cli-tests-sdp.sh);
-#   5. a fuzz smoke run of the SIP parsers (scripts/fuzz.sh, 8 s per parser from the corpus).
+#   5. a fuzz smoke run of the SIP parsers (scripts/fuzz.sh, 8 s per parser from the corpus);
+#   6. the x86_64 firmware's calls against real peers on loopback: SIPp (scripts/cli-tests-call.sh:
+#      streams both ways through a recording RTP relay, SIPp calling, registrar, CANCEL) and
+#      baresip (scripts/cli-tests-baresip.sh: calls both ways, codecs, hold, DTMF, BYE, CANCEL).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -106,6 +109,17 @@ for arch in x86_64 aarch64 armv7; do
     fail "self-test $arch produced no result (exit $rc)"; tail -20 "$out"
   fi
 done
+
+# --- 6. deskphone's calls against real peers (the Embedded x86_64 firmware) -----------------
+if [[ -x .build-firmware/x86_64/deskphone ]]; then
+  for part in call baresip; do
+    note "== calls: scripts/cli-tests-$part.sh"
+    scripts/cli-tests-$part.sh .build-firmware/x86_64/deskphone > "$results/cli-$part.log" 2>&1
+    add_summary cli-$part "$results/cli-$part.log" || { fail "cli-$part tests produced no result"; tail -20 "$results/cli-$part.log"; }
+  done
+else
+  fail "calls: no x86_64 firmware binary to call with"
+fi
 
 note ""
 # Skipped tests (e.g. the ALSA device-clock test where no snd-dummy card exists) are named on

@@ -134,23 +134,23 @@ int cl_socket_remote_address(int fd, int *family, uint8_t *addr, uint16_t *port)
 
 ssize_t cl_socket_send_to(int fd, const void *buf, size_t len, int family, const uint8_t *addr, uint16_t port) {
     struct sockaddr_storage ss;
-    int alen;
-    // An IPv4 destination on an IPv6 socket goes out as a v4-mapped address.
-    struct sockaddr_storage own;
-    socklen_t own_len = sizeof(own);
-    if (family == 4 && getsockname(fd, (struct sockaddr *)&own, &own_len) == 0 && own.ss_family == AF_INET6) {
-        uint8_t mapped[16];
-        memcpy(mapped, v4_mapped_prefix, 12);
-        memcpy(mapped + 12, addr, 4);
-        alen = make_address(&ss, 6, mapped, port);
-    } else {
-        alen = make_address(&ss, family, addr, port);
-    }
+    int alen = make_address(&ss, family, addr, port);
     if (alen < 0) return alen;
     ssize_t n;
     do {
         n = sendto(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&ss, (socklen_t)alen);
     } while (n < 0 && errno == EINTR);
+    if (n < 0 && family == 4 && (errno == EAFNOSUPPORT || errno == EINVAL)) {
+        // An IPv4 destination on an IPv6 socket goes out as a v4-mapped address (tried only
+        // after the plain send failed, so the usual path costs one system call).
+        uint8_t mapped[16];
+        memcpy(mapped, v4_mapped_prefix, 12);
+        memcpy(mapped + 12, addr, 4);
+        alen = make_address(&ss, 6, mapped, port);
+        do {
+            n = sendto(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&ss, (socklen_t)alen);
+        } while (n < 0 && errno == EINTR);
+    }
     return n < 0 ? -errno : n;
 }
 

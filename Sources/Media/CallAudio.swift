@@ -26,6 +26,16 @@ public final class CallAudio {
     public private(set) var path: AudioPath
     /// Send silence instead of the microphone.
     public var isMuted = false
+    /// Playback volume step, 0...15; 8 plays at unity gain, each step is 3 dB (0 = -24 dB,
+    /// 15 = +21 dB, saturating).
+    public var volume = CallAudio.unityVolume {
+        didSet {
+            volume = max(0, min(15, volume))
+            gainQ12 = CallAudio.gainQ12(volume)
+        }
+    }
+    public static let unityVolume = 8
+    private var gainQ12: Int32 = 4096
     /// Tones by kind (dial, ringback, busy, ...).
     public var tones: ToneTable
     /// Called when the device fails (it is closed; `start` or `switchPath` again to go on).
@@ -154,6 +164,21 @@ public final class CallAudio {
         session.deviceXruns = xruns
         session.pullPlayout(into: frame, outputDelayNanoseconds: delay)
         if tone.isActive { tone.mix(into: frame) }
+        if gainQ12 != 4096 {
+            for i in 0..<frame.count {
+                let scaled = (Int32(frame[i]) * gainQ12) >> 12
+                frame[i] = Int16(max(-32768, min(32767, scaled)))
+            }
+        }
+    }
+
+    /// 2^((step - 8) / 2) in Q12 (3 dB per step).
+    static func gainQ12(_ step: Int) -> Int32 {
+        // 4096 * 2^(k/2) for k = -8...7, exact to the rounding.
+        let table: [Int32] = [
+            256, 362, 512, 724, 1024, 1448, 2048, 2896, 4096, 5793, 8192, 11585, 16384, 23170, 32768, 46341,
+        ]
+        return table[max(0, min(15, step))]
     }
 
     private func rateChanged(_ rate: Int) {

@@ -64,6 +64,8 @@ public final class ControlChannel {
     public func close() {
         if let watchID { reactor.cancel(watchID) }
         watchID = nil
+        // Standard input shares its file description with the shell: give it back blocking.
+        if fd >= 0 && path == "-" { _ = cl_set_nonblocking(fd, 0) }
         if fd >= 0 { _ = cl_close(fd) }
         fd = -1
         onLine = nil

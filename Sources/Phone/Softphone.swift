@@ -59,15 +59,16 @@ public final class Softphone {
 
     /// Opens SIP on the configured address and port (`account.listenPort`, 0 = any) and
     /// prepares the user agent; `start()` begins registering. `routes` are the board's audio
-    /// devices for handset, headset and speaker.
+    /// devices for handset, headset and speaker; `timers` the RFC 3261 T1/T2/T4 (tests shorten them).
     public init(
         reactor: Reactor, configuration: SoftphoneConfiguration, handset: AudioRoute, headset: AudioRoute,
-        speaker: AudioRoute, clock: AudioClock = .automatic
+        speaker: AudioRoute, clock: AudioClock = .automatic, timers: SIPTimerValues = SIPTimerValues()
     ) throws(SoftphoneError) {
         self.reactor = reactor
         self.configuration = configuration
         routes = [handset, headset, speaker]
         self.clock = clock
+        audioPath = configuration.audioPath
         guard let address = SIPSocketAddress(literal: configuration.listenAddress, port: configuration.account.listenPort)
         else {
             throw SoftphoneError("sip: listen address '" + configuration.listenAddress + "' is not an IP address")
@@ -86,7 +87,7 @@ public final class Softphone {
         let advertised = configuration.advertisedAddress
         var mediaLookup: ((SIPCall) -> UInt16)? = nil
         userAgent = SIPUserAgent(
-            reactor: reactor, account: account, transport: transport,
+            reactor: reactor, account: account, transport: transport, timers: timers,
             mediaAddress: { call in (advertised, mediaLookup?(call) ?? 0) })
         mediaLookup = { [self] call in mediaPort(for: call) }
         userAgent.onCallState = { [self] call, state in callStateChanged(call, state) }
@@ -173,6 +174,7 @@ public final class Softphone {
         closed = true
         for (_, callMedia) in media { callMedia.close() }
         media.removeAll()
+        waitingToneOn = nil
         userAgent.close()
         transport.close()
         onLog = nil
@@ -202,6 +204,7 @@ public final class Softphone {
         session.onDigit = { [self] digit in log("call " + String(id) + ": dtmf received " + digit.event.description) }
         session.onLog = { [self] line in log("call " + String(id) + ": rtp: " + line) }
         audio.onError = { [self] error in log("call " + String(id) + ": audio: " + error.description) }
+        audio.volume = volume
         let callMedia = CallMedia(session: session, audio: audio)
         media[id] = callMedia
         return callMedia
@@ -209,6 +212,7 @@ public final class Softphone {
 
     private func releaseMedia(of call: SIPCall) {
         guard let callMedia = media.removeValue(forKey: call.id) else { return }
+        if waitingToneOn === callMedia { waitingToneOn = nil }
         if callMedia.session.isRunning || callMedia.session.statistics.packetsSent > 0 {
             log("call " + String(call.id) + ": stats " + Softphone.statisticsLine(callMedia.session.statistics))
         }
@@ -229,6 +233,48 @@ public final class Softphone {
         }
     }
 
+    /// Gives the audio devices to `call` on `path`: every other call's device is closed (one
+    /// device pair is open at a time, as on a phone whose handset, headset and speaker share a
+    /// codec chip), this call's is opened or moved. The other calls keep their RTP sessions.
+    public func focus(_ call: SIPCall, path: AudioPath) {
+        focusedCallID = call.id
+        audioPath = path
+        for (id, other) in media where id != call.id && other.audio.device != nil {
+            other.audio.stopTone()
+            other.audio.stop()
+        }
+        if let callMedia = media[call.id], callMedia.session.isRunning || callMedia.audio.isPlayingTone {
+            startAudio(callMedia, path: path, call: call)
+        }
+    }
+
+    /// Moves the focused call's audio to `path` (hook, speaker and headset keys).
+    public func switchAudio(to path: AudioPath) {
+        audioPath = path
+        guard let id = focusedCallID, let callMedia = media[id], callMedia.audio.device != nil else { return }
+        do throws(AudioError) {
+            try callMedia.audio.switchPath(to: path)
+        } catch {
+            log("call " + String(id) + ": audio: " + error.description)
+        }
+    }
+
+    /// The playback volume step (0...15, 8 = unity) of every call's audio.
+    public var volume = CallAudio.unityVolume {
+        didSet { for (_, callMedia) in media { callMedia.audio.volume = volume } }
+    }
+
+    /// The call whose audio is open (set by `focus`, else the newest call that opened it).
+    public private(set) var focusedCallID: Int? = nil
+    /// Where the focused call's audio goes.
+    public private(set) var audioPath: AudioPath = .handset
+
+    /// The call whose device is open, if any other than `call`.
+    private func otherCallWithDevice(than call: SIPCall) -> CallMedia? {
+        for (id, other) in media where id != call.id && other.audio.device != nil { return other }
+        return nil
+    }
+
     private func mediaNegotiated(_ call: SIPCall, _ negotiated: SDPNegotiatedAudio) {
         guard let callMedia = openMedia(for: call) else { return }
         do throws(MediaError) {
@@ -239,7 +285,11 @@ public final class Softphone {
         }
         log("call " + String(call.id) + ": media " + Softphone.mediaLine(negotiated, local: callMedia.session))
         callMedia.audio.stopTone()
-        startAudio(callMedia, path: configuration.audioPath, call: call)
+        // The devices go to this call unless another call holds them and this one is not focused.
+        if focusedCallID == call.id || otherCallWithDevice(than: call) == nil {
+            focusedCallID = call.id
+            startAudio(callMedia, path: audioPath, call: call)
+        }
     }
 
     private func callStateChanged(_ call: SIPCall, _ state: SIPCallState) {
@@ -247,7 +297,11 @@ public final class Softphone {
         switch state {
         case .incoming:
             log("call " + id + ": incoming from " + call.remoteParty.description)
-            if let callMedia = openMedia(for: call) {
+            if let busy = otherCallWithDevice(than: call) {
+                // Call waiting: a beep over the call in progress instead of the ringer.
+                busy.audio.playTone(.callWaiting)
+                waitingToneOn = busy
+            } else if let callMedia = openMedia(for: call) {
                 startAudio(callMedia, path: .speaker, call: call)
                 callMedia.audio.playTone(.ring)
             }
@@ -258,17 +312,38 @@ public final class Softphone {
             }
         case .ringing(let early):
             if !early || call.negotiatedAudio == nil, let callMedia = openMedia(for: call),
-                !callMedia.session.isRunning
+                !callMedia.session.isRunning, otherCallWithDevice(than: call) == nil
             {
-                startAudio(callMedia, path: configuration.audioPath, call: call)
+                focusedCallID = call.id
+                startAudio(callMedia, path: audioPath, call: call)
                 callMedia.audio.playTone(.ringback)
+            }
+        case .held:
+            // Our hold: the far end hears nothing from us and we play nothing; free the devices.
+            if let callMedia = media[call.id], callMedia.audio.device != nil {
+                callMedia.audio.stopTone()
+                callMedia.audio.stop()
+            }
+        case .connected:
+            if let callMedia = media[call.id], callMedia.audio.device == nil, callMedia.session.isRunning,
+                focusedCallID == call.id || otherCallWithDevice(than: call) == nil
+            {
+                focusedCallID = call.id
+                startAudio(callMedia, path: audioPath, call: call)
             }
         case .ended:
             releaseMedia(of: call)
+            if focusedCallID == call.id { focusedCallID = nil }
         default: break
+        }
+        if state != .incoming, let waiting = waitingToneOn, !userAgent.calls.contains(where: { $0.state == .incoming }) {
+            waiting.audio.stopTone()
+            waitingToneOn = nil
         }
         onCallState?(call, state)
     }
+
+    private var waitingToneOn: CallMedia? = nil
 
     private func log(_ line: String) { onLog?(line) }
 

@@ -30,7 +30,7 @@ public enum SIPRegistrationState: Equatable, Sendable, CustomStringConvertible {
         case .registering: return "registering"
         case .registered(let expires): return "registered (" + String(expires) + " s)"
         case .failed(let reason, let retrying):
-            return "registration failed: " + reason + (retrying ? ", will retry" : "")
+            return "failed: " + reason + (retrying ? ", will retry" : "")
         }
     }
 }
