@@ -42,13 +42,17 @@ public final class RecordingController {
     public var onEvent: ((RecordingEvent) -> Void)?
     /// Log lines (`call 1: recording on (200 OK)`).
     public var onLog: ((String) -> Void)?
+    /// Each brief message as it appears ("no call to record", "recording not allowed", "cannot
+    /// start recording", the server's text), for a phone that shows messages itself
+    /// (`PhoneStateMachine.flash`); shown for `configuration.messageNanoseconds`.
+    public var onMessage: ((String) -> Void)?
     /// Benchmark hook: a press that sent a request reports the key event's time and the time
     /// the request was handed to the transport (reactor nanoseconds).
     public var onRequestSent: ((_ pressTime: Int64, _ sentTime: Int64) -> Void)?
 
     private let reactor: Reactor
     private let indicators: IndicatorModel
-    private let messageLine: Int
+    private let messageLine: Int?
     private let expandURL: (String, SIPCall) -> String
     private let performGET: (String, @escaping (HTTPGetResult) -> Void) -> Void
     private let serverText: ([UInt8]) -> String?
@@ -79,12 +83,13 @@ public final class RecordingController {
     private var closed = false
 
     /// A controller for `configuration`'s keys, showing on `indicators` (`messageLine` is the
-    /// LCD text line it writes its messages to). URL record goes through `performGET` (the
+    /// LCD text line it writes its messages and "recording" to; nil leaves the text lines to the
+    /// phone, which gets the messages through `onMessage`). URL record goes through `performGET` (the
     /// HTTP client's `get`), URLs are expanded with `expandURL` (`RecordURLTemplate.expand`
     /// with the call's variables) and a 2xx body's text is found by `serverText`
     /// (`PhoneTextXML.text(in:)`).
     public init(
-        reactor: Reactor, configuration: RecordingConfiguration, indicators: IndicatorModel, messageLine: Int = 1,
+        reactor: Reactor, configuration: RecordingConfiguration, indicators: IndicatorModel, messageLine: Int? = 1,
         expandURL: @escaping (String, SIPCall) -> String,
         performGET: @escaping (String, @escaping (HTTPGetResult) -> Void) -> Void,
         serverText: @escaping ([UInt8]) -> String? = { _ in nil }
@@ -145,6 +150,22 @@ public final class RecordingController {
         handle(KeyEvent(key: key, kind: .press, time: reactor.now))
     }
 
+    /// A press of the record key (`line` nil) or of record line key `line`, as
+    /// `PhoneStateMachine.onRecordKey` reports it; `time` is the key event's reactor time.
+    @discardableResult
+    public func recordKeyPressed(line: Int?, time: Int64? = nil) -> Bool {
+        handle(KeyEvent(key: line.map { PhoneKey.line($0) } ?? .record, kind: .press, time: time ?? reactor.now))
+    }
+
+    /// The line keys configured as Record / URL Record (for `PhoneStateMachine.recordLineKeys`).
+    public var recordLineKeys: [Int] {
+        var keys: [Int] = []
+        for binding in configuration.keys {
+            if case .line(let n) = binding.key { keys.append(n) }
+        }
+        return keys
+    }
+
     /// A call's state changed (wire to `Softphone.onCallState`). Established calls are
     /// tracked; the first one becomes active when none is; an ended call's state is dropped
     /// and its indication turned off.
@@ -189,6 +210,7 @@ public final class RecordingController {
         closed = true
         onEvent = nil
         onLog = nil
+        onMessage = nil
         onRequestSent = nil
     }
 
@@ -372,6 +394,7 @@ public final class RecordingController {
     private func showMessage(_ entry: CallRecording, _ text: String) {
         if let t = entry.messageTimer { reactor.cancel(t) }
         entry.message = text
+        onMessage?(text)
         let id = entry.call.id
         entry.messageTimer = reactor.after(configuration.messageNanoseconds) { [self] in
             guard let entry = calls[id] else { return }
@@ -392,6 +415,7 @@ public final class RecordingController {
     private func showNotice(_ text: String, cause: String) {
         if let t = noticeTimer { reactor.cancel(t) }
         notice = text
+        onMessage?(text)
         log(text + " (" + cause + ")")
         emit(RecordingEvent(call: 0, phase: .off, indication: .idle, text: text, cause: cause, isActive: true))
         refresh()
@@ -432,7 +456,7 @@ public final class RecordingController {
             for binding in configuration.keys {
                 if case .line(let n) = binding.key { indicators.setLED(.line(n), shown.ledState) }
             }
-            if text != shownText {
+            if let messageLine, text != shownText {
                 let line = messageLine < indicators.lcd.lines.count ? indicators.lcd.lines[messageLine] : ""
                 // Clear only our own text: the phone may have written the line since.
                 if !text.isEmpty || line == shownText { indicators.setLine(messageLine, text) }

@@ -105,10 +105,12 @@ final class RecordingTestPhone {
     var events: [RecordingEvent] = []
     var log: [String] = []
     var sentTimes: [(Int64, Int64)] = []
+    var messages: [String] = []
 
     /// `config` is added to the provisioning file (line keys, timeouts).
     init(
         port: UInt16, config: String = "", hasRecordKey: Bool = true, t1Milliseconds: Int? = nil,
+        messageLine: Int? = 1,
         expandURL: @escaping (String, SIPCall) -> String = { url, _ in url },
         performGET: @escaping (String, @escaping (HTTPGetResult) -> Void) -> Void = { _, done in
             done(.failed("no HTTP in this test"))
@@ -162,13 +164,14 @@ final class RecordingTestPhone {
         indicators.attach(statusLog)
         let configuration = try RecordingConfiguration(file, hasRecordKey: hasRecordKey, lineKeyCount: 3)
         controller = RecordingController(
-            reactor: reactor, configuration: configuration, indicators: indicators, messageLine: 1,
+            reactor: reactor, configuration: configuration, indicators: indicators, messageLine: messageLine,
             expandURL: expandURL, performGET: performGET, serverText: serverText)
         controller.onEvent = { [unowned self] event in
             events.append(event)
             recordingLog.write(event)
         }
         controller.onLog = { [unowned self] line in log.append(line) }
+        controller.onMessage = { [unowned self] text in messages.append(text) }
         controller.onRequestSent = { [unowned self] press, sent in sentTimes.append((press, sent)) }
         let controller = self.controller
         if let softphone {

@@ -108,29 +108,41 @@ struct RecordingControllerURLTests {
         #expect(phone.indicators.led(.line(3)) == .off && phone.recordingIcons.isEmpty)
     }
 
-    @Test("separate on/off URLs on the board's record key; the call ending mid-request drops the answer")
+    @Test("separate on/off URLs on the board's record key; messages to the phone; the call ending mid-request")
     func onOffURLs() throws {
         let gets = RecordedGETs()
+        // The phone shows messages itself (PhoneStateMachine.flash): no LCD line for the controller.
         let phone = try RecordingTestPhone(
             port: 26411,
             config: """
                 features.record_key.type = 35
                 features.record_key.record_on_url = http://127.0.0.1:26591/start
                 features.record_key.record_off_url = http://127.0.0.1:26591/stop
+                linekey.2.type = 25
                 """,
-            performGET: gets.get, serverText: textElement)
+            messageLine: nil, performGET: gets.get, serverText: textElement)
+        #expect(phone.controller.recordLineKeys == [2])
         defer { phone.close() }
         let sipp = try RecordingSIPp(scenario: "record-url", port: 26461, mediaPort: 33110, uaURI: phone.uri)
         defer { sipp.cleanUp() }
         let call = try phone.dial(sipp.uri)
         #expect(try phone.run { call.state == .connected })
-        phone.press()
-        gets.answer(.response(HTTPResponse(status: 200, reason: "OK")))
+        #expect(phone.controller.recordKeyPressed(line: nil))
+        gets.answer(.response(HTTPResponse(status: 200, reason: "OK", body: phoneText("Recording started"))))
         #expect(phone.controller.phase(ofCall: call.id) == .on && phone.recordLED == .recordOn)
-        phone.press()
+        #expect(phone.controller.recordKeyPressed(line: nil))
+        gets.answer(.response(HTTPResponse(status: 500, reason: "Server Error")))
+        #expect(phone.controller.phase(ofCall: call.id) == .on && phone.recordingIcons == [.recordingCannotStop])
+        #expect(phone.controller.recordKeyPressed(line: nil))
         gets.answer(.response(HTTPResponse(status: 200, reason: "OK")))
         #expect(phone.controller.phase(ofCall: call.id) == .off && phone.recordLED == .off)
-        #expect(gets.urls == ["http://127.0.0.1:26591/start", "http://127.0.0.1:26591/stop"])
+        #expect(
+            gets.urls == [
+                "http://127.0.0.1:26591/start", "http://127.0.0.1:26591/stop", "http://127.0.0.1:26591/stop",
+            ])
+        #expect(phone.messages == ["Recording started", "cannot stop recording"])
+        #expect(phone.indicators.lcd.lines.isEmpty)
+        #expect(!phone.controller.recordKeyPressed(line: 3))  // not a record key
 
         phone.press()
         #expect(phone.recordLED == LEDState(.fastFlash, .red))
