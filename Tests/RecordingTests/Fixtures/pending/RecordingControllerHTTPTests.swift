@@ -1,5 +1,5 @@
 // PENDING: compiles once rec-http (HTTPClient, RecordURLTemplate, PhoneTextXML) is merged; the lead moves
-// this file to Tests/RecordingTests/ then (it passed against rec-http 95be5ab in a trial merge).
+// this file to Tests/RecordingTests/ then (it passed with rec-http b037ed3 and its tests in a trial merge).
 import Foundation
 import Indicators
 import Keys
