@@ -8,6 +8,10 @@ public enum LCDIcon: Equatable, Hashable, Sendable, CaseIterable, CustomStringCo
     case recordingCannotStart
     /// The record key was pressed but the recording could not be stopped.
     case recordingCannotStop
+    /// A record request is in flight (the server has not answered yet).
+    case recordingPending
+    /// The server refused recording for this call or account (SIP 403).
+    case recordingNotAllowed
     case mute
     case dnd
     case forward
@@ -25,6 +29,8 @@ public enum LCDIcon: Equatable, Hashable, Sendable, CaseIterable, CustomStringCo
         case .recordingFailed: return "recording_failed"
         case .recordingCannotStart: return "recording_cannot_start"
         case .recordingCannotStop: return "recording_cannot_stop"
+        case .recordingPending: return "recording_pending"
+        case .recordingNotAllowed: return "recording_not_allowed"
         case .mute: return "mute"
         case .dnd: return "dnd"
         case .forward: return "forward"
@@ -44,6 +50,8 @@ public enum LCDIcon: Equatable, Hashable, Sendable, CaseIterable, CustomStringCo
         case .recordingFailed: return "REC!"
         case .recordingCannotStart: return "REC:NO"
         case .recordingCannotStop: return "REC:ON!"
+        case .recordingPending: return "REC..."
+        case .recordingNotAllowed: return "REC:X"
         case .mute: return "MUTE"
         case .dnd: return "DND"
         case .forward: return "FWD"
@@ -58,13 +66,16 @@ public enum LCDIcon: Equatable, Hashable, Sendable, CaseIterable, CustomStringCo
     /// Icons drawn as an alert (red on a colour LCD): recording and its failures.
     public var isAlert: Bool {
         switch self {
-        case .recording, .recordingFailed, .recordingCannotStart, .recordingCannotStop, .networkDown: return true
+        case .recording, .recordingFailed, .recordingCannotStart, .recordingCannotStop, .recordingPending,
+            .recordingNotAllowed, .networkDown:
+            return true
         default: return false
         }
     }
 
     static let recordingIcons: [LCDIcon] = [
         .recording, .recordingPaused, .recordingFailed, .recordingCannotStart, .recordingCannotStop,
+        .recordingPending, .recordingNotAllowed,
     ]
 }
 
@@ -72,6 +83,24 @@ public enum LCDIcon: Equatable, Hashable, Sendable, CaseIterable, CustomStringCo
 /// the recording controller: recording LED on while recording; failures shown as icons.
 public enum RecordingIndication: Equatable, Sendable, CustomStringConvertible {
     case idle, recording, paused, failed, cannotStart, cannotStop
+    /// A start or stop request is in flight: the LED fast-flashes red until the server answers.
+    case pending
+    /// The server does not allow recording (SIP 403, e.g. Asterisk without one-touch recording).
+    case notAllowed
+
+    /// The indication an icon stands for (nil for icons that are not recording icons).
+    public init?(icon: LCDIcon) {
+        switch icon {
+        case .recording: self = .recording
+        case .recordingPaused: self = .paused
+        case .recordingFailed: self = .failed
+        case .recordingCannotStart: self = .cannotStart
+        case .recordingCannotStop: self = .cannotStop
+        case .recordingPending: self = .pending
+        case .recordingNotAllowed: self = .notAllowed
+        default: return nil
+        }
+    }
 
     /// The icon for this indication (nil when idle).
     public var icon: LCDIcon? {
@@ -82,16 +111,20 @@ public enum RecordingIndication: Equatable, Sendable, CustomStringConvertible {
         case .failed: return .recordingFailed
         case .cannotStart: return .recordingCannotStart
         case .cannotStop: return .recordingCannotStop
+        case .pending: return .recordingPending
+        case .notAllowed: return .recordingNotAllowed
         }
     }
 
-    /// The record LED: solid red while recording, slow-flashing red while paused, else off.
-    /// (cannotStop keeps it on: the recording is still running.)
+    /// The record LED: solid red while recording, slow-flashing red while paused, fast-flashing
+    /// red while a request is in flight, else off. (cannotStop keeps it on: the recording is
+    /// still running.)
     public var ledState: LEDState {
         switch self {
         case .recording, .cannotStop: return .recordOn
         case .paused: return LEDState(.slowFlash, .red)
-        case .idle, .failed, .cannotStart: return .off
+        case .pending: return LEDState(.fastFlash, .red)
+        case .idle, .failed, .cannotStart, .notAllowed: return .off
         }
     }
 

@@ -1,0 +1,233 @@
+import Audio
+import Config
+import Foundation
+import Indicators
+import Keys
+import Phone
+import Reactor
+import SIP
+import Testing
+
+@testable import Recording
+
+/// A SIPp UAS for one scenario of Fixtures/sipp on 127.0.0.1 (one call, `-m 1`), its errors
+/// and messages traced into a scratch directory.
+final class RecordingSIPp {
+    let process = Process()
+    let directory: URL
+    let port: UInt16
+
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/sipp")
+
+    init(scenario: String, port: UInt16, mediaPort: UInt16, uaURI: String, timeoutSeconds: Int = 20) throws {
+        self.port = port
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "recording-sipp-" + scenario + "-" + String(ProcessInfo.processInfo.processIdentifier) + "-"
+                + String(port))
+        try? FileManager.default.removeItem(at: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sipp")
+        process.arguments = [
+            "-sf", RecordingSIPp.fixtures.appendingPathComponent(scenario + ".xml").path,
+            "-i", "127.0.0.1", "-p", String(port), "-mp", String(mediaPort), "-m", "1",
+            "-timeout", String(timeoutSeconds) + "s", "-timeout_error", "-trace_err", "-trace_msg", "-nostdin",
+            "-max_recv_loops", "1000", "-key", "ua_uri", uaURI,
+        ]
+        process.currentDirectoryURL = directory
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        var environment = ProcessInfo.processInfo.environment
+        environment["TERM"] = "dumb"
+        process.environment = environment
+        try process.run()
+        // Wait (at most 3 s) until SIPp listens, so the INVITE is not refused by ICMP.
+        let needle = ":" + String(format: "%04X", port) + " "
+        let deadline = Date().addingTimeInterval(3)
+        while Date() < deadline {
+            if let table = try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8), table.contains(needle) {
+                break
+            }
+            usleep(20_000)
+        }
+    }
+
+    var uri: String { "sip:sipp@127.0.0.1:" + String(port) }
+
+    /// Runs `reactor` until SIPp exits (or `seconds` pass); SIPp's exit status.
+    func wait(running reactor: Reactor, seconds: Double = 20) throws -> Int32 {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline {
+            try reactor.run(for: 10_000_000)
+        }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try reactor.run(for: 50_000_000)
+        return process.terminationStatus
+    }
+
+    /// SIPp's error and message traces.
+    var errors: String {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var text = ""
+        for file in files where file.hasSuffix("_errors.log") || file.hasSuffix("_messages.log") {
+            text += (try? String(contentsOfFile: directory.appendingPathComponent(file).path, encoding: .utf8)) ?? ""
+        }
+        return text
+    }
+
+    func cleanUp() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// A phone on loopback for the recording tests: a `Softphone` (the call layer the firmware
+/// runs) or, with `t1Milliseconds`, a bare `SIPUserAgent` with short SIP timers; an indicator
+/// model with a status log file; and the recording controller wired the way the phone wires it.
+final class RecordingTestPhone {
+    let reactor: Reactor
+    let softphone: Softphone?
+    let transport: SIPTransportLayer
+    let ua: SIPUserAgent
+    let indicators = IndicatorModel(leds: [.record, .line(1), .line(2), .line(3)])
+    let controller: RecordingController
+    let statusLog: StatusLogBackend
+    let recordingLog: RecordingStatusLog
+    let directory: URL
+    let port: UInt16
+    var events: [RecordingEvent] = []
+    var log: [String] = []
+    var sentTimes: [(Int64, Int64)] = []
+    var messages: [String] = []
+
+    /// `config` is added to the provisioning file (line keys, timeouts).
+    init(
+        port: UInt16, config: String = "", hasRecordKey: Bool = true, t1Milliseconds: Int? = nil,
+        messageLine: Int? = 1,
+        expandURL: @escaping (String, SIPCall) -> String = { url, _ in url },
+        performGET: @escaping (String, @escaping (HTTPGetResult) -> Void) -> Void = { _, done in
+            done(.failed("no HTTP in this test"))
+        },
+        serverText: @escaping ([UInt8]) -> String? = { _ in nil }
+    ) throws {
+        self.port = port
+        let reactor = try Reactor()
+        self.reactor = reactor
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("recording-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let text = """
+            #!version:1.0.0.1
+            account.1.user_name = 1001
+            account.1.password = secret
+            account.1.codecs = pcmu
+            sip.listen_address = 127.0.0.1
+            sip.listen_port = \(port)
+            features.record.message_time = 2
+            \(config)
+            """
+        let file = try ConfigFile(text: text, path: "phone.cfg")
+        if let t1 = t1Milliseconds {
+            softphone = nil
+            transport = SIPTransportLayer(
+                reactor: reactor,
+                configuration: .init(address: SIPSocketAddress(ipv4: 127, 0, 0, 1, port: port), tcp: false))
+            try transport.start()
+            var account = SIPAccountConfiguration(userName: "1001", password: "secret")
+            account.listenPort = port
+            ua = SIPUserAgent(
+                reactor: reactor, account: account, transport: transport,
+                timers: SIPTimerValues(t1Milliseconds: t1, t2Milliseconds: 4 * t1),
+                mediaAddress: { _ in ("127.0.0.1", 33990) })
+        } else {
+            let settings = try SoftphoneConfiguration(file)
+            let input = directory.appendingPathComponent("in.raw").path
+            try Data(count: 8000 * 2 * 10).write(to: URL(fileURLWithPath: input))
+            let route = AudioRoute(
+                capture: .rawFile(reading: input),
+                playback: .rawFile(writing: directory.appendingPathComponent("out.raw").path))
+            let phone = try Softphone(
+                reactor: reactor, configuration: settings, handset: route, headset: route, speaker: route)
+            softphone = phone
+            transport = phone.transport
+            ua = phone.userAgent
+        }
+        let path = directory.appendingPathComponent("status.log").path
+        statusLog = StatusLogBackend(path: path, clock: { reactor.now }, faults: IndicatorFaults(sink: { _ in }))
+        recordingLog = RecordingStatusLog(path: path, clock: { reactor.now }, start: reactor.now)
+        indicators.attach(statusLog)
+        let configuration = try RecordingConfiguration(file, hasRecordKey: hasRecordKey, lineKeyCount: 3)
+        controller = RecordingController(
+            reactor: reactor, configuration: configuration, indicators: indicators, messageLine: messageLine,
+            expandURL: expandURL, performGET: performGET, serverText: serverText)
+        controller.onEvent = { [unowned self] event in
+            events.append(event)
+            recordingLog.write(event)
+        }
+        controller.onLog = { [unowned self] line in log.append(line) }
+        controller.onMessage = { [unowned self] text in messages.append(text) }
+        controller.onRequestSent = { [unowned self] press, sent in sentTimes.append((press, sent)) }
+        let controller = self.controller
+        if let softphone {
+            softphone.onLog = { [unowned self] line in log.append(line) }
+            softphone.onCallState = { call, state in controller.callStateChanged(call, state) }
+            softphone.start()
+        } else {
+            ua.onCallState = { call, state in controller.callStateChanged(call, state) }
+        }
+    }
+
+    var uri: String { "sip:1001@127.0.0.1:" + String(port) }
+
+    func dial(_ target: String) throws -> SIPCall {
+        if let softphone { return try softphone.dial(target) }
+        return try ua.call(target)
+    }
+
+    /// Presses (and releases) `key` as the key source delivers it.
+    func press(_ key: PhoneKey = .record) {
+        #expect(controller.handle(KeyEvent(key: key, kind: .press, time: reactor.now)))
+        #expect(controller.handle(KeyEvent(key: key, kind: .release, time: reactor.now)))
+    }
+
+    /// Runs the loop until `condition` holds or `seconds` of real time pass.
+    @discardableResult
+    func run(seconds: Double = 10, until condition: () -> Bool) throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() && Date() < deadline {
+            try reactor.run(for: 5_000_000)
+        }
+        return condition()
+    }
+
+    // What the phone shows.
+    var recordLED: LEDState { indicators.led(.record) }
+    var recordingIcons: [LCDIcon] { indicators.lcd.icons.filter { RecordingIndication(icon: $0) != nil } }
+    var messageLine: String { indicators.lcd.lines.count > 1 ? indicators.lcd.lines[1] : "" }
+
+    /// The status log's lines.
+    var statusLines: [String] {
+        let text = (try? String(contentsOfFile: directory.appendingPathComponent("status.log").path, encoding: .utf8))
+        return text?.split(separator: "\n").map(String.init) ?? []
+    }
+
+    func close() {
+        controller.close()
+        indicators.close()
+        recordingLog.close()
+        if let softphone {
+            softphone.close()
+        } else {
+            ua.close()
+            transport.close()
+        }
+        reactor.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
