@@ -100,14 +100,7 @@ public final class IndicatorModel {
     /// The current recording indication, as shown by the icons.
     public var recordingIndication: RecordingIndication {
         for icon in lcd.icons {
-            switch icon {
-            case .recording: return .recording
-            case .recordingPaused: return .paused
-            case .recordingFailed: return .failed
-            case .recordingCannotStart: return .cannotStart
-            case .recordingCannotStop: return .cannotStop
-            default: continue
-            }
+            if let indication = RecordingIndication(icon: icon) { return indication }
         }
         return .idle
     }

@@ -250,6 +250,13 @@ public struct IndicatorsConfiguration: Equatable, Sendable {
             width: width, height: height, bitsPerPixel: bitsPerPixel, stride: stride, msbFirst: msbFirst)
     }
 
+    /// Takes the terminal off the targets (LEDs drawn in the terminal and a terminal LCD
+    /// become `none`): for a phone whose stdout is a log, not a screen.
+    public mutating func dropTerminal() {
+        for i in leds.indices where leds[i].target == .terminal { leds[i].target = .none }
+        if lcdTarget == .terminal { lcdTarget = .none }
+    }
+
     /// A model with the board's LEDs.
     public func makeModel() -> IndicatorModel { IndicatorModel(leds: ledIDs) }
 

@@ -28,6 +28,9 @@ public struct PhoneSettings: Equatable, Sendable {
 
     public init() {}
 
+    /// The key prefixes these settings read (the rest of the phone's are listed by their owners).
+    public static let knownPrefixes = ["phone_setting.", "dialplan.", "features.dnd.", "voice.volume."]
+
     /// Reads the settings from a (merged) provisioning file; bad values are refused with file:line.
     public init(_ file: ConfigFile) throws(ConfigError) {
         self.init()

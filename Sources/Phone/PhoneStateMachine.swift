@@ -50,7 +50,11 @@ public final class PhoneStateMachine {
     /// The last number dialled (Redial).
     public private(set) var lastDialed: String? = nil
     /// The call the keys act on (talking, calling or held by us), nil when none.
-    public private(set) var activeCallID: Int? = nil
+    public private(set) var activeCallID: Int? = nil {
+        didSet { if activeCallID != oldValue { onActiveCall?(activeCall) } }
+    }
+    /// The call the keys act on changed (the recording controller shows that call's state).
+    public var onActiveCall: ((SIPCall?) -> Void)? = nil
     /// The brief message under the screen's lines (`Call ended: busy`, `Volume 9`).
     public private(set) var message: String? = nil
     /// The account's name in the status bar.
@@ -96,6 +100,7 @@ public final class PhoneStateMachine {
         indicators.stopCallTimer()
         tones.close()
         softphone.onCallState = nil
+        onActiveCall = nil
         onRecordKey = nil
         onCallState = nil
         onLog = nil
@@ -466,6 +471,13 @@ public final class PhoneStateMachine {
                 softphone.volume = settings.ringerVolume
                 tones.stop()
                 if screen == .dialing { stopDialing() }
+            }
+        case .calling, .ringing, .connected:
+            // A call placed or answered without the keys (control commands, auto-answer) is
+            // the one the keys act on when there is none.
+            if activeCallID == nil {
+                activeCallID = call.id
+                if state == .connected { softphone.focus(call, path: softphone.audioPath) }
             }
         case .ended(let reason):
             if activeCallID == call.id {

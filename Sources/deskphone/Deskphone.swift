@@ -14,7 +14,8 @@ func usage() {
     print("usage: deskphone [--board FILE] [--version] [--self-test [--vectors DIR]]")
     print("       deskphone [--board FILE] --config FILE... [--dial URI] [--answer auto|no] [--answer-delay MS]")
     print("                 [--hangup-after SECONDS] [--exit-after-call] [--control FIFO|-]")
-    print("                 [--audio-in FILE] [--audio-out FILE] [--listen PORT]")
+    print("                 [--audio-in FILE] [--audio-out FILE] [--listen PORT] [--keys SOURCE]")
+    print("                 [--status-log PATH] [--log PATH]")
     print("  --board FILE   board profile (default: board/sim.cfg)")
     print("  --config FILE  provisioning file (account.1.*, sip.*, rtp.*; later files override earlier ones)")
     print("  --dial URI     place a call (sip:1002@127.0.0.1:5062, or a number with a server)")
@@ -26,6 +27,10 @@ func usage() {
     print("  --audio-in FILE / --audio-out FILE   capture from / play into raw s16le mono files at the codec")
     print("                           rate (ALSA file plugin) instead of the board's devices")
     print("  --listen PORT  SIP port (overrides sip.listen_port; 0 = any free port)")
+    print("  --keys SOURCE  the keypad: stdin (the terminal, with the LCD drawn there), fifo:PATH or file:PATH")
+    print("                 (raw input_event records), evdev:PATH, evdev-name:TEXT, evdev-caps:keyboard|keypad")
+    print("  --status-log PATH        every LED, LCD and recording change as one JSON line")
+    print("  --log PATH     the event log goes to PATH instead of stdout")
     print("  --version      print version, board and linked libraries")
     print("  --self-test    exercise the reactor on the real clock and the codecs; exit 0 only if all held")
     print("  --vectors DIR  ITU-T G.191 vectors (shared/testvectors/itu-t-g191) for the codec checks")
@@ -86,7 +91,7 @@ struct Deskphone {
                 vectors = argument(index + 1)
                 index += 1
             case "--config", "--dial", "--answer", "--answer-delay", "--hangup-after", "--control", "--audio-in",
-                "--audio-out", "--listen":
+                "--audio-out", "--listen", "--keys", "--status-log", "--log":
                 guard index + 1 < argc else {
                     print("deskphone: " + arg + " needs a value")
                     exit(2)
@@ -117,6 +122,9 @@ struct Deskphone {
                 case "--control": call.control = value
                 case "--audio-in": call.audioIn = value
                 case "--audio-out": call.audioOut = value
+                case "--keys": call.keys = value
+                case "--status-log": call.statusLog = value
+                case "--log": call.log = value
                 default:
                     guard let port = Int(value), port >= 0, port <= 65535 else {
                         print("deskphone: --listen takes a port (0...65535)")
