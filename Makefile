@@ -9,11 +9,13 @@ SWIFT ?= swift
 all: build
 
 ## The phone's main job on the simulated board.
-## Until the keypad UI (issue 9) it takes line commands on stdin: dial URI, answer, hangup, ...
+## The phone on the simulated board: keys from this terminal, the LCD and LEDs drawn in it, the
+## event log in deskphone-demo.log. A second phone: make demo DEMO_CONFIG=config/demo-2.cfg DEMO_LOG=deskphone-demo-2.log
 DEMO_CONFIG ?= config/demo.cfg
+DEMO_LOG ?= deskphone-demo.log
 demo: deps
 	$(SWIFT) build --product deskphone
-	.build/debug/deskphone --board board/sim.cfg --config $(DEMO_CONFIG) --control -
+	.build/debug/deskphone --board board/sim.cfg --config $(DEMO_CONFIG) --keys stdin --log $(DEMO_LOG)
 
 ## Every check: host tests, the three firmware builds, their self-tests under qemu.
 test:

@@ -569,7 +569,7 @@ public final class PhoneStateMachine {
             softkeys = [dialed.isEmpty ? "" : "Send", dialed.isEmpty ? "" : "Delete", "", "Cancel"]
         } else {
             next = .idle
-            lines.append(doNotDisturb ? "Do not disturb" : "Ready")
+            title = doNotDisturb ? "Do not disturb" : "Ready"
             softkeys = [lastDialed == nil ? "" : "Redial", doNotDisturb ? "DND off" : "DND", "", "Dial"]
         }
         if let message { lines.append(message) }
