@@ -318,12 +318,6 @@ public final class Softphone {
                 startAudio(callMedia, path: audioPath, call: call)
                 callMedia.audio.playTone(.ringback)
             }
-        case .held:
-            // Our hold: the far end hears nothing from us and we play nothing; free the devices.
-            if let callMedia = media[call.id], callMedia.audio.device != nil {
-                callMedia.audio.stopTone()
-                callMedia.audio.stop()
-            }
         case .connected:
             if let callMedia = media[call.id], callMedia.audio.device == nil, callMedia.session.isRunning,
                 focusedCallID == call.id || otherCallWithDevice(than: call) == nil
