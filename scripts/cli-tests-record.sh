@@ -208,6 +208,25 @@ for code in 403 500; do
   stop_phone
 done
 
+# --- 4b. 481: the call is gone: the phone ends it, no BYE, indicators off ----------------------
+n=info-481
+start_sipp $n uas-481 127.0.0.1:$phone_port -p $sipp_port
+start_phone $n
+dial $n
+keys "$work/$n.keys" record
+wait_for "$work/$n.log" "call 1: ended (dialog gone (481))" 1
+check $n "$work/$n.status" "$(rec_line 1 off idle),\"text\":\"\",\"cause\":\"call ended (dialog gone (481))\",\"active\":false" \
+  "status: the call ended on the 481, recording state cleared"
+check_not $n "$work/$n.status" '"led":"record","state":"on"' "record LED never solid"
+last_led=$(grep -F '"led":"record"' "$work/$n.status" | tail -1)
+[[ $last_led == *'"state":"off"'* ]] && pass "$n: record LED off after the 481" || fail "$n: last record LED: $last_led"
+wait_sipp $n
+[ "$(grep -c '^BYE ' "$work/$n.msg")" -eq 0 ] && pass "$n: no BYE for a dialog the server says is gone" \
+  || fail "$n: the phone sent BYE after 481"
+got=$(info_headers $n | tr '\n' ';')
+[ "$got" = "Record: on | Content-Length: 0;" ] && pass "$n: exactly one INFO Record: on" || fail "$n: INFO headers: '$got'"
+stop_phone
+
 # --- 5. URL record: 200 with Yealink XML text, then 404 ----------------------------------------
 n=url
 python3 "$fixtures/http_server.py" $http_port "$work/http.log" "xml:recording started" 404 > "$work/http.out" 2>&1 &

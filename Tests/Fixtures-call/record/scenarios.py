@@ -110,6 +110,9 @@ scenario("uas-403", "SIPp UAS: Record on -> 403 (one-touch recording off), then 
          INVITE_200 + info(1, "on", 403, "Forbidden") + RECV_BYE, "ourtag,contact_all,contact,rec1,len1")
 scenario("uas-500", "SIPp UAS: Record on -> 500 (cannot start), then the phone hangs up.",
          INVITE_200 + info(1, "on", 500, "Server Internal Error") + RECV_BYE, "ourtag,contact_all,contact,rec1,len1")
+scenario("uas-481", "SIPp UAS: Record on -> 481 (the call is gone); SIPp forgets the call.",
+         INVITE_200 + info(1, "on", 481, "Call/Transaction Does Not Exist") + '  <pause milliseconds="2000"/>\n',
+         "ourtag,contact_all,contact,rec1,len1")
 scenario("uas-no-info", "SIPp UAS: answers, expects no INFO at all (URL record, record key with no call), the phone hangs up.",
          INVITE_200 + RECV_BYE, "ourtag,contact_all,contact")
 
