@@ -49,6 +49,7 @@ cat > "$work/url.cfg" << CFG
 linekey.2.type = 35
 linekey.2.value = http://127.0.0.1:$http_port/rec?call=\$call_id&remote=\$display_remote
 features.record.message_time = 30
+features.record.request_timeout = 2
 CFG
 
 # wait_for FILE PATTERN [COUNT] [SECONDS]: until FILE has COUNT lines containing the fixed string.
@@ -115,6 +116,13 @@ wait_sipp() {
   else
     fail "$name: SIPp exit $status: $(grep -v '^$' "$work/$name.sipp-err" "$work/$name.sipp-out" 2> /dev/null | head -c 400)"
   fi
+}
+wait_http() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    ss -Hltn "sport = :$http_port" 2> /dev/null | grep -q . && return 0
+    sleep 0.1
+  done
 }
 # check NAME FILE FIXED-STRING DESCRIPTION
 check() {
@@ -229,8 +237,10 @@ stop_phone
 
 # --- 5. URL record: 200 with Yealink XML text, then 404 ----------------------------------------
 n=url
-python3 "$fixtures/http_server.py" $http_port "$work/http.log" "xml:recording started" 404 > "$work/http.out" 2>&1 &
-pids+=($!)
+python3 "$fixtures/http_server.py" $http_port "$work/http.log" "xml:recording started" 404 never > "$work/http.out" 2>&1 &
+http_pid=$!
+pids+=("$http_pid")
+wait_http
 start_sipp $n uas-no-info 127.0.0.1:$phone_port -p $sipp_port
 start_phone $n --config "$work/url.cfg"
 dial $n
@@ -245,6 +255,11 @@ wait_for "$work/$n.log" "after 404 Not Found" 1
 check $n "$work/$n.status" "$(rec_line 1 on recording_cannot_stop),\"text\":\"cannot stop recording\",\"cause\":\"404 Not Found\"" \
   "status: 404 shown as cannot stop, state kept"
 check $n "$work/$n.status" '"cannot stop recording"]' "LCD shows the failure"
+keys "$work/$n.keys" line2
+wait_for "$work/$n.log" "recording on (recording_cannot_stop) after" 2 20
+timeout_line=$(grep -F "recording on (recording_cannot_stop) after" "$work/$n.log" | sed -n 2p)
+[[ $timeout_line == *"after 404"* || -z $timeout_line ]] && fail "$n: a server that never answers: '$timeout_line'" \
+  || pass "$n: a server that never answers: $timeout_line"
 keys "$work/$n.keys" hook
 wait_for "$work/$n.log" "call 1: ended" 1
 wait_sipp $n
@@ -261,13 +276,18 @@ for r in reqs:
     print("line", "ok" if r["request_line"] == want_line else "bad %r (want %r)" % (r["request_line"], want_line))
     print("headers", "ok" if r["headers"] == want else "bad %r" % r["headers"])
 PY
-check $n "$work/http.check" "count 2" "the HTTP server got exactly 2 GETs"
+check $n "$work/http.check" "count 3" "the HTTP server got exactly 3 GETs"
 check_not $n "$work/http.check" "bad" "exact request line (call id = SIP Call-ID) and headers: $(grep bad "$work/http.check" | head -c 300)"
 stop_phone
 
 # --- 6. URL record with a hostile display name (SIPp calls the phone) -------------------------
 n=hostile
 : > "$work/http.log"
+kill "$http_pid" 2> /dev/null
+wait "$http_pid" 2> /dev/null
+python3 "$fixtures/http_server.py" $http_port "$work/http.log" 404 > "$work/http.out" 2>&1 &
+pids+=($!)
+wait_http
 mkfifo "$work/$n.ctl"
 exec 8<> "$work/$n.ctl"
 start_phone $n --config "$work/url.cfg" --answer auto --control "$work/$n.ctl"

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """URL-record server for scripts/cli-tests-record.sh (stdlib only).
 usage: http_server.py PORT LOG ANSWER... ; request N gets ANSWER N (the last one repeats):
-`xml:TEXT` = 200 with a <YealinkIPPhoneText> body whose <Text> is TEXT, `404` = 404 Not Found.
+`xml:TEXT` = 200 with a <YealinkIPPhoneText> body whose <Text> is TEXT, `404` = 404 Not Found,
+`never` = read the request and never answer (the connection stays open for 30 s).
 Each request's raw head (request line + headers, as received) is appended to LOG as one JSON line
 {"n":N,"request_line":...,"headers":[[name,value],...],"answer":...}; nothing is reinterpreted."""
-import json, socketserver, sys
+import json, socketserver, sys, time
 
 port, log_path, answers = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
 count = 0
@@ -28,6 +29,9 @@ class Handler(socketserver.StreamRequestHandler):
         with open(log_path, "a") as f:
             f.write(json.dumps({"n": count, "request_line": head[0], "headers": headers,
                                 "answer": answer}) + "\n")
+        if answer == "never":
+            time.sleep(30)
+            return
         if answer.startswith("xml:"):
             body = ("<YealinkIPPhoneText><Text>%s</Text></YealinkIPPhoneText>" % answer[4:]).encode()
             status = "200 OK"
@@ -38,7 +42,8 @@ class Handler(socketserver.StreamRequestHandler):
                           "Connection: close\r\n\r\n" % (status, len(body))).encode() + body)
 
 
-class Server(socketserver.TCPServer):
+class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
     allow_reuse_address = True
 
 
