@@ -4,7 +4,7 @@
 ARCH ?= x86_64
 SWIFT ?= swift
 
-.PHONY: all demo test build firmware firmware-all bench bench-sip bench-call fuzz jbscore deps sysroot format lint clean
+.PHONY: all demo test build firmware firmware-all bench bench-sip bench-call bench-record fuzz jbscore deps sysroot format lint clean
 
 all: build
 
@@ -64,6 +64,12 @@ BENCH_SECONDS ?= 60
 bench-call: deps
 	python3 toolchain/build-firmware.py x86_64
 	BENCH_SECONDS=$(BENCH_SECONDS) scripts/bench-call.sh .build-firmware/x86_64/deskphone
+
+## Record key -> SIP INFO latency over BENCH_PRESSES (default 1000) presses, the whole phone running.
+BENCH_PRESSES ?= 1000
+bench-record: deps
+	python3 toolchain/build-firmware.py x86_64
+	BENCH_PRESSES=$(BENCH_PRESSES) scripts/bench-record.sh .build-firmware/x86_64/deskphone
 
 ## libFuzzer on the SIP parsers: make fuzz [FUZZ_TARGET=message|uri|sdp|auth|all] [FUZZ_SECONDS=600]
 FUZZ_TARGET ?= all

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev python3 file
-  libspeexdsp1 libosip2-dev sip-tester baresip-core time)
+  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -11,7 +11,11 @@
 #   5. a fuzz smoke run of the SIP parsers (scripts/fuzz.sh, 8 s per parser from the corpus);
 #   6. the x86_64 firmware's calls against real peers on loopback: SIPp (scripts/cli-tests-call.sh:
 #      streams both ways through a recording RTP relay, SIPp calling, registrar, CANCEL) and
-#      baresip (scripts/cli-tests-baresip.sh: calls both ways, codecs, hold, DTMF, BYE, CANCEL).
+#      baresip (scripts/cli-tests-baresip.sh: calls both ways, codecs, hold, DTMF, BYE, CANCEL), and
+#      call recording (scripts/cli-tests-record.sh: the record key's INFO on/off against SIPp with
+#      200/403/481/500 and BYE while recording, URL record against an HTTP server: XML text, 404,
+#      no answer, hostile display name; keys as raw input_event records, indicators from the
+#      status log).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -112,7 +116,7 @@ done
 
 # --- 6. deskphone's calls against real peers (the Embedded x86_64 firmware) -----------------
 if [[ -x .build-firmware/x86_64/deskphone ]]; then
-  for part in call baresip; do
+  for part in call baresip record; do
     note "== calls: scripts/cli-tests-$part.sh"
     scripts/cli-tests-$part.sh .build-firmware/x86_64/deskphone > "$results/cli-$part.log" 2>&1
     add_summary cli-$part "$results/cli-$part.log" || { fail "cli-$part tests produced no result"; tail -20 "$results/cli-$part.log"; }
