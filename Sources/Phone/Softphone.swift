@@ -85,11 +85,10 @@ public final class Softphone {
         var account = configuration.account
         account.listenPort = transport.sentByPort(for: .udp)
         let advertised = configuration.advertisedAddress
-        var mediaLookup: ((SIPCall) -> UInt16)? = nil
         userAgent = SIPUserAgent(
             reactor: reactor, account: account, transport: transport, timers: timers,
-            mediaAddress: { call in (advertised, mediaLookup?(call) ?? 0) })
-        mediaLookup = { [self] call in mediaPort(for: call) }
+            mediaAddress: { _ in (advertised, 0) })
+        userAgent.mediaAddress = { [self] call in (advertised, mediaPort(for: call)) }
         userAgent.onCallState = { [self] call, state in callStateChanged(call, state) }
         userAgent.onMediaNegotiated = { [self] call, audio in mediaNegotiated(call, audio) }
         userAgent.onMediaStopped = { [self] call in media[call.id]?.session.stop() }

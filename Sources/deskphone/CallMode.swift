@@ -64,23 +64,19 @@ struct CallOptions {
 nonisolated(unsafe) var logFD: Int32 = 1
 
 /// Writes one log line at once (no stdio buffering: scripts follow it live).
-func emit(_ line: String) {
+func emit(_ line: String, to fd: Int32 = logFD) {
     var bytes = Array(line.utf8)
     bytes.append(10)
     var offset = 0
     while offset < bytes.count {
-        let n = bytes.withUnsafeBytes { cl_write(logFD, $0.baseAddress! + offset, $0.count - offset) }
+        let n = bytes.withUnsafeBytes { cl_write(fd, $0.baseAddress! + offset, $0.count - offset) }
         if n <= 0 { return }
         offset += n
     }
 }
 
 /// Writes an error line to stderr.
-func emitError(_ line: String) {
-    var bytes = Array(("deskphone: " + line).utf8)
-    bytes.append(10)
-    _ = bytes.withUnsafeBytes { cl_write(2, $0.baseAddress, $0.count) }
-}
+func emitError(_ line: String) { emit("deskphone: " + line, to: 2) }
 
 /// Runs the phone until SIGINT/SIGTERM, `quit`, or the first call's end with
 /// `--exit-after-call`. Returns the exit status.
