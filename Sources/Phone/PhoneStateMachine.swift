@@ -106,9 +106,10 @@ public final class PhoneStateMachine {
         onLog = nil
     }
 
-    /// Applies new settings (a provisioning reload): dial plan, timeouts, volumes; DND keeps
-    /// its current state.
+    /// Applies new settings (a provisioning reload): dial plan, timeouts, volumes. DND keeps
+    /// its current state (the softkey may have changed it) unless the provisioned value changed.
     public func update(settings: PhoneSettings) {
+        if settings.doNotDisturb != self.settings.doNotDisturb { doNotDisturb = settings.doNotDisturb }
         self.settings = settings
         softphone.volume = volume(for: path)
         render()
