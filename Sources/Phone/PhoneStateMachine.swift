@@ -86,6 +86,10 @@ public final class PhoneStateMachine {
         self.accountLabel = accountLabel
         doNotDisturb = settings.doNotDisturb
         softphone.onCallState = { [self] call, state in callStateChanged(call, state) }
+        // Do-not-disturb refuses a call before it rings (the caller hears no ringback).
+        softphone.userAgent.refuseIncoming = { [unowned self] _ in
+            doNotDisturb ? settings.doNotDisturbStatus : nil
+        }
         render()
     }
 
@@ -100,6 +104,7 @@ public final class PhoneStateMachine {
         indicators.stopCallTimer()
         tones.close()
         softphone.onCallState = nil
+        softphone.userAgent.refuseIncoming = nil
         onActiveCall = nil
         onRecordKey = nil
         onCallState = nil
