@@ -13,19 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 fixtures=$root/Tests/Fixtures-call/provisioning
 keys_py=$root/Tests/Fixtures-call/record/keys.py
 board=$root/board/sim.cfg
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null; done
-  for pid in "${pids[@]}"; do wait "$pid" 2> /dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+source "$root/scripts/cli-common.sh"
 command -v sipp > /dev/null || { echo "FAIL sipp not installed (Debian sip-tester)"; echo "cli-provisioning: 0 passed, 1 failed"; exit 1; }
 
 phone_port=26800
@@ -33,20 +21,7 @@ sipp_a=26810
 sipp_b=26811
 sipp_uac=26812
 
-# wait_for FILE PATTERN [COUNT] [SECONDS]: until FILE has COUNT lines containing the fixed string.
-wait_for() {
-  local file=$1 pattern=$2 count=${3:-1} seconds=${4:-15} i got
-  for ((i = 0; i < seconds * 10; i++)); do
-    got=$(grep -cF -- "$pattern" "$file" 2> /dev/null)
-    [ "${got:-0}" -ge "$count" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
 count() { grep -cF -- "$2" "$1" 2> /dev/null; }
-check() {
-  if grep -qF -- "$3" "$2"; then pass "$1: $4"; else fail "$1: $4: no '$3' in $(basename "$2")"; fi
-}
 
 # The provisioning: a common file including the dial plan from a subdirectory, a per-phone file.
 mkdir -p "$work/cfg/plans"
@@ -190,5 +165,4 @@ status=$?
 check $n "$work/phone.log" "deskphone: exit" "the phone says it exits"
 exec 7>&-
 
-echo "cli-provisioning: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary cli-provisioning

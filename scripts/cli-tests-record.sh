@@ -11,19 +11,7 @@ phone=$(realpath "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
 fixtures=$root/Tests/Fixtures-call/record
 board=$root/board/sim.cfg
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null; done
-  for pid in "${pids[@]}"; do wait "$pid" 2> /dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+source "$root/scripts/cli-common.sh"
 command -v sipp > /dev/null || { echo "FAIL sipp not installed (Debian sip-tester)"; echo "cli-record: 0 passed, 1 failed"; exit 1; }
 
 phone_port=26600
@@ -52,17 +40,6 @@ features.record.message_time = 30
 features.record.request_timeout = 2
 CFG
 
-# wait_for FILE PATTERN [COUNT] [SECONDS]: until FILE has COUNT lines containing the fixed string.
-wait_for() {
-  local file=$1 pattern=$2 count=${3:-1} seconds=${4:-15} i
-  for ((i = 0; i < seconds * 10; i++)); do
-    local got
-    got=$(grep -cF -- "$pattern" "$file" 2> /dev/null)
-    [ "${got:-0}" -ge "$count" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 # start_phone NAME ARGS...: deskphone with a key FIFO (held open by the script, so the phone never
 # sees end of file between writers), status log $work/NAME.status, log $work/NAME.log.
@@ -123,13 +100,6 @@ wait_http() {
     ss -Hltn "sport = :$http_port" 2> /dev/null | grep -q . && return 0
     sleep 0.1
   done
-}
-# check NAME FILE FIXED-STRING DESCRIPTION
-check() {
-  if grep -qF -- "$3" "$2"; then pass "$1: $4"; else fail "$1: $4: no '$3' in $(basename "$2")"; fi
-}
-check_not() {
-  if grep -qF -- "$3" "$2"; then fail "$1: $4: found '$3' in $(basename "$2")"; else pass "$1: $4"; fi
 }
 # info_headers NAME: the Record and Content-Length lines of each INFO SIPp received, one INFO a line.
 info_headers() {
@@ -308,5 +278,4 @@ esac
 exec 8>&-
 stop_phone
 
-echo "cli-record: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary cli-record
