@@ -17,21 +17,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 fixtures=$root/Tests/Fixtures-call/sipp
 board=$root/board/sim.cfg
 media="python3 $fixtures/media_check.py"
-work=$(mktemp -d)
-children=()
-cleanup() {
-  local pid
-  for pid in "${children[@]+"${children[@]}"}"; do kill "$pid" 2> /dev/null; done
-  for pid in "${children[@]+"${children[@]}"}"; do wait "$pid" 2> /dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/scripts/cli-common.sh"
 trap 'exit 130' INT TERM
 export TERM=dumb
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 started=$(date +%s)
 
 for tool in sipp python3 timeout; do
@@ -51,7 +39,7 @@ start_sipp() {
   (cd "$dir" && exec timeout -k 3 45 sipp "$@" -i 127.0.0.1 -mi 127.0.0.1 -m 1 -nostdin -timeout 30s -timeout_error \
     -trace_err -trace_msg > sipp.out 2>&1) &
   sipp_pid=$!
-  children+=("$sipp_pid")
+  pids+=("$sipp_pid")
 }
 
 # start_phone DIR ARGS...: deskphone in DIR, stdout to phone.log, stderr to phone.err.
@@ -60,7 +48,7 @@ start_phone() {
   shift
   (cd "$dir" && exec timeout -k 3 45 "$deskphone" --board "$board" "$@" > phone.log 2> phone.err) &
   phone_pid=$!
-  children+=("$phone_pid")
+  pids+=("$phone_pid")
 }
 
 # start_relay DIR SIP SIPP A B: the RTP relay/recorder (rtp_relay.py) in DIR.
@@ -69,7 +57,7 @@ start_relay() {
   (cd "$dir" && exec timeout -k 3 45 python3 "$fixtures/rtp_relay.py" --sip "$2" --sipp "$3" --a "$4" --b "$5" \
     --record relay.jsonl --seconds 40 2> relay.err) &
   relay_pid=$!
-  children+=("$relay_pid")
+  pids+=("$relay_pid")
 }
 
 # reap VAR PID: waits for a child (each runs under `timeout`, so this is bounded) and stores its
@@ -78,8 +66,8 @@ reap() {
   wait "$2" 2> /dev/null
   printf -v "$1" '%d' $?
   local pid kept=()
-  for pid in "${children[@]+"${children[@]}"}"; do [ "$pid" = "$2" ] || kept+=("$pid"); done
-  children=("${kept[@]+"${kept[@]}"}")  # a reaped id may be reused: never signal it again
+  for pid in "${pids[@]+"${pids[@]}"}"; do [ "$pid" = "$2" ] || kept+=("$pid"); done
+  pids=("${kept[@]+"${kept[@]}"}")  # a reaped id may be reused: never signal it again
 }
 
 # wait_udp PORT: until something is bound to UDP 127.0.0.1/0.0.0.0:PORT (at most 5 s).
