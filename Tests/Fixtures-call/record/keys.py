@@ -16,6 +16,7 @@ for d in range(1, 10):
     CODES[str(d)] = d + 1
 CODES["0"] = 11
 CODES["#"] = 83
+CODES["*"] = 55
 
 
 def event(etype, code, value):
