@@ -14,7 +14,7 @@
 #      not stop the phone, is logged, and the keys work afterwards.
 # Board board/sim.cfg, config files in Tests/Fixtures-call/phone/*.cfg.in. Each check prints
 # `ok   ...` or `FAIL ...`; the last line is `phone: N passed, N failed`.
-# usage: scripts/cli-tests-phone.sh DESKPHONE      (ports: SIP 26800-26839, RTP 35000-35999)
+# usage: scripts/cli-tests-phone.sh DESKPHONE      (ports: SIP 27000-27039, RTP 36000-36999)
 #   PHONE_SCENARIOS="1a 3"  runs only those;  PHONE_KEEP=1  keeps the work directory.
 set -uo pipefail
 label=phone
@@ -47,8 +47,8 @@ for tool in sipp baresip python3; do
 done
 [[ -x $phone ]] || { fail "no deskphone binary at $1"; echo "$label: $passed passed, $failed failed"; exit 1; }
 
-phone_sip=26800
-rtp_min=35000
+phone_sip=27000
+rtp_min=36000
 want() { [[ -z ${PHONE_SCENARIOS:-} || " $PHONE_SCENARIOS " == *" $1 "* ]]; }
 
 # wait_re FILE REGEX [COUNT] [SECONDS]: until FILE has COUNT lines matching REGEX (grep -E); stops
@@ -126,7 +126,7 @@ keys() { "$root/Tests/Fixtures-call/record/keys.py" "$keyfifo" "$@"; }
 write_cfg() {
   local name=$1
   shift
-  sed -e "s|@SIP_PORT@|$phone_sip|g" -e "s|@RTP_MIN@|$rtp_min|g" -e "s|@RTP_MAX@|$((rtp_min + 99))|g" \
+  sed -e "s|@SIP_PORT@|$phone_sip|g" -e "s|@RTP_MIN@|$rtp_min|g" -e "s|@RTP_MAX@|$((rtp_min + 49))|g" \
     -e "s|@SIPP_PORT@|$sipp_port|g" -e "s|@BARESIP_PORT@|$bs_sip|g" "$fixtures/phone.cfg.in" > "$dir/$name.cfg"
   printf '%s\n' "$@" | sed 's/=/ = /' >> "$dir/$name.cfg"
 }
@@ -135,7 +135,7 @@ write_cfg() {
 start_sipp() {
   local name=$1 scenario=$2 port=$3 i
   shift 3
-  sipp -sf "$fixtures/$scenario.xml" -i 127.0.0.1 -p "$port" -mi 127.0.0.1 -mp $((rtp_min + 500 + (port - phone_sip) * 10)) \
+  sipp -sf "$fixtures/$scenario.xml" -i 127.0.0.1 -p "$port" -mi 127.0.0.1 -mp $((rtp_min + 100 + (port - sipp_port) * 10)) \
     -m 1 -nostdin -timeout 60s -trace_msg -message_file "$dir/$name.msg" -trace_err -error_file "$dir/$name.sipp-err" \
     "$@" > "$dir/$name.sipp-out" 2>&1 &
   sipp_pids[$name]=$!
@@ -165,7 +165,7 @@ declare -A sipp_pids
 # bob, its stdin UI driven through a FIFO, its SIP trace (-s) in bs.log.
 start_baresip() {
   mkdir -p "$dir/bs"
-  sed -e "s|@SIP_PORT@|$bs_sip|g" -e "s|@RTP_PORTS@|$((rtp_min + 100))-$((rtp_min + 199))|g" \
+  sed -e "s|@SIP_PORT@|$bs_sip|g" -e "s|@RTP_PORTS@|$((rtp_min + 50))-$((rtp_min + 99))|g" \
     -e "s|@SOURCE@|$work/tone.wav|g" -e "s|@DIR@|$dir/bs|g" "$bsfixtures/config.in" > "$dir/bs/config"
   sed -e "s|@SIP_PORT@|$bs_sip|g" -e "s|@ANSWERMODE@|$1|g" -e "s|@CODECS@||g" \
     "$bsfixtures/accounts.in" > "$dir/bs/accounts"
@@ -201,10 +201,10 @@ begin() {
   n=$1
   dir=$work/$n
   mkdir -p "$dir"
-  phone_sip=$((26800 + ${2}))
+  phone_sip=$((27000 + ${2}))
   sipp_port=$((phone_sip + 10))
   bs_sip=$((phone_sip + 20))
-  rtp_min=$((35000 + ${2} * 1000 / 10))
+  rtp_min=$((36000 + ${2} * 150))
   echo "== $n. $3"
 }
 
