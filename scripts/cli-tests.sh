@@ -94,5 +94,50 @@ printf '0 2\n' > "$work/badpattern"
 expect_fail "a bad loss file is refused" "holds 0 and 1 only" \
   $tool codec decode --codec pcmu --loss "$work/badpattern" "$work/sweep.pcmu" "$work/x"
 
+# cfg check: the phone's own checks over layered files with includes; every problem at its file:line.
+mkdir -p "$work/cfg/sub"
+printf '#!version:1.0.0.1\naccount.1.user_name = 1001\ninclude:config "sub/plan.cfg"\n' > "$work/cfg/common.cfg"
+printf '#!version:1.0.0.1\ndialplan.1.number = 7\ndialplan.1.uri = sip:7@127.0.0.1\nodd.key = 1\n' > "$work/cfg/sub/plan.cfg"
+printf '#!version:1.0.0.1\nvoice.volume.speaker = 3\n' > "$work/cfg/phone.cfg"
+if $tool cfg check --board board/sim.cfg "$work/cfg/common.cfg" "$work/cfg/phone.cfg" > "$work/out" 2>&1; then
+  grep -qF "ok: 2 files, 5 keys" "$work/out" && pass "cfg check: good layered files with an include" \
+    || fail "cfg check: good files: $(head -c 300 "$work/out")"
+  grep -qF "note: $work/cfg/sub/plan.cfg:4: key 'odd.key' is not used by this firmware (ignored)" "$work/out" \
+    && pass "cfg check: an unknown key in an included file is a note at its file:line" \
+    || fail "cfg check: unknown key note: $(head -c 300 "$work/out")"
+else
+  fail "cfg check: good files refused: $(head -c 300 "$work/out")"
+fi
+printf '#!version:1.0.0.1\nvoice.volume.speaker = 30\nlinekey.7.type = 25\ninclude:config "missing.cfg"\n' > "$work/cfg/bad.cfg"
+printf '#!version:1.0.0.1\nvoice.volume.speaker = 30\nlinekey.7.type = 25\nrtp.port_min = 7\n' > "$work/cfg/bad2.cfg"
+$tool cfg check --board board/sim.cfg "$work/cfg/bad.cfg" > "$work/out" 2>&1
+rc=$?
+[[ $rc -eq 1 ]] && grep -qF "error: $work/cfg/bad.cfg:4: include:config \"missing.cfg\": cannot open: No such file or directory" "$work/out" \
+  && pass "cfg check: a missing include is refused at its line (exit 1)" || fail "cfg check: missing include (exit $rc): $(head -c 300 "$work/out")"
+$tool cfg check --board board/sim.cfg "$work/cfg/common.cfg" "$work/cfg/bad2.cfg" > "$work/out" 2>&1
+rc=$?
+if [[ $rc -eq 1 ]] && grep -qF "error: $work/cfg/bad2.cfg:4: rtp.port_min = 7: RTP ports are even" "$work/out" \
+  && grep -qF "error: $work/cfg/bad2.cfg:2: voice.volume.speaker = '30': expected a whole number from 0 to 15" "$work/out" \
+  && grep -qF "error: $work/cfg/bad2.cfg:3: linekey.7.type: the board has 2 line keys" "$work/out" \
+  && grep -qF "3 problems: refused" "$work/out"; then
+  pass "cfg check: every module's problem at its file:line, against the board's line keys"
+else
+  fail "cfg check: bad values (exit $rc): $(head -c 400 "$work/out")"
+fi
+$tool cfg check "$work/cfg/common.cfg" "$work/cfg/bad2.cfg" > "$work/out" 2>&1
+grep -qF "2 problems: refused" "$work/out" && pass "cfg check: without --board any line key number is accepted" \
+  || fail "cfg check: without --board: $(head -c 300 "$work/out")"
+
+# docs/CONFIG.md names every provisioning key the firmware's sources name.
+missing=$(python3 - << 'PY'
+import glob, re
+src = "".join(open(f).read() for f in glob.glob("Sources/**/*.swift", recursive=True) if "deskphone-tool" not in f)
+keys = set(re.findall(r'"((?:account|sip|rtp|voice|phone_setting|dialplan|features|linekey|network)\.[a-z0-9_.]*[a-z0-9_])"', src))
+doc = open("docs/CONFIG.md").read()
+print(" ".join(sorted(k for k in keys if k not in doc)))
+PY
+)
+[[ -z $missing ]] && pass "docs/CONFIG.md names every provisioning key in Sources" || fail "docs/CONFIG.md lacks: $missing"
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

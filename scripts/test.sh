@@ -15,7 +15,9 @@
 #      call recording (scripts/cli-tests-record.sh: the record key's INFO on/off against SIPp with
 #      200/403/481/500 and BYE while recording, URL record against an HTTP server: XML text, 404,
 #      no answer, hostile display name; keys as raw input_event records, indicators from the
-#      status log).
+#      status log), and provisioning (scripts/cli-tests-provisioning.sh: include:config, layered
+#      files, a bad value refused at start and on SIGHUP with the last good configuration kept,
+#      a good reload's dial plan and DND taking effect).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -116,7 +118,7 @@ done
 
 # --- 6. deskphone's calls against real peers (the Embedded x86_64 firmware) -----------------
 if [[ -x .build-firmware/x86_64/deskphone ]]; then
-  for part in call baresip record; do
+  for part in call baresip record provisioning; do
     note "== calls: scripts/cli-tests-$part.sh"
     scripts/cli-tests-$part.sh .build-firmware/x86_64/deskphone > "$results/cli-$part.log" 2>&1
     add_summary cli-$part "$results/cli-$part.log" || { fail "cli-$part tests produced no result"; tail -20 "$results/cli-$part.log"; }

@@ -20,37 +20,68 @@ public struct ConfigFile {
     public private(set) var entries: [Entry] = []
 
     /// Parses `text`. Fails on a missing version line or a line that is not `key = value`.
+    /// An `include:config "file"` line is an error here (text has no directory to read from):
+    /// `load(path:)` resolves includes.
     public init(text: String, path: String, requireVersionLine: Bool = true) throws(ConfigError) {
+        try self.init(text: text, path: path, requireVersionLine: requireVersionLine, include: nil)
+    }
+
+    /// Parses `text`; each `include:config` line's file is read by `include` (its name as
+    /// written, the line number) and its entries take that line's place, so lines after the
+    /// include override it and lines before are overridden by it.
+    init(
+        text: String, path: String, requireVersionLine: Bool,
+        include: ((String, Int) throws(ConfigError) -> [Entry])?
+    ) throws(ConfigError) {
         self.path = path
         var lineNumber = 0
         var sawContent = false
-        // "\r\n" is one Character in Swift, so split on every line ending, not just "\n".
-        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }
-        for raw in lines {
+        let bytes = Array(text.utf8)
+        var start = 0
+        while start <= bytes.count {
+            // Lines end at "\n", "\r\n" or a lone "\r".
+            var end = start
+            while end < bytes.count && bytes[end] != 10 && bytes[end] != 13 { end += 1 }
+            let next = end < bytes.count && bytes[end] == 13 && end + 1 < bytes.count && bytes[end + 1] == 10 ? end + 2 : end + 1
+            defer { start = next }
             lineNumber += 1
-            let line = ConfigFile.trim(Substring(raw))
-            if lineNumber == 1 && line.hasPrefix("#!version:") {
+            let line = ConfigFile.trim(bytes[start..<end])
+            if lineNumber == 1 && ConfigFile.starts(line, with: "#!version:") {
                 sawContent = true
                 continue
             }
-            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.isEmpty || line.first == UInt8(ascii: "#") {
+                if start >= bytes.count { break }
+                continue
+            }
             if requireVersionLine && !sawContent {
                 throw ConfigError(path, 1, "the first line must be '#!version:1.0.0.1'")
             }
             sawContent = true
-            guard let eq = line.firstIndex(of: "=") else {
-                throw ConfigError(path, lineNumber, "expected 'key = value', got '" + String(line.prefix(60)) + "'")
+            if ConfigFile.starts(line, with: "include:config") {
+                let name = ConfigFile.includeName(line.dropFirst(14))
+                guard !name.isEmpty else {
+                    throw ConfigError(path, lineNumber, "include:config needs a file name: include:config \"file.cfg\"")
+                }
+                guard let include else {
+                    throw ConfigError(path, lineNumber, "include:config is not allowed here")
+                }
+                entries.append(contentsOf: try include(name, lineNumber))
+                continue
+            }
+            guard let eq = line.firstIndex(of: UInt8(ascii: "=")) else {
+                throw ConfigError(path, lineNumber, "expected 'key = value', got '" + ConfigFile.text(line.prefix(60)) + "'")
             }
             let key = ConfigFile.trim(line[..<eq])
-            var value = ConfigFile.trim(line[line.index(after: eq)...])
-            if value.count >= 2 && value.first == "\"" && value.last == "\"" {
+            var value = ConfigFile.trim(line[(eq + 1)...])
+            if value.count >= 2 && value.first == UInt8(ascii: "\"") && value.last == UInt8(ascii: "\"") {
                 value = value.dropFirst().dropLast()
             }
             if key.isEmpty { throw ConfigError(path, lineNumber, "empty key before '='") }
-            for c in key.unicodeScalars where !(ConfigFile.isKeyCharacter(c)) {
-                throw ConfigError(path, lineNumber, "invalid character in key '" + String(key) + "'")
+            for c in key where !ConfigFile.isKeyByte(c) {
+                throw ConfigError(path, lineNumber, "invalid character in key '" + ConfigFile.text(key) + "'")
             }
-            entries.append(Entry(key: String(key), value: String(value), file: path, line: lineNumber))
+            entries.append(Entry(key: ConfigFile.text(key), value: ConfigFile.text(value), file: path, line: lineNumber))
         }
         if requireVersionLine && !sawContent {
             throw ConfigError(path, 1, "empty file: the first line must be '#!version:1.0.0.1'")
@@ -65,10 +96,68 @@ public struct ConfigFile {
         for file in files { entries.append(contentsOf: file.entries) }
     }
 
-    /// Reads and parses a file.
+    /// How deep `include:config` may nest.
+    public static let maximumIncludeDepth = 8
+
+    /// Reads and parses a file, with its `include:config "file"` lines: a relative name is
+    /// taken from the including file's directory; a file including itself (directly or
+    /// through others), nesting deeper than `maximumIncludeDepth` and URLs are errors at the
+    /// include's line.
     public static func load(path: String, requireVersionLine: Bool = true) throws(ConfigError) -> ConfigFile {
+        try load(path: path, requireVersionLine: requireVersionLine, including: [])
+    }
+
+    private static func load(path: String, requireVersionLine: Bool, including: [String]) throws(ConfigError)
+        -> ConfigFile
+    {
         let text = try FileText.read(path)
-        return try ConfigFile(text: text, path: path, requireVersionLine: requireVersionLine)
+        return try ConfigFile(
+            text: text, path: path, requireVersionLine: requireVersionLine,
+            include: { (name: String, line: Int) throws(ConfigError) -> [Entry] in
+                if name.utf8.contains(UInt8(ascii: ":")) && name.utf8.first != UInt8(ascii: "/") {
+                    throw ConfigError(path, line, "include:config \"" + name + "\": only local files can be included")
+                }
+                let target = ConfigFile.resolve(name, from: path)
+                let chain = including + [path]
+                if chain.contains(target) {
+                    throw ConfigError(path, line, "include:config \"" + name + "\": includes itself")
+                }
+                if chain.count > maximumIncludeDepth {
+                    throw ConfigError(
+                        path, line,
+                        "include:config \"" + name + "\": nested more than " + String(maximumIncludeDepth) + " deep")
+                }
+                do throws(ConfigError) {
+                    return try load(path: target, requireVersionLine: requireVersionLine, including: chain).entries
+                } catch {
+                    // A file that cannot be read is the include line's problem.
+                    if error.file == target && error.line == 0 {
+                        throw ConfigError(path, line, "include:config \"" + name + "\": " + error.message)
+                    }
+                    throw error
+                }
+            })
+    }
+
+    /// `name` as seen from the file `from`: absolute names stay, relative ones are taken from
+    /// `from`'s directory.
+    static func resolve(_ name: String, from: String) -> String {
+        if name.utf8.first == UInt8(ascii: "/") { return name }
+        let bytes = Array(from.utf8)
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return name }
+        return String(decoding: bytes[...slash], as: UTF8.self) + name
+    }
+
+    /// The file name after `include:config`: quoted, in angle brackets, or bare.
+    static func includeName(_ rest: ArraySlice<UInt8>) -> String {
+        var name = trim(rest)
+        if name.count >= 2,
+            (name.first == UInt8(ascii: "\"") && name.last == UInt8(ascii: "\""))
+                || (name.first == UInt8(ascii: "<") && name.last == UInt8(ascii: ">"))
+        {
+            name = name.dropFirst().dropLast()
+        }
+        return text(trim(name))
     }
 
     /// The last entry for `key`.
@@ -119,16 +208,28 @@ public struct ConfigFile {
         return ConfigError(path, 0, message)
     }
 
-    static func trim(_ s: Substring) -> Substring {
+    static func trim(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         var t = s
-        while let c = t.first, c == " " || c == "\t" || c == "\r" { t.removeFirst() }
-        while let c = t.last, c == " " || c == "\t" || c == "\r" { t.removeLast() }
+        while let c = t.first, c == 32 || c == 9 { t.removeFirst() }
+        while let c = t.last, c == 32 || c == 9 { t.removeLast() }
         return t
     }
 
-    static func isKeyCharacter(_ c: Unicode.Scalar) -> Bool {
-        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "." || c == "_"
-            || c == "-"
+    static func starts(_ line: ArraySlice<UInt8>, with prefix: StaticString) -> Bool {
+        let count = prefix.utf8CodeUnitCount
+        guard line.count >= count else { return false }
+        var i = line.startIndex
+        for k in 0..<count {
+            if line[i] != prefix.utf8Start[k] { return false }
+            i += 1
+        }
+        return true
+    }
+
+    static func text(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    static func isKeyByte(_ c: UInt8) -> Bool {
+        (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 46 || c == 95 || c == 45
     }
 }
 

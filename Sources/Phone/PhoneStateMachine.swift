@@ -86,6 +86,10 @@ public final class PhoneStateMachine {
         self.accountLabel = accountLabel
         doNotDisturb = settings.doNotDisturb
         softphone.onCallState = { [self] call, state in callStateChanged(call, state) }
+        // Do-not-disturb refuses a call before it rings (the caller hears no ringback).
+        softphone.userAgent.refuseIncoming = { [unowned self] _ in
+            doNotDisturb ? settings.doNotDisturbStatus : nil
+        }
         render()
     }
 
@@ -100,15 +104,17 @@ public final class PhoneStateMachine {
         indicators.stopCallTimer()
         tones.close()
         softphone.onCallState = nil
+        softphone.userAgent.refuseIncoming = nil
         onActiveCall = nil
         onRecordKey = nil
         onCallState = nil
         onLog = nil
     }
 
-    /// Applies new settings (a provisioning reload): dial plan, timeouts, volumes; DND keeps
-    /// its current state.
+    /// Applies new settings (a provisioning reload): dial plan, timeouts, volumes. DND keeps
+    /// its current state (the softkey may have changed it) unless the provisioned value changed.
     public func update(settings: PhoneSettings) {
+        if settings.doNotDisturb != self.settings.doNotDisturb { doNotDisturb = settings.doNotDisturb }
         self.settings = settings
         softphone.volume = volume(for: path)
         render()

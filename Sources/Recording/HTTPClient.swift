@@ -81,7 +81,11 @@ public final class HTTPClient {
 
     private let reactor: Reactor
     private let userAgent: String
-    private let timeoutNanoseconds: Int64
+    /// Bounds each request from connect to the last body byte (a reload may change it; requests
+    /// in flight keep theirs).
+    public var timeoutNanoseconds: Int64 {
+        didSet { timeoutNanoseconds = max(1, timeoutNanoseconds) }
+    }
     private var requests: [Int: Request] = [:]
     /// Refused URLs whose completion runs on the next loop pass (dropped by `cancelAll`).
     private var refusals: [Int: (HTTPGetResult) -> Void] = [:]

@@ -37,7 +37,7 @@ import SIP
 /// `callStateChanged(_:_:)`, the call on screen to `setActiveCall(_:)`. Everything runs on the
 /// reactor; `close()` cancels its timers and drops its references.
 public final class RecordingController {
-    public let configuration: RecordingConfiguration
+    public private(set) var configuration: RecordingConfiguration
     /// Every change of a call's recording state or message.
     public var onEvent: ((RecordingEvent) -> Void)?
     /// Log lines (`call 1: recording on (200 OK)`).
@@ -164,6 +164,12 @@ public final class RecordingController {
             if case .line(let n) = binding.key { keys.append(n) }
         }
         return keys
+    }
+
+    /// New key settings (a provisioning reload). Calls keep their recording state; the next
+    /// press acts by the new settings.
+    public func update(configuration: RecordingConfiguration) {
+        self.configuration = configuration
     }
 
     /// A call's state changed (wire to `Softphone.onCallState`). Established calls are

@@ -25,6 +25,9 @@ public final class SIPUserAgent: CustomStringConvertible {
     /// Where our RTP goes: the media layer's address and port for the next offer/answer of a call
     /// (asked before each offer or answer, so the media layer can open one stream per call).
     public var mediaAddress: (SIPCall) -> (host: String, port: UInt16)
+    /// Asked for each new incoming INVITE before it rings: a final status (480 for do-not-disturb,
+    /// 486 busy) refuses it at once, with no 180 and no call; nil lets it ring.
+    public var refuseIncoming: ((SIPMessage) -> Int?)?
     /// Every call state change (a new incoming call arrives as `.incoming`).
     public var onCallState: ((SIPCall, SIPCallState) -> Void)?
     /// An offer/answer exchange completed (initial and every re-INVITE): start or update media.
@@ -305,6 +308,11 @@ public final class SIPUserAgent: CustomStringConvertible {
         case .invite:
             if let uriUser = request.requestURI?.user, uriUser != account.userName, !account.isDirectIP {
                 log("INVITE for " + uriUser + " accepted (single account)")
+            }
+            if let status = refuseIncoming?(request), status >= 300 && status <= 699 {
+                log("INVITE from " + request.from.uri.description + " refused: " + String(status))
+                respond(transaction, status)
+                return
             }
             let call = SIPCall(userAgent: self, id: takeCallID(), incoming: transaction)
             calls.append(call)

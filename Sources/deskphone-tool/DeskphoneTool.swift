@@ -1,5 +1,5 @@
 // deskphone-tool: the host tool (not firmware): codec encode/decode and benchmarks;
-// jitter-buffer simulation and config checking join it with the issues that build them.
+// jitter-buffer simulation, keys, LCD, SIP/SDP tools and provisioning checks (`cfg check`).
 import ArgumentParser
 
 @main
@@ -7,7 +7,7 @@ struct DeskphoneTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deskphone-tool",
         abstract: "Host tool for the deskphone firmware core.",
-        subcommands: [CodecCommand.self, JBSimCommand.self, KeysCommand.self, LCDCommand.self, SIPCommand.self, SDPCommand.self, Bench.self]
+        subcommands: [CodecCommand.self, ConfigCommand.self, JBSimCommand.self, KeysCommand.self, LCDCommand.self, SIPCommand.self, SDPCommand.self, Bench.self]
     )
 }
 

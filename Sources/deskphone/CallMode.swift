@@ -98,31 +98,28 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
         keySpec = parsed
     }
     let board: BoardProfile
-    let settings: SoftphoneConfiguration
-    let phoneSettings: PhoneSettings
-    let recordingSettings: RecordingConfiguration
-    let network: NetworkIdentity
+    var provisioning: Provisioning
     do throws(ConfigError) {
         board = try BoardProfile.load(path: boardPath)
-        var files: [ConfigFile] = []
-        for path in options.configs { files.append(try ConfigFile.load(path: path)) }
-        let merged = ConfigFile(merging: files)
-        var parsed = try SoftphoneConfiguration(merged)
-        if let port = options.listenPort { parsed.account.listenPort = UInt16(port) }
-        settings = parsed
-        phoneSettings = try PhoneSettings(merged)
-        recordingSettings = try RecordingConfiguration(merged, hasRecordKey: board.hasRecordKey, lineKeyCount: board.lineKeys)
-        network = try NetworkIdentity(merged)
-        let known = SoftphoneConfiguration.knownPrefixes + PhoneSettings.knownPrefixes
-            + RecordingConfiguration.knownPrefixes + NetworkIdentity.knownPrefixes
-        for entry in merged.entries where !known.contains(where: { entry.key.hasPrefix($0) }) {
-            emit("config: " + entry.location + ": key '" + entry.key + "' is not used by this firmware (ignored)")
-        }
-        for warning in recordingSettings.warnings { emit("config: " + warning) }
+        provisioning = try Provisioning(paths: options.configs, board: board)
     } catch {
         emitError(error.description)
         return 2
     }
+    // Unknown keys are reported once (not again on each reload), warnings on each load.
+    var reportedUnknown: [String] = []
+    func report(_ loaded: Provisioning) {
+        for entry in loaded.unknownKeys where !reportedUnknown.contains(entry.key) {
+            reportedUnknown.append(entry.key)
+            emit("config: " + entry.location + ": key '" + entry.key + "' is not used by this firmware (ignored)")
+        }
+        for warning in loaded.warnings { emit("config: " + warning) }
+    }
+    report(provisioning)
+    var settings = provisioning.softphone
+    if let port = options.listenPort { settings.account.listenPort = UInt16(port) }
+    let recordingSettings = provisioning.recording
+    let network = provisioning.network
 
     func route(_ path: BoardProfile.AudioPath) -> AudioRoute {
         let capture = options.audioIn.map { PCMDeviceName.rawFile(reading: $0) } ?? PCMDeviceName(path.capture)
@@ -169,7 +166,7 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
     tones.onError = { error in emit("audio: tone: " + error.description) }
     let account = phone.userAgent.account
     let machine = PhoneStateMachine(
-        reactor: reactor, softphone: phone, indicators: indicators, settings: phoneSettings, tones: tones,
+        reactor: reactor, softphone: phone, indicators: indicators, settings: provisioning.phone, tones: tones,
         accountLabel: account.displayName ?? account.userName)
     machine.onLog = { line in emit(line) }
 
@@ -281,9 +278,33 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
         }
     }
 
+    // SIGHUP reloads the same files: a file that does not read or a bad value is refused with
+    // its file:line and the phone keeps running on the last good configuration.
+    func reload() {
+        emit("config: reloading " + joined(options.configs))
+        let loaded: Provisioning
+        do throws(ConfigError) {
+            loaded = try Provisioning(paths: options.configs, board: board)
+        } catch {
+            emit("config: " + error.description + " (reload refused: the last good configuration stays)")
+            return
+        }
+        report(loaded)
+        for key in loaded.changesNeedingRestart(from: provisioning) {
+            emit("config: " + key + " changed: it applies when the phone restarts")
+        }
+        machine.update(settings: loaded.phone)
+        recording.update(configuration: loaded.recording)
+        machine.recordLineKeys = recording.recordLineKeys
+        http.timeoutNanoseconds = loaded.recording.requestTimeoutNanoseconds
+        provisioning = loaded
+        emit("config: reloaded")
+    }
+
     do throws(ReactorError) {
         try reactor.onSignal(SIGINT) { _ in finish() }
         try reactor.onSignal(SIGTERM) { _ in finish() }
+        try reactor.onSignal(SIGHUP) { _ in reload() }
     } catch {
         emitError("signals: " + error.description)
     }
@@ -332,23 +353,9 @@ func perform(_ line: String, machine: PhoneStateMachine, phone: Softphone, react
     return phone.perform(command: line)
 }
 
-/// The phone's network identity for URL record and the User-Agent (`network.mac`).
-struct NetworkIdentity {
-    var mac = "000000000000"
-    static let knownPrefixes = ["network."]
-
-    init(_ file: ConfigFile) throws(ConfigError) {
-        if let text = file.string("network.mac"), !text.isEmpty {
-            var hex = ""
-            for byte in text.utf8 where byte != UInt8(ascii: ":") && byte != UInt8(ascii: "-") {
-                let isHex = (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 70) || (byte >= 97 && byte <= 102)
-                guard isHex else { throw file.error("network.mac", "network.mac = '" + text + "': expected 12 hex digits") }
-                hex.append(Character(Unicode.Scalar(byte >= 97 ? byte - 32 : byte)))
-            }
-            guard hex.utf8.count == 12 else {
-                throw file.error("network.mac", "network.mac = '" + text + "': expected 12 hex digits")
-            }
-            mac = hex
-        }
-    }
+/// "a, b, c".
+func joined(_ items: [String]) -> String {
+    var text = ""
+    for item in items { text += (text.isEmpty ? "" : " ") + item }
+    return text
 }

@@ -17,7 +17,7 @@ func usage() {
     print("                 [--audio-in FILE] [--audio-out FILE] [--listen PORT] [--keys SOURCE]")
     print("                 [--status-log PATH] [--log PATH]")
     print("  --board FILE   board profile (default: board/sim.cfg)")
-    print("  --config FILE  provisioning file (account.1.*, sip.*, rtp.*; later files override earlier ones)")
+    print("  --config FILE...  provisioning files (later ones override earlier ones; SIGHUP reloads them)")
     print("  --dial URI     place a call (sip:1002@127.0.0.1:5062, or a number with a server)")
     print("  --answer auto  answer incoming calls (after --answer-delay MS); default: leave them ringing")
     print("  --hangup-after SECONDS   hang up each call this long after it connected")
@@ -99,7 +99,15 @@ struct Deskphone {
                 let value = argument(index + 1)
                 index += 1
                 switch arg {
-                case "--config": call.configs.append(value)
+                case "--config":
+                    // `--config A.cfg B.cfg ...`: every file up to the next option, in load order.
+                    call.configs.append(value)
+                    while index + 1 < argc {
+                        let next = argument(index + 1)
+                        if next.utf8.first == UInt8(ascii: "-") { break }
+                        call.configs.append(next)
+                        index += 1
+                    }
                 case "--dial": call.dial = value
                 case "--answer":
                     guard value == "auto" || value == "no" else {
