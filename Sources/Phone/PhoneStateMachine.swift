@@ -87,7 +87,7 @@ public final class PhoneStateMachine {
         doNotDisturb = settings.doNotDisturb
         softphone.onCallState = { [self] call, state in callStateChanged(call, state) }
         // Do-not-disturb refuses a call before it rings (the caller hears no ringback).
-        softphone.userAgent.refuseIncoming = { [unowned self] _ in
+        softphone.userAgent.refuseIncoming = { [self] _ in
             doNotDisturb ? settings.doNotDisturbStatus : nil
         }
         render()
