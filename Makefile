@@ -4,18 +4,23 @@
 ARCH ?= x86_64
 SWIFT ?= swift
 
-.PHONY: all demo test build firmware firmware-all bench bench-sip bench-call bench-record fuzz jbscore deps sysroot format lint clean
+.PHONY: all demo demo-run test build firmware firmware-all bench bench-sip bench-call bench-record fuzz jbscore deps sysroot format lint clean
 
 all: build
 
 ## The phone's main job on the simulated board.
 ## The phone on the simulated board: keys from this terminal, the LCD and LEDs drawn in it, the
 ## event log in deskphone-demo.log. A second phone: make demo DEMO_CONFIG=config/demo-2.cfg DEMO_LOG=deskphone-demo-2.log
+## `make demo-run` runs an already built phone (DEMO_BIN, e.g. the firmware: scripts/cli-tests-demo.sh).
 DEMO_CONFIG ?= config/demo.cfg
 DEMO_LOG ?= deskphone-demo.log
+DEMO_BIN ?= .build/debug/deskphone
 demo: deps
 	$(SWIFT) build --product deskphone
-	.build/debug/deskphone --board board/sim.cfg --config $(DEMO_CONFIG) --keys stdin --log $(DEMO_LOG)
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run:
+	$(DEMO_BIN) --board board/sim.cfg --config $(DEMO_CONFIG) --keys stdin --log $(DEMO_LOG)
 
 ## Every check: host tests, the three firmware builds, their self-tests under qemu.
 test:

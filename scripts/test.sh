@@ -17,7 +17,11 @@
 #      no answer, hostile display name; keys as raw input_event records, indicators from the
 #      status log), and provisioning (scripts/cli-tests-provisioning.sh: include:config, layered
 #      files, a bad value refused at start and on SIGHUP with the last good configuration kept,
-#      a good reload's dial plan and DND taking effect).
+#      a good reload's dial plan and DND taking effect); the whole phone as a person uses it
+#      (scripts/cli-tests-phone.sh: dial by keys, ringback, talking, record on/off, incoming call
+#      answered by hook, call waiting with hold and swap, bad key input, against SIPp and baresip;
+#      keys through the key FIFO, screens and LEDs from the status log), and `make demo` itself
+#      (scripts/cli-tests-demo.sh: two phones in tmux, typed keys, the drawn LCD read back).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -118,10 +122,12 @@ done
 
 # --- 6. deskphone's calls against real peers (the Embedded x86_64 firmware) -----------------
 if [[ -x .build-firmware/x86_64/deskphone ]]; then
-  for part in call baresip record provisioning; do
+  for part in call baresip record provisioning phone demo; do
+    label=cli-$part
+    [[ $part == phone || $part == demo ]] && label=$part # their summary lines: `phone: ...`, `demo: ...`
     note "== calls: scripts/cli-tests-$part.sh"
     scripts/cli-tests-$part.sh .build-firmware/x86_64/deskphone > "$results/cli-$part.log" 2>&1
-    add_summary cli-$part "$results/cli-$part.log" || { fail "cli-$part tests produced no result"; tail -20 "$results/cli-$part.log"; }
+    add_summary $label "$results/cli-$part.log" || { fail "$label tests produced no result"; tail -20 "$results/cli-$part.log"; }
   done
 else
   fail "calls: no x86_64 firmware binary to call with"
