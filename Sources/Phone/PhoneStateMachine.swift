@@ -72,6 +72,8 @@ public final class PhoneStateMachine {
     private var interDigitTimer: TimerID? = nil
     private var messageTimer: TimerID? = nil
     private var timedCallID: Int? = nil
+    /// The last screen the log named ("talking call 2").
+    private var loggedScreen = "idle"
     private var closed = false
 
     public init(
@@ -227,8 +229,9 @@ public final class PhoneStateMachine {
             return
         }
         if incomingCall != nil || activeCall != nil { return }
-        if character == UInt8(ascii: "#") && !dialed.isEmpty {
-            dialNow()
+        if character == UInt8(ascii: "#") {
+            // `#` is the send key: it dials what was typed, and with nothing typed does nothing.
+            if !dialed.isEmpty { dialNow() }
             return
         }
         if screen != .dialing { screen = .dialing }
@@ -579,10 +582,13 @@ public final class PhoneStateMachine {
             softkeys = [lastDialed == nil ? "" : "Redial", doNotDisturb ? "DND off" : "DND", "", "Dial"]
         }
         if let message { lines.append(message) }
-        if next != screen || next == .idle {
-            if next != screen { onLog?("screen: " + next.description + (active.map { " call " + String($0.id) } ?? "")) }
-            screen = next
+        // The log names every screen shown (the key handlers may have set `screen` already).
+        let shown = next.description + (active.map { " call " + String($0.id) } ?? "")
+        if shown != loggedScreen {
+            loggedScreen = shown
+            onLog?("screen: " + shown)
         }
+        screen = next
         let timerCall = (next == .talking || next == .held) ? active?.id : nil
         indicators.batch {
             indicators.setAccount(accountLabel)
