@@ -2,13 +2,16 @@
 # ...): source it after `set -uo pipefail`. It makes $work (removed at exit), kills and reaps the
 # background processes listed in $pids at exit, counts checks, and waits on log lines.
 # A script ends with `summary LABEL`, which prints `LABEL: N passed, N failed` and sets the status.
+# KEEP_WORK=1 keeps $work (logs, traces) for a look after the run; a script that defines
+# `cleanup_more` has it called first at exit (e.g. to stop a tmux server).
 work=$(mktemp -d)
 pids=()
 cleanup() {
   local pid
+  if declare -F cleanup_more > /dev/null; then cleanup_more; fi
   for pid in "${pids[@]+"${pids[@]}"}"; do kill "$pid" 2> /dev/null; done
   for pid in "${pids[@]+"${pids[@]}"}"; do wait "$pid" 2> /dev/null; done
-  rm -rf "$work"
+  if [[ -n ${KEEP_WORK:-} ]]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 passed=0

@@ -9,7 +9,7 @@
 # Each check prints `ok   ...` or `FAIL ...`; the last line is `demo: N passed, N failed`.
 # usage: scripts/cli-tests-demo.sh DESKPHONE      (ports: SIP 5060 and 5062 on 127.0.0.1, as
 #                                                  config/demo*.cfg; RTP: any free port)
-#   DEMO_KEEP=1  keeps the work directory (logs, pane captures).
+#   KEEP_WORK=1  keeps the work directory (logs, pane captures).
 set -uo pipefail
 label=demo
 if [[ $# -ne 1 ]]; then
@@ -18,18 +18,10 @@ if [[ $# -ne 1 ]]; then
 fi
 binary=$(realpath "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d)
+source "$root/scripts/cli-common.sh"
 sock=$work/tmux.sock
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 tm() { tmux -S "$sock" "$@"; }
-cleanup() {
-  tm kill-server 2> /dev/null
-  if [[ -n ${DEMO_KEEP:-} ]]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+cleanup_more() { tm kill-server 2> /dev/null; }
 trap 'exit 130' INT TERM
 for tool in tmux make; do
   command -v $tool > /dev/null || { fail "$tool is not installed (scripts/install-deps.sh)"; echo "$label: $passed passed, $failed failed"; exit 1; }
@@ -43,7 +35,7 @@ for port in 5060 5062; do
   fi
 done
 
-# screen NAME: what the terminal of phone NAME shows now (also kept as NAME.pane for DEMO_KEEP).
+# screen NAME: what the terminal of phone NAME shows now (also kept as NAME.pane for KEEP_WORK).
 screen() { tm capture-pane -p -t "$1" | tee "$work/$1.pane"; }
 # wait_screen NAME REGEX [SECONDS]: until the drawn screen matches REGEX (grep -E).
 wait_screen() {

@@ -15,7 +15,7 @@
 # Board board/sim.cfg, config files in Tests/Fixtures-call/phone/*.cfg.in. Each check prints
 # `ok   ...` or `FAIL ...`; the last line is `phone: N passed, N failed`.
 # usage: scripts/cli-tests-phone.sh DESKPHONE      (ports: SIP 27000-27039, RTP 36000-36999)
-#   PHONE_SCENARIOS="1a 3"  runs only those;  PHONE_KEEP=1  keeps the work directory.
+#   PHONE_SCENARIOS="1a 3"  runs only those;  KEEP_WORK=1  keeps the work directory.
 set -uo pipefail
 label=phone
 if [[ $# -ne 1 ]]; then
@@ -27,20 +27,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 fixtures=$root/Tests/Fixtures-call/phone
 bsfixtures=$root/Tests/Fixtures-call/baresip
 board=$root/board/sim.cfg
-work=$(mktemp -d)
-pids=()
+source "$root/scripts/cli-common.sh"
 fds=()
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null; done
-  for pid in "${pids[@]}"; do wait "$pid" 2> /dev/null; done
-  if [[ -n ${PHONE_KEEP:-} ]]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
 trap 'exit 130' INT TERM
 for tool in sipp baresip python3; do
   command -v "$tool" > /dev/null || { fail "$tool is not installed (scripts/install-deps.sh)"; echo "$label: $passed passed, $failed failed"; exit 1; }
