@@ -39,29 +39,20 @@ phone_sip=27000
 rtp_min=36000
 want() { [[ -z ${PHONE_SCENARIOS:-} || " $PHONE_SCENARIOS " == *" $1 "* ]]; }
 
-# wait_re FILE REGEX [COUNT] [SECONDS]: until FILE has COUNT lines matching REGEX (grep -E); stops
-# waiting at once when the phone has died.
-wait_re() {
-  local file=$1 regex=$2 count=${3:-1} seconds=${4:-15} i got
+# wait_match -E|-F FILE PATTERN [COUNT] [SECONDS]: until FILE has COUNT lines matching PATTERN
+# (a regex or a fixed string); stops waiting at once when the phone has died.
+wait_match() {
+  local mode=$1 file=$2 pattern=$3 count=${4:-1} seconds=${5:-15} i got
   for ((i = 0; i < seconds * 10; i++)); do
-    got=$(grep -a -c -E -- "$regex" "$file" 2> /dev/null)
+    got=$(grep -a -c "$mode" -- "$pattern" "$file" 2> /dev/null)
     [[ ${got:-0} -ge $count ]] && return 0
     [[ -n ${phone_pid:-} ]] && ! kill -0 "$phone_pid" 2> /dev/null && return 1
     sleep 0.1
   done
   return 1
 }
-# wait_fixed FILE STRING [COUNT] [SECONDS]: the same for a fixed string.
-wait_fixed() {
-  local file=$1 text=$2 count=${3:-1} seconds=${4:-15} i got
-  for ((i = 0; i < seconds * 10; i++)); do
-    got=$(grep -a -c -F -- "$text" "$file" 2> /dev/null)
-    [[ ${got:-0} -ge $count ]] && return 0
-    [[ -n ${phone_pid:-} ]] && ! kill -0 "$phone_pid" 2> /dev/null && return 1
-    sleep 0.1
-  done
-  return 1
-}
+wait_re() { wait_match -E "$@"; }
+wait_fixed() { wait_match -F "$@"; }
 # expect NAME FILE FIXED-STRING WHAT [SECONDS]: waits for the string, then passes or fails.
 expect() {
   if wait_fixed "$2" "$3" 1 "${5:-15}"; then pass "$1: $4"; else fail "$1: $4: no '$3' in $(basename "$2"); last: $(tail -2 "$2" | tr '\n' '|' | cut -c1-300)"; fi
