@@ -45,7 +45,9 @@ ARCHES = {
     "armv7": {
         "swift_target": "armv7-none-none-eabi",
         "clang_target": "arm-linux-gnueabihf",
-        "cpu_flags": ["-march=armv7-a", "-mfpu=neon-vfpv4", "-mfloat-abi=hard"],
+        # Thumb-2 (-mthumb): a third smaller than ARM code; Swift's code generation takes it
+        # from the importer's flags.
+        "cpu_flags": ["-march=armv7-a", "-mfpu=neon-vfpv4", "-mfloat-abi=hard", "-mthumb"],
         "sysroot": True,
     },
 }
@@ -56,7 +58,7 @@ FIRMWARE_EXECUTABLE = "deskphone"
 # Swift modules are compiled to bitcode and lld optimizes and generates code for them as one
 # module; the machine outliner runs in that code generation.
 LTO_LINK_FLAGS = ["-flto=full", "-Wl,-mllvm,-enable-machine-outliner"]
-LINK_FLAGS = ["-Wl,--gc-sections", "-Wl,--icf=all", "-Wl,-z,pack-relative-relocs"]
+LINK_FLAGS = ["-Wl,--gc-sections", "-Wl,--icf=safe", "-Wl,-z,pack-relative-relocs"]
 
 
 class BuildError(Exception):
