@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds the deskphone firmware as Embedded Swift for one architecture.
 
-usage: toolchain/build-firmware.py ARCH [--opt=-O|-Osize] [--product=NAME] [--verbose]
+usage: toolchain/build-firmware.py ARCH [--opt=-Osize|-O] [--no-lto] [--product=NAME] [--verbose]
        ARCH = x86_64 | aarch64 | armv7
 
 Writes .build-firmware/ARCH/deskphone (and deskphone.stripped). The firmware is exactly the
@@ -45,12 +45,20 @@ ARCHES = {
     "armv7": {
         "swift_target": "armv7-none-none-eabi",
         "clang_target": "arm-linux-gnueabihf",
-        "cpu_flags": ["-march=armv7-a", "-mfpu=neon-vfpv4", "-mfloat-abi=hard"],
+        # Thumb-2 (-mthumb): 28% smaller than ARM code; Swift's code generation takes it
+        # from the importer's flags.
+        "cpu_flags": ["-march=armv7-a", "-mfpu=neon-vfpv4", "-mfloat-abi=hard", "-mthumb"],
         "sysroot": True,
     },
 }
 
 FIRMWARE_EXECUTABLE = "deskphone"
+
+# Size flags (toolchain/README.md, "Optimisation (footprint)", has what each one is worth). With LTO the
+# Swift modules are compiled to bitcode and lld optimizes and generates code for them as one
+# module; the machine outliner runs in that code generation.
+LTO_LINK_FLAGS = ["-flto=full", "-Wl,-mllvm,-enable-machine-outliner"]
+LINK_FLAGS = ["-Wl,--gc-sections", "-Wl,--icf=safe", "-Wl,-z,pack-relative-relocs"]
 
 
 class BuildError(Exception):
@@ -123,7 +131,7 @@ def pkg_config(package, what, env, verbose):
     return shlex.split(run(["pkg-config", what, package], verbose, env))
 
 
-def build(arch, opt, product, verbose):
+def build(arch, opt, product, verbose, lto=True):
     spec = ARCHES[arch]
     out = ROOT / ".build-firmware" / arch
     objdir = out / "obj"
@@ -143,7 +151,7 @@ def build(arch, opt, product, verbose):
             "-isystem", f"{sysroot}/usr/include/{multiarch}",
             "-isystem", f"{sysroot}/usr/include",
         ]
-    c_flags += ["-O2", "-ffunction-sections", "-fdata-sections", "-fPIC"]
+    c_flags += ["-Os", "-ffunction-sections", "-fdata-sections", "-fPIC"]
 
     targets = package_targets()
     order = firmware_order(targets, product)
@@ -186,6 +194,8 @@ def build(arch, opt, product, verbose):
             cmd += ["-Xcc", flag]
         # Executables use @main, so every target is parsed as a library.
         cmd += ["-parse-as-library", "-c", "-o", obj]
+        if lto:
+            cmd.append("-lto=llvm-full")
         if kind != "executable":
             cmd += ["-emit-module", "-emit-module-path", objdir / f"{name}.swiftmodule"]
         cmd += swift_sources
@@ -194,7 +204,8 @@ def build(arch, opt, product, verbose):
 
     binary = out / product
     unicode_tables = EMBEDDED_LIB / spec["swift_target"] / "libswiftUnicodeDataTables.a"
-    link = [CLANG, *c_flags, "-fuse-ld=lld", "-Wl,--gc-sections", "-o", binary, *objects]
+    link = [CLANG, *c_flags, "-fuse-ld=lld", *(LTO_LINK_FLAGS if lto else []), *LINK_FLAGS,
+            "-o", binary, *objects]
     if unicode_tables.exists():
         link.append(unicode_tables)
     seen = set()
@@ -212,7 +223,7 @@ def build(arch, opt, product, verbose):
 
 def main(argv):
     args = [a for a in argv[1:] if not a.startswith("--")]
-    opt = "-O"
+    opt = "-Osize"
     product = FIRMWARE_EXECUTABLE
     for a in argv[1:]:
         if a.startswith("--opt="):
@@ -224,7 +235,7 @@ def main(argv):
         sys.stderr.write(__doc__)
         return 2
     try:
-        build(args[0], opt, product, verbose)
+        build(args[0], opt, product, verbose, lto="--no-lto" not in argv)
     except (BuildError, subprocess.CalledProcessError) as error:
         sys.stderr.write(f"build-firmware: {error}\n")
         return 1
