@@ -163,7 +163,7 @@ public struct SIPMessage: Hashable, Sendable, CustomStringConvertible {
 
     /// The Expires header in seconds, nil absent.
     public var expires: Int? {
-        header(.expires).flatMap { SIPBytes.saturatingNumber($0, limit: Int(UInt32.max)) }
+        header(.expires).flatMap { SIPBytes.saturatingNumber($0, limit: SIPBytes.deltaSecondsLimit) }
     }
 
     // MARK: generic header access

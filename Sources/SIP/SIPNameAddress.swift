@@ -156,7 +156,7 @@ public struct SIPContact: Hashable, Sendable, CustomStringConvertible {
     public var expires: Int? {
         get {
             (address?.parameters.lookup(StaticString("expires")) ?? nil).flatMap {
-                SIPBytes.saturatingNumber($0, limit: Int(UInt32.max))
+                SIPBytes.saturatingNumber($0, limit: SIPBytes.deltaSecondsLimit)
             }
         }
         set { address?.parameters.set("expires", newValue.map { .some(String(Swift.max(0, $0))) }) }
@@ -195,7 +195,7 @@ public struct SIPContact: Hashable, Sendable, CustomStringConvertible {
         let a = try SIPNameAddress.parse(p)
         let contact = SIPContact(a)
         if let e = a.parameters.lookup(StaticString("expires")) {
-            guard let text = e, SIPBytes.saturatingNumber(text, limit: Int(UInt32.max)) != nil else {
+            guard let text = e, SIPBytes.saturatingNumber(text, limit: SIPBytes.deltaSecondsLimit) != nil else {
                 throw SIPError("Contact expires must be delta-seconds")
             }
         }

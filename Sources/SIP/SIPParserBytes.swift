@@ -146,6 +146,10 @@ enum SIPBytes {
         return n
     }
 
+    /// The largest delta-seconds value (RFC 3261 §25.1: up to 2^32 - 1), as an `Int`: `Int` is
+    /// 32-bit on armv7, where `Int(UInt32.max)` would trap.
+    static let deltaSecondsLimit = Int(exactly: UInt32.max) ?? Int.max
+
     /// A decimal number, values above `limit` read as `limit` (RFC 3261 §20.19: a too large
     /// delta-seconds is the largest one); nil for empty or non-digit input.
     static func saturatingNumber(_ s: String, limit: Int) -> Int? {

@@ -433,7 +433,7 @@ enum SIPMessageParser {
                 throw SIPError("Max-Forwards '\(value)' is not a number 0-255")
             }
         case .expires, .minExpires:
-            guard SIPBytes.saturatingNumber(value, limit: Int(UInt32.max)) != nil else {
+            guard SIPBytes.saturatingNumber(value, limit: SIPBytes.deltaSecondsLimit) != nil else {
                 throw SIPError("'\(value)' is not delta-seconds")
             }
         case .contentType:

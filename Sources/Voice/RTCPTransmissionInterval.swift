@@ -59,7 +59,7 @@ public struct RTCPTransmissionInterval: Equatable, Sendable {
 
     /// The randomized interval, with the random number drawn from `generator`.
     public mutating func nextInterval<Random: RandomNumberGenerator>(weSent: Bool, generator: inout Random) -> Double {
-        let random = Double(generator.next() >> 11) / Double(1 << 53)
+        let random = Double(generator.next() >> 11) / 0x1p53  // not `1 << 53`: Int is 32-bit on armv7
         return nextInterval(weSent: weSent, random: random)
     }
 }

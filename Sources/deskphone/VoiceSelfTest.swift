@@ -22,6 +22,31 @@ struct VoiceSelfTest {
         check("G.722 decoder modes 1, 2, 3 match outsp1..3.bin", g722Decode())
         check("Opus 16 kHz round trip through libopus keeps the signal", opusRoundTrip())
         check("concealment fills a lost G.711 frame with signal", concealment())
+        check("RTCP intervals are finite and within 0.5..1.5 of the deterministic one", rtcpInterval())
+    }
+
+    /// The RTCP report interval drawn from a 64-bit generator (RFC 3550 §6.3.1): on a 32-bit
+    /// `Int` a `1 << 53` scale once made it infinite, and the call's timer trapped.
+    private func rtcpInterval() -> String? {
+        struct Counter: RandomNumberGenerator {
+            var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+            mutating func next() -> UInt64 {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return state
+            }
+        }
+        var generator = Counter()
+        for _ in 0..<200 {
+            var interval = RTCPTransmissionInterval(sessionBandwidth: 8000)
+            let fixed = interval.deterministicInterval(weSent: true)
+            let seconds = interval.nextInterval(weSent: true, generator: &generator)
+            let low = fixed * 0.5 / (2.718281828459045 - 1.5)
+            let high = fixed * 1.5 / (2.718281828459045 - 1.5)
+            guard seconds.isFinite, seconds >= low, seconds <= high else {
+                return "interval " + String(Int64(seconds.isFinite ? seconds * 1000 : -1)) + " ms"
+            }
+        }
+        return nil
     }
 
     private mutating func check(_ name: String, _ problem: String?) {
