@@ -21,7 +21,9 @@
 #      (scripts/cli-tests-phone.sh: dial by keys, ringback, talking, record on/off, incoming call
 #      answered by hook, call waiting with hold and swap, bad key input, against SIPp and baresip;
 #      keys through the key FIFO, screens and LEDs from the status log), and `make demo` itself
-#      (scripts/cli-tests-demo.sh: two phones in tmux, typed keys, the drawn LCD read back).
+#      (scripts/cli-tests-demo.sh: two phones in tmux, typed keys, the drawn LCD read back);
+#   7. the aarch64 and armv7 firmware's calls against SIPp under qemu-user (cli-tests-call.sh),
+#      which catch what only a 32-bit Int or another ABI shows.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -132,6 +134,18 @@ if [[ -x .build-firmware/x86_64/deskphone ]]; then
 else
   fail "calls: no x86_64 firmware binary to call with"
 fi
+
+# --- 7. the ARM firmware's calls under qemu-user (32-bit armv7 has a 32-bit Int) ---------------
+for arch in aarch64 armv7; do
+  [[ -x .build-firmware/$arch/deskphone ]] || { fail "calls $arch: no firmware binary"; continue; }
+  runner="$results/deskphone-$arch"
+  printf '#!/bin/sh\nexec "%s/toolchain/qemu" %s "%s/.build-firmware/%s/deskphone" "$@"\n' \
+    "$PWD" "$arch" "$PWD" "$arch" > "$runner"
+  chmod +x "$runner"
+  note "== calls on $arch under qemu: scripts/cli-tests-call.sh"
+  scripts/cli-tests-call.sh "$runner" > "$results/cli-call-$arch.log" 2>&1
+  add_summary cli-call "$results/cli-call-$arch.log" || { fail "cli-call $arch produced no result"; tail -20 "$results/cli-call-$arch.log"; }
+done
 
 note ""
 # Skipped tests (e.g. the ALSA device-clock test where no snd-dummy card exists) are named on
