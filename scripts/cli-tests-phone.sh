@@ -203,7 +203,7 @@ if want 1a; then
   expect $n "$pstatus" "$idle_lcd" "idle screen: Ready, no timer"
   keys press:hook
   expect $n "$pstatus" "$(lcd Dial '["_"]')" "off-hook: the Dial screen with an empty number"
-  expect $n "$plog" "screen: dialing" "event log: screen dialing (BUG-1 in the report: not logged when the hook starts dialling)" 5
+  expect $n "$plog" "screen: dialing" "event log: screen dialing (the hook starts dialling)" 5
   dialled="127*0*0*1*$sipp_port"
   keys "$dialled"
   expect $n "$pstatus" "$(lcd Dial "[\"${dialled}_\"]"),\"timer\":null,\"softkeys\":[\"Send\",\"Delete\",\"\",\"Cancel\"]" \
