@@ -3,96 +3,22 @@
 committed; run again after editing this file). Each UAS INFO step checks that the INFO carries
 exactly `Record: on|off` and `Content-Length: 0` (check_it: SIPp fails the call otherwise)."""
 import os
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "Support"))
+from sipp_xml import RECV_BYE, answer, recv_info, response, sdp, send_bye  # noqa: E402
 
-INVITE_200 = """  <recv request="INVITE">
-    <action>
-      <ereg regexp="tag=[0-9a-zA-Z.-]+" search_in="hdr" header="From:" assign_to="ourtag"/>
-      <ereg regexp="&lt;(sip:[^&gt;]*)&gt;" search_in="hdr" header="Contact:" assign_to="contact_all,contact"/>
-    </action>
-  </recv>
-  <send>
-    <![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:sipp@[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=sipp 53655765 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-a=sendrecv
-
-]]>
-  </send>
-  <recv request="ACK"/>
-"""
+INVITE_200 = answer("[0-9a-zA-Z.-]+",
+                    '      <ereg regexp="&lt;(sip:[^&gt;]*)&gt;" search_in="hdr" header="Contact:"'
+                    ' assign_to="contact_all,contact"/>\n')
 
 
 def info(n, value, status, reason):
-    return f"""  <recv request="INFO">
-    <action>
-      <ereg regexp="^ *{value} *$" search_in="hdr" header="Record:" check_it="true" assign_to="rec{n}"/>
-      <ereg regexp="^ *0 *$" search_in="hdr" header="Content-Length:" check_it="true" assign_to="len{n}"/>
-    </action>
-  </recv>
-  <send>
-    <![CDATA[
-SIP/2.0 {status} {reason}
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]>
-  </send>
-"""
+    return recv_info(n, value) + response(status, reason)
 
 
-RECV_BYE = """  <recv request="BYE"/>
-  <send>
-    <![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]>
-  </send>
-"""
-
-SEND_BYE = """  <pause milliseconds="1500"/>
-  <send retrans="500">
-    <![CDATA[
-BYE [$contact] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:rec@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-To: <sip:1001@127.0.0.1>;[$ourtag]
-Call-ID: [call_id]
-CSeq: 10 BYE
-Contact: <sip:sipp@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-]]>
-  </send>
-  <recv response="200"/>
-"""
+SEND_BYE = '  <pause milliseconds="1500"/>\n' + send_bye("[$contact]", "rec")
 
 
 def scenario(name, comment, body, refs):
@@ -129,14 +55,7 @@ Max-Forwards: 70
 Content-Type: application/sdp
 Content-Length: [len]
 
-v=0
-o=sipp 53655765 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-
+""" + sdp() + """
 ]]>
   </send>
   <recv response="100" optional="true"/>

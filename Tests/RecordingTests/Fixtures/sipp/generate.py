@@ -1,50 +1,12 @@
 #!/usr/bin/env python3
 # Writes the SIPp UAS scenarios of the recording controller tests (run once; the XML is committed).
-ANSWER = '''  <recv request="INVITE">
-    <action>
-      <ereg regexp="tag=[0-9a-f]+" search_in="hdr" header="From:" assign_to="ourtag"/>
-    </action>
-  </recv>
-  <send>
-    <![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:sipp@[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
+import os
+import sys
 
-v=0
-o=sipp 53655765 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-a=sendrecv
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "Support"))
+from sipp_xml import RECV_BYE, answer, ok_with_sdp, recv_info, response, send_bye  # noqa: E402
 
-]]>
-  </send>
-  <recv request="ACK"/>
-'''
-
-def response(status, reason, extra=""):
-    return '''  <send>
-    <![CDATA[
-SIP/2.0 %d %s
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-%sContent-Length: 0
-
-]]>
-  </send>
-''' % (status, reason, extra)
+ANSWER = answer("[0-9a-f]+")
 
 counter = [0]
 refs = []
@@ -52,16 +14,8 @@ def info(value, status, reason, extra="", auth=False):
     counter[0] += 1
     n = counter[0]
     refs.extend(["rec%d" % n, "len%d" % n])
-    actions = '''      <ereg regexp="^ *%s *$" search_in="hdr" header="Record:" check_it="true" assign_to="rec%d"/>
-      <ereg regexp="^ *0 *$" search_in="hdr" header="Content-Length:" check_it="true" assign_to="len%d"/>
-''' % (value, n, n)
-    if auth:
-        actions += '      <verifyauth assign_to="authvalid" username="1001" password="secret"/>\n'
-    text = '''  <recv request="INFO">
-    <action>
-%s    </action>
-  </recv>
-''' % actions
+    auth_action = '      <verifyauth assign_to="authvalid" username="1001" password="secret"/>\n' if auth else ""
+    text = recv_info(n, value, auth_action)
     if auth:
         text += '''  <nop hide="true" test="authvalid" next="goodauth%d"/>
   <send next="end">
@@ -82,58 +36,18 @@ Content-Length: 0
         text += response(status, reason, extra)
     return text
 
-BYE_FROM_PHONE = '''  <recv request="BYE"/>
-''' + response(200, "OK")
+BYE_FROM_PHONE = RECV_BYE
 
-BYE_FROM_SIPP = '''  <send retrans="500">
-    <![CDATA[
-BYE [ua_uri] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-To: <sip:1001@127.0.0.1>;[$ourtag]
-Call-ID: [call_id]
-CSeq: 10 BYE
-Contact: <sip:sipp@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
+BYE_FROM_SIPP = send_bye("[ua_uri]", "sipp")
 
-]]>
-  </send>
-  <recv response="200"/>
-'''
-
-def reinvite(direction, answer, version, var):
+def reinvite(direction, reply, version, var):
     refs.append(var)
     return '''  <recv request="INVITE">
     <action>
       <ereg regexp="a=%s" search_in="body" check_it="true" assign_to="%s"/>
     </action>
   </recv>
-  <send>
-    <![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:sipp@[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=sipp 53655765 %d IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-a=%s
-
-]]>
-  </send>
-  <recv request="ACK"/>
-''' % (direction, var, version, answer)
+''' % (direction, var) + ok_with_sdp(version, reply)
 
 def scenario(name, comment, body, has_end=False):
     global refs
