@@ -473,10 +473,8 @@ public final class PhoneStateMachine {
     private func callStateChanged(_ call: SIPCall, _ state: SIPCallState) {
         switch state {
         case .incoming:
-            if doNotDisturb {
-                call.reject(status: settings.doNotDisturbStatus)
-                onLog?("phone: call " + String(call.id) + " rejected (do not disturb)")
-            } else if activeCall == nil {
+            // (Do-not-disturb refused the call before it rang: `refuseIncoming`.)
+            if activeCall == nil {
                 softphone.volume = settings.ringerVolume
                 tones.stop()
                 if screen == .dialing { stopDialing() }

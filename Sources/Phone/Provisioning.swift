@@ -37,9 +37,15 @@ public struct Provisioning {
     /// Reads and checks `paths` for a phone with `board`'s keys; the first bad value is
     /// refused with its file:line.
     public init(paths: [String], board: BoardProfile) throws(ConfigError) {
+        try self.init(paths: paths, hasRecordKey: board.hasRecordKey, lineKeys: board.lineKeys)
+    }
+
+    /// Reads and checks `paths` for a board described by `hasRecordKey` and `lineKeys` (nil: any
+    /// line key number).
+    public init(paths: [String], hasRecordKey: Bool, lineKeys: Int?) throws(ConfigError) {
         var files: [ConfigFile] = []
         for path in paths { files.append(try ConfigFile.load(path: path)) }
-        try self.init(paths: paths, merged: ConfigFile(merging: files), hasRecordKey: board.hasRecordKey, lineKeys: board.lineKeys)
+        try self.init(paths: paths, merged: ConfigFile(merging: files), hasRecordKey: hasRecordKey, lineKeys: lineKeys)
     }
 
     /// Checks already-read files. `lineKeys` nil accepts any line key number.

@@ -53,23 +53,20 @@ struct ConfigCheck: ParsableCommand {
             print(String(problems.count) + (problems.count == 1 ? " problem" : " problems") + ": refused")
             throw ExitCode(1)
         }
-        // Good files: load them as the phone does for the notes.
-        let merged: ConfigFile
+        // Good files: the phone's view of them, for the notes.
+        let provisioning: Provisioning
         do {
-            var loaded: [ConfigFile] = []
-            for file in files { loaded.append(try ConfigFile.load(path: file)) }
-            merged = ConfigFile(merging: loaded)
+            provisioning = try Provisioning(paths: files, hasRecordKey: hasRecordKey, lineKeys: lineKeys)
         } catch {
             throw ToolError(error.description)
         }
-        let provisioning = try Provisioning(paths: files, merged: merged, hasRecordKey: hasRecordKey, lineKeys: lineKeys)
         for entry in provisioning.unknownKeys {
             print("note: " + entry.location + ": key '" + entry.key + "' is not used by this firmware (ignored)")
         }
         for warning in provisioning.warnings { print("warning: " + warning) }
         if let warning = provisioning.softphone.advertisedAddressWarning { print("warning: " + warning) }
         var keys: [String] = []
-        for entry in merged.entries where !keys.contains(entry.key) { keys.append(entry.key) }
+        for entry in provisioning.merged.entries where !keys.contains(entry.key) { keys.append(entry.key) }
         print("ok: " + String(files.count) + (files.count == 1 ? " file, " : " files, ") + String(keys.count) + " keys")
     }
 }
