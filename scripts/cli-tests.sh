@@ -4,7 +4,7 @@
 # usage: scripts/cli-tests.sh TOOL
 set -uo pipefail
 tool=$1
-vectors=../shared/testvectors/itu-t-g191
+vectors=Tests/Vectors/itu-t-g191
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0

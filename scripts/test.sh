@@ -112,7 +112,7 @@ for arch in x86_64 aarch64 armv7; do
     run=(toolchain/qemu "$arch" "$binary")
   fi
   out="$results/selftest-$arch.log"
-  "${run[@]}" --self-test --board board/sim.cfg --vectors ../shared/testvectors/itu-t-g191 > "$out" 2>&1
+  "${run[@]}" --self-test --board board/sim.cfg --vectors Tests/Vectors/itu-t-g191 > "$out" 2>&1
   rc=$?
   before=$failed
   if add_summary self-test "$out"; then

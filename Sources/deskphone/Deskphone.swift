@@ -33,7 +33,7 @@ func usage() {
     print("  --log PATH     the event log goes to PATH instead of stdout")
     print("  --version      print version, board and linked libraries")
     print("  --self-test    exercise the reactor on the real clock and the codecs; exit 0 only if all held")
-    print("  --vectors DIR  ITU-T G.191 vectors (shared/testvectors/itu-t-g191) for the codec checks")
+    print("  --vectors DIR  ITU-T G.191 vectors (Tests/Vectors/itu-t-g191) for the codec checks")
 }
 
 func architecture() -> String {

@@ -1,22 +1,17 @@
 import Foundation
 
-/// Locates the shared test material (`../shared` beside the project) and reads raw files.
+/// Locates the test vectors kept in the repository (`Tests/Vectors`) and reads raw files.
 enum TestData {
     /// The project root, from this file's location (Tests/VoiceTests/TestData.swift).
     static let projectRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared` beside the project (override with DESKPHONE_SHARED).
-    static let shared: URL = {
-        if let path = ProcessInfo.processInfo.environment["DESKPHONE_SHARED"] {
-            return URL(fileURLWithPath: path)
-        }
-        return projectRoot.deletingLastPathComponent().appendingPathComponent("shared")
-    }()
+    /// `Tests/Vectors` in the repository (see its README.md for where the files come from).
+    static let vectors: URL = projectRoot.appendingPathComponent("Tests/Vectors")
 
     /// A file of ITU-T G.191 vectors: `itu-t-g191/<relative>`.
     static func g191(_ relative: String) throws -> Data {
-        try Data(contentsOf: shared.appendingPathComponent("testvectors/itu-t-g191/" + relative))
+        try Data(contentsOf: vectors.appendingPathComponent("itu-t-g191/" + relative))
     }
 
     /// Little-endian 16-bit words of a vector file.
