@@ -44,6 +44,20 @@ public final class SIPTransactionLayer: CustomStringConvertible {
     public private(set) var sentCount = 0
     /// Received messages dropped because they cannot belong to any transaction (no Via).
     public private(set) var droppedCount = 0
+    /// New requests answered 503 without a transaction because the table was full.
+    public private(set) var shedCount = 0
+
+    /// At most this many server transactions live at once (OPTIONS, which leaves the table
+    /// with its answer, does not count against it). A new request beyond it gets a
+    /// stateless 503 with Retry-After (RFC 3261 §21.5.4, RFC 3261 §8.2.7) and no state, so a
+    /// flood costs a bounded amount of memory and its expiry a bounded amount of loop time.
+    /// Requests within a dialog (To tag) may use `inDialogReserve` more places, so a flood of
+    /// strangers' requests cannot keep a BYE or re-INVITE of a call out.
+    public var serverTransactionLimit = 96
+    /// Extra places for in-dialog requests above `serverTransactionLimit`.
+    public var inDialogReserve = 32
+    /// Seconds in the Retry-After of a shed request's 503.
+    public var shedRetryAfterSeconds = 10
 
     /// - Parameters:
     ///   - send: hands a message to the transport; false is an immediate transport error.
@@ -102,6 +116,11 @@ public final class SIPTransactionLayer: CustomStringConvertible {
                 bytes[i] ^= UInt8(truncatingIfNeeded: seed >> 32)
             }
         }
+        return hexText(bytes)
+    }
+
+    /// Bytes as lowercase hex.
+    static func hexText(_ bytes: [UInt8]) -> String {
         let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(bytes.count * 2)
@@ -207,6 +226,13 @@ public final class SIPTransactionLayer: CustomStringConvertible {
             existing.receiveRetransmission()
             return
         }
+        // OPTIONS keeps no place in the table (it ends with its answer), so it is never shed:
+        // a phone under a flood still answers its registrar's or its proxy's pings.
+        let limit = serverTransactionLimit + (request.to.tag == nil ? 0 : inDialogReserve)
+        if servers.count >= limit && method != .options {
+            shed(request, from: peer)
+            return
+        }
         let transaction = SIPServerTransaction(request: request, peer: peer, key: key, layer: self)
         if method == .cancel, let inviteKey = SIPTransactionMatching.serverKey(request, method: .invite) {
             transaction.cancelledTransaction = servers[inviteKey]
@@ -215,6 +241,27 @@ public final class SIPTransactionLayer: CustomStringConvertible {
         transaction.start()
         guard transaction.state != .terminated else { return }
         onRequest?(transaction)
+    }
+
+    /// Answers a request 503 Service Unavailable with Retry-After, statelessly (§8.2.7): the To
+    /// tag is derived from the request's branch and Call-ID, so a retransmission is answered
+    /// with the same response and nothing is kept. An ACK is never answered.
+    private func shed(_ request: SIPMessage, from peer: SIPPeer) {
+        shedCount += 1
+        var tag = request.to.tag
+        if tag == nil {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in (request.via.first?.branch ?? "").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            for byte in request.callID.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            tag = SIPTransactionLayer.hexText((0..<8).map { UInt8(truncatingIfNeeded: hash >> (8 * $0)) })
+        }
+        var response = SIPMessage.response(to: request, status: 503, toTag: tag)
+        do throws(SIPError) {
+            try response.addHeader("Retry-After", String(shedRetryAfterSeconds))
+        } catch {
+            // A decimal number is a valid Retry-After.
+        }
+        _ = transmit(response, to: peer)
     }
 
     /// The INVITE server transaction an ACK belongs to (§17.2.3). Without an RFC 3261 branch

@@ -146,7 +146,10 @@ public final class SIPServerTransaction: CustomStringConvertible {
         state = .completed
         lastResponse = response
         guard transmit(response) else { return false }
-        let wait = layer.timers.timerJ(peer.transport)
+        // OPTIONS is answered as a stateless UAS would (§8.2.7, §11.2): the answer is the same
+        // for a retransmission, so nothing is kept for Timer J and an OPTIONS flood (or a
+        // scanner's sweep) leaves no state behind.
+        let wait = method == .options ? 0 : layer.timers.timerJ(peer.transport)
         if wait == 0 {
             terminate()
         } else {

@@ -81,8 +81,10 @@ public struct SIPTransportCounters: Equatable, Sendable, CustomStringConvertible
     public var connectionsAccepted = 0
     public var connectionsRejected = 0
     public var connectionsClosed = 0
-    /// Connections closed for idleness or for a message that did not complete in time.
+    /// Connections closed for idleness, silence or a message that did not complete in time.
     public var connectionsTimedOut = 0
+    /// Idle connections closed to make room for a new one at the limit.
+    public var connectionsEvicted = 0
     /// Transport errors reported to the error handler.
     public var errorsReported = 0
 
@@ -93,7 +95,7 @@ public struct SIPTransportCounters: Equatable, Sendable, CustomStringConvertible
             + ", dropped " + String(dropped) + ", answered " + String(malformedAnswered) + ", connections +"
             + String(connectionsOpened) + "/+" + String(connectionsAccepted) + "/-" + String(connectionsClosed)
             + " (rejected " + String(connectionsRejected) + ", timed out " + String(connectionsTimedOut)
-            + "), errors " + String(errorsReported)
+            + ", evicted " + String(connectionsEvicted) + "), errors " + String(errorsReported)
     }
 }
 
@@ -111,12 +113,18 @@ public struct SIPTransportConfiguration: Sendable {
     public var dualStack: Bool
     /// Message size limits, for streams and datagrams alike.
     public var limits: SIPStreamFramer.Limits
-    /// At most this many TCP connections (in and out); more inbound ones are refused.
+    /// At most this many TCP connections (in and out). At the limit a new one takes the place
+    /// of an idle one (first an inbound connection that never sent a whole message, then the
+    /// least recently active); only when every connection is busy is it refused.
     public var maxConnections: Int
     /// A TCP connect that does not complete in this time fails with `.connectTimeout` (ns).
     public var connectTimeout: Int64
     /// A connection with no traffic for this long is closed (ns).
     public var idleTimeout: Int64
+    /// An inbound connection that has not sent a whole SIP message (only a keep-alive CRLF
+    /// at most) in this long after it was accepted is closed (ns): a scanner's or a flood's
+    /// silent connections are reclaimed long before `idleTimeout`.
+    public var silentTimeout: Int64
     /// A message whose first bytes arrived must be complete within this time, else the
     /// connection is closed (slow senders, ns).
     public var messageTimeout: Int64
@@ -132,8 +140,9 @@ public struct SIPTransportConfiguration: Sendable {
         dualStack: Bool = false, limits: SIPStreamFramer.Limits = .init(), maxConnections: Int = 64,
         connectTimeout: Int64 = 10_000_000_000, idleTimeout: Int64 = 300_000_000_000,
         messageTimeout: Int64 = 32_000_000_000, udpSizeThreshold: Int = 1300, maxQueuedBytes: Int = 256 * 1024,
-        noDelay: Bool = true
+        noDelay: Bool = true, silentTimeout: Int64 = 10_000_000_000
     ) {
+        self.silentTimeout = silentTimeout
         self.address = address
         self.udp = udp
         self.tcp = tcp

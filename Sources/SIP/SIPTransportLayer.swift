@@ -16,6 +16,10 @@ final class SIPTransportConnection {
     var output: [UInt8] = []
     var outputSent = 0
     var lastActivity: Int64
+    /// When it was accepted or opened.
+    let opened: Int64
+    /// Whole SIP messages received on it.
+    var messagesReceived = 0
     /// When the first bytes of a still incomplete message arrived.
     var partialSince: Int64? = nil
     /// UDP forms of large requests switched to this connection (RFC 3261 §18.1.1), sent as
@@ -33,9 +37,13 @@ final class SIPTransportConnection {
         self.connected = connected
         self.framer = SIPStreamFramer(limits: limits, reportsPongs: outbound)
         self.lastActivity = now
+        self.opened = now
     }
 
     var queuedBytes: Int { output.count - outputSent }
+
+    /// Accepted, and no whole message has come in on it yet.
+    var isSilentInbound: Bool { !outbound && messagesReceived == 0 }
 
     var peer: SIPPeer { SIPPeer(transport: .tcp, remote: remote, connection: id) }
 }
@@ -421,7 +429,7 @@ public final class SIPTransportLayer {
                 return
             }
             guard let remote = SIPTransportLayer.socketAddress(family: family, address, port: port),
-                connections.count < configuration.maxConnections
+                connections.count < configuration.maxConnections || evictIdleConnection()
             else {
                 counters.connectionsRejected += 1
                 _ = cl_close(fd)
@@ -515,13 +523,24 @@ public final class SIPTransportLayer {
         return c
     }
 
-    /// Closes the least recently active connection with nothing queued; false if none.
+    /// Makes room for a new connection at the limit: closes the oldest inbound connection
+    /// that never sent a whole message, else the least recently active connection with
+    /// nothing queued and no message half received; false if every connection is busy.
     private func evictIdleConnection() -> Bool {
-        var oldest: SIPTransportConnection? = nil
+        var victim: SIPTransportConnection? = nil
         for c in connections.values where c.connected && c.queuedBytes == 0 && c.partialSince == nil {
-            if oldest == nil || c.lastActivity < oldest!.lastActivity { oldest = c }
+            guard let current = victim else {
+                victim = c
+                continue
+            }
+            if c.isSilentInbound != current.isSilentInbound {
+                if c.isSilentInbound { victim = c }
+            } else if c.lastActivity < current.lastActivity {
+                victim = c
+            }
         }
-        guard let victim = oldest else { return false }
+        guard let victim else { return false }
+        counters.connectionsEvicted += 1
         closeConnection(victim.id)
         return true
     }
@@ -619,6 +638,7 @@ public final class SIPTransportLayer {
             switch frame {
             case .message(let bytes):
                 c.partialSince = nil
+                c.messagesReceived += 1
                 deliver(bytes, from: c.peer)
             case .ping:
                 counters.pingsAnswered += 1
@@ -684,7 +704,7 @@ public final class SIPTransportLayer {
 
     private func startSweeping() {
         guard sweepTimer == nil else { return }
-        let shortest = min(configuration.idleTimeout, configuration.messageTimeout)
+        let shortest = min(configuration.idleTimeout, configuration.messageTimeout, configuration.silentTimeout)
         let period = max(1_000_000, min(1_000_000_000, shortest / 4))
         sweepTimer = reactor.every(period) { [self] in self.sweep() }
     }
@@ -695,6 +715,8 @@ public final class SIPTransportLayer {
         var expired: [Int] = []
         for c in connections.values where c.connected {
             if let since = c.partialSince, now - since >= configuration.messageTimeout {
+                expired.append(c.id)
+            } else if c.isSilentInbound && c.partialSince == nil && now - c.opened >= configuration.silentTimeout {
                 expired.append(c.id)
             } else if c.queuedBytes == 0 && now - c.lastActivity >= configuration.idleTimeout {
                 expired.append(c.id)

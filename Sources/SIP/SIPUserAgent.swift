@@ -54,6 +54,8 @@ public final class SIPUserAgent: CustomStringConvertible {
 
     private let sendMessage: (SIPMessage, SIPPeer) -> Bool
     private var nextCallID = 1
+    /// Transport errors are logged in bursts (a flood's bounced answers are one each).
+    private var transportErrorLog = SIPLogRateLimit()
     private var closed = false
 
     /// A UA on a started transport.
@@ -72,7 +74,12 @@ public final class SIPUserAgent: CustomStringConvertible {
         self.transport = transport
         transport.onMessage = { [self] message, peer in transactions.receive(message, from: peer) }
         transport.onError = { [self] peer, error in
-            log("transport error to " + peer.description + ": " + error.description)
+            let verdict = transportErrorLog.admit(now: reactor.now)
+            if verdict.write {
+                log(
+                    "transport error to " + peer.description + ": " + error.description
+                        + (verdict.dropped > 0 ? " (" + String(verdict.dropped) + " more not logged)" : ""))
+            }
             transactions.transportFailed(peer: peer)
         }
     }

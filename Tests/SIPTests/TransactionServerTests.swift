@@ -133,7 +133,8 @@ struct TransactionServerTests {
     @Test("non-INVITE: Trying absorbs copies, Completed re-sends the final response during Timer J")
     func nonInvite() throws {
         let h = try TransactionHarness()
-        let options = try Fixture.request("OPTIONS", branch: "z9hG4bKopt")
+        // INFO: any non-INVITE but OPTIONS, which is answered statelessly (below).
+        let options = try Fixture.request("INFO", branch: "z9hG4bKopt")
         h.layer.receive(options, from: Self.peer)
         #expect(h.requests.count == 1)
         let t = h.requests[0]
@@ -159,6 +160,63 @@ struct TransactionServerTests {
         h.requests[1].respond(SIPMessage.response(to: options, status: 200, toTag: "o2"))
         try h.runForSeconds(33)
         #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+    }
+
+    @Test("OPTIONS keeps no state after its answer: a copy is answered again by the TU, nothing waits for Timer J")
+    func optionsStateless() throws {
+        let h = try TransactionHarness()
+        let options = try Fixture.request("OPTIONS", branch: "z9hG4bKopt")
+        h.layer.receive(options, from: Self.peer)
+        #expect(h.requests.count == 1)
+        #expect(h.requests[0].respond(SIPMessage.response(to: options, status: 200, toTag: "o1")))
+        #expect(h.requests[0].state == .terminated)
+        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        h.layer.receive(options, from: Self.peer)
+        #expect(h.requests.count == 2)
+        h.requests[1].respond(SIPMessage.response(to: options, status: 200, toTag: "o2"))
+        #expect(h.sent.map { $0.status ?? 0 } == [200, 200])
+        #expect(h.layer.transactionCount == 0)
+    }
+
+    @Test("a full transaction table sheds new requests with a stateless 503 + Retry-After; dialogs keep a reserve")
+    func sheddingAtTheLimit() throws {
+        let h = try TransactionHarness()
+        h.layer.serverTransactionLimit = 3
+        h.layer.inDialogReserve = 1
+        for i in 0..<3 {
+            let info = try Fixture.request("INFO", branch: "z9hG4bKinfo" + String(i), callID: "c" + String(i))
+            h.layer.receive(info, from: Self.peer)
+            h.requests[i].respond(SIPMessage.response(to: info, status: 481, toTag: "t" + String(i)))
+        }
+        #expect(h.layer.serverTransactionCount == 3)  // all in Completed for Timer J
+        let stranger = try Fixture.request("MESSAGE", branch: "z9hG4bKflood", callID: "flood")
+        h.layer.receive(stranger, from: Self.peer)
+        #expect(h.requests.count == 3 && h.layer.shedCount == 1)
+        let shed = try #require(h.sent.last)
+        #expect(shed.status == 503 && shed.header("Retry-After") == "10")
+        #expect(shed.to.tag != nil && shed.via == stranger.via && shed.callID == "flood")
+        // Its retransmission gets the same answer (same To tag), and still no state.
+        h.layer.receive(stranger, from: Self.peer)
+        #expect(h.sent.last?.to.tag == shed.to.tag && h.layer.serverTransactionCount == 3)
+        // An ACK is never answered.
+        let before = h.sent.count
+        h.layer.receive(try Fixture.request("ACK", branch: "z9hG4bKack9", callID: "x", toTag: "zz"), from: Self.peer)
+        #expect(h.sent.count == before)
+        // OPTIONS is still answered by the TU: it leaves the table with its answer.
+        let ping = try Fixture.request("OPTIONS", branch: "z9hG4bKping", callID: "ping")
+        h.layer.receive(ping, from: Self.peer)
+        #expect(h.requests.count == 4 && h.requests[3].method == .options && h.layer.shedCount == 2)
+        h.requests[3].respond(SIPMessage.response(to: ping, status: 200, toTag: "p"))
+        #expect(h.layer.serverTransactionCount == 3)
+        // A request within a dialog (To tag) still gets a transaction, from the reserve.
+        let bye = try Fixture.request("BYE", branch: "z9hG4bKbye", callID: "call", cseq: 2, toTag: "b1")
+        h.layer.receive(bye, from: Self.peer)
+        #expect(h.requests.count == 5 && h.requests[4].method == .bye)
+        // Timer J empties the table; new requests are served again.
+        try h.runForSeconds(33)
+        #expect(h.layer.transactionCount == 1)  // the BYE, not answered in this test
+        h.layer.receive(stranger, from: Self.peer)
+        #expect(h.requests.count == 6 && h.layer.shedCount == 2)
     }
 
     @Test("non-INVITE: a provisional moves to Proceeding and is re-sent; TCP ends at the final response")
@@ -343,5 +401,19 @@ struct TransactionSuccessRetransmissionTests {
         #expect(failures == [.timeout] && !r.isActive)
         #expect(h.log.entries.count == 10)
         #expect(h.reactor.timerCount == 0)
+    }
+}
+
+@Suite("Log rate limit")
+struct LogRateLimitTests {
+    @Test("a burst per window is written, the rest counted and named in the next written line")
+    func burstThenQuiet() {
+        var limit = SIPLogRateLimit(burst: 3, window: 1_000)
+        let first = (0..<10).map { limit.admit(now: Int64($0)) }
+        #expect(first.map { $0.write } == [true, true, true] + Array(repeating: false, count: 7))
+        #expect(first.allSatisfy { $0.dropped == 0 })
+        let next = limit.admit(now: 1_000)
+        #expect(next.write && next.dropped == 7)
+        #expect(limit.admit(now: 1_001).dropped == 0)
     }
 }

@@ -306,12 +306,59 @@ struct TransportLayerTests {
             spin(layer.reactor) {
                 layer.counters.connectionsAccepted + layer.counters.connectionsRejected == peers.count
             })
+        // Silent connections give their place to newer ones: the newest four are kept.
         #expect(layer.connectionCount == 4)
-        #expect(layer.counters.connectionsRejected == 8)
+        #expect(layer.counters.connectionsEvicted == 8 && layer.counters.connectionsRejected == 0)
         // UDP is unaffected.
         let udp = TransportTestPeer()
         udp.sendTo(sampleRequest(), layer.localAddress(for: .udp)!)
         #expect(spin(layer.reactor) { !got.isEmpty })
+        withExtendedLifetime(peers) {}
+    }
+
+    @Test("TCP: 64 silent connections do not shut SIP over TCP: a talking client evicts one and is served")
+    func silentConnectionsDoNotBlock() throws {
+        let layer = try makeLayer()
+        defer { layer.close() }
+        var got: [[UInt8]] = []
+        layer.onRawMessage = { bytes, _ in got.append(bytes) }
+        let address = layer.localAddress(for: .tcp)!
+        let silent = (0..<layer.configuration.maxConnections).map { _ in TransportTestPeer(tcpTo: address) }
+        #expect(spin(layer.reactor) { layer.counters.connectionsAccepted == silent.count })
+        #expect(layer.connectionCount == layer.configuration.maxConnections)
+        let client = TransportTestPeer(tcpTo: address)
+        client.write(sampleRequest())
+        #expect(spin(layer.reactor) { got.count == 1 })
+        #expect(layer.counters.connectionsRejected == 0 && layer.counters.connectionsEvicted == 1)
+        // A connection that has talked is kept over the silent ones: 8 more silent connections
+        // evict only silent ones.
+        let more = (0..<8).map { _ in TransportTestPeer(tcpTo: address) }
+        #expect(spin(layer.reactor) { layer.counters.connectionsEvicted == 1 + more.count })
+        client.write(sampleRequest())
+        #expect(spin(layer.reactor) { got.count == 2 })
+        #expect(!client.isClosedByPeer)
+        withExtendedLifetime((silent, more)) {}  // the peers' sockets stay open to here
+    }
+
+    @Test("TCP: a connection that sends nothing is closed after the silent timeout, one that talks is kept")
+    func silentTimeout() throws {
+        let layer = try makeLayer {
+            $0.silentTimeout = 50_000_000
+            $0.idleTimeout = 60_000_000_000
+        }
+        defer { layer.close() }
+        var got = 0
+        layer.onRawMessage = { _, _ in got += 1 }
+        let address = layer.localAddress(for: .tcp)!
+        let talker = TransportTestPeer(tcpTo: address)
+        talker.write(sampleRequest())
+        let silent = TransportTestPeer(tcpTo: address)
+        #expect(spin(layer.reactor) { got == 1 && layer.connectionCount == 2 })
+        #expect(spin(layer.reactor) { silent.isClosedByPeer })
+        #expect(layer.counters.connectionsTimedOut == 1 && layer.connectionCount == 1)
+        talker.write(sampleRequest())
+        #expect(spin(layer.reactor) { got == 2 })
+        #expect(layer.connectionCount == 1)
     }
 
     @Test("IPv6 loopback: UDP and TCP on [::1]")
