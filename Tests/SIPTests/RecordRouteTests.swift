@@ -159,12 +159,11 @@ struct RecordRouteTests {
         let (scripted, call) = try Self.answered()
         defer { scripted.close() }
         let tag = try #require(call.dialog?.localTag)
-        // A proxy that (wrongly) record-routes in-dialog requests changes nothing (§12.2: the route
-        // set is fixed when the dialog is created).
+        // A Record-Route in a request inside the dialog (a proxy may add one, §16.6) changes
+        // nothing: the route set is fixed when the dialog is created (§12.2).
+        let rerouted = ["<sip:198.51.100.9;lr>"]
         try scripted.receive(
-            Self.request("INVITE", cseq: 11, toTag: tag, body: Self.offer, branch: "re1", recordRoute: [
-                "<sip:198.51.100.9;lr>"
-            ]))
+            Self.request("INVITE", cseq: 11, toTag: tag, body: Self.offer, branch: "re1", recordRoute: rerouted))
         let reinviteOK = try #require(scripted.responses.last { $0.status == 200 && $0.cseq.number == 11 })
         #expect(Self.recordRouteLines(of: reinviteOK).isEmpty)
         try scripted.receive(Self.request("ACK", cseq: 11, toTag: tag, branch: "ack2", recordRoute: []))
