@@ -461,5 +461,5 @@ else
 fi
 [ -n "${KEEP_WORK:-}" ] && cp "$proxy_log" "$work/kamailio-all.log"
 
-echo "cli-proxy: took $(($(date +%s) - started)) s"
+echo "     cli-proxy ran $(($(date +%s) - started)) s"
 summary cli-proxy
