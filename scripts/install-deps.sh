@@ -29,3 +29,11 @@ if ! $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
   $SUDO apt-get update >/dev/null
   $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The kamailio package starts and enables its system service, whose default configuration binds
+# UDP 5060 (which the demo phones use); the tests start their own Kamailio. Stop and disable the
+# service only when this run installed the package.
+if [[ " ${missing[*]} " == *" kamailio "* ]] && [[ -d /run/systemd/system ]]; then
+  echo "install-deps: stopping and disabling the kamailio system service (the tests run their own)" >&2
+  $SUDO systemctl disable --now kamailio > /dev/null 2>&1 || true
+fi
