@@ -3,12 +3,14 @@
 # the C libraries the firmware links (ALSA, libevdev, Opus) with pkg-config; spandsp and
 # libosip2 (host-only references of the codec and SIP parser benchmarks); SIPp (sip-tester,
 # the real SIP peer of the tests); baresip-core (the other phone of the interop tests and
-# the call benchmark) and GNU time (the benchmark's CPU and RSS); python3 for the build scripts, and `file`. Quick and silent when everything is there. Cross sysroots and
-# qemu are toolchain/sysroot.sh's job (called by the firmware build).
+# the call benchmark) and GNU time (the benchmark's CPU and RSS); kamailio (the Record-Route proxy and
+# registrar of scripts/cli-tests-proxy.sh, run as an ordinary process, never as the system service);
+# python3 for the build scripts, and `file`. Quick and silent when everything is there. Cross sysroots
+# and qemu are toolchain/sysroot.sh's job (called by the firmware build).
 set -euo pipefail
 
 PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev python3 file
-  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux)
+  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -26,4 +28,12 @@ export DEBIAN_FRONTEND=noninteractive
 if ! $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; then
   $SUDO apt-get update >/dev/null
   $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The kamailio package starts and enables its system service, whose default configuration binds
+# UDP 5060 (which the demo phones use); the tests start their own Kamailio. Stop and disable the
+# service only when this run installed the package.
+if [[ " ${missing[*]} " == *" kamailio "* ]] && [[ -d /run/systemd/system ]]; then
+  echo "install-deps: stopping and disabling the kamailio system service (the tests run their own)" >&2
+  $SUDO systemctl disable --now kamailio > /dev/null 2>&1 || true
 fi

@@ -20,8 +20,11 @@
 #      a good reload's dial plan and DND taking effect); the whole phone as a person uses it
 #      (scripts/cli-tests-phone.sh: dial by keys, ringback, talking, record on/off, incoming call
 #      answered by hook, call waiting with hold and swap, bad key input, against SIPp and baresip;
-#      keys through the key FIFO, screens and LEDs from the status log), and `make demo` itself
-#      (scripts/cli-tests-demo.sh: two phones in tmux, typed keys, the drawn LCD read back), and the
+#      keys through the key FIFO, screens and LEDs from the status log), `make demo` itself
+#      (scripts/cli-tests-demo.sh: two phones in tmux, typed keys, the drawn LCD read back),
+#      calls through a real Record-Route proxy (scripts/cli-tests-proxy.sh: Kamailio as registrar
+#      and proxy, SIPp calling and called: the 180/200 carry the Record-Route, ACK, INFO, re-INVITEs
+#      both ways and BYE are loose-routed through the proxy, CANCEL both ways, from its log), and the
 #      phone under a SIP flood (scripts/cli-tests-flood.sh: OPTIONS, garbage and MESSAGE floods during
 #      a call, 503 shedding, a peak-RSS bound, 70 silent TCP connections);
 #   7. the aarch64 and armv7 firmware's calls against SIPp under qemu-user (cli-tests-call.sh),
@@ -126,7 +129,7 @@ done
 
 # --- 6. deskphone's calls against real peers (the Embedded x86_64 firmware) -----------------
 if [[ -x .build-firmware/x86_64/deskphone ]]; then
-  for part in call baresip record provisioning phone demo flood; do
+  for part in call baresip record provisioning phone demo proxy flood; do
     label=cli-$part
     [[ $part == phone || $part == demo ]] && label=$part # their summary lines: `phone: ...`, `demo: ...`
     note "== calls: scripts/cli-tests-$part.sh"

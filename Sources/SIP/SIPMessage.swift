@@ -343,7 +343,9 @@ extension SIPMessage {
 
     /// RFC 3261 §8.2.6: a response to `request` copying Via, From, To (adding `toTag` when the
     /// To has none and status > 100), Call-ID, CSeq (and Timestamp for 100, §8.2.6.1);
-    /// Content-Length 0.
+    /// Content-Length 0. A response that creates a dialog (`createsDialog(request:status:toTag:)`)
+    /// also copies every Record-Route header line of the request, values and order untouched
+    /// (§12.1.1), so the caller's route set keeps the proxies that asked to stay in the path.
     public static func response(
         to request: SIPMessage, status: Int, reason: String? = nil, toTag: String? = nil
     ) -> SIPMessage {
@@ -351,6 +353,7 @@ extension SIPMessage {
         var fields: [SIPHeaderField] = []
         fields.reserveCapacity(8)
         var to = request.toValue
+        let copiesRecordRoute = createsDialog(request: request, status: code, toTag: toTag)
         for f in request.headerFields {
             switch f.id {
             case .via, .from, .callID, .cseq:
@@ -364,6 +367,8 @@ extension SIPMessage {
                 }
             case .timestamp where code == 100:
                 fields.append(f)
+            case .recordRoute where copiesRecordRoute:
+                fields.append(f)
             default:
                 break
             }
@@ -372,6 +377,18 @@ extension SIPMessage {
             startLine: .response(status: code, reason: reason ?? reasonPhrase(code)), fields: fields,
             body: [], via: request.viaValues, from: request.fromValue, to: to,
             callID: request.callIDValue, cseq: request.cseqValue)
+    }
+
+    /// Whether a response with `status` (and `toTag` for the To when the request has none) to
+    /// `request` creates a dialog (RFC 3261 §12.1): a 2xx, or a 101–199 with a To tag, to an
+    /// INVITE outside a dialog (no To tag). Responses inside a dialog (re-INVITE, INFO, BYE)
+    /// and to other methods do not; Record-Route is copied into exactly these (§12.1.1).
+    public static func createsDialog(request: SIPMessage, status: Int, toTag: String?) -> Bool {
+        guard request.method == .invite, request.toValue.tag == nil, status > 100, status < 300 else {
+            return false
+        }
+        guard let toTag else { return false }
+        return SIPMessageParser.isToken(toTag)
     }
 
     /// The standard reason phrase of a status code (RFC 3261 §21 and extensions).

@@ -18,7 +18,8 @@ final class ScriptedPeerUA {
         ua = SIPUserAgent(
             reactor: reactor, account: account, localHost: "192.0.2.10", localPort: 5060,
             mediaAddress: { _ in ("192.0.2.10", 40000) },
-            send: { message, _ in
+            send: { message, destination in
+                box.destinations.append(destination)
                 box.messages.append((time: reactor.now, message: message))
                 return true
             })
@@ -44,6 +45,11 @@ final class ScriptedPeerUA {
 
     var responses: [SIPMessage] { box.messages.map { $0.message }.filter { !$0.isRequest } }
 
+    /// Every message sent with the peer it went to, retransmissions included.
+    var sent: [(message: SIPMessage, to: SIPPeer)] {
+        zip(box.messages, box.destinations).map { ($0.0.message, $0.1) }
+    }
+
     /// Feeds a request from the peer.
     func receive(_ text: String) throws {
         let message = try SIPMessage.parse(Array(text.replacingOccurrences(of: "\n", with: "\r\n").utf8))
@@ -55,6 +61,8 @@ final class ScriptedPeerUA {
 }
 
 final class SentBox {
+    /// Where each message went (same index as `messages`).
+    var destinations: [SIPPeer] = []
     var messages: [(time: Int64, message: SIPMessage)] = [] {
         didSet { if let last = messages.last, messages.count > oldValue.count { onSend?(last.message) } }
     }
