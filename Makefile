@@ -82,7 +82,8 @@ FUZZ_SECONDS ?= 600
 fuzz: deps
 	scripts/fuzz.sh $(FUZZ_TARGET) $(FUZZ_SECONDS)
 
-## Jitter-buffer scores against speexdsp and the best fixed delay (shared/jbeval referee).
+## Jitter-buffer scores against speexdsp and the best fixed delay: Tools/jbeval's referee on traces
+## it generates into .build/jbtraces (docs/JITTER.md). JB_SEEDS="1 2" JB_PROFILES=... JBSIM_ARGS=...
 jbscore: deps
 	scripts/jbscore.sh
 

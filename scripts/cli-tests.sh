@@ -139,5 +139,21 @@ PY
 )
 [[ -z $missing ]] && pass "docs/CONFIG.md names every provisioning key in Sources" || fail "docs/CONFIG.md lacks: $missing"
 
+# jbsim's playout on generated traces is one the referee accepts: no packet plays before it
+# arrives or after the network lost it, constant periods (Tools/jbeval, `make jbscore`).
+if python3 Tools/jbeval/gentraces.py --out "$work/jb" --seeds 3 --profiles wifi reorder dtx --duration-s 20; then
+  for trace in "$work"/jb/*.csv; do
+    name=$(basename "$trace" .csv)
+    if $tool jbsim --trace "$trace" --out "$work/jb/$name.playout" 2> "$work/err" \
+      && python3 Tools/jbeval/referee.py "$trace" --playout "$work/jb/$name.playout" --no-speexdsp > "$work/out" 2>> "$work/err"; then
+      pass "jbsim on a generated $name trace: the referee accepts its playout"
+    else
+      fail "jbsim on $name: $(head -c 300 "$work/err")"
+    fi
+  done
+else
+  fail "Tools/jbeval/gentraces.py writes traces"
+fi
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

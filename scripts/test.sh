@@ -7,7 +7,8 @@
 #   3. the firmware's --self-test: natively for x86_64, under qemu-user for the ARM builds
 #      (every self-test line counts: the reactor on the real clock, and the codecs against the
 #      ITU vectors, so bit-exactness is proven on each architecture);
-#   4. deskphone-tool's command line (scripts/cli-tests.sh, cli-tests-sip.sh, cli-tests-sdp.sh);
+#   4. deskphone-tool's command line (scripts/cli-tests.sh, cli-tests-sip.sh, cli-tests-sdp.sh),
+#      and the jitter-buffer referee's known answers (Tools/jbeval/selftest.py);
 #   5. a fuzz smoke run of the SIP parsers (scripts/fuzz.sh, 8 s per parser from the corpus);
 #   6. the x86_64 firmware's calls against real peers on loopback: SIPp (scripts/cli-tests-call.sh:
 #      streams both ways through a recording RTP relay, SIPp calling, registrar, CANCEL) and
@@ -86,6 +87,11 @@ if swift build -c release -Xswiftc -enable-testing --product deskphone-tool > "$
 else
   fail "deskphone-tool builds"; tail -40 "$results/tool-build.log"
 fi
+
+# --- the jitter-buffer referee and trace generator of `make jbscore` (known answers) ----------
+note "== jitter-buffer referee (Tools/jbeval/selftest.py)"
+python3 Tools/jbeval/selftest.py > "$results/jbeval.log" 2>&1
+add_summary jbeval "$results/jbeval.log" || { fail "jbeval self-test produced no result"; tail -20 "$results/jbeval.log"; }
 
 # --- fuzz smoke: each SIP-stack parser under libFuzzer + ASan, starting from the kept corpus ----
 note "== fuzz smoke (libFuzzer + ASan, ${FUZZ_SMOKE_SECONDS:-8} s per parser)"

@@ -5,14 +5,14 @@ import Voice
 
 /// `deskphone-tool jbsim`: plays a packet-delay trace through the real `JitterBuffer` on the
 /// reactor's virtual clock, with real codec payloads of synthetic speech, and writes the playout
-/// log the referee (../shared/jbeval) scores.
+/// log the referee (Tools/jbeval/referee.py, `make jbscore`) scores.
 struct JBSimCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jbsim",
         abstract: "Play a packet-delay trace through the jitter buffer and write the playout log."
     )
 
-    @Option(help: "Trace CSV (seq,send_ms,arrival_ms), as in ../shared/traces.")
+    @Option(help: "Trace CSV (seq,send_ms,arrival_ms), e.g. from Tools/jbeval/gentraces.py.")
     var trace: String
 
     @Option(help: "Playout log to write (play_ms,kind,seq).")
