@@ -60,19 +60,21 @@ let package = Package(
         // libFuzzer targets (scripts/fuzz.sh builds them with -sanitize=fuzzer; plain builds replay files).
         .executableTarget(name: "deskphone-fuzz", dependencies: ["SIP"], path: "Tools/deskphone-fuzz"),
         .target(name: "CMallocCounter", path: "Tests/Support/CMallocCounter"),
-        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLinux", "CMallocCounter"]),
+        // What several test targets share: signal analysis, pipes, the SIPp process wrapper.
+        .target(name: "TestSupport", dependencies: ["Reactor", "CLinux"], path: "Tests/Support/TestSupport"),
+        .testTarget(name: "ReactorTests", dependencies: ["TestSupport", "Reactor", "CLinux", "CMallocCounter"]),
         .testTarget(name: "VoiceTests", dependencies: ["Voice", "CMallocCounter"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
-        .testTarget(name: "KeysTests", dependencies: ["Keys", "Config", "Reactor", "CLinux", "CMallocCounter"]),
+        .testTarget(name: "KeysTests", dependencies: ["TestSupport", "Keys", "Config", "Reactor", "CLinux", "CMallocCounter"]),
         .testTarget(name: "IndicatorsTests", dependencies: ["Indicators", "Config", "Reactor", "CLinux"]),
-        .testTarget(name: "AudioTests", dependencies: ["Audio", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media", "Audio", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
+        .testTarget(name: "AudioTests", dependencies: ["TestSupport", "Audio", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
+        .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "Audio", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
         .testTarget(
-            name: "SIPTests", dependencies: ["SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"], exclude: ["Fixtures"]
+            name: "SIPTests", dependencies: ["TestSupport", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"], exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "RecordingTests",
-            dependencies: ["Recording", "Phone", "SIP", "Indicators", "Keys", "Config", "Reactor", "Media", "Audio"],
+            dependencies: ["TestSupport", "Recording", "Phone", "SIP", "Indicators", "Keys", "Config", "Reactor", "Media", "Audio"],
             exclude: ["Fixtures"]),
         .testTarget(name: "PhoneTests", dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio"]),
     ],

@@ -21,47 +21,34 @@ fi
 deskphone=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
 fixtures=$root/Tests/Fixtures-call/baresip
-work=$(mktemp -d)
-children=()
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-
-cleanup() {
+[[ -n ${BARESIP_KEEP:-} ]] && KEEP_WORK=1
+source "$root/scripts/cli-common.sh"
+# baresip may sit out a TERM: those still alive after half a second are killed before
+# cli-common's cleanup waits for them.
+cleanup_more() {
   local pid alive=()
-  for pid in "${children[@]}"; do
+  for pid in "${pids[@]+"${pids[@]}"}"; do
     kill -0 "$pid" 2>/dev/null && alive+=("$pid") && kill -TERM "$pid" 2>/dev/null
   done
   if [[ ${#alive[@]} -gt 0 ]]; then
     sleep 0.5
     for pid in "${alive[@]}"; do kill -KILL "$pid" 2>/dev/null; done
   fi
-  if [[ -n ${BARESIP_KEEP:-} ]]; then echo "kept $work"; else rm -rf "$work"; fi
 }
-trap cleanup EXIT
+# Waits stop at once when this scenario's deskphone or baresip has died.
+still_running() {
+  [[ -z ${dp_pid:-} ]] || kill -0 "$dp_pid" 2> /dev/null || return 1
+  [[ -z ${bs_pid:-} ]] || kill -0 "$bs_pid" 2> /dev/null
+}
 trap 'exit 130' INT TERM
 
 for tool in "$deskphone" baresip python3; do
   if ! command -v "$tool" > /dev/null; then
     fail "$tool is not installed (scripts/install-deps.sh installs baresip-core)"
-    echo "$label: $passed passed, $failed failed"
+    summary "$label"
     exit 1
   fi
 done
-
-# wait_for FILE REGEX [SECONDS] [COUNT]: until FILE has COUNT lines matching REGEX (grep -E);
-# gives up at once when the scenario's deskphone or baresip has died.
-wait_for() {
-  local file=$1 regex=$2 seconds=${3:-15} count=${4:-1} i
-  for ((i = 0; i < seconds * 10; i++)); do
-    [[ $(grep -a -c -E -- "$regex" "$file" 2> /dev/null) -ge $count ]] && return 0
-    if [[ -n ${dp_pid:-} ]] && ! kill -0 "$dp_pid" 2> /dev/null; then return 1; fi
-    if [[ -n ${bs_pid:-} ]] && ! kill -0 "$bs_pid" 2> /dev/null; then return 1; fi
-    sleep 0.1
-  done
-  return 1
-}
 
 # wait_exit PID [SECONDS]: the process's exit status; TERM then KILL (status 124) when it hangs.
 wait_exit() {
@@ -124,8 +111,8 @@ start_baresip() {
   exec {bs_fd}<> "$dir/bs.in"
   baresip -s -f "$dir/bs" < "$dir/bs.in" > "$bs_log" 2>&1 &
   bs_pid=$!
-  children+=("$bs_pid")
-  wait_for "$bs_log" "baresip is ready" 15 || fail "$n: baresip did not start: $(grep -a -v '^$' "$bs_log" | tail -3)"
+  pids+=("$bs_pid")
+  wait_re "$bs_log" "baresip is ready" 1 15 || fail "$n: baresip did not start: $(grep -a -v '^$' "$bs_log" | tail -3)"
 }
 bs_cmd() { printf '%s\n' "$1" >&"$bs_fd"; }
 bs_key() { printf '%s' "$1" >&"$bs_fd"; }
@@ -141,8 +128,8 @@ start_deskphone() {
   "$deskphone" --board "$root/board/sim.cfg" --config "$dir/dp.cfg" --control "$dir/dp.ctl" \
     --audio-out "$dir/dp-out.raw" "$@" > "$dp_log" 2>&1 &
   dp_pid=$!
-  children+=("$dp_pid")
-  wait_for "$dp_log" "^sip: listening on" 15 || fail "$n: deskphone did not start: $(tail -3 "$dp_log")"
+  pids+=("$dp_pid")
+  wait_re "$dp_log" "^sip: listening on" 1 15 || fail "$n: deskphone did not start: $(tail -3 "$dp_log")"
 }
 dp_cmd() { printf '%s\n' "$1" >&"$dp_fd"; }
 
@@ -265,16 +252,16 @@ if want 0; then
   start_deskphone "pcmu,pcma,g722" --answer auto --audio-in "$signals/dp-700-8k.raw"
   start_baresip "$signals/bs-1000-8k.wav" manual "pcmu/8000/1"
   bs_cmd "/dial sip:deskphone@127.0.0.1:$dp_sip"
-  wait_for "$dp_log" "^call 1: connected" 15 && sleep 2.5
+  wait_re "$dp_log" "^call 1: connected" 1 15 && sleep 2.5
   for key in 4 '*' '#' 0; do
     bs_key "$key"
     sleep 0.4
   done
-  wait_for "$dp_log" "^call 1: dtmf received 0" 5
+  wait_re "$dp_log" "^call 1: dtmf received 0" 1 5
   sleep 0.5
   bs_cmd "/hangup"
-  wait_for "$dp_log" "^call 1: ended" 10
-  wait_for "$dp_log" "^call 1: stats" 5
+  wait_re "$dp_log" "^call 1: ended" 1 10
+  wait_re "$dp_log" "^call 1: stats" 1 5
   finish
   expect_log "$dp_log" '^call 1: incoming from .*sip:bob@127\.0\.0\.1' "deskphone sees baresip's call"
   expect_log "$dp_log" '^call 1: connected' "deskphone answers (--answer auto)"
@@ -296,13 +283,13 @@ if want 1; then
   begin 1 "deskphone calls baresip, PCMA; DTMF deskphone -> baresip; deskphone hangs up"
   start_baresip "$signals/bs-1000-8k.wav" auto
   start_deskphone "pcma" --dial "sip:bob@127.0.0.1:$bs_sip" --audio-in "$signals/dp-700-8k.raw"
-  wait_for "$dp_log" "^call 1: connected" 15 && sleep 2.5
+  wait_re "$dp_log" "^call 1: connected" 1 15 && sleep 2.5
   dp_cmd "dtmf 19*#"
-  wait_for "$bs_log" "received event: '#' \(end=1\)" 10
+  wait_re "$bs_log" "received event: '#' \(end=1\)" 1 10
   sleep 0.5
   dp_cmd hangup
-  wait_for "$bs_log" "terminated" 10
-  wait_for "$dp_log" "^call 1: stats" 5
+  wait_re "$bs_log" "terminated" 1 10
+  wait_re "$dp_log" "^call 1: stats" 1 5
   finish
   expect_log "$dp_log" "^call( 1)?: (calling|dialing) sip:bob@127\.0\.0\.1:$bs_sip" "deskphone dials"
   expect_trace received INVITE "PCMA/8000" "baresip gets deskphone's offer"
@@ -325,13 +312,13 @@ if want 2; then
   begin 2 "deskphone calls baresip, G.722; deskphone holds and resumes"
   start_baresip "$signals/bs-5000-16k.wav" auto
   start_deskphone "g722" --dial "sip:bob@127.0.0.1:$bs_sip" --audio-in "$signals/dp-6000-16k.raw"
-  wait_for "$dp_log" "^call 1: connected" 15 && sleep 1.5
+  wait_re "$dp_log" "^call 1: connected" 1 15 && sleep 1.5
   dp_cmd hold
-  wait_for "$dp_log" "^call 1: held$" 10 && sleep 1
+  wait_re "$dp_log" "^call 1: held$" 1 10 && sleep 1
   dp_cmd resume
-  wait_for "$dp_log" "^call 1: connected" 10 2 && sleep 2
+  wait_re "$dp_log" "^call 1: connected" 2 10 && sleep 2
   dp_cmd hangup
-  wait_for "$bs_log" "terminated" 10
+  wait_re "$bs_log" "terminated" 1 10
   finish
   expect_media "G722/8000"
   expect_log "$dp_log" '^call 1: held$' "deskphone holds"
@@ -353,13 +340,13 @@ if want 3; then
   start_deskphone "g722,pcmu" --answer auto --audio-in "$signals/dp-6000-16k.raw"
   start_baresip "$signals/bs-5000-16k.wav" manual "g722/16000/1"
   bs_cmd "/dial sip:deskphone@127.0.0.1:$dp_sip"
-  wait_for "$dp_log" "^call 1: connected" 15 && sleep 1.5
+  wait_re "$dp_log" "^call 1: connected" 1 15 && sleep 1.5
   bs_cmd "/hold"
-  wait_for "$dp_log" "^call 1: held by remote" 10 && sleep 1
+  wait_re "$dp_log" "^call 1: held by remote" 1 10 && sleep 1
   bs_cmd "/resume"
-  wait_for "$dp_log" "^call 1: connected" 10 2 && sleep 2
+  wait_re "$dp_log" "^call 1: connected" 2 10 && sleep 2
   dp_cmd hangup
-  wait_for "$bs_log" "terminated" 10
+  wait_re "$bs_log" "terminated" 1 10
   finish
   expect_media "G722/8000"
   expect_trace sent INVITE "a=sendonly" "baresip's hold re-INVITE is sendonly"
@@ -382,9 +369,9 @@ if want 4; then
   begin 4 "deskphone calls baresip, Opus"
   start_baresip "$signals/bs-5000-48k.wav" auto
   start_deskphone "opus" --dial "sip:bob@127.0.0.1:$bs_sip" --audio-in "$signals/dp-6000-16k.raw"
-  wait_for "$dp_log" "^call 1: connected" 15 && sleep 3
+  wait_re "$dp_log" "^call 1: connected" 1 15 && sleep 3
   dp_cmd hangup
-  wait_for "$bs_log" "terminated" 10
+  wait_re "$bs_log" "terminated" 1 10
   finish
   expect_trace sent 200/INVITE "opus/48000" "baresip answers Opus"
   expect_media "opus/48000"
@@ -399,9 +386,9 @@ if want 5; then
   start_deskphone "opus,g722,pcmu" --answer auto --audio-in "$signals/dp-6000-16k.raw"
   start_baresip "$signals/bs-5000-48k.wav" manual "opus/48000/1"
   bs_cmd "/dial sip:deskphone@127.0.0.1:$dp_sip"
-  wait_for "$dp_log" "^call 1: connected" 15 && sleep 3
+  wait_re "$dp_log" "^call 1: connected" 1 15 && sleep 3
   bs_cmd "/hangup"
-  wait_for "$dp_log" "^call 1: ended" 10
+  wait_re "$dp_log" "^call 1: ended" 1 10
   finish
   expect_media "opus/48000"
   expect_audio "$dir/dp-out.raw" 16000 5000 "deskphone played baresip's 5000 Hz tone (Opus, 16 kHz)"
@@ -416,9 +403,9 @@ if want 6; then
   start_deskphone "pcmu" --answer no --audio-in "$signals/dp-700-8k.raw"
   start_baresip "$signals/bs-1000-8k.wav" manual "pcmu/8000/1"
   bs_cmd "/dial sip:deskphone@127.0.0.1:$dp_sip"
-  wait_for "$bs_log" "SIP Progress: 18[0-9]" 15 && sleep 1
+  wait_re "$bs_log" "SIP Progress: 18[0-9]" 1 15 && sleep 1
   bs_cmd "/hangup"
-  wait_for "$dp_log" "^call 1: ended" 10
+  wait_re "$dp_log" "^call 1: ended" 1 10
   finish
   expect_log "$dp_log" '^call 1: incoming from .*sip:bob@127\.0\.0\.1' "deskphone sees baresip's call"
   expect_trace received 180/INVITE "deskphone rings"
@@ -434,10 +421,10 @@ if want 7; then
   begin 7 "deskphone cancels its unanswered call to baresip (answermode=manual)"
   start_baresip "$signals/bs-1000-8k.wav" manual
   start_deskphone "pcmu" --dial "sip:bob@127.0.0.1:$bs_sip" --audio-in "$signals/dp-700-8k.raw"
-  wait_for "$dp_log" "^call 1: ringing" 15 && sleep 1
+  wait_re "$dp_log" "^call 1: ringing" 1 15 && sleep 1
   dp_cmd hangup
-  wait_for "$dp_log" "^call 1: ended" 10
-  wait_for "$bs_log" "487/INVITE|Request Terminated" 5
+  wait_re "$dp_log" "^call 1: ended" 1 10
+  wait_re "$bs_log" "487/INVITE|Request Terminated" 1 5
   finish
   expect_log "$dp_log" '^call 1: ringing' "deskphone hears baresip ringing"
   expect_trace sent 180/INVITE "baresip rings"
@@ -454,9 +441,9 @@ if want 8; then
   start_baresip "$signals/bs-1000-8k.wav" auto "pcmu/8000/1"
   start_deskphone "pcmu" --dial "sip:bob@127.0.0.1:$bs_sip" --audio-in "$signals/dp-700-8k.raw" \
     --hangup-after 12 --exit-after-call
-  wait_for "$dp_log" "^call 1: connected" 15
-  wait_for "$dp_log" "^deskphone: exit" 30
-  wait_for "$bs_log" "terminated" 5
+  wait_re "$dp_log" "^call 1: connected" 1 15
+  wait_re "$dp_log" "^deskphone: exit" 1 30
+  wait_re "$bs_log" "terminated" 1 5
   finish
   expect_trace received BYE "deskphone hangs up after --hangup-after 12"
   expect_log "$dp_log" '^call 1: ended' "deskphone ends the call"
@@ -471,5 +458,4 @@ if want 8; then
   expect_packets
 fi
 
-echo "$label: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+summary "$label"

@@ -60,37 +60,6 @@ start_relay() {
   pids+=("$relay_pid")
 }
 
-# reap VAR PID: waits for a child (each runs under `timeout`, so this is bounded) and stores its
-# exit status in VAR (124: the timeout struck).
-reap() {
-  wait "$2" 2> /dev/null
-  printf -v "$1" '%d' $?
-  local pid kept=()
-  for pid in "${pids[@]+"${pids[@]}"}"; do [ "$pid" = "$2" ] || kept+=("$pid"); done
-  pids=("${kept[@]+"${kept[@]}"}")  # a reaped id may be reused: never signal it again
-}
-
-# wait_udp PORT: until something is bound to UDP 127.0.0.1/0.0.0.0:PORT (at most 5 s).
-wait_udp() {
-  local hex i
-  hex=$(printf ':%04X ' "$1")
-  for ((i = 0; i < 50; i++)); do
-    grep -q "$hex" /proc/net/udp 2> /dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-# wait_log FILE REGEX [SECONDS]: until a line of FILE matches (default at most 15 s).
-wait_log() {
-  local i limit=$((${3:-15} * 10))
-  for ((i = 0; i < limit; i++)); do
-    grep -qE -- "$2" "$1" 2> /dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 # expect_status LABEL ACTUAL WANTED DIR: exit status check; on failure shows the stderr/errors.
 expect_status() {
   local label=$1 actual=$2 wanted=$3 dir=$4
@@ -100,23 +69,6 @@ expect_status() {
     fail "$label: exit status $actual, wanted $wanted"
     tail -n 5 "$dir"/phone.err "$dir"/*_errors.log 2> /dev/null | sed 's/^/     /'
   fi
-}
-
-# expect_lines LABEL FILE REGEX...: the lines appear in FILE in this order.
-expect_lines() {
-  local label=$1 file=$2
-  shift 2
-  local line=0 regex found
-  for regex in "$@"; do
-    found=$(tail -n +$((line + 1)) "$file" | grep -nE -m 1 -- "$regex" | cut -d: -f1)
-    if [ -z "$found" ]; then
-      fail "$label: no line /$regex/ after line $line of deskphone's log"
-      sed 's/^/     | /' "$file" | head -n 20
-      return
-    fi
-    line=$((line + found))
-  done
-  pass "$label: $(grep -cE -- "$(IFS='|'; echo "$*")" "$file") lines in order: $*"
 }
 
 # check_media ARGS...: runs media_check.py and counts its ok/FAIL lines (a crash is a failure).
@@ -232,7 +184,7 @@ $media encode pcmu "$dir/stream.pcm" "$dir/stream.bin"
 phone_config "$dir" $((26003 + 10 * k)) $((30050 + 100 * k))
 start_phone "$dir" --config phone.cfg --listen $((26003 + 10 * k)) --answer auto --audio-out out.pcm \
   --exit-after-call
-wait_log "$dir/phone.log" '^sip: listening' || fail "$label: deskphone did not start listening"
+wait_re "$dir/phone.log" '^sip: listening' || fail "$label: deskphone did not start listening"
 start_sipp "$dir" 127.0.0.1:$((26003 + 10 * k)) -sf "$fixtures/uac-bye.xml" -p $((26000 + 10 * k)) \
   -mp $((30000 + 100 * k)) -cp $((26002 + 10 * k))
 reap sipp_status "$sipp_pid"
@@ -263,7 +215,7 @@ dir=$(case_dir uac-hangup)
 label="sipp calls, deskphone hangs up"
 phone_config "$dir" $((26003 + 10 * k)) $((30050 + 100 * k))
 start_phone "$dir" --config phone.cfg --listen $((26003 + 10 * k)) --answer auto --hangup-after 1 --exit-after-call
-wait_log "$dir/phone.log" '^sip: listening' || fail "$label: deskphone did not start listening"
+wait_re "$dir/phone.log" '^sip: listening' || fail "$label: deskphone did not start listening"
 start_sipp "$dir" 127.0.0.1:$((26003 + 10 * k)) -sf "$fixtures/uac-hangup.xml" -p $((26000 + 10 * k)) \
   -mp $((30000 + 100 * k)) -cp $((26002 + 10 * k))
 reap sipp_status "$sipp_pid"
@@ -284,7 +236,7 @@ start_sipp "$dir" -sf "$fixtures/registrar.xml" -p $((26000 + 10 * k)) -mp $((30
   -cp $((26002 + 10 * k))
 wait_udp $((26000 + 10 * k)) || fail "$label: SIPp did not start"
 start_phone "$dir" --config phone.cfg --listen $((26003 + 10 * k))
-if wait_log "$dir/phone.log" '^registration: registered'; then
+if wait_re "$dir/phone.log" '^registration: registered'; then
   pass "$label: $(grep -m 1 '^registration: registered' "$dir/phone.log")"
 else
   fail "$label: no 'registration: registered' line"
@@ -307,7 +259,7 @@ start_sipp "$dir" -sf "$fixtures/registrar-wrong-password.xml" -p $((26000 + 10 
   -cp $((26002 + 10 * k))
 wait_udp $((26000 + 10 * k)) || fail "$label: SIPp did not start"
 start_phone "$dir" --config phone.cfg --listen $((26003 + 10 * k))
-if wait_log "$dir/phone.log" '^registration: .*failed'; then
+if wait_re "$dir/phone.log" '^registration: .*failed'; then
   line=$(grep -m 1 '^registration: .*failed' "$dir/phone.log")
   if grep -q 'will retry' <<< "$line"; then
     fail "$label: '$line' (a rejected password must not be retried)"
@@ -345,7 +297,7 @@ cancel_case() {
   wait_udp $((26000 + 10 * k)) || fail "$label: SIPp did not start"
   start_phone "$dir" --config phone.cfg --listen $((26003 + 10 * k)) --control control --exit-after-call \
     --dial "sip:sipp@127.0.0.1:$((26000 + 10 * k))"
-  if wait_log "$dir/phone.log" "^call 1: $state"; then
+  if wait_re "$dir/phone.log" "^call 1: $state"; then
     echo hangup >&"$control"
   else
     fail "$label: the call never reached '$state'"
@@ -381,7 +333,7 @@ dir=$(case_dir cancel-remote)
 label="sipp cancels"
 phone_config "$dir" $((26003 + 10 * k)) $((30050 + 100 * k))
 start_phone "$dir" --config phone.cfg --listen $((26003 + 10 * k)) --answer no --exit-after-call
-wait_log "$dir/phone.log" '^sip: listening' || fail "$label: deskphone did not start listening"
+wait_re "$dir/phone.log" '^sip: listening' || fail "$label: deskphone did not start listening"
 start_sipp "$dir" 127.0.0.1:$((26003 + 10 * k)) -sf "$fixtures/uac-cancel.xml" -p $((26000 + 10 * k)) \
   -mp $((30000 + 100 * k)) -cp $((26002 + 10 * k))
 reap sipp_status "$sipp_pid"

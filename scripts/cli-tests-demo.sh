@@ -54,16 +54,8 @@ expect_screen() {
     sed 's/^/     | /' "$work/$1.pane" | grep -v '^     | *$'
   fi
 }
-# wait_log NAME REGEX [COUNT] [SECONDS]
-wait_log() {
-  local i got
-  for ((i = 0; i < ${4:-15} * 10; i++)); do
-    got=$(grep -a -c -E -- "$2" "$work/$1.log" 2> /dev/null)
-    [[ ${got:-0} -ge ${3:-1} ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
+# wait_log NAME REGEX [COUNT] [SECONDS]: cli-common's wait_re on the phone NAME's log.
+wait_log() { wait_re "$work/$1.log" "${@:2}"; }
 expect_log() {
   if wait_log "$1" "$2" 1 "${4:-15}"; then
     pass "$1 log: $3"

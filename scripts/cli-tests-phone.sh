@@ -39,23 +39,11 @@ phone_sip=27000
 rtp_min=36000
 want() { [[ -z ${PHONE_SCENARIOS:-} || " $PHONE_SCENARIOS " == *" $1 "* ]]; }
 
-# wait_match -E|-F FILE PATTERN [COUNT] [SECONDS]: until FILE has COUNT lines matching PATTERN
-# (a regex or a fixed string); stops waiting at once when the phone has died.
-wait_match() {
-  local mode=$1 file=$2 pattern=$3 count=${4:-1} seconds=${5:-15} i got
-  for ((i = 0; i < seconds * 10; i++)); do
-    got=$(grep -a -c "$mode" -- "$pattern" "$file" 2> /dev/null)
-    [[ ${got:-0} -ge $count ]] && return 0
-    [[ -n ${phone_pid:-} ]] && ! kill -0 "$phone_pid" 2> /dev/null && return 1
-    sleep 0.1
-  done
-  return 1
-}
-wait_re() { wait_match -E "$@"; }
-wait_fixed() { wait_match -F "$@"; }
+# Waits (cli-common's wait_match, wait_re, wait_for) stop at once when the phone has died.
+still_running() { [[ -z ${phone_pid:-} ]] || kill -0 "$phone_pid" 2> /dev/null; }
 # expect NAME FILE FIXED-STRING WHAT [SECONDS]: waits for the string, then passes or fails.
 expect() {
-  if wait_fixed "$2" "$3" 1 "${5:-15}"; then pass "$1: $4"; else fail "$1: $4: no '$3' in $(basename "$2"); last: $(tail -2 "$2" | tr '\n' '|' | cut -c1-300)"; fi
+  if wait_for "$2" "$3" 1 "${5:-15}"; then pass "$1: $4"; else fail "$1: $4: no '$3' in $(basename "$2"); last: $(tail -2 "$2" | tr '\n' '|' | cut -c1-300)"; fi
 }
 expect_re() {
   if wait_re "$2" "$3" 1 "${5:-15}"; then pass "$1: $4"; else fail "$1: $4: no /$3/ in $(basename "$2"); last: $(tail -2 "$2" | tr '\n' '|' | cut -c1-300)"; fi
@@ -405,7 +393,7 @@ if want 4; then
   keys press:hook 5
   expect $n "$pstatus" "$(lcd Dial '["5_"]')" "keys work after the garbage: off-hook and 5"
   keys release:hook
-  wait_fixed "$plog" "key: release hook" 1 5
+  wait_for "$plog" "key: release hook" 1 5
   last=$(last_of "$pstatus" '"lcd":')
   [[ $last == *"$idle_lcd"* ]] && pass "$n: hook down: idle (Ready)" || fail "$n: after hook down: $last"
   expect_not $n "$plog" "keys: end of input" "the key source did not end"

@@ -49,17 +49,6 @@ proxy_rr="sip:127\\.0\\.0\\.1:$proxy_port;lr"  # the proxy's Record-Route URI (a
 
 # --- the proxy -----------------------------------------------------------------------------------
 
-# wait_udp PORT: until something is bound to UDP PORT (at most 5 s).
-wait_udp() {
-  local hex i
-  hex=$(printf ':%04X ' "$1")
-  for ((i = 0; i < 50; i++)); do
-    grep -q "$hex" /proc/net/udp 2> /dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 mkdir -p "$work/kamailio-run"
 kamailio -f "$fixtures/proxy.cfg" -A "PROXY_PORT=$proxy_port" -P "$work/kamailio.pid" -Y "$work/kamailio-run" \
   -DD -E -m 32 -M 8 ${PROXY_DEBUG:+--debug=3} > "$work/kamailio.out" 2> "$proxy_log" &
@@ -124,15 +113,6 @@ start_sipp() {
   pids+=("$sipp_pid")
 }
 
-# reap VAR PID: waits for a child (bounded: each runs under `timeout`) and stores its status in VAR.
-reap() {
-  wait "$2" 2> /dev/null
-  printf -v "$1" '%d' $?
-  local pid kept=()
-  for pid in "${pids[@]+"${pids[@]}"}"; do [ "$pid" = "$2" ] || kept+=("$pid"); done
-  pids=("${kept[@]+"${kept[@]}"}")
-}
-
 # register_sipp DIR: SIPp registers 2000 at the proxy with the contact of the SIPp on $sipp_port.
 register_sipp() {
   local status
@@ -166,26 +146,15 @@ start_phone() {
     > phone.log 2> phone.err) &
   phone_pid=$!
   pids+=("$phone_pid")
-  if ! wait_log "$dir/phone.log" '^registration: registered' 10; then
+  if ! wait_re "$dir/phone.log" '^registration: registered' 1 10; then
     fail "$(basename "$dir"): the phone did not register at the proxy: $(tail -n 3 "$dir/phone.log" | tr '\n' '|')"
   fi
 }
 phone() { printf '%s\n' "$1" >&"$phone_fd"; }
 
-# wait_log FILE REGEX [SECONDS] [COUNT]: until COUNT lines of FILE match (default 1 within 15 s).
-wait_log() {
-  local i limit=$((${3:-15} * 10)) got
-  for ((i = 0; i < limit; i++)); do
-    got=$(grep -a -c -E -- "$2" "$1" 2> /dev/null)
-    [ "${got:-0}" -ge "${4:-1}" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 # step LABEL FILE REGEX [COUNT]: waits for the phone's log line; a failure names the step.
 step() {
-  if ! wait_log "$2" "$3" 15 "${4:-1}"; then
+  if ! wait_re "$2" "$3" "${4:-1}" 15; then
     fail "$1: no phone log line /$3/ (${4:-1}x): $(tail -n 3 "$2" | tr '\n' '|')"
     return 1
   fi
@@ -210,23 +179,6 @@ finish() {
     fail "$label: SIPp's scenario $3 failed (status $status): $(grep -a -h -E 'check_it|Aborting|unexpected' \
       "$dir"/*_errors.log 2> /dev/null | head -n 3 | tr '\n' '|')"
   fi
-}
-
-# expect_lines LABEL FILE REGEX...: the lines appear in FILE in this order.
-expect_lines() {
-  local label=$1 file=$2
-  shift 2
-  local line=0 regex found
-  for regex in "$@"; do
-    found=$(tail -n +$((line + 1)) "$file" | grep -a -n -E -m 1 -- "$regex" | cut -d: -f1)
-    if [ -z "$found" ]; then
-      fail "$label: no line /$regex/ after line $line of the phone's log"
-      sed 's/^/     | /' "$file" | head -n 30
-      return
-    fi
-    line=$((line + found))
-  done
-  pass "$label: the phone's log has, in order: $*"
 }
 
 # --- 1. the phone calls 2000 through the proxy ---------------------------------------------------
@@ -361,7 +313,7 @@ start_baresip() {
   pids+=("$bs_pid")
   local registered='PROXY registered sip:bob@127\.0\.0\.1[:0-9]* contact=\[<sip:bob[^@]*@127\.0\.0\.1:28020' before
   before=$(grep -a -c -E -- "$registered" "$proxy_log")
-  if ! wait_log "$proxy_log" "$registered" 15 $((before + 1)); then
+  if ! wait_re "$proxy_log" "$registered" $((before + 1)) 15; then
     fail "$(basename "$dir"): baresip did not register at the proxy: $(grep -a -v '^$' "$dir/bs.log" | tail -n 3 |
       tr '\n' '|')"
   fi

@@ -5,12 +5,7 @@
 set -uo pipefail
 tool=$1
 fixtures=Tests/SIPTests/Fixtures/sdp
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+source "$(dirname "$0")/cli-common.sh"
 # crlf FILE: the file with every bare LF made CRLF (the canonical line end).
 crlf() { python3 -c "
 import sys
@@ -113,5 +108,4 @@ else
   fail "sdp answer webrtc-savpf.sdp: exit $rc: $(head -c 300 "$work/err")"
 fi
 
-echo "cli-sdp: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+summary cli-sdp

@@ -5,12 +5,7 @@
 set -uo pipefail
 tool=$1
 fixtures=$(cd "$(dirname "$0")/.." && pwd)/Tests/SIPTests/Fixtures
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+source "$(dirname "$0")/cli-common.sh"
 
 # expect_valid NAME FILE: exit 0, and the canonical output parses again to the same output.
 expect_valid() {
@@ -92,5 +87,4 @@ for name in wsinv intmeth mpart01; do
 done
 [ "$crashes" -eq 0 ] && pass "truncated fixtures never crash" || fail "truncated fixtures: $crashes crashes"
 
-echo "cli-sip: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary cli-sip

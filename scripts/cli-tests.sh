@@ -5,12 +5,7 @@
 set -uo pipefail
 tool=$1
 vectors=Tests/Vectors/itu-t-g191
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+source "$(dirname "$0")/cli-common.sh"
 # expect_fail NAME EXPECTED-TEXT COMMAND...: non-zero exit and the message on stderr.
 expect_fail() {
   local name=$1 text=$2
@@ -155,5 +150,4 @@ else
   fail "Tools/jbeval/gentraces.py writes traces"
 fi
 
-echo "cli: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+summary cli

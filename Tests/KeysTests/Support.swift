@@ -1,3 +1,5 @@
+// The shared test support (Tests/Support/TestSupport), for every file of this target.
+@_exported import TestSupport
 import CLinux
 import Config
 import Foundation
@@ -6,29 +8,6 @@ import Reactor
 @testable import Keys
 
 let ms: Int64 = 1_000_000
-
-/// A pipe whose ends close when the test is done.
-final class TestPipe {
-    let readEnd: Int32
-    let writeEnd: Int32
-    init() {
-        var fds: (Int32, Int32) = (-1, -1)
-        let rc = withUnsafeMutableBytes(of: &fds) { cl_pipe($0.baseAddress!.assumingMemoryBound(to: Int32.self)) }
-        precondition(rc == 0, "pipe2 failed")
-        readEnd = fds.0
-        writeEnd = fds.1
-    }
-    func write(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { cl_write(writeEnd, $0.baseAddress, $0.count) } }
-    func drain() {
-        var buffer = [UInt8](repeating: 0, count: 256)
-        while buffer.withUnsafeMutableBytes({ cl_read(readEnd, $0.baseAddress, $0.count) }) > 0 {}
-    }
-    func closeWriteEnd() { _ = cl_close(writeEnd) }
-    deinit {
-        _ = cl_close(readEnd)
-        _ = cl_close(writeEnd)
-    }
-}
 
 /// A fresh temporary directory, removed when the value goes away.
 final class TempDir {

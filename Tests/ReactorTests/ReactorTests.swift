@@ -1,5 +1,6 @@
 import CLinux
 import CMallocCounter
+import TestSupport
 import Testing
 
 @testable import Reactor
@@ -14,30 +15,6 @@ private let ms: Int64 = 1_000_000
 #else
     let optimizedBuild = true
 #endif
-
-/// A pipe whose ends close when the test is done.
-final class TestPipe {
-    let readEnd: Int32
-    let writeEnd: Int32
-    init() {
-        var fds: (Int32, Int32) = (-1, -1)
-        let rc = withUnsafeMutableBytes(of: &fds) { cl_pipe($0.baseAddress!.assumingMemoryBound(to: Int32.self)) }
-        precondition(rc == 0, "pipe2 failed")
-        readEnd = fds.0
-        writeEnd = fds.1
-    }
-    func write(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { cl_write(writeEnd, $0.baseAddress, $0.count) } }
-    func drain() -> Int {
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let n = buffer.withUnsafeMutableBytes { cl_read(readEnd, $0.baseAddress, $0.count) }
-        return n
-    }
-    func closeWriteEnd() { _ = cl_close(writeEnd) }
-    deinit {
-        _ = cl_close(readEnd)
-        _ = cl_close(writeEnd)
-    }
-}
 
 @Suite("Reactor on the virtual clock")
 struct VirtualClockTests {

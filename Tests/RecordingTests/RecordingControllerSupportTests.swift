@@ -1,3 +1,5 @@
+// The shared test support (Tests/Support/TestSupport), for every file of this target.
+@_exported import TestSupport
 import Audio
 import Config
 import Foundation
@@ -10,81 +12,18 @@ import Testing
 
 @testable import Recording
 
-/// A SIPp UAS for one scenario of Fixtures/sipp on 127.0.0.1 (one call, `-m 1`), its errors
-/// and messages traced into a scratch directory.
-final class RecordingSIPp {
-    let process = Process()
-    let directory: URL
-    let port: UInt16
+/// A SIPp UAS for one scenario of Fixtures/sipp on 127.0.0.1 (TestSupport's `SIPpProcess`).
+typealias RecordingSIPp = SIPpProcess
 
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+extension SIPpProcess {
+    static let recordingFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Fixtures/sipp")
 
-    init(scenario: String, port: UInt16, mediaPort: UInt16, uaURI: String, timeoutSeconds: Int = 20) throws {
-        self.port = port
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "recording-sipp-" + scenario + "-" + String(ProcessInfo.processInfo.processIdentifier) + "-"
-                + String(port))
-        try? FileManager.default.removeItem(at: directory)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sipp")
-        process.arguments = [
-            "-sf", RecordingSIPp.fixtures.appendingPathComponent(scenario + ".xml").path,
-            "-i", "127.0.0.1", "-p", String(port), "-mp", String(mediaPort), "-m", "1",
-            "-timeout", String(timeoutSeconds) + "s", "-timeout_error", "-trace_err", "-trace_msg", "-nostdin",
-            "-max_recv_loops", "1000", "-key", "ua_uri", uaURI,
-        ]
-        process.currentDirectoryURL = directory
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        var environment = ProcessInfo.processInfo.environment
-        environment["TERM"] = "dumb"
-        process.environment = environment
-        try process.run()
-        // Wait (at most 3 s) until SIPp listens, so the INVITE is not refused by ICMP.
-        let needle = ":" + String(format: "%04X", port) + " "
-        let deadline = Date().addingTimeInterval(3)
-        while Date() < deadline {
-            if let table = try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8), table.contains(needle) {
-                break
-            }
-            usleep(20_000)
-        }
-    }
-
-    var uri: String { "sip:sipp@127.0.0.1:" + String(port) }
-
-    /// Runs `reactor` until SIPp exits (or `seconds` pass); SIPp's exit status.
-    func wait(running reactor: Reactor, seconds: Double = 20) throws -> Int32 {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline {
-            try reactor.run(for: 10_000_000)
-        }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        try reactor.run(for: 50_000_000)
-        return process.terminationStatus
-    }
-
-    /// SIPp's error and message traces.
-    var errors: String {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        var text = ""
-        for file in files where file.hasSuffix("_errors.log") || file.hasSuffix("_messages.log") {
-            text += (try? String(contentsOfFile: directory.appendingPathComponent(file).path, encoding: .utf8)) ?? ""
-        }
-        return text
-    }
-
-    func cleanUp() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(at: directory)
+    /// SIPp running Fixtures/sipp/`scenario`.xml with `-key ua_uri` set to the phone's URI.
+    convenience init(scenario: String, port: UInt16, mediaPort: UInt16, uaURI: String, timeoutSeconds: Int = 20) throws {
+        try self.init(
+            scenarioFile: SIPpProcess.recordingFixtures.appendingPathComponent(scenario + ".xml"), port: port,
+            mediaPort: mediaPort, keys: ["ua_uri": uaURI], timeoutSeconds: timeoutSeconds)
     }
 }
 

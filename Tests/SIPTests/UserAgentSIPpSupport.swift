@@ -1,99 +1,26 @@
+// The shared test support (Tests/Support/TestSupport), for every file of this target.
+@_exported import TestSupport
 import Foundation
 import Reactor
 import Testing
 
 @testable import SIP
 
-/// A SIPp process for one scenario of Fixtures/sipp-ua, on 127.0.0.1, one call (`-m 1`),
-/// errors traced into a scratch directory.
-final class SIPpRun {
-    let process = Process()
-    let directory: URL
-    let scenario: String
+/// A SIPp process for one scenario of Fixtures/sipp-ua (TestSupport's `SIPpProcess`).
+typealias SIPpRun = SIPpProcess
 
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+extension SIPpProcess {
+    static let userAgentFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Fixtures/sipp-ua")
 
-    /// `remote` (host:port) makes SIPp a client; `keys` become `-key name value`.
-    init(
+    /// SIPp running Fixtures/sipp-ua/`scenario`.xml.
+    convenience init(
         scenario: String, port: UInt16, mediaPort: UInt16, remote: String? = nil, keys: [String: String] = [:],
         extra: [String] = [], timeoutSeconds: Int = 12
     ) throws {
-        self.scenario = scenario
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sipp-ua-" + scenario + "-" + String(ProcessInfo.processInfo.processIdentifier) + "-" + String(port))
-        try? FileManager.default.removeItem(at: directory)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var arguments: [String] = []
-        if let remote { arguments.append(remote) }
-        arguments += [
-            "-sf", SIPpRun.fixtures.appendingPathComponent(scenario + ".xml").path,
-            "-i", "127.0.0.1", "-p", String(port), "-mp", String(mediaPort), "-m", "1",
-            "-timeout", String(timeoutSeconds) + "s", "-timeout_error", "-trace_err", "-trace_msg", "-nostdin",
-            "-max_recv_loops", "1000",
-        ]
-        for (name, value) in keys.sorted(by: { $0.key < $1.key }) { arguments += ["-key", name, value] }
-        arguments += extra
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sipp")
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        var environment = ProcessInfo.processInfo.environment
-        environment["TERM"] = "dumb"
-        process.environment = environment
-        try process.run()
-        SIPpRun.waitUntilBound(udpPort: port)
-    }
-
-    /// Waits (at most 3 s) until something listens on UDP `port` (from /proc/net/udp), so a
-    /// request sent right after the launch is not answered by ICMP port unreachable.
-    static func waitUntilBound(udpPort port: UInt16) {
-        let needle = ":" + String(format: "%04X", port) + " "
-        let deadline = Date().addingTimeInterval(3)
-        while Date() < deadline {
-            if let table = try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8), table.contains(needle) {
-                return
-            }
-            usleep(20_000)
-        }
-    }
-
-    var isRunning: Bool { process.isRunning }
-
-    /// Runs `reactor` until SIPp exits (or `seconds` pass); returns SIPp's exit status.
-    @discardableResult
-    func wait(running reactor: Reactor, seconds: Double = 14) throws -> Int32 {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline {
-            try reactor.run(for: 10_000_000)
-        }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        // Let the last messages SIPp sent be processed.
-        try reactor.run(for: 50_000_000)
-        return process.terminationStatus
-    }
-
-    /// SIPp's error trace (empty when it logged nothing).
-    var errors: String {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        var text = ""
-        for file in files where file.hasSuffix("_errors.log") || file.hasSuffix("_messages.log") {
-            text += (try? String(contentsOfFile: directory.appendingPathComponent(file).path, encoding: .utf8)) ?? ""
-        }
-        return text
-    }
-
-    func cleanUp() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(at: directory)
+        try self.init(
+            scenarioFile: SIPpProcess.userAgentFixtures.appendingPathComponent(scenario + ".xml"), port: port,
+            mediaPort: mediaPort, remote: remote, keys: keys, extra: extra, timeoutSeconds: timeoutSeconds)
     }
 }
 
