@@ -18,16 +18,8 @@ struct RecordRouteTests {
         "sip:192.0.2.50:5070;lr;ftag=abc;did=7f1", "sip:p2.example.com;lr", "sip:192.0.2.60;lr;transport=udp",
     ]
 
-    static let offer = """
-        v=0
-        o=peer 1 1 IN IP4 192.0.2.1
-        s=-
-        c=IN IP4 192.0.2.1
-        t=0 0
-        m=audio 30000 RTP/AVP 0
-        a=rtpmap:0 PCMU/8000
-
-        """
+    /// The caller's offer (DialogTests').
+    static let offer = DialogTests.offer
 
     /// A request from the caller as the proxies forward it (Record-Route lines after Via).
     static func request(
