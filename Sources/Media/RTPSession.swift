@@ -7,10 +7,10 @@
 // telephone-event packet in the frame's place while a digit sounds). Receive path: recvfrom ->
 // `RTPPacket.parse` (malformed: counted, dropped) -> payload type check -> symmetric-RTP latch
 // (packets from anywhere but the far end are counted as foreign and dropped) -> `RTPReceiver`
-// (SSRC and sequence validation) -> `JitterBuffer` (or the `TelephoneEventDecoder`). Playout pulls device periods from the jitter buffer, which decodes
-// and conceals. RTCP: SR (when we sent since the last report) or RR, SDES CNAME and an XR VoIP
-// metrics block, at the RFC 3550 §6.3 interval; BYE on stop; the far end's report blocks give
-// the round-trip time (LSR/DLSR).
+// (SSRC and sequence validation) -> `JitterBuffer` (or the `TelephoneEventDecoder`). Playout
+// pulls device periods from the jitter buffer, which decodes and conceals. RTCP: SR (when we sent
+// since the last report) or RR, SDES CNAME and an XR VoIP metrics block, at the RFC 3550 §6.3
+// interval; BYE on stop; the far end's report blocks give the round-trip time (LSR/DLSR).
 //
 // All times are the reactor's clock (virtual in tests); NTP times are that clock plus the
 // wall-clock offset taken when the session was made, so LSR/DLSR arithmetic stays consistent.
