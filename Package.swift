@@ -74,7 +74,9 @@ let package = Package(
             name: "RecordingTests",
             dependencies: ["Recording", "Phone", "SIP", "Indicators", "Keys", "Config", "Reactor", "Media", "Audio"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "PhoneTests", dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio"]),
+        .testTarget(
+            name: "PhoneTests",
+            dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio", "Recording"]),
     ],
     swiftLanguageModes: [.v6]
 )
