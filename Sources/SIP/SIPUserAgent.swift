@@ -316,8 +316,8 @@ public final class SIPUserAgent: CustomStringConvertible {
             }
             if calls.count >= account.maxCalls {
                 log(
-                    "INVITE from " + request.from.uri.description + " refused: 486 (" + String(calls.count)
-                        + " calls, the limit)")
+                    "INVITE from " + request.from.uri.description + " refused: 486 (call limit "
+                        + String(account.maxCalls) + " reached)")
                 respond(transaction, 486)
                 return
             }
