@@ -303,12 +303,28 @@ struct RTPSessionTests {
             b.pullPlayout(into: output)
             a.pullPlayout(into: output)
         }
+        // A stranger's forged packets (dropped as foreign) take the same path without allocating.
+        let stranger = try UDPPeer()
+        let forged = forgedPCMU(ssrc: 0xBAD0_BAD0, sequence: 1, timestamp: 0, marker: false, Array(input)[0..<80])
+        let datagram = UnsafeMutableRawBufferPointer.allocate(byteCount: forged.count, alignment: 8)
+        let loopback = UnsafeMutablePointer<UInt8>.allocate(capacity: 4)
+        defer {
+            datagram.deallocate()
+            loopback.deallocate()
+        }
+        datagram.copyBytes(from: forged)
+        loopback.initialize(from: [127, 0, 0, 1], count: 4)
+        let target = b.localAddress.port
+        reactor.every(20_000_000) {
+            _ = cl_socket_send_to(stranger.fd, datagram.baseAddress, datagram.count, 4, loopback, target)
+        }
         try reactor.run(for: 2_000_000_000)
         let before = mc_thread_allocations()
         for _ in 0..<2_000 { try reactor.runOnce(block: true) }
         let after = mc_thread_allocations()
         #expect(after - before == 0, "allocations in steady state: \(after - before)")
         #expect(b.statistics.packetsReceived > 150)
+        #expect(b.statistics.foreign > 50)
     }
 }
 
