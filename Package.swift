@@ -76,7 +76,9 @@ let package = Package(
             name: "RecordingTests",
             dependencies: ["TestSupport", "Recording", "Phone", "SIP", "Indicators", "Keys", "Config", "Reactor", "Media", "Audio"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "PhoneTests", dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio"]),
+        .testTarget(
+            name: "PhoneTests",
+            dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio", "Recording"]),
     ],
     swiftLanguageModes: [.v6]
 )

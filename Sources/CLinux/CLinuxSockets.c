@@ -70,8 +70,16 @@ int cl_socket_open(int family, int kind) {
 }
 
 int cl_socket_bind(int fd, int family, const uint8_t *addr, uint16_t port, int v6only) {
-    int on = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0) return -errno;
+    /* SO_REUSEADDR only on TCP: it lets a restarted listener bind while old connections sit in
+       TIME_WAIT. On UDP it would let a second socket bind a port that is in use (two calls'
+       RTP on one port, or a second phone stealing SIP datagrams), so UDP binds stay exclusive. */
+    int type = 0;
+    socklen_t type_len = sizeof(type);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) < 0) return -errno;
+    if (type == SOCK_STREAM) {
+        int on = 1;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0) return -errno;
+    }
     if (family == 6) {
         int flag = v6only ? 1 : 0;
         if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &flag, sizeof(flag)) < 0) return -errno;

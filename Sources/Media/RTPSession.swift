@@ -5,12 +5,12 @@
 // RTCP, so a peer that multiplexes anyway is understood. Send path, per ptime frame: PCM ->
 // `VoiceEncoder` -> `RTPSender` header -> sendto, into buffers allocated at set-up (or a
 // telephone-event packet in the frame's place while a digit sounds). Receive path: recvfrom ->
-// `RTPPacket.parse` (malformed: counted, dropped) -> payload type check -> `RTPReceiver`
-// (source and sequence validation) -> symmetric-RTP latch -> `JitterBuffer` (or the
-// `TelephoneEventDecoder`). Playout pulls device periods from the jitter buffer, which decodes
-// and conceals. RTCP: SR (when we sent since the last report) or RR, SDES CNAME and an XR VoIP
-// metrics block, at the RFC 3550 §6.3 interval; BYE on stop; the far end's report blocks give
-// the round-trip time (LSR/DLSR).
+// `RTPPacket.parse` (malformed: counted, dropped) -> payload type check -> symmetric-RTP latch
+// (packets from anywhere but the far end are counted as foreign and dropped) -> `RTPReceiver`
+// (SSRC and sequence validation) -> `JitterBuffer` (or the `TelephoneEventDecoder`). Playout
+// pulls device periods from the jitter buffer, which decodes and conceals. RTCP: SR (when we sent
+// since the last report) or RR, SDES CNAME and an XR VoIP metrics block, at the RFC 3550 §6.3
+// interval; BYE on stop; the far end's report blocks give the round-trip time (LSR/DLSR).
 //
 // All times are the reactor's clock (virtual in tests); NTP times are that clock plus the
 // wall-clock offset taken when the session was made, so LSR/DLSR arithmetic stays consistent.
@@ -100,7 +100,10 @@ public final class RTPSession {
     private var payloadCodecs: [CodecDescriptor?] = [CodecDescriptor?](repeating: nil, count: 128)
     private var eventDecoder: TelephoneEventDecoder? = nil
     private var rtpLatch: RTPRemoteAddressLatch<RTPEndpoint>? = nil
-    private var rtcpLatch: RTPRemoteAddressLatch<RTPEndpoint>? = nil
+    /// The far end's RTCP address from the SDP (a=rtcp, else the port above RTP).
+    private var signalledRTCP: RTPEndpoint? = nil
+    /// The far end's RTCP source, taken from its first RTCP packet from the latched RTP host.
+    private var learntRTCP: RTPEndpoint? = nil
     private var lossModel = RTCPBurstGapModel(packetMilliseconds: 20)
     private var highestSequence: UInt16? = nil
     private var lateBefore = 0
@@ -375,11 +378,17 @@ public final class RTPSession {
         {
             switchReceiveCodec(playCodec, ptime: n.ptime)
         }
+        // Symmetric RTP: a new remote address in the SDP is the only thing that makes a new latch.
+        let learningUntil = reactor.now + Int64(configuration.latchWindowMilliseconds) * 1_000_000
         if rtpLatch?.signalled != remote {
-            rtpLatch = RTPRemoteAddressLatch(signalled: remote, relatchAfter: configuration.relatchAfter)
+            rtpLatch = RTPRemoteAddressLatch(signalled: remote, learningUntil: learningUntil)
+            learntRTCP = nil
+        } else {
+            rtpLatch!.reopenLearning(until: learningUntil)
         }
-        if rtcpLatch?.signalled != remoteRTCP {
-            rtcpLatch = RTPRemoteAddressLatch(signalled: remoteRTCP, relatchAfter: configuration.relatchAfter)
+        if signalledRTCP != remoteRTCP {
+            signalledRTCP = remoteRTCP
+            learntRTCP = nil
         }
         let wasSending = sending
         sending = n.sends && !remote.isUnspecified
@@ -609,18 +618,19 @@ public final class RTPSession {
             return
         }
         let now = reactor.now
+        guard rtpLatch != nil else { return }
+        switch rtpLatch!.observe(source, at: now) {
+        case .peer: break
+        case .latched(let moved):
+            if moved { log("symmetric RTP: sending to " + source.description) }
+        case .foreign:
+            counters.foreign += 1
+            return
+        }
         let verdict = receiver.receive(packet, arrivalNanoseconds: now)
         guard verdict.shouldPlay else {
             counters.droppedBySourceCheck += 1
             return
-        }
-        if rtpLatch != nil && rtpLatch!.observe(validPacketFrom: source) {
-            log("symmetric RTP: sending to " + source.description)
-            // RTCP follows RTP's address, on the port above (unless RTCP packets latch it).
-            if rtcpLatch?.learnt == nil {
-                rtcpLatch = RTPRemoteAddressLatch(
-                    signalled: source.with(port: source.port &+ 1), relatchAfter: configuration.relatchAfter)
-            }
         }
         accountSequence(packet.sequence)
         let payload = packet.payload(in: bytes)
@@ -716,6 +726,30 @@ public final class RTPSession {
 
     private var wallClock: Int64 { reactor.now + wallClockOffset }
 
+    /// Where RTCP goes: the far end's RTCP source once heard, else the port above a latched
+    /// (NAT) RTP address, else the signalled RTCP address.
+    private var rtcpDestination: RTPEndpoint? {
+        if let learntRTCP { return learntRTCP }
+        guard let rtpLatch, let signalledRTCP else { return nil }
+        if let learnt = rtpLatch.learnt, learnt != rtpLatch.signalled { return learnt.with(port: learnt.port &+ 1) }
+        return signalledRTCP
+    }
+
+    /// Whether an RTCP packet comes from the far end: its RTP address (rtcp-mux), its signalled
+    /// or current RTCP address, or, the first time, any port of the host RTP latched to (a NAT
+    /// maps RTCP to a port of its own). Anything else is foreign.
+    private func acceptRTCP(from source: RTPEndpoint) -> Bool {
+        guard let rtpLatch else { return true }
+        if source == rtpLatch.destination || source == signalledRTCP { return true }
+        if let destination = rtcpDestination, source == destination { return true }
+        guard learntRTCP == nil, let host = rtpLatch.learnt, host.family == source.family,
+            host.bytes.0 == source.bytes.0, host.bytes.1 == source.bytes.1
+        else { return false }
+        learntRTCP = source
+        log("RTCP from " + source.description)
+        return true
+    }
+
     private func receiveReport(_ bytes: UnsafeRawBufferPointer, from source: RTPEndpoint) {
         let packets: [RTCPPacket]
         do throws(RTCPError) {
@@ -724,11 +758,12 @@ public final class RTPSession {
             counters.malformed += 1
             return
         }
+        if isRunning && !acceptRTCP(from: source) {
+            counters.foreign += 1
+            return
+        }
         counters.rtcpReceived += 1
         interval.observePacket(size: bytes.count + RTCPTransmissionInterval.ipv4UDPHeaderBytes)
-        if isRunning, rtcpLatch != nil, source.port != rtpLatch?.destination.port {
-            _ = rtcpLatch!.observe(validPacketFrom: source)
-        }
         let now = reactor.now
         let ourSSRC = sender?.ssrc
         for packet in packets {
@@ -772,7 +807,7 @@ public final class RTPSession {
 
     /// Sends one compound packet: SR or RR, SDES CNAME, then XR VoIP metrics or BYE.
     private func sendReport(goodbye: Bool) {
-        guard let sender, let destination = rtcpLatch?.destination, !destination.isUnspecified else { return }
+        guard let sender, let destination = rtcpDestination, !destination.isUnspecified else { return }
         let now = reactor.now
         let wall = wallClock
         var writer = RTCPCompoundWriter(buffer: rtcpBuffer)

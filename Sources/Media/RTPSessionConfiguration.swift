@@ -17,9 +17,10 @@ public struct RTPSessionConfiguration: Sendable {
     public var opusSampleRate: Int
     /// Playout period: the device period the jitter buffer hands out (ms).
     public var periodMilliseconds: Int
-    /// Consecutive packets from a new source address that move the symmetric-RTP latch (NAT
-    /// rebinding); 0 never moves it after the first packet.
-    public var relatchAfter: Int
+    /// How long after an offer/answer the symmetric-RTP latch may take a source address other
+    /// than the signalled one (a far end behind NAT), ms. After the latch took an address (or
+    /// after this window), packets from any other address are foreign: counted and dropped.
+    public var latchWindowMilliseconds: Int
     /// DTMF tone length and pause between queued digits (RFC 4733 §2.5.1).
     public var dtmfToneMilliseconds: Int
     public var dtmfPauseMilliseconds: Int
@@ -32,7 +33,7 @@ public struct RTPSessionConfiguration: Sendable {
         rtcpMinimumSeconds = 5
         opusSampleRate = 16000
         periodMilliseconds = 10
-        relatchAfter = 25
+        latchWindowMilliseconds = 3000
         dtmfToneMilliseconds = 100
         dtmfPauseMilliseconds = 50
     }

@@ -18,6 +18,9 @@ public struct RTPSessionStatistics: Sendable, CustomStringConvertible {
     public var wrongPayloadType: UInt64 = 0
     /// Packets dropped by the source/sequence checks (unknown SSRC on probation, jumps).
     public var droppedBySourceCheck: UInt64 = 0
+    /// RTP and RTCP packets from an address other than the far end's (the signalled one, or
+    /// the one latched at the start): dropped, never played, never moving where media goes.
+    public var foreign: UInt64 = 0
     /// Packets that arrived while the stream was not receiving (hold): ignored.
     public var ignoredNotReceiving: UInt64 = 0
     /// Lost in the network, from the receiver's sequence accounting (RFC 3550 A.3).
@@ -56,6 +59,7 @@ public struct RTPSessionStatistics: Sendable, CustomStringConvertible {
         text += ", late/discarded " + String(lateOrDiscarded) + ", concealed " + String(concealed)
         text += ", malformed " + String(malformed) + ", wrong PT " + String(wrongPayloadType)
         if droppedBySourceCheck > 0 { text += ", dropped " + String(droppedBySourceCheck) }
+        if foreign > 0 { text += ", foreign " + String(foreign) }
         if ignoredNotReceiving > 0 { text += ", ignored on hold " + String(ignoredNotReceiving) }
         text += ", rtcp " + String(rtcpSent) + "/" + String(rtcpReceived)
         if let rtt = roundTripMicroseconds { text += ", rtt " + LatencyHistogram.milliseconds(rtt * 1000) }

@@ -7,6 +7,7 @@ import Indicators
 import Keys
 import Media
 import Reactor
+import Recording
 import SIP
 
 /// The call and screen state machine of a desk phone: off-hook and dialling (digits, `#` or
@@ -511,17 +512,28 @@ public final class PhoneStateMachine {
 
     // MARK: messages
 
-    /// Shows `text` under the screen for `seconds` (the recording controller uses it too).
+    /// Shows `text` under the screen for `seconds`.
     public func flash(_ text: String, seconds: Int64 = 3) {
+        flash(text, nanoseconds: seconds * 1_000_000_000)
+    }
+
+    /// Shows `text` under the screen for `nanoseconds`.
+    public func flash(_ text: String, nanoseconds: Int64) {
         message = text
         if let messageTimer { reactor.cancel(messageTimer) }
-        messageTimer = reactor.after(seconds * 1_000_000_000) { [self] in
+        messageTimer = reactor.after(nanoseconds) { [self] in
             messageTimer = nil
             message = nil
             render()
         }
         onLog?("phone: " + text)
         render()
+    }
+
+    /// Shows the recording controller's messages under the screen for as long as it says
+    /// (`features.record.message_time`, the same time the status log gives them).
+    public func showMessages(of recording: RecordingController) {
+        recording.onMessage = { [self] text, nanoseconds in flash(text, nanoseconds: nanoseconds) }
     }
 
     private func clearMessage() {

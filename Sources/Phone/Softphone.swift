@@ -358,6 +358,7 @@ public final class Softphone {
         var line = "sent=" + String(s.packetsSent) + " received=" + String(s.packetsReceived)
         line += " lost=" + String(s.lost) + " late=" + String(s.lateOrDiscarded)
         line += " concealed=" + String(s.concealed) + " malformed=" + String(s.malformed)
+        line += " foreign=" + String(s.foreign)
         line += " dtmf_sent=" + String(s.digitsSent) + " dtmf_received=" + String(s.digitsReceived)
         line += " rtcp_sent=" + String(s.rtcpSent) + " rtcp_received=" + String(s.rtcpReceived)
         line += " jitter_ms=" + decimal(s.jitterMicroseconds, per: 1000)

@@ -44,8 +44,9 @@ public final class RecordingController {
     public var onLog: ((String) -> Void)?
     /// Each brief message as it appears ("no call to record", "recording not allowed", "cannot
     /// start recording", the server's text), for a phone that shows messages itself
-    /// (`PhoneStateMachine.flash`); shown for `configuration.messageNanoseconds`.
-    public var onMessage: ((String) -> Void)?
+    /// (`PhoneStateMachine.showMessages(of:)`), with how long it stays: the configured message time
+    /// (`features.record.message_time`, `configuration.messageNanoseconds`), as in the status log.
+    public var onMessage: ((_ text: String, _ nanoseconds: Int64) -> Void)?
     /// Benchmark hook: a press that sent a request reports the key event's time and the time
     /// the request was handed to the transport (reactor nanoseconds).
     public var onRequestSent: ((_ pressTime: Int64, _ sentTime: Int64) -> Void)?
@@ -400,7 +401,7 @@ public final class RecordingController {
     private func showMessage(_ entry: CallRecording, _ text: String) {
         if let t = entry.messageTimer { reactor.cancel(t) }
         entry.message = text
-        onMessage?(text)
+        onMessage?(text, configuration.messageNanoseconds)
         let id = entry.call.id
         entry.messageTimer = reactor.after(configuration.messageNanoseconds) { [self] in
             guard let entry = calls[id] else { return }
@@ -421,7 +422,7 @@ public final class RecordingController {
     private func showNotice(_ text: String, cause: String) {
         if let t = noticeTimer { reactor.cancel(t) }
         notice = text
-        onMessage?(text)
+        onMessage?(text, configuration.messageNanoseconds)
         log(text + " (" + cause + ")")
         emit(RecordingEvent(call: 0, phase: .off, indication: .idle, text: text, cause: cause, isActive: true))
         refresh()

@@ -20,6 +20,10 @@
 //                                    [N]) then N; unknown names (G729, iLBC) are skipped
 //   account.1.ptime                  10|20|30|40 ms packet duration offered [20]
 //   account.1.dtmf.telephone_event   0|1 offer RFC 4733 telephone-event [1]
+//   account.1.max_calls              1..16 calls at once, in and out [4]; one more incoming INVITE
+//                                    gets 486 Busy Here before it rings, one more dial fails
+//   account.1.ring_timeout           10..3600 s an incoming call rings unanswered before it is
+//                                    refused with 480 Temporarily Unavailable [120]
 //   sip.listen_port                  0..65535 local SIP port, 0 = any free port [5060]
 // Host names are not resolved yet: the server must be given as an IP address.
 
@@ -47,6 +51,14 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
     public var codecs: [CodecDescriptor]
     public var ptime: Int
     public var telephoneEvent: Bool
+    /// Live calls at once, incoming and outgoing (`account.1.max_calls`): one more incoming
+    /// INVITE is answered 486 Busy Here before it rings, one more dial is refused.
+    public var maxCalls: Int
+    /// How long an incoming call rings unanswered before the phone refuses it with 480
+    /// (`account.1.ring_timeout`), seconds.
+    public var ringTimeoutSeconds: Int
+    public static let defaultMaxCalls = 4
+    public static let defaultRingTimeoutSeconds = 120
 
     public init(
         userName: String = "deskphone", authName: String? = nil, password: String = "", displayName: String? = nil,
@@ -68,6 +80,8 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
         self.codecs = codecs
         self.ptime = ptime
         self.telephoneEvent = telephoneEvent
+        maxCalls = SIPAccountConfiguration.defaultMaxCalls
+        ringTimeoutSeconds = SIPAccountConfiguration.defaultRingTimeoutSeconds
     }
 
     /// The registrar/proxy as a socket peer, nil in direct-IP mode.
@@ -171,6 +185,9 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
             throw file.error(prefix + "ptime", prefix + "ptime = " + String(ptime) + ": expected 10, 20, 30 or 40")
         }
         telephoneEvent = try file.bool(prefix + "dtmf.telephone_event", default: true)
+        maxCalls = try file.int(prefix + "max_calls", default: SIPAccountConfiguration.defaultMaxCalls, in: 1...16)
+        ringTimeoutSeconds = try file.int(
+            prefix + "ring_timeout", default: SIPAccountConfiguration.defaultRingTimeoutSeconds, in: 10...3600)
     }
 
     /// Yealink's per-codec keys `account.N.codec.M.enable/payload_type/priority`: the enabled

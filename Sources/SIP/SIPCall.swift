@@ -52,6 +52,8 @@ public final class SIPCall: CustomStringConvertible {
     private var reinviteClient: SIPClientTransaction?
     private var reinviteServer: SIPServerTransaction?
     private var retryTimer: TimerID?
+    /// Ends an incoming call nobody answers (`account.ringTimeoutSeconds`).
+    private var ringTimer: TimerID?
 
     // MARK: creation
 
@@ -105,6 +107,7 @@ public final class SIPCall: CustomStringConvertible {
         successRetransmission = nil
         if let timer = retryTimer { userAgent?.reactor.cancel(timer) }
         retryTimer = nil
+        cancelRingTimer()
         inviteClient = nil
         inviteServer = nil
         reinviteClient = nil
@@ -122,6 +125,7 @@ public final class SIPCall: CustomStringConvertible {
         guard !state.isEnded else { return }
         if let timer = retryTimer { userAgent?.reactor.cancel(timer) }
         retryTimer = nil
+        cancelRingTimer()
         successRetransmission?.acknowledge()
         successRetransmission = nil
         let hadMedia = negotiatedAudio != nil
@@ -135,9 +139,15 @@ public final class SIPCall: CustomStringConvertible {
 
     // MARK: SDP
 
+    /// Our side of the next offer/answer; nil when the media layer has no stream for the call
+    /// (port 0: no free RTP port).
     private func audioConfiguration(direction: SDPDirection) -> SDPAudioConfiguration? {
         guard let ua = userAgent else { return nil }
         let media = ua.mediaAddress(self)
+        guard media.port != 0 else {
+            ua.log("call " + String(id) + ": no RTP port for the call")
+            return nil
+        }
         sessionVersion += 1
         return SDPAudioConfiguration(
             address: media.host, rtpPort: Int(media.port), sessionID: sessionID, sessionVersion: sessionVersion,
@@ -196,10 +206,12 @@ public final class SIPCall: CustomStringConvertible {
     // MARK: outgoing (UAC, RFC 3261 §13.2)
 
     func startOutgoing() {
-        guard let ua = userAgent, var dialog, let config = audioConfiguration(direction: .sendrecv),
-            let peer = ua.peer(for: dialog.remoteTarget)
-        else {
+        guard let ua = userAgent, var dialog, let peer = ua.peer(for: dialog.remoteTarget) else {
             end(.failed("no route"))
+            return
+        }
+        guard let config = audioConfiguration(direction: .sendrecv) else {
+            end(.failed("no free RTP port"))
             return
         }
         let offer = SDPOfferAnswer.offer(config)
@@ -330,6 +342,12 @@ public final class SIPCall: CustomStringConvertible {
         transaction.onFailure = { [self] failure in
             if !state.isEstablished { end(failure == .timeout ? .timeout : .transportError) }
         }
+        // The media layer must have a stream for the call before it rings (RTP ports run out).
+        guard ua.mediaAddress(self).port != 0 else {
+            ua.log("call " + String(id) + ": no free RTP port: refused with 503")
+            reject(status: 503)
+            return
+        }
         let request = transaction.request
         if !request.body.isEmpty {
             guard let offer = SIPCall.sdp(of: request), let config = audioConfiguration(direction: .sendrecv) else {
@@ -347,7 +365,21 @@ public final class SIPCall: CustomStringConvertible {
             remoteSDP = offer
         }
         respondProvisional(180)
+        // Nobody answers: refused after the ring timeout (scheduled first: the `.incoming`
+        // handlers may answer or end the call at once, which cancels it).
+        let seconds = ua.account.ringTimeoutSeconds
+        ringTimer = ua.reactor.after(Int64(seconds) * SIPTimerValues.second) { [self] in
+            ringTimer = nil
+            guard state == .incoming else { return }
+            userAgent?.log("call " + String(id) + ": not answered in " + String(seconds) + " s: refused with 480")
+            refuse(status: 480, reason: .notAnswered)
+        }
         setState(.incoming)
+    }
+
+    private func cancelRingTimer() {
+        if let timer = ringTimer { userAgent?.reactor.cancel(timer) }
+        ringTimer = nil
     }
 
     private func respondProvisional(_ status: Int) {
@@ -386,6 +418,7 @@ public final class SIPCall: CustomStringConvertible {
         }
         dialog.isConfirmed = true
         self.dialog = dialog
+        cancelRingTimer()
         transaction.respond(response)
         retransmitSuccess(response, peer: transaction.peer)
         updateEstablishedState()
@@ -406,6 +439,10 @@ public final class SIPCall: CustomStringConvertible {
 
     /// Declines a ringing incoming call (486 Busy Here, 603 Decline, ...).
     public func reject(status: Int = 486) {
+        refuse(status: status, reason: .declined(status: status))
+    }
+
+    private func refuse(status: Int, reason: SIPCallEndReason) {
         guard direction == .incoming, state == .incoming || state == .idle, let ua = userAgent,
             let transaction = inviteServer, let dialog
         else { return }
@@ -413,7 +450,7 @@ public final class SIPCall: CustomStringConvertible {
             to: transaction.request, status: max(300, min(699, status)), toTag: dialog.localTag)
         SIPUserAgent.add(&response, "Server", ua.userAgentHeader)
         transaction.respond(response)
-        end(.declined(status: status))
+        end(reason)
     }
 
     /// The caller cancelled (§9.2): 487 to the INVITE if we have not answered.

@@ -16,6 +16,8 @@ public enum SIPCallEndReason: Equatable, Sendable, CustomStringConvertible {
     case declined(status: Int)
     /// No answer in time (Timer B), or no ACK for our 2xx (§13.3.1.4).
     case timeout
+    /// An incoming call rang for the ring timeout with nobody answering; refused with 480.
+    case notAnswered
     /// The transport could not reach the peer.
     case transportError
     /// The peer says the dialog does not exist any more (481 to an in-dialog request).
@@ -32,6 +34,7 @@ public enum SIPCallEndReason: Equatable, Sendable, CustomStringConvertible {
         case .rejected(let status, let reason): return "rejected " + String(status) + " " + reason
         case .declined(let status): return "declined " + String(status)
         case .timeout: return "timeout"
+        case .notAnswered: return "not answered"
         case .transportError: return "transport error"
         case .dialogGone: return "dialog gone (481)"
         case .failed(let why): return "failed: " + why

@@ -107,7 +107,23 @@ public final class SIPTransportLayer {
     // MARK: lifecycle
 
     /// Opens the UDP socket and the TCP listener. Throws the failing call (bind: EADDRINUSE).
+    /// With port 0 the UDP socket takes the port the kernel gave TCP; when that UDP port is
+    /// taken (UDP binds are exclusive), another TCP port is tried, a few times.
     public func start() throws(SIPTransportError) {
+        var attempts = configuration.address.port == 0 && configuration.tcp && configuration.udp ? 8 : 1
+        while true {
+            attempts -= 1
+            do throws(SIPTransportError) {
+                return try startOnce()
+            } catch {
+                guard attempts > 0, case .system(_, let errno) = error, errno == EADDRINUSE, udpFD < 0 else {
+                    throw error
+                }
+            }
+        }
+    }
+
+    private func startOnce() throws(SIPTransportError) {
         let address = configuration.address
         var port = address.port
         if configuration.tcp {

@@ -24,6 +24,8 @@ public final class SIPUserAgent: CustomStringConvertible {
 
     /// Where our RTP goes: the media layer's address and port for the next offer/answer of a call
     /// (asked before each offer or answer, so the media layer can open one stream per call).
+    /// Port 0 means the media layer has no stream for the call (no free RTP port): an incoming
+    /// INVITE is then refused with 503, an outgoing call fails.
     public var mediaAddress: (SIPCall) -> (host: String, port: UInt16)
     /// Asked for each new incoming INVITE before it rings: a final status (480 for do-not-disturb,
     /// 486 busy) refuses it at once, with no 180 and no call; nil lets it ring.
@@ -154,6 +156,9 @@ public final class SIPUserAgent: CustomStringConvertible {
     /// with a server, a bare user or number (`1002` becomes `sip:1002@server`).
     public func call(_ target: String) throws(SIPError) -> SIPCall {
         guard !closed else { throw SIPError("the user agent is closed", status: nil) }
+        guard calls.count < account.maxCalls else {
+            throw SIPError("call limit reached (" + String(account.maxCalls) + " calls at once)", status: nil)
+        }
         var uri: SIPURI
         if target.hasPrefix("sip:") || target.hasPrefix("sips:") {
             uri = try SIPURI(parsing: target)
@@ -315,6 +320,13 @@ public final class SIPUserAgent: CustomStringConvertible {
         case .invite:
             if let uriUser = request.requestURI?.user, uriUser != account.userName, !account.isDirectIP {
                 log("INVITE for " + uriUser + " accepted (single account)")
+            }
+            if calls.count >= account.maxCalls {
+                log(
+                    "INVITE from " + request.from.uri.description + " refused: 486 (call limit "
+                        + String(account.maxCalls) + " reached)")
+                respond(transaction, 486)
+                return
             }
             if let status = refuseIncoming?(request), status >= 300 && status <= 699 {
                 log("INVITE from " + request.from.uri.description + " refused: " + String(status))

@@ -3,6 +3,8 @@
 // fraction lost per report interval (A.3), and interarrival jitter in timestamp units (A.8, the
 // integer form scaled by 16). `RTPReceiver` keeps the current source and a candidate: a new SSRC
 // must pass probation before it replaces the current one (the far end restarted its stream).
+// `RTPRemoteAddressLatch` decides, before the receiver sees a packet, whether it comes from the far
+// end at all (symmetric RTP tied to the signalled address).
 
 /// What sequence validation (RFC 3550 A.1) made of one packet.
 public enum RTPSequenceVerdict: Equatable, Sendable, CustomStringConvertible {
@@ -227,7 +229,9 @@ public enum RTPReceiveVerdict: Equatable, Sendable, CustomStringConvertible {
 /// Reception of the far end's RTP stream: the current source's statistics, and a candidate when
 /// packets with another SSRC arrive (RFC 3550 §8.2: the far end may change SSRC, e.g. after a
 /// transfer or an SBC switching media). The candidate replaces the current source once it passes
-/// probation. Also counts packets that failed to parse.
+/// probation. Also counts packets that failed to parse. The receiver does not look at source
+/// addresses: its caller drops other sources' packets first (`RTPRemoteAddressLatch`), so a new
+/// SSRC here is the far end's own.
 public struct RTPReceiver: Sendable, CustomStringConvertible {
     public let clockRate: Int
     /// The source being played, nil before the first packet.
@@ -299,52 +303,71 @@ public struct RTPReceiver: Sendable, CustomStringConvertible {
     }
 }
 
-/// Symmetric RTP (RFC 4961) as a decision on values: the address media goes to is learnt from the
-/// first valid packet received, so a phone behind NAT is answered where it really sends from; the
-/// signalled address is used until then. Later packets from elsewhere do not move it (a stray or
-/// spoofed packet cannot hijack the stream) unless `relatchAfter` packets in a row come from the
-/// same new address.
+/// What `RTPRemoteAddressLatch` made of a packet's source address.
+public enum RTPLatchVerdict: Equatable, Sendable, CustomStringConvertible {
+    /// From the address media goes to: go on with the packet.
+    case peer
+    /// The latch took this address now; `moved` when media went elsewhere before.
+    case latched(moved: Bool)
+    /// From any other address: drop the packet (never played, never moves the destination).
+    case foreign
+
+    public var description: String {
+        switch self {
+        case .peer: return "peer"
+        case .latched(let moved): return moved ? "latched (moved)" : "latched"
+        case .foreign: return "foreign"
+        }
+    }
+
+    /// Whether the packet comes from the far end and may go on to the receiver.
+    public var isFromPeer: Bool { self != .foreign }
+}
+
+/// Symmetric RTP (RFC 4961) tied to signalling, as a decision on values. Media goes to the address
+/// of the SDP (c=/m=) until the latch takes one, once: the signalled address whenever its first
+/// packet comes, or, for a far end behind NAT, the source of the first packet that arrives before
+/// `learningUntil` (a short window at the start of the stream). A packet from the signalled address
+/// inside the window wins over an address learnt there (a stranger that raced the far end). After
+/// that nothing moves it: packets from any other address are `.foreign`, which is what stops an
+/// "RTP Bleed" hijack (CVE-2017-14099 class) in mid-call. Only a new offer/answer that changes the
+/// remote address makes a new latch. Times are the caller's clock (ns); no allocation.
 public struct RTPRemoteAddressLatch<Address: Equatable & Sendable>: Sendable {
     /// The address from signalling (SDP c=/m=).
     public let signalled: Address
-    /// The address learnt from received packets, nil until the first valid one.
+    /// The address taken from received packets, nil until the first one from the far end.
     public private(set) var learnt: Address?
-    /// Consecutive valid packets from one new address that move the latch (0: never move).
-    public var relatchAfter: Int
-    private var contender: Address?
-    private var contenderPackets = 0
+    /// Until when (clock ns, exclusive) another address than the signalled one may be learnt.
+    public private(set) var learningUntil: Int64
 
-    public init(signalled: Address, relatchAfter: Int = 0) {
+    /// A latch on `signalled` that may learn another address before `learningUntil` (pass 0 or
+    /// a past time to accept only the signalled address).
+    public init(signalled: Address, learningUntil: Int64) {
         self.signalled = signalled
-        self.relatchAfter = relatchAfter
+        self.learningUntil = learningUntil
     }
 
     /// Where to send media now.
     public var destination: Address { learnt ?? signalled }
 
-    /// Takes the source address of a packet that parsed and passed validation; returns true when
-    /// the destination changed.
-    public mutating func observe(validPacketFrom address: Address) -> Bool {
-        guard let current = learnt else {
+    /// A new offer/answer that kept the address: while nothing was learnt yet (the far end has
+    /// not sent), the learning window runs again until `until`. A taken address stays.
+    public mutating func reopenLearning(until: Int64) {
+        if learnt == nil && until > learningUntil { learningUntil = until }
+    }
+
+    /// Takes the source address of a packet that parsed and carries a negotiated payload type,
+    /// and its arrival time.
+    public mutating func observe(_ address: Address, at now: Int64) -> RTPLatchVerdict {
+        if let learnt, address == learnt { return .peer }
+        let open = now < learningUntil
+        if address == signalled && (learnt == nil || open) {
+            let moved = learnt != nil
             learnt = address
-            return address != signalled
+            return .latched(moved: moved)
         }
-        if address == current {
-            contender = nil
-            contenderPackets = 0
-            return false
-        }
-        guard relatchAfter > 0 else { return false }
-        if contender == address {
-            contenderPackets += 1
-        } else {
-            contender = address
-            contenderPackets = 1
-        }
-        guard contenderPackets >= relatchAfter else { return false }
+        guard learnt == nil, open else { return .foreign }
         learnt = address
-        contender = nil
-        contenderPackets = 0
-        return true
+        return .latched(moved: true)
     }
 }

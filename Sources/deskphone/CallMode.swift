@@ -192,7 +192,7 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
         performGET: { url, completion in http.get(url, completion: completion) },
         serverText: { body in PhoneTextXML.text(in: body) })
     recording.onLog = { line in emit("recording: " + line) }
-    recording.onMessage = { text in machine.flash(text) }
+    machine.showMessages(of: recording)
     if let recordingLog { recording.onEvent = { event in recordingLog.write(event) } }
     machine.recordLineKeys = recording.recordLineKeys
     machine.onRecordKey = { line in _ = recording.recordKeyPressed(line: line) }

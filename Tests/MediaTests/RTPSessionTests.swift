@@ -303,12 +303,28 @@ struct RTPSessionTests {
             b.pullPlayout(into: output)
             a.pullPlayout(into: output)
         }
+        // A stranger's forged packets (dropped as foreign) take the same path without allocating.
+        let stranger = try UDPPeer()
+        let forged = forgedPCMU(ssrc: 0xBAD0_BAD0, sequence: 1, timestamp: 0, marker: false, Array(input)[0..<80])
+        let datagram = UnsafeMutableRawBufferPointer.allocate(byteCount: forged.count, alignment: 8)
+        let loopback = UnsafeMutablePointer<UInt8>.allocate(capacity: 4)
+        defer {
+            datagram.deallocate()
+            loopback.deallocate()
+        }
+        datagram.copyBytes(from: forged)
+        loopback.initialize(from: [127, 0, 0, 1], count: 4)
+        let target = b.localAddress.port
+        reactor.every(20_000_000) {
+            _ = cl_socket_send_to(stranger.fd, datagram.baseAddress, datagram.count, 4, loopback, target)
+        }
         try reactor.run(for: 2_000_000_000)
         let before = mc_thread_allocations()
         for _ in 0..<2_000 { try reactor.runOnce(block: true) }
         let after = mc_thread_allocations()
         #expect(after - before == 0, "allocations in steady state: \(after - before)")
         #expect(b.statistics.packetsReceived > 150)
+        #expect(b.statistics.foreign > 50)
     }
 }
 
@@ -370,5 +386,148 @@ struct RTPFarEndTests {
                 * Signal.goertzel(tail, frequency: 700, sampleRate: 8000))
         #expect(abs(Signal.rms(tail) - 6000 / 2.0.squareRoot()) < 400)
         #expect(session.remoteAddress == peer.endpoint)
+    }
+}
+
+/// One µ-law RTP packet of `samples`, as a stranger on the network would forge it.
+func forgedPCMU(ssrc: UInt32, sequence: UInt16, timestamp: UInt32, marker: Bool, _ samples: ArraySlice<Int16>)
+    -> [UInt8]
+{
+    var bytes = [UInt8](repeating: 0, count: 12 + samples.count)
+    bytes.withUnsafeMutableBytes { raw in
+        let header = RTPHeader(marker: marker, payloadType: 0, sequence: sequence, timestamp: timestamp, ssrc: ssrc)
+        _ = try? header.write(into: raw)
+        let payload = UnsafeMutableRawBufferPointer(rebasing: raw[12...]).bindMemory(to: UInt8.self)
+        Array(samples).withUnsafeBufferPointer { _ = G711.encode(.muLaw, $0, into: payload) }
+    }
+    return bytes
+}
+
+@Suite("RTP sessions against strangers: latching and exclusive ports", .serialized)
+struct RTPStrangerTests {
+    /// Sends `count` valid PCMU packets of a 2200 Hz tone with a new SSRC from `stranger` to `target`,
+    /// one every 20 ms; returns how many went out so far.
+    private func flood(
+        _ reactor: Reactor, from stranger: UDPPeer, to target: RTPEndpoint, count: Int
+    ) -> () -> Int {
+        let tone = Signal.sine(2200, amplitude: 12000, count: 160 * count, sampleRate: 8000)
+        var sent = 0
+        var timer: TimerID? = nil
+        timer = reactor.every(20_000_000) {
+            guard sent < count else {
+                if let timer { reactor.cancel(timer) }
+                return
+            }
+            stranger.send(
+                forgedPCMU(
+                    ssrc: 0xBAD0_BAD0, sequence: UInt16(5000 + sent), timestamp: UInt32(777_000 + 160 * sent),
+                    marker: sent == 0, tone[(160 * sent)..<(160 * sent + 160)]), to: target)
+            sent += 1
+        }
+        return { sent }
+    }
+
+    @Test("RTP Bleed: 90 valid packets with a new SSRC from a stranger mid-call are foreign, never played or answered")
+    func strangerMidCall() throws {
+        let pair = try CallPair()
+        defer { pair.close() }
+        try pair.start(codecs: [CodecRegistry.pcmu])
+        pair.startClock()
+        try pair.run(seconds: 1)
+        #expect(pair.b.remoteAddress == pair.a.localAddress)
+        let stranger = try UDPPeer()
+        let playedBefore = pair.played.count
+        let aReceivedBefore = pair.a.statistics.packetsReceived
+        let sent = flood(pair.reactor, from: stranger, to: pair.b.localAddress, count: 90)
+        try pair.run(seconds: 2)
+        #expect(sent() == 90)
+        let stats = pair.b.statistics
+        #expect(stats.foreign == 90)
+        #expect(stats.droppedBySourceCheck == 0)
+        #expect(stats.description.contains("foreign 90"))
+        // B still sends to A, and nothing at all to the stranger (no RTP, no RTCP).
+        #expect(pair.b.remoteAddress == pair.a.localAddress)
+        #expect(pair.a.statistics.packetsReceived >= aReceivedBefore + 90)
+        #expect(stranger.receiveAll().isEmpty)
+        // Nothing of the stranger's tone was played; A's tone went on.
+        let heard = pair.played[playedBefore...]
+        let intruder = Signal.goertzel(heard, frequency: 2200, sampleRate: 8000)
+        let peer = Signal.goertzel(heard, frequency: 1000, sampleRate: 8000)
+        #expect(intruder * 100 < peer, "stranger's 2200 Hz \(intruder) vs the far end's 1000 Hz \(peer)")
+        pair.expectTone()
+    }
+
+    @Test("a far end silent past the latch window: a stranger cannot take the stream, the signalled address still does")
+    func strangerBeforeTheFarEnd() throws {
+        let pair = try CallPair()
+        defer { pair.close() }
+        try pair.start(codecs: [CodecRegistry.pcmu])
+        pair.feeding = false
+        pair.startClock()
+        let window = Double(pair.b.configuration.latchWindowMilliseconds) / 1000
+        try pair.run(seconds: window + 0.5)
+        let stranger = try UDPPeer()
+        let sent = flood(pair.reactor, from: stranger, to: pair.b.localAddress, count: 20)
+        try pair.run(seconds: 0.5)
+        #expect(sent() == 20)
+        #expect(pair.b.statistics.foreign == 20)
+        #expect(pair.b.remoteAddress == pair.a.localAddress)
+        #expect(stranger.receiveAll().isEmpty)
+        // The far end starts sending from the signalled address: it is heard.
+        pair.feeding = true
+        try pair.run(seconds: 1.5)
+        pair.expectTone()
+        #expect(pair.b.statistics.foreign == 20)
+    }
+
+    @Test("RTP ports are exclusive: a one-pair range serves one session; the second fails cleanly")
+    func exclusivePorts() throws {
+        let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
+        defer { reactor.close() }
+        // A free even port with a free port above it, from the kernel.
+        let probe = try RTPSession(reactor: reactor, configuration: RTPSessionConfiguration(bindAddress: "127.0.0.1"))
+        let port = Int(probe.localAddress.port)
+        probe.close()
+        let range = RTPSessionConfiguration(bindAddress: "127.0.0.1", portMin: port, portMax: port + 1)
+        let first = try RTPSession(reactor: reactor, configuration: range)
+        #expect(first.localAddress.port == UInt16(port))
+        do throws(MediaError) {
+            let second = try RTPSession(reactor: reactor, configuration: range)
+            Issue.record("a second session bound \(second.localAddress.port) while the first holds it")
+            second.close()
+        } catch {
+            #expect(error.message.hasPrefix("no free RTP port pair in \(port)...\(port + 1)"))
+            #expect(error.errno == EADDRINUSE)
+        }
+        #expect(reactor.watchCount == 2)
+        // Freed, the pair serves the next call.
+        first.close()
+        let third = try RTPSession(reactor: reactor, configuration: range)
+        #expect(third.localAddress.port == UInt16(port))
+        third.close()
+    }
+
+    @Test("sessions from a range never share a port; the range exhausted, the next one fails")
+    func rangeExhausted() throws {
+        let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
+        defer { reactor.close() }
+        let probe = try RTPSession(reactor: reactor, configuration: RTPSessionConfiguration(bindAddress: "127.0.0.1"))
+        let port = Int(probe.localAddress.port)
+        probe.close()
+        // Three pairs (the kernel's free port may sit at the top of the range's neighbours: all tries count).
+        let range = RTPSessionConfiguration(bindAddress: "127.0.0.1", portMin: port, portMax: port + 5)
+        var sessions: [RTPSession] = []
+        defer { for session in sessions { session.close() } }
+        for _ in 0..<4 {
+            do throws(MediaError) {
+                sessions.append(try RTPSession(reactor: reactor, configuration: range))
+            } catch {
+                #expect(error.errno == EADDRINUSE)
+            }
+        }
+        let ports = sessions.map { Int($0.localAddress.port) }
+        #expect(Set(ports).count == ports.count)
+        #expect(ports.count <= 3)
+        #expect(ports.allSatisfy { $0 >= port && $0 <= port + 4 && $0 % 2 == 0 })
     }
 }

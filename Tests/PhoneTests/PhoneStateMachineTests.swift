@@ -5,6 +5,7 @@ import Indicators
 import Keys
 import Media
 import Reactor
+import Recording
 import SIP
 import Testing
 
@@ -20,8 +21,9 @@ final class KeyedPhoneRig {
     var log: [String] = []
     var peerLogs: [[String]] = []
 
-    init(peers count: Int = 1, extraConfig: String = "") throws {
-        reactor = try Reactor()
+    /// `virtualClock`: the reactor's time moves only when it is idle (timers in tests of timing).
+    init(peers count: Int = 1, extraConfig: String = "", virtualClock: Bool = false) throws {
+        reactor = try virtualClock ? Reactor(clock: .virtual(startNanoseconds: 0)) : Reactor()
         let route = AudioRoute(capture: .null, playback: .null)
         for i in 0..<count {
             let text = "#!version:1.0.0.1\naccount.1.user_name = 200\(i + 1)\nsip.listen_address = 127.0.0.1\n"
@@ -243,6 +245,34 @@ struct PhoneStateMachineTests {
         #expect(rig.indicators.lcd.lines.contains("Recording is not configured"))
         rig.press(.transfer)
         #expect(rig.indicators.lcd.lines.contains("Transfer: not supported yet"))
+    }
+
+    @Test("a recording message stays on the LCD for features.record.message_time, as long as in the status log")
+    func recordingMessageTime() throws {
+        let rig = try KeyedPhoneRig(peers: 0, virtualClock: true)
+        defer { rig.close() }
+        let file = try ConfigFile(text: "#!version:1.0.0.1\nfeatures.record.message_time = 2\n", path: "rec.cfg")
+        let configuration = try RecordingConfiguration(file, hasRecordKey: true, lineKeyCount: nil)
+        let recording = RecordingController(
+            reactor: rig.reactor, configuration: configuration,
+            indicators: rig.indicators, messageLine: nil, expandURL: { _, _ in "" }, performGET: { _, _ in })
+        defer { recording.close() }
+        var statusLog: [(time: Int64, event: RecordingEvent)] = []
+        recording.onEvent = { [reactor = rig.reactor] event in statusLog.append((reactor.now, event)) }
+        rig.keyed.showMessages(of: recording)
+        rig.keyed.onRecordKey = { line in _ = recording.recordKeyPressed(line: line) }
+        let pressed = rig.reactor.now
+        rig.press(.record)
+        #expect(rig.keyed.message == "no call to record")
+        #expect(rig.indicators.lcd.lines.contains("no call to record"))
+        try rig.reactor.run(for: 1_900_000_000)
+        #expect(rig.indicators.lcd.lines.contains("no call to record"))
+        try rig.reactor.run(for: 200_000_000)
+        #expect(rig.keyed.message == nil)
+        #expect(!rig.indicators.lcd.lines.contains("no call to record"))
+        // The status log's message expired at the same time: 2 s after the press.
+        let expired = try #require(statusLog.first { $0.event.cause == "message expired" })
+        #expect(expired.time - pressed == 2_000_000_000)
     }
 }
 

@@ -17,20 +17,24 @@ final class PhonePair {
     var logB: [String] = []
     let directory: URL
 
-    init(codecs: String = "pcmu", toneA: Double = 1000, toneB: Double = 600, rate: Int = 8000) throws {
+    /// `extraB`: more provisioning lines for B.
+    init(
+        codecs: String = "pcmu", toneA: Double = 1000, toneB: Double = 600, rate: Int = 8000, extraB: String = ""
+    ) throws {
         reactor = try Reactor()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("softphone-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let reactor = self.reactor
         let directory = self.directory
-        func phone(_ user: String, tone: Double) throws -> Softphone {
+        func phone(_ user: String, tone: Double, extra: String = "") throws -> Softphone {
             let text = """
                 #!version:1.0.0.1
                 account.1.user_name = \(user)
                 sip.listen_address = 127.0.0.1
                 sip.listen_port = 0
                 account.1.codecs = \(codecs)
-                """
+
+                """ + extra
             let settings = try SoftphoneConfiguration(ConfigFile(text: text, path: user + ".cfg"))
             let input = directory.appendingPathComponent(user + "-in.raw").path
             let samples = (0..<(rate * 10)).map { Int16(8000 * sin(2 * Double.pi * tone * Double($0) / Double(rate))) }
@@ -42,7 +46,7 @@ final class PhonePair {
                 reactor: reactor, configuration: settings, handset: route, headset: route, speaker: route)
         }
         a = try phone("1001", tone: toneA)
-        b = try phone("1002", tone: toneB)
+        b = try phone("1002", tone: toneB, extra: extraB)
         a.onLog = { [unowned self] line in logA.append(line) }
         b.onLog = { [unowned self] line in logB.append(line) }
         a.start()
@@ -173,6 +177,49 @@ struct SoftphoneCallTests {
         #expect(try pair.run { pair.b.calls.isEmpty && second.state.isEnded })
         #expect(pair.logB.contains("call 2: ended (cancelled by caller)"))
         #expect(pair.a.media.isEmpty && pair.b.media.isEmpty)
+    }
+
+    @Test("a phone whose RTP range is taken answers 503 before ringing; the freed pair serves the next call")
+    func refusedBeforeRinging() throws {
+        // A free even port pair from the kernel becomes B's whole RTP range.
+        let probeReactor = try Reactor()
+        let probe = try RTPSession(
+            reactor: probeReactor, configuration: RTPSessionConfiguration(bindAddress: "127.0.0.1"))
+        let port = Int(probe.localAddress.port)
+        probe.close()
+        probeReactor.close()
+        let pair = try PhonePair(extraB: "rtp.port_min = \(port)\nrtp.port_max = \(port + 1)\n")
+        defer { pair.close() }
+        let first = try pair.a.dial(pair.uriOfB)
+        #expect(try pair.run { pair.b.currentCall?.state == .incoming })
+        #expect(pair.b.media.first?.value.session.localAddress.port == UInt16(port))
+        // The pair is held by the ringing call: the next INVITE is refused, not rung.
+        let second = try pair.a.dial(pair.uriOfB)
+        #expect(try pair.run { second.state.isEnded })
+        #expect(second.state == .ended(.rejected(status: 503, reason: "Service Unavailable")))
+        #expect(pair.b.calls.count == 1 && pair.b.media.count == 1)
+        #expect(pair.logB.contains { $0.contains("cannot open RTP: no free RTP port pair") })
+        #expect(pair.logB.contains { $0.contains("no free RTP port: refused with 503") })
+        // The first call ends and frees the pair: the next call rings.
+        #expect(!first.state.isEnded)
+        pair.b.calls[0].reject(status: 603)
+        #expect(try pair.run { first.state.isEnded && pair.b.media.isEmpty })
+        let third = try pair.a.dial(pair.uriOfB)
+        #expect(try pair.run { pair.b.currentCall?.state == .incoming })
+        #expect(!third.state.isEnded)
+    }
+
+    @Test("beyond account.1.max_calls an INVITE is refused with 486 before it rings")
+    func callLimit() throws {
+        let pair = try PhonePair(extraB: "account.1.max_calls = 1\n")
+        defer { pair.close() }
+        _ = try pair.a.dial(pair.uriOfB)
+        #expect(try pair.run { pair.b.currentCall?.state == .incoming })
+        let second = try pair.a.dial(pair.uriOfB)
+        #expect(try pair.run { second.state.isEnded })
+        #expect(second.state == .ended(.rejected(status: 486, reason: "Busy Here")))
+        #expect(pair.b.calls.count == 1)
+        #expect(pair.logB.contains { $0.contains("refused: 486 (call limit 1 reached)") })
     }
 
     @Test("control commands refuse what cannot be done, with a reason")

@@ -110,7 +110,7 @@ final class RecordingTestPhone {
             recordingLog.write(event)
         }
         controller.onLog = { [unowned self] line in log.append(line) }
-        controller.onMessage = { [unowned self] text in messages.append(text) }
+        controller.onMessage = { [unowned self] text, _ in messages.append(text) }
         controller.onRequestSent = { [unowned self] press, sent in sentTimes.append((press, sent)) }
         let controller = self.controller
         if let softphone {

@@ -11,13 +11,14 @@ final class ScriptedPeerUA {
     var answer: ((SIPMessage) -> SIPMessage?)?
     let peer = SIPPeer(transport: .udp, remote: SIPSocketAddress(ipv4: 192, 0, 2, 1, port: 5060))
 
-    init(account: SIPAccountConfiguration) throws {
+    /// `mediaPort` is the media layer's answer for a call (0: no free RTP port).
+    init(account: SIPAccountConfiguration, mediaPort: @escaping (SIPCall) -> UInt16 = { _ in 40000 }) throws {
         reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
         let box = SentBox()
         let reactor = self.reactor
         ua = SIPUserAgent(
             reactor: reactor, account: account, localHost: "192.0.2.10", localPort: 5060,
-            mediaAddress: { _ in ("192.0.2.10", 40000) },
+            mediaAddress: { call in ("192.0.2.10", mediaPort(call)) },
             send: { message, destination in
                 box.destinations.append(destination)
                 box.messages.append((time: reactor.now, message: message))

@@ -152,23 +152,46 @@ struct RTPReceiverStatisticsTests {
         #expect(RTPReceiveVerdict.probation.shouldPlay)
     }
 
-    @Test func symmetricRTPLatchesOnTheFirstValidPacket() {
-        var latch = RTPRemoteAddressLatch(signalled: "10.0.0.5:4000")
-        func observe(_ address: String) -> Bool { latch.observe(validPacketFrom: address) }
+    @Test func symmetricRTPLearnsANATAddressOnlyInTheWindowAndThenNeverMoves() {
+        // Behind NAT: the first packet in the window comes from elsewhere than the SDP said.
+        var latch = RTPRemoteAddressLatch(signalled: "10.0.0.5:4000", learningUntil: 3_000)
+        func observe(_ address: String, _ at: Int64) -> RTPLatchVerdict { latch.observe(address, at: at) }
         #expect(latch.destination == "10.0.0.5:4000")
-        #expect(observe("203.0.113.7:31000"))
+        #expect(observe("203.0.113.7:31000", 100) == .latched(moved: true))
         #expect(latch.destination == "203.0.113.7:31000")
-        #expect(!observe("198.51.100.1:9"))
+        #expect(observe("203.0.113.7:31000", 120) == .peer)
+        // Another address, even inside the window and however many packets: foreign.
+        for t in 0..<100 { #expect(observe("198.51.100.1:9", 200 + Int64(t)) == .foreign) }
         #expect(latch.destination == "203.0.113.7:31000")
-        var moving = RTPRemoteAddressLatch(signalled: 1, relatchAfter: 3)
-        func move(_ address: Int) -> Bool { moving.observe(validPacketFrom: address) }
-        #expect(!move(1))
-        #expect(!move(2))
-        #expect(!move(2))
-        #expect(!move(1))  // interrupted: starts over
-        #expect(!move(2))
-        #expect(!move(2))
-        #expect(move(2))
-        #expect(moving.destination == 2)
+        // A new offer/answer with the same address does not move a taken latch.
+        latch.reopenLearning(until: 10_000)
+        #expect(latch.learningUntil == 3_000)
+        #expect(observe("198.51.100.1:9", 5_000) == .foreign)
+        // After the window not even the signalled address moves it.
+        #expect(observe("10.0.0.5:4000", 5_000) == .foreign)
+        #expect(latch.destination == "203.0.113.7:31000")
+    }
+
+    @Test func symmetricRTPTakesTheSignalledAddressAnyTimeAndItWinsInsideTheWindow() {
+        var latch = RTPRemoteAddressLatch(signalled: 1, learningUntil: 1_000)
+        // A stranger raced the far end inside the window; the signalled address takes over.
+        #expect(latch.observe(7, at: 10) == .latched(moved: true))
+        #expect(latch.observe(1, at: 20) == .latched(moved: true))
+        #expect(latch.observe(7, at: 30) == .foreign)
+        #expect(latch.destination == 1)
+        // Nothing sent in the window: only the signalled address is taken later.
+        var late = RTPRemoteAddressLatch(signalled: 1, learningUntil: 1_000)
+        #expect(late.observe(7, at: 2_000) == .foreign)
+        #expect(late.learnt == nil && late.destination == 1)
+        #expect(late.observe(1, at: 50_000) == .latched(moved: false))
+        #expect(late.observe(1, at: 50_020) == .peer)
+        #expect(late.observe(7, at: 50_040) == .foreign)
+        // An offer/answer while nothing was learnt opens the window again.
+        var quiet = RTPRemoteAddressLatch(signalled: 1, learningUntil: 1_000)
+        #expect(quiet.observe(7, at: 2_000) == .foreign)
+        quiet.reopenLearning(until: 5_000)
+        #expect(quiet.observe(7, at: 2_100) == .latched(moved: true))
+        #expect(RTPLatchVerdict.foreign.isFromPeer == false)
+        #expect(RTPLatchVerdict.latched(moved: false).isFromPeer)
     }
 }

@@ -19,7 +19,8 @@ enum { CL_SOCK_DGRAM = 0, CL_SOCK_STREAM = 1 };
 /// Returns the fd or -errno.
 int cl_socket_open(int family, int kind);
 
-/// Sets SO_REUSEADDR, for IPv6 sockets IPV6_V6ONLY to `v6only`, then bind(2) to the address
+/// Sets SO_REUSEADDR on TCP sockets only (UDP binds stay exclusive: a port in use gives
+/// -EADDRINUSE), for IPv6 sockets IPV6_V6ONLY to `v6only`, then bind(2) to the address
 /// (`addr` may be all zeros: any address; port 0: any port). Returns 0 or -errno.
 int cl_socket_bind(int fd, int family, const uint8_t *addr, uint16_t port, int v6only);
 
