@@ -58,7 +58,9 @@ let package = Package(
             ]
         ),
         // libFuzzer targets (scripts/fuzz.sh builds them with -sanitize=fuzzer; plain builds replay files).
-        .executableTarget(name: "deskphone-fuzz", dependencies: ["SIP"], path: "Tools/deskphone-fuzz"),
+        .executableTarget(
+            name: "deskphone-fuzz", dependencies: ["SIP", "Voice", "Config", "Keys", "Reactor", "Recording"],
+            path: "Tools/deskphone-fuzz"),
         .target(name: "CMallocCounter", path: "Tests/Support/CMallocCounter"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLinux", "CMallocCounter"]),
         .testTarget(name: "VoiceTests", dependencies: ["Voice", "CMallocCounter"]),
