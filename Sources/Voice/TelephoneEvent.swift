@@ -205,7 +205,7 @@ public struct TelephoneEventDecoder: Sendable {
     private var lastTimestamp: UInt32 = 0
     private var hasLast = false
     private var pending: TelephoneEventDigit? = nil
-    /// Packets ignored: not DTMF, too short, or of an event already reported.
+    /// Packets ignored: not DTMF, too short, of an event already reported or older than the current one.
     public private(set) var ignored = 0
 
     public init(clockRate: Int, timeoutMilliseconds: Int = 250) {
@@ -235,6 +235,12 @@ public struct TelephoneEventDecoder: Sendable {
         }
         // A packet of an event already reported, or older than it: retransmitted or reordered.
         if hasLast && Int32(bitPattern: timestamp &- lastTimestamp) <= 0 {
+            ignored += 1
+            return nil
+        }
+        // A packet of an event older than the one sounding now (reordered): it must not end the
+        // current event and be reported after it, out of order.
+        if let current, Int32(bitPattern: timestamp &- current.timestamp) < 0 {
             ignored += 1
             return nil
         }

@@ -137,6 +137,34 @@ struct TelephoneEventTests {
         #expect(decode(&decoder, [events[1]]).isEmpty)
     }
 
+    /// Found by the `dtmf` fuzz target: a packet of an older event arriving while a newer one sounds
+    /// ended the newer event and was reported after it (digits out of order). It is ignored now.
+    @Test func packetOfAnOlderEventDoesNotEndTheCurrentOne() {
+        // The crashing input: [control, timestamp delta, payload] records (see Tools/deskphone-fuzz).
+        let records: [(delta: Int32, payload: [UInt8])] = [
+            (0, [0x00, 0x0A, 0xFF, 0xFF]), (-1, [0x00, 0x0A, 0x00, 0xA0]), (0, [0x00, 0x8A, 0x01, 0x90]),
+        ]
+        var decoder = TelephoneEventDecoder(clockRate: 8000)
+        var timestamp: UInt32 = 0x1000
+        var now: Int64 = 1_000_000_000
+        var digits: [TelephoneEventDigit] = []
+        for record in records {
+            timestamp = timestamp &+ UInt32(bitPattern: record.delta)
+            now += 20_000_000
+            let digit = record.payload.withUnsafeBytes {
+                decoder.receive(payload: $0, timestamp: timestamp, arrivalNanoseconds: now)
+            }
+            if let digit { digits.append(digit) }
+        }
+        #expect(digits.isEmpty)
+        #expect(decoder.ignored == 2)
+        #expect(decoder.current?.timestamp == 0x1000)
+        if let digit = decoder.poll(nowNanoseconds: now + 1_000_000_000) { digits.append(digit) }
+        #expect(digits.map(\.timestamp) == [0x1000])
+        #expect(digits.map(\.duration) == [65535])
+        #expect(digits.map(\.ending) == [.timeout])
+    }
+
     @Test func lostStartAndOnlyEndPackets() throws {
         var encoder = TelephoneEventEncoder(clockRate: 8000)
         let (events, _) = runEncoder(&encoder, frames: 10, digitsAt: [0: UInt8(ascii: "7")])
