@@ -34,14 +34,16 @@ public func httpFuzzEntry(_ bytes: UnsafeRawBufferPointer) {
     var splits = FuzzSplits(bytes)
     let split = httpFuzzParse(bytes, splits: &splits)
     if whole.progress != split.progress {
-        fatalError("HTTP outcome depends on the split: " + httpFuzzDescribe(whole.progress) + " vs "
-            + httpFuzzDescribe(split.progress))
+        fatalError(
+            "HTTP outcome depends on the split: " + httpFuzzDescribe(whole.progress) + " vs "
+                + httpFuzzDescribe(split.progress))
     }
     if whole.progress == .complete {
         let a = whole.parser
         let b = split.parser
         if a.status != b.status || a.reason != b.reason || a.body != b.body || a.headers.count != b.headers.count {
-            fatalError("HTTP response depends on the split: " + a.response.description + " vs " + b.response.description)
+            fatalError(
+                "HTTP response depends on the split: " + a.response.description + " vs " + b.response.description)
         }
         for (x, y) in zip(a.headers, b.headers) where x.name != y.name || x.value != y.value {
             fatalError("HTTP header depends on the split: " + x.name + " vs " + y.name)

@@ -147,7 +147,8 @@ struct HTTPResponseParserTests {
     /// in pieces but accepted when it came in one read; now it is refused both ways.
     @Test("the chunk-size line limit does not depend on the split")
     func longChunkSizeLine() {
-        let text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: "0", count: 1100)
+        let text =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: "0", count: 1100)
             + "5\r\nhello\r\n0\r\n\r\n"
         for step in [1, 7, 64, 1000, 100_000] {
             #expect(
@@ -155,7 +156,8 @@ struct HTTPResponseParserTests {
                 "step \(step)")
         }
         // 1024 bytes before the LF are still fine.
-        let longest = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;" + String(repeating: "x", count: 1021)
+        let longest =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;" + String(repeating: "x", count: 1021)
             + "\r\nhello\r\n0\r\n\r\n"
         for step in [1, 64, 100_000] {
             let (progress, parser) = parse(longest, step: step)

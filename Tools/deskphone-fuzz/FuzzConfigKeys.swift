@@ -40,7 +40,9 @@ enum ConfigKeysFuzz {
             }
             var again = "#!version:1.0.0.1\n"
             for entry in file.entries {
-                if entry.key.isEmpty || entry.line < 1 { fatalError("config entry '\(entry.key)' at \(entry.location)") }
+                if entry.key.isEmpty || entry.line < 1 {
+                    fatalError("config entry '\(entry.key)' at \(entry.location)")
+                }
                 again += entry.key + " = \"" + entry.value + "\"\n"
                 _ = try? file.int(entry.key, default: 0, in: -1000...1000)
                 _ = try? file.bool(entry.key, default: false)
