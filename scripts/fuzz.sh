@@ -3,7 +3,8 @@
 #   scripts/fuzz.sh TARGET SECONDS     fuzz one target for SECONDS (targets below)
 #   scripts/fuzz.sh all SECONDS        each target in turn
 #   FUZZ_SMOKE=1 scripts/fuzz.sh ...   work on a temporary copy of the corpus (make test's smoke
-#                                      run: the committed corpus is replayed, not changed)
+#                                      run: the committed corpus is replayed, not changed or merged)
+#   scripts/fuzz.sh --list             print the target names (scripts/test.sh checks each)
 # Targets: message uri sdp auth (SIP), rtp rtcp dtmf (Voice), http dns phonetext (Recording),
 # cfg (Config), keys (Keys); Tools/deskphone-fuzz says what each checks.
 # Builds deskphone-fuzz with libFuzzer and ASan in .build-fuzz/direct, runs it on
@@ -18,6 +19,7 @@ cd "$(dirname "$0")/.."
 targets=(message uri sdp auth rtp rtcp dtmf http dns phonetext cfg keys)
 what=${1:-all}
 seconds=${2:-30}
+if [[ $what == --list ]]; then echo "${targets[@]}"; exit 0; fi
 [[ $what == all ]] || targets=("$what")
 
 # Built with swiftc directly (SwiftPM's --sanitize=fuzzer left the Swift modules without
@@ -83,7 +85,7 @@ for t in "${targets[@]}"; do
   end=$(grep -E '^#[0-9]+[[:space:]]+[A-Z]+[[:space:]]+cov:' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+')
   read -r _ cov0 _ ft0 <<< "${start:-cov: ? ft: ?}"
   read -r _ cov1 _ ft1 <<< "${end:-cov: ? ft: ?}"
-  if [[ $rc -eq 0 ]]; then
+  if [[ $rc -eq 0 && ${FUZZ_SMOKE:-0} != 1 ]]; then
     minimized=$(mktemp -d)
     if DESKPHONE_FUZZ_TARGET=$t "$bin" -merge=1 "$minimized" "$corpus" > /dev/null 2>&1; then
       rm -rf "$corpus" && mv "$minimized" "$corpus" && chmod 755 "$corpus"
