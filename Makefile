@@ -76,7 +76,8 @@ bench-record: deps
 	python3 toolchain/build-firmware.py x86_64
 	BENCH_PRESSES=$(BENCH_PRESSES) scripts/bench-record.sh .build-firmware/x86_64/deskphone
 
-## libFuzzer on the SIP parsers: make fuzz [FUZZ_TARGET=message|uri|sdp|auth|all] [FUZZ_SECONDS=600]
+## libFuzzer on every parser that reads the outside: make fuzz [FUZZ_TARGET=all|message|uri|sdp|auth|rtp|rtcp|
+## dtmf|http|dns|phonetext|cfg|keys] [FUZZ_SECONDS=600]
 FUZZ_TARGET ?= all
 FUZZ_SECONDS ?= 600
 fuzz: deps

@@ -58,7 +58,9 @@ let package = Package(
             ]
         ),
         // libFuzzer targets (scripts/fuzz.sh builds them with -sanitize=fuzzer; plain builds replay files).
-        .executableTarget(name: "deskphone-fuzz", dependencies: ["SIP"], path: "Tools/deskphone-fuzz"),
+        .executableTarget(
+            name: "deskphone-fuzz", dependencies: ["SIP", "Voice", "Config", "Keys", "Reactor", "Recording"],
+            path: "Tools/deskphone-fuzz"),
         .target(name: "CMallocCounter", path: "Tests/Support/CMallocCounter"),
         // What several test targets share: signal analysis, pipes, the SIPp process wrapper.
         .target(name: "TestSupport", dependencies: ["Reactor", "CLinux"], path: "Tests/Support/TestSupport"),

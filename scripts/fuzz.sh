@@ -1,40 +1,53 @@
 #!/usr/bin/env bash
-# libFuzzer runs of the SIP stack's parsers (issue 5):
-#   scripts/fuzz.sh TARGET SECONDS     fuzz one target (message, uri, sdp, auth) for SECONDS
+# libFuzzer runs of every parser that reads the outside (issue 5):
+#   scripts/fuzz.sh TARGET SECONDS     fuzz one target for SECONDS (targets below)
 #   scripts/fuzz.sh all SECONDS        each target in turn
 #   FUZZ_SMOKE=1 scripts/fuzz.sh ...   work on a temporary copy of the corpus (make test's smoke
-#                                      run: the committed corpus is replayed, not changed)
+#                                      run: the committed corpus is replayed, not changed or merged)
+#   scripts/fuzz.sh --list             print the target names (scripts/test.sh checks each)
+# Targets: message uri sdp auth (SIP), rtp rtcp dtmf (Voice), http dns phonetext (Recording),
+# cfg (Config), keys (Keys); Tools/deskphone-fuzz says what each checks.
 # Builds deskphone-fuzz with libFuzzer and ASan in .build-fuzz/direct, runs it on
-# fuzz/corpus/TARGET (seeded from the torture/SDP test fixtures, bench/ and fuzz/seeds/TARGET;
+# fuzz/corpus/TARGET (seeded from the test fixtures, bench/, board/, config/ and fuzz/seeds/TARGET;
 # new inputs that add coverage are kept in fuzz/corpus/TARGET, which is committed, minimized by
 # libFuzzer's -merge=1 after each run), and writes crashes to fuzz/crashes/TARGET/. Prints one
-# summary line per target: `fuzz TARGET: N runs in S s, corpus C files, crashes K`. Exit 1 on a crash.
+# summary line per target: `fuzz TARGET: N runs in S s (E exec/s), cov A->B ft C->D, corpus F files,
+# crashes K (exit N)` (cov/ft: libFuzzer's edge and feature counts once the corpus is loaded and at
+# the end). Exit 1 on a crash.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-targets=(message uri sdp auth)
+targets=(message uri sdp auth rtp rtcp dtmf http dns phonetext cfg keys)
 what=${1:-all}
 seconds=${2:-30}
+if [[ $what == --list ]]; then echo "${targets[@]}"; exit 0; fi
 [[ $what == all ]] || targets=("$what")
 
 # Built with swiftc directly (SwiftPM's --sanitize=fuzzer left the Swift modules without
-# coverage counters here): the C shim with ASan, then Reactor, Voice, Config and SIP as WMO modules with
-# -sanitize=fuzzer,address, then the entry points, linked with libFuzzer's main.
+# coverage counters here): the C shim with ASan, then the firmware modules the targets need as WMO
+# modules with -sanitize=fuzzer,address (in dependency order; a module is rebuilt when its sources,
+# this script or a module before it changed), then the entry points, linked with libFuzzer's main.
+# Keys links libevdev (uninstrumented: only its name tables are used). ALSA (Audio) is not needed.
 B=.build-fuzz/direct
 mkdir -p "$B"
 build() {
   local san="-sanitize=fuzzer,address"
   local maps=(-Xcc -fmodule-map-file=Sources/CLinux/include/module.modulemap
-    -Xcc -fmodule-map-file=Sources/COpus/module.modulemap $(pkg-config --cflags-only-I opus | sed 's/-I/-Xcc -I/g') -I "$B")
+    -Xcc -fmodule-map-file=Sources/COpus/module.modulemap -Xcc -fmodule-map-file=Sources/CEvdev/module.modulemap
+    $(pkg-config --cflags-only-I opus libevdev | sed 's/-I/-Xcc -I/g') -I "$B")
   local c m
   for c in Sources/CLinux/*.c; do
     clang -O1 -fPIC -fsanitize=address -I Sources/CLinux/include -c "$c" -o "$B/$(basename "$c" .c).o" || return 1
   done
-  for m in Reactor Voice Config SIP; do
+  local stale=0
+  [[ $B/deskphone-fuzz -nt scripts/fuzz.sh ]] || stale=1
+  for m in Reactor Voice Config SIP Keys Indicators Recording; do
+    if [[ $stale == 0 && -f $B/$m.o && -z $(find Sources/$m -newer "$B/$m.o" -print -quit) ]]; then continue; fi
+    stale=1
     swiftc -O -wmo $san -swift-version 6 -parse-as-library -module-name $m -emit-module \
       -emit-module-path "$B/$m.swiftmodule" "${maps[@]}" -c Sources/$m/*.swift -o "$B/$m.o" || return 1
   done
   swiftc -O -wmo $san -swift-version 6 -parse-as-library -DFUZZING -module-name deskphone_fuzz "${maps[@]}" \
-    Tools/deskphone-fuzz/*.swift "$B"/*.o $(pkg-config --libs opus) -lm -o "$B/deskphone-fuzz" || return 1
+    Tools/deskphone-fuzz/*.swift "$B"/*.o $(pkg-config --libs opus libevdev) -lm -o "$B/deskphone-fuzz" || return 1
 }
 if ! build > "$B/build.log" 2>&1; then
   grep -v "Cannot export" "$B/build.log" | tail -30
@@ -57,6 +70,7 @@ for t in "${targets[@]}"; do
   case $t in
     message) seeds=(Tests/SIPTests/Fixtures/rfc4475 Tests/SIPTests/Fixtures/rfc5118 bench) ;;
     sdp) seeds=(Tests/SIPTests/Fixtures/sdp Tests/SIPTests/Fixtures/sdp/invalid) ;;
+    cfg) seeds=(board config fuzz/seeds/cfg) ;;
     *) seeds=("fuzz/seeds/$t") ;;
   esac
   log=$(mktemp)
@@ -65,7 +79,13 @@ for t in "${targets[@]}"; do
     "$corpus" "${seeds[@]}" > "$log" 2>&1
   rc=$?
   runs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
-  if [[ $rc -eq 0 ]]; then
+  speed=$(grep -E '^stat::average_exec_per_sec' "$log" | awk '{print $2}')
+  # Coverage once the corpus is loaded (INITED) and at the end (the last status line).
+  start=$(grep -m1 -E '^#[0-9]+[[:space:]]+INITED' "$log" | grep -oE 'cov: [0-9]+ ft: [0-9]+')
+  end=$(grep -E '^#[0-9]+[[:space:]]+[A-Z]+[[:space:]]+cov:' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+')
+  read -r _ cov0 _ ft0 <<< "${start:-cov: ? ft: ?}"
+  read -r _ cov1 _ ft1 <<< "${end:-cov: ? ft: ?}"
+  if [[ $rc -eq 0 && ${FUZZ_SMOKE:-0} != 1 ]]; then
     minimized=$(mktemp -d)
     if DESKPHONE_FUZZ_TARGET=$t "$bin" -merge=1 "$minimized" "$corpus" > /dev/null 2>&1; then
       rm -rf "$corpus" && mv "$minimized" "$corpus" && chmod 755 "$corpus"
@@ -75,7 +95,8 @@ for t in "${targets[@]}"; do
   fi
   files=$(find "$corpus" -type f | wc -l)
   found=$(find "$crashes" -type f | wc -l)
-  echo "fuzz $t: ${runs:-0} runs in $seconds s, corpus $files files, crashes $found (exit $rc)"
+  echo "fuzz $t: ${runs:-0} runs in $seconds s (${speed:-0} exec/s), cov $cov0->$cov1 ft $ft0->$ft1," \
+    "corpus $files files, crashes $found (exit $rc)"
   if [[ $rc -ne 0 ]]; then
     status=1
     grep -E 'ERROR|panic|Fatal|fatal|SUMMARY|Test unit written' "$log" | head -10

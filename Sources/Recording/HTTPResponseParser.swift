@@ -176,6 +176,11 @@ struct HTTPResponseParser {
                     }
                     return .incomplete
                 }
+                // The same limit whether the line came in one read or in pieces.
+                if lineEnd.next - 1 - offset > 1024 {
+                    offset = 0
+                    return fail("chunk size line longer than 1024 bytes")
+                }
                 let line = pending[offset..<lineEnd.contentEnd]
                 offset = lineEnd.next
                 // chunk-size [ chunk-ext ]: hex digits, then optional ";ext" (ignored).

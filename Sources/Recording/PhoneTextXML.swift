@@ -67,9 +67,13 @@ public enum PhoneTextXML {
         func emit(_ bytes: [UInt8]) {
             guard scalars < maximumLength else { return }
             if pendingSpace && !out.isEmpty {
+                // No room for the space and what follows it: stop here, without a trailing space.
+                guard scalars + 1 < maximumLength else {
+                    scalars = maximumLength
+                    return
+                }
                 out.append(32)
                 scalars += 1
-                if scalars >= maximumLength { return }
             }
             pendingSpace = false
             out += bytes

@@ -202,87 +202,124 @@ public struct TelephoneEventDecoder: Sendable {
     /// The event sounding now (its packets are arriving), if any.
     public private(set) var current: TelephoneEventDigit?
     private var lastArrival: Int64 = 0
+    /// The current event's latest segment (RFC 4733 §2.5.1.3: an event longer than the 16-bit
+    /// duration goes on in segments, each with its own timestamp): its timestamp, the longest
+    /// duration seen in it, and the event's duration before it.
+    private var segment: UInt32 = 0
+    private var segmentDuration: UInt16 = 0
+    private var segmentBase = 0
     private var lastTimestamp: UInt32 = 0
     private var hasLast = false
-    private var pending: TelephoneEventDigit? = nil
-    /// Packets ignored: not DTMF, too short, or of an event already reported.
+    /// Digits that ended but are not handed out yet (two can end on one packet), oldest first.
+    private var ready: [TelephoneEventDigit] = []
+    private var readyHead = 0
+    /// Packets ignored: not DTMF, too short, of an event already reported or older than the current one.
     public private(set) var ignored = 0
 
     public init(clockRate: Int, timeoutMilliseconds: Int = 250) {
         self.clockRate = clockRate
         self.timeoutMilliseconds = timeoutMilliseconds
+        ready.reserveCapacity(4)
     }
 
-    /// Takes one packet of the telephone-event payload type; returns a digit when one ended.
+    /// Takes one packet of the telephone-event payload type; returns the oldest digit that ended
+    /// and was not returned yet, if any (when two end at once, the second comes from the next
+    /// `receive` or `poll`: digits always come out in the order they were dialled).
     /// `payload` is the RTP payload; `timestamp` the packet's RTP timestamp.
     public mutating func receive(
         payload bytes: UnsafeRawBufferPointer, timestamp: UInt32, arrivalNanoseconds: Int64
     ) -> TelephoneEventDigit? {
+        accept(payload: bytes, timestamp: timestamp, arrivalNanoseconds: arrivalNanoseconds)
+        return nextReady()
+    }
+
+    /// Takes one packet; digits that end go to `ready`.
+    private mutating func accept(payload bytes: UnsafeRawBufferPointer, timestamp: UInt32, arrivalNanoseconds: Int64) {
         guard let payload = TelephoneEventPayload.parse(bytes), let code = TelephoneEventCode(code: payload.event)
         else {
             ignored += 1
-            return nil
+            return
         }
-        if var event = current, event.timestamp == timestamp {
+        if var event = current, timestamp == segment {
             lastArrival = arrivalNanoseconds
-            event.duration = max(event.duration, payload.duration)
+            segmentDuration = max(segmentDuration, payload.duration)
+            event.duration = UInt16(min(65535, segmentBase + Int(segmentDuration)))
             guard payload.isEnd else {
                 current = event
-                return nil
+                return
             }
             event.ending = .endPacket
-            return finish(event)
+            finish(event)
+            return
         }
         // A packet of an event already reported, or older than it: retransmitted or reordered.
         if hasLast && Int32(bitPattern: timestamp &- lastTimestamp) <= 0 {
             ignored += 1
-            return nil
+            return
         }
-        var ended: TelephoneEventDigit? = nil
+        // A packet of an event (or segment) older than the one sounding now (reordered): it must
+        // not end the current event and be reported after it, out of order.
+        if current != nil, Int32(bitPattern: timestamp &- segment) < 0 {
+            ignored += 1
+            return
+        }
         if var previous = current {
-            // A long event goes on in a new segment (§2.5.1.3): same code, timestamp where it left off.
-            if previous.event == code && !payload.isEnd && timestamp == previous.timestamp &+ UInt32(previous.duration)
-            {
-                previous.duration = UInt16(min(65535, Int(previous.duration) + Int(payload.duration)))
+            // A long event goes on in a new segment (§2.5.1.3): same code, timestamp where the
+            // segment before left off.
+            if previous.event == code && !payload.isEnd && timestamp == segment &+ UInt32(segmentDuration) {
+                segmentBase += Int(segmentDuration)
+                segment = timestamp
+                segmentDuration = payload.duration
+                previous.duration = UInt16(min(65535, segmentBase + Int(payload.duration)))
                 current = previous
                 lastArrival = arrivalNanoseconds
-                return nil
+                return
             }
             previous.ending = .nextEvent
-            ended = finish(previous)
+            finish(previous)
         }
         let event = TelephoneEventDigit(
             event: code, timestamp: timestamp, duration: payload.duration, volume: payload.volume, ending: .endPacket)
         lastArrival = arrivalNanoseconds
+        segment = timestamp
+        segmentDuration = payload.duration
+        segmentBase = 0
         if payload.isEnd {
             // Only the end packets got through: the digit is over already.
-            let digit = finish(event)
-            // If the previous event ended just now too, report it first and this one at the next poll.
-            guard let ended else { return digit }
-            pending = digit
-            return ended
+            finish(event)
+            return
         }
         current = event
-        return ended
+    }
+
+    private mutating func nextReady() -> TelephoneEventDigit? {
+        guard readyHead < ready.count else { return nil }
+        let digit = ready[readyHead]
+        readyHead += 1
+        if readyHead == ready.count {
+            ready.removeAll(keepingCapacity: true)
+            readyHead = 0
+        }
+        return digit
     }
 
     /// Ends the current event when no packet came for the timeout; call once per frame or timer tick.
     public mutating func poll(nowNanoseconds: Int64) -> TelephoneEventDigit? {
-        if let digit = pending {
-            pending = nil
-            return digit
-        }
+        if let digit = nextReady() { return digit }
         guard var event = current, nowNanoseconds - lastArrival >= Int64(timeoutMilliseconds) * 1_000_000 else {
             return nil
         }
         event.ending = .timeout
-        return finish(event)
+        finish(event)
+        return nextReady()
     }
 
-    private mutating func finish(_ event: TelephoneEventDigit) -> TelephoneEventDigit {
+    /// Reports `event` (after any digit still waiting); later packets of it, up to its latest
+    /// segment, are ignored from now on.
+    private mutating func finish(_ event: TelephoneEventDigit) {
         current = nil
-        lastTimestamp = event.timestamp
+        lastTimestamp = segment
         hasLast = true
-        return event
+        ready.append(event)
     }
 }

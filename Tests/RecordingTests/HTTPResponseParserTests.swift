@@ -143,6 +143,29 @@ struct HTTPResponseParserTests {
         #expect(parse(exactly, step: 5000).0 == .complete)
     }
 
+    /// Found by the `http` fuzz target: a chunk-size line over 1024 bytes was refused when it came
+    /// in pieces but accepted when it came in one read; now it is refused both ways.
+    @Test("the chunk-size line limit does not depend on the split")
+    func longChunkSizeLine() {
+        let text =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: "0", count: 1100)
+            + "5\r\nhello\r\n0\r\n\r\n"
+        for step in [1, 7, 64, 1000, 100_000] {
+            #expect(
+                parse(text, step: step).0 == .failed("malformed response: chunk size line longer than 1024 bytes"),
+                "step \(step)")
+        }
+        // 1024 bytes before the LF are still fine.
+        let longest =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;" + String(repeating: "x", count: 1021)
+            + "\r\nhello\r\n0\r\n\r\n"
+        for step in [1, 64, 100_000] {
+            let (progress, parser) = parse(longest, step: step)
+            #expect(progress == .complete, "step \(step)")
+            #expect(parser.body == Array("hello".utf8))
+        }
+    }
+
     @Test("random bytes never crash the parser (deterministic generator)")
     func randomInput() {
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15

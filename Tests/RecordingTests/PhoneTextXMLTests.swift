@@ -43,6 +43,31 @@ struct PhoneTextXMLTests {
         #expect(result == String(repeating: "é", count: 128))
     }
 
+    /// Found by the `phonetext` fuzz target: a space that fell on the 128th character was kept,
+    /// so the capped text ended in a space.
+    @Test("the cap never leaves a trailing space")
+    func cappedWithoutTrailingSpace() {
+        let body = "<YealinkIPPhoneText><Text>" + String(repeating: "a", count: 127) + " b</Text></YealinkIPPhoneText>"
+        #expect(text(body) == String(repeating: "a", count: 127))
+        // The crashing input, as the fuzzer wrote it.
+        let hex =
+            "3c5965616c696e6b495050686f6e65546578743e3c546578743e3c214154445b43415b61203c623effffffffffffffff"
+            + "ffffff26c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6"
+            + "c6c6c6c6c6c6c6c6c6c662000000c6c6c6c646ffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+            + "fffffffffffffffffffffffffffffffff7ffffffffffffffffff3c2f54652574703e3c2f59656e6c696b61495050ffff"
+            + "ffffffffffff3c2f54657874703e3c2f5965616c696e6b495050686f6e65546578743e"
+        var bytes: [UInt8] = []
+        var digits = Array(hex.utf8)[...]
+        while digits.count >= 2 {
+            bytes.append(UInt8(String(decoding: digits.prefix(2), as: UTF8.self), radix: 16)!)
+            digits = digits.dropFirst(2)
+        }
+        #expect(bytes.count == 227)
+        let result = PhoneTextXML.text(in: bytes)
+        #expect(result?.unicodeScalars.count == 127)
+        #expect(result?.hasSuffix(" ") == false)
+    }
+
     @Test("anything else gives nil")
     func notText() {
         #expect(text("") == nil)

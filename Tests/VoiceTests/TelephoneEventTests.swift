@@ -137,6 +137,115 @@ struct TelephoneEventTests {
         #expect(decode(&decoder, [events[1]]).isEmpty)
     }
 
+    /// Replays `[control, timestamp delta, payload]` records as the `dtmf` fuzz target reads them
+    /// (Tools/deskphone-fuzz/FuzzVoice.swift), then lets every event time out; returns the digits.
+    func replayFuzzRecords(_ decoder: inout TelephoneEventDecoder, _ bytes: [UInt8]) -> [TelephoneEventDigit] {
+        var digits: [TelephoneEventDigit] = []
+        var now: Int64 = 1_000_000_000
+        var timestamp: UInt32 = 0x1000
+        var i = 0
+        while i + 7 <= bytes.count {
+            let control = bytes[i]
+            now += Int64(control & 0x1F) * 5_000_000
+            if control & 0x80 != 0 {
+                if let digit = decoder.poll(nowNanoseconds: now) { digits.append(digit) }
+            } else {
+                let delta = Int16(bitPattern: UInt16(bytes[i + 1]) << 8 | UInt16(bytes[i + 2]))
+                timestamp = timestamp &+ UInt32(bitPattern: Int32(delta))
+                let length = control & 0x40 != 0 ? Int(control & 3) : 4
+                let digit = Array(bytes[(i + 3)..<(i + 3 + length)]).withUnsafeBytes {
+                    decoder.receive(payload: $0, timestamp: timestamp, arrivalNanoseconds: now)
+                }
+                if let digit { digits.append(digit) }
+            }
+            i += 7
+        }
+        for _ in 0..<4 {
+            now += 10_000_000_000
+            if let digit = decoder.poll(nowNanoseconds: now) { digits.append(digit) }
+        }
+        return digits
+    }
+
+    /// Found by the `dtmf` fuzz target: a packet of an older event arriving while a newer one sounds
+    /// ended the newer event and was reported after it (digits out of order). It is ignored now.
+    @Test func packetOfAnOlderEventDoesNotEndTheCurrentOne() {
+        let bytes: [UInt8] = [
+            0x04, 0x00, 0x00, 0x00, 0x0A, 0xFF, 0xFF, 0x04, 0xFF, 0xFF, 0x00, 0x0A, 0x00, 0xA0,
+            0x04, 0x00, 0x00, 0x00, 0x8A, 0x01, 0x90,
+        ]
+        var decoder = TelephoneEventDecoder(clockRate: 8000)
+        let digits = replayFuzzRecords(&decoder, bytes)
+        #expect(decoder.ignored == 2)
+        #expect(digits.map(\.timestamp) == [0x1000])
+        #expect(digits.map(\.duration) == [65535])
+        #expect(digits.map(\.ending) == [.timeout])
+    }
+
+    /// Found by the `dtmf` fuzz target: when one packet ended two digits, the second waited in a
+    /// single slot for the next poll; a digit ending on a packet before that poll came out first
+    /// (out of order), and a third would have overwritten it (lost). Digits now queue in order.
+    @Test func digitsEndingTogetherComeOutInOrder() {
+        let bytes: [UInt8] =
+            [0x04, 0x00, 0x00, 0x01, 0x0A, 0x6C, 0x6C] + [UInt8](repeating: 0x6C, count: 21)
+            + [
+                0x3D, 0x00, 0x6C, 0x00, 0xA0, 0x04, 0x00, 0x00, 0x01, 0x8A, 0x03, 0x20, 0x04, 0x5B, 0x60, 0x00, 0x00,
+                0x03, 0x20, 0x04, 0x00, 0x00, 0x0B, 0x8A, 0x03, 0x20, 0x9F, 0x00, 0x0A, 0xA0, 0x04, 0x00, 0x00,
+            ]
+        #expect(bytes.count == 61)
+        var decoder = TelephoneEventDecoder(clockRate: 8000)
+        let digits = replayFuzzRecords(&decoder, bytes)
+        #expect(digits.map(\.event.code) == [1, 0, 3, 3])
+        #expect(digits.map(\.timestamp) == [4096, 87472, 87866, 90820])
+        #expect(digits.map(\.ending) == [.nextEvent, .endPacket, .nextEvent, .timeout])
+        #expect(decoder.ignored == 4)
+        // The same by hand: a sounding digit, then end packets of two newer ones, no poll between.
+        var second = TelephoneEventDecoder(clockRate: 8000)
+        var out: [UInt8] = []
+        func feed(_ code: UInt8, _ end: Bool, _ timestamp: UInt32) {
+            let payload: [UInt8] = [code, end ? 0x8A : 0x0A, 0x01, 0x40]
+            if let digit = payload.withUnsafeBytes({
+                second.receive(payload: $0, timestamp: timestamp, arrivalNanoseconds: 0)
+            }) {
+                out.append(digit.event.code)
+            }
+        }
+        feed(1, false, 1000)
+        feed(2, true, 2000)
+        feed(3, false, 3000)
+        feed(4, true, 4000)
+        while let digit = second.poll(nowNanoseconds: 0) { out.append(digit.event.code) }
+        #expect(out == [1, 2, 3, 4])
+    }
+
+    /// An event longer than the 16-bit duration goes on in segments (RFC 4733 §2.5.1.3): it is one
+    /// digit with the durations added, reported once, and late packets of its segments are ignored.
+    @Test func longEventInSegmentsIsOneDigit() {
+        var decoder = TelephoneEventDecoder(clockRate: 8000)
+        var digits: [TelephoneEventDigit] = []
+        func feed(_ timestamp: UInt32, _ duration: UInt16, end: Bool = false) {
+            let payload: [UInt8] = [5, end ? 0x8A : 0x0A, UInt8(duration >> 8), UInt8(duration & 0xFF)]
+            if let digit = payload.withUnsafeBytes({
+                decoder.receive(payload: $0, timestamp: timestamp, arrivalNanoseconds: 0)
+            }) {
+                digits.append(digit)
+            }
+        }
+        feed(10_000, 60_000)
+        feed(10_000, 65_535)
+        feed(75_535, 160)  // the second segment starts where the first left off
+        feed(75_535, 320)
+        feed(10_000, 65_535)  // late packet of the first segment
+        feed(75_535, 400, end: true)
+        feed(75_535, 400, end: true)
+        while let digit = decoder.poll(nowNanoseconds: 10_000_000_000) { digits.append(digit) }
+        #expect(digits.count == 1)
+        #expect(digits.first?.timestamp == 10_000)
+        #expect(digits.first?.duration == 65535)
+        #expect(digits.first?.ending == .endPacket)
+        #expect(decoder.ignored == 2)
+    }
+
     @Test func lostStartAndOnlyEndPackets() throws {
         var encoder = TelephoneEventEncoder(clockRate: 8000)
         let (events, _) = runEncoder(&encoder, frames: 10, digitsAt: [0: UInt8(ascii: "7")])

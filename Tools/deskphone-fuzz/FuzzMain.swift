@@ -1,15 +1,20 @@
-// Host-only tool, kept in Tools/ (Sources/ is firmware): libFuzzer entry points for the SIP
-// stack's parsers (issue 5). Built by scripts/fuzz.sh with
-// `swiftc -sanitize=fuzzer,address -DFUZZING`; the target is chosen by the environment
-// variable DESKPHONE_FUZZ_TARGET (message, uri, sdp, auth). A plain build is a replayer:
-// `deskphone-fuzz TARGET FILE|DIR...` runs each input once (make test replays the corpus).
+// Host-only tool, kept in Tools/ (Sources/ is firmware): libFuzzer entry points for every parser
+// that reads the outside (issue 5): SIP, URI, SDP and digest auth; RTP, RTCP and RFC 4733 events;
+// HTTP responses and record URLs, DNS answers and <YealinkIPPhoneText> bodies; `.cfg` text and
+// `input_event` streams. Built by scripts/fuzz.sh with `swiftc -sanitize=fuzzer,address -DFUZZING`;
+// the target is chosen by the environment variable DESKPHONE_FUZZ_TARGET (a `FuzzTarget` name).
+// A plain build is a replayer: `deskphone-fuzz TARGET FILE|DIR...` runs each input once.
 import Glibc
+import Recording
 import SIP
 
 /// One fuzz target: feeds arbitrary bytes to a parser; traps only on a real bug (a round trip
 /// that changes meaning), never on bad input.
 enum FuzzTarget: String, CaseIterable {
     case message, uri, sdp, auth
+    case rtp, rtcp, dtmf
+    case http, dns, phonetext
+    case cfg, keys
 
     func run(_ bytes: UnsafeRawBufferPointer) {
         switch self {
@@ -17,6 +22,14 @@ enum FuzzTarget: String, CaseIterable {
         case .uri: FuzzTarget.uri(bytes)
         case .sdp: sdpFuzzEntry(bytes)
         case .auth: digestFuzzEntry(bytes)
+        case .rtp: VoiceFuzz.rtp(bytes)
+        case .rtcp: VoiceFuzz.rtcp(bytes)
+        case .dtmf: VoiceFuzz.dtmf(bytes)
+        case .http: httpFuzzEntry(bytes)
+        case .dns: dnsFuzzEntry(bytes)
+        case .phonetext: phoneTextFuzzEntry(bytes)
+        case .cfg: ConfigKeysFuzz.cfg(bytes)
+        case .keys: ConfigKeysFuzz.keys(bytes)
         }
     }
 
@@ -64,7 +77,7 @@ struct FuzzReplay {
     static func main() {
         let args = CommandLine.arguments
         guard args.count >= 3, let target = FuzzTarget(rawValue: args[1]) else {
-            print("usage: deskphone-fuzz message|uri|sdp|auth FILE|DIR...")
+            print("usage: deskphone-fuzz " + FuzzTarget.allCases.map(\.rawValue).joined(separator: "|") + " FILE|DIR...")
             exit(2)
         }
         var count = 0
