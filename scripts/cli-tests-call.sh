@@ -248,6 +248,12 @@ reap phone_status "$phone_pid"
 reap sipp_status "$sipp_pid"
 expect_status "$label: deskphone after SIGTERM" "$phone_status" 0 "$dir"
 expect_status "$label: SIPp (423, 401, verifyauth register and unregister)" "$sipp_status" 0 "$dir"
+# The password never reaches a log (the digest response carries only its hash).
+if grep -qaw -- secret "$dir/phone.log" "$dir/phone.err"; then
+  fail "$label: the password appears in the phone's log"
+else
+  pass "$label: the password appears in no log ($(cat "$dir/phone.log" "$dir/phone.err" | wc -l) lines checked)"
+fi
 
 k=6
 dir=$(case_dir registrar-wrong)

@@ -25,6 +25,9 @@
 //   account.1.ring_timeout           10..3600 s an incoming call rings unanswered before it is
 //                                    refused with 480 Temporarily Unavailable [120]
 //   sip.listen_port                  0..65535 local SIP port, 0 = any free port [5060]
+//   sip.trust_ctrl                   0|1 [0]   accept requests only from the account's SIP server
+//                                    (calls, OPTIONS, everything: strangers get no answer at all,
+//                                    so IP calls are not accepted); needs a server address
 // Host names are not resolved yet: the server must be given as an IP address.
 
 import Config
@@ -57,6 +60,9 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
     /// How long an incoming call rings unanswered before the phone refuses it with 480
     /// (`account.1.ring_timeout`), seconds.
     public var ringTimeoutSeconds: Int
+    /// Requests are accepted only from the server's address (`sip.trust_ctrl`); others are
+    /// dropped unanswered, as vendor phones' "accept SIP trust server only" does.
+    public var trustServerOnly = false
     public static let defaultMaxCalls = 4
     public static let defaultRingTimeoutSeconds = 120
 
@@ -188,6 +194,19 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
         maxCalls = try file.int(prefix + "max_calls", default: SIPAccountConfiguration.defaultMaxCalls, in: 1...16)
         ringTimeoutSeconds = try file.int(
             prefix + "ring_timeout", default: SIPAccountConfiguration.defaultRingTimeoutSeconds, in: 10...3600)
+        trustServerOnly = try file.bool("sip.trust_ctrl", default: false)
+        if trustServerOnly && serverAddress == nil {
+            throw file.error(
+                "sip.trust_ctrl", "sip.trust_ctrl = 1 needs a server (" + serverKey + "address): it would refuse every call")
+        }
+    }
+
+    /// Whether a request from `remote` is accepted: always, unless `trustServerOnly`, when only
+    /// the server's address is (any port: a server may send from another port than it listens on).
+    public func accepts(requestFrom remote: SIPSocketAddress) -> Bool {
+        guard trustServerOnly else { return true }
+        guard let server = serverPeer?.remote else { return false }
+        return server.address == remote.address && server.isIPv6 == remote.isIPv6
     }
 
     /// Yealink's per-codec keys `account.N.codec.M.enable/payload_type/priority`: the enabled

@@ -58,6 +58,9 @@ public final class SIPUserAgent: CustomStringConvertible {
     private var nextCallID = 1
     /// Transport errors are logged in bursts (a flood's bounced answers are one each).
     private var transportErrorLog = SIPLogRateLimit()
+    /// Requests dropped because they did not come from the server (`sip.trust_ctrl`).
+    public private(set) var untrustedRequestsDropped = 0
+    private var untrustedLog = SIPLogRateLimit()
     private var closed = false
 
     /// A UA on a started transport.
@@ -74,7 +77,7 @@ public final class SIPUserAgent: CustomStringConvertible {
                 return true
             })
         self.transport = transport
-        transport.onMessage = { [self] message, peer in transactions.receive(message, from: peer) }
+        transport.onMessage = { [self] message, peer in receive(message, from: peer) }
         transport.onError = { [self] peer, error in
             let verdict = transportErrorLog.admit(now: reactor.now)
             if verdict.write {
@@ -300,6 +303,24 @@ public final class SIPUserAgent: CustomStringConvertible {
     }
 
     // MARK: requests from the network (RFC 3261 §8.2, §12.2.2)
+
+    /// A message from the transport. With `sip.trust_ctrl` a request from anyone but the
+    /// account's server is dropped unanswered (counted, logged in bursts); responses are
+    /// matched to our own requests as always.
+    public func receive(_ message: SIPMessage, from peer: SIPPeer) {
+        if message.isRequest && !account.accepts(requestFrom: peer.remote) {
+            untrustedRequestsDropped += 1
+            let verdict = untrustedLog.admit(now: reactor.now)
+            if verdict.write {
+                log(
+                    (message.method?.name ?? "request") + " from " + peer.remote.description
+                        + " dropped: not the SIP server (sip.trust_ctrl)"
+                        + (verdict.dropped > 0 ? " (" + String(verdict.dropped) + " more not logged)" : ""))
+            }
+            return
+        }
+        transactions.receive(message, from: peer)
+    }
 
     private func receiveRequest(_ transaction: SIPServerTransaction) {
         let request = transaction.request
