@@ -27,12 +27,15 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CLinux"]),
         .target(name: "Voice", dependencies: ["COpus"], linkerSettings: [.linkedLibrary("m")]),
         .target(name: "Config", dependencies: ["CLinux"]),
+        .target(name: "Net", dependencies: ["Reactor", "Config", "CLinux"]),
+        .target(name: "HTTP", dependencies: ["Net", "Reactor", "CLinux"]),
         .target(name: "Keys", dependencies: ["Reactor", "Config", "CLinux", "CEvdev"]),
         .target(name: "Indicators", dependencies: ["Reactor", "Config", "CLinux"]),
-        .target(name: "SIP", dependencies: ["Reactor", "Voice", "Config", "CLinux"]),
+        .target(name: "SIP", dependencies: ["Reactor", "Net", "Voice", "Config", "CLinux"]),
         .target(name: "Audio", dependencies: ["Reactor", "Voice", "CAlsa", "CLinux"]),
-        .target(name: "Media", dependencies: ["Reactor", "Voice", "Audio", "SIP", "CLinux"]),
-        .target(name: "Recording", dependencies: ["Reactor", "Config", "SIP", "Indicators", "Keys", "CLinux"]),
+        .target(name: "Media", dependencies: ["Reactor", "Net", "Voice", "Audio", "SIP", "CLinux"]),
+        .target(
+            name: "Recording", dependencies: ["Reactor", "Config", "SIP", "HTTP", "Indicators", "Keys", "CLinux"]),
         .target(
             name: "Phone",
             dependencies: [
@@ -40,7 +43,10 @@ let package = Package(
             ]),
         .executableTarget(
             name: "deskphone",
-            dependencies: ["Phone", "SIP", "Audio", "Media", "Config", "Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
+            dependencies: [
+                "Phone", "Net", "HTTP", "SIP", "Audio", "Media", "Recording", "Config", "Reactor", "Voice", "CLinux",
+                "CAlsa", "CEvdev", "COpus",
+            ]
         ),
 
         // Firmware-style benchmark: built for the host and as Embedded Swift, so the two compare.
@@ -66,13 +72,18 @@ let package = Package(
         .testTarget(name: "KeysTests", dependencies: ["Keys", "Config", "Reactor", "CLinux", "CMallocCounter"]),
         .testTarget(name: "IndicatorsTests", dependencies: ["Indicators", "Config", "Reactor", "CLinux"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media", "Audio", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
+        .testTarget(name: "NetTests", dependencies: ["Net", "Reactor", "CLinux"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Net"]),
+        .testTarget(
+            name: "MediaTests", dependencies: ["Media", "Net", "Audio", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
         .testTarget(
             name: "SIPTests", dependencies: ["SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"], exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "RecordingTests",
-            dependencies: ["Recording", "Phone", "SIP", "Indicators", "Keys", "Config", "Reactor", "Media", "Audio"],
+            dependencies: [
+                "Recording", "HTTP", "Net", "Phone", "SIP", "Indicators", "Keys", "Config", "Reactor", "Media", "Audio",
+            ],
             exclude: ["Fixtures"]),
         .testTarget(name: "PhoneTests", dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio"]),
     ],

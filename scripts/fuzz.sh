@@ -17,7 +17,7 @@ seconds=${2:-30}
 [[ $what == all ]] || targets=("$what")
 
 # Built with swiftc directly (SwiftPM's --sanitize=fuzzer left the Swift modules without
-# coverage counters here): the C shim with ASan, then Reactor, Voice, Config and SIP as WMO modules with
+# coverage counters here): the C shim with ASan, then Reactor, Voice, Config, Net and SIP as WMO modules with
 # -sanitize=fuzzer,address, then the entry points, linked with libFuzzer's main.
 B=.build-fuzz/direct
 mkdir -p "$B"
@@ -29,7 +29,7 @@ build() {
   for c in Sources/CLinux/*.c; do
     clang -O1 -fPIC -fsanitize=address -I Sources/CLinux/include -c "$c" -o "$B/$(basename "$c" .c).o" || return 1
   done
-  for m in Reactor Voice Config SIP; do
+  for m in Reactor Voice Config Net SIP; do
     swiftc -O -wmo $san -swift-version 6 -parse-as-library -module-name $m -emit-module \
       -emit-module-path "$B/$m.swiftmodule" "${maps[@]}" -c Sources/$m/*.swift -o "$B/$m.o" || return 1
   done

@@ -201,10 +201,3 @@ extension SIPTransportLayer {
         return String(decoding: out, as: UTF8.self)
     }
 }
-
-extension SIPSocketAddress {
-    /// The address without brackets (`192.0.2.1`, `2001:db8::1`), as in Via `received`.
-    public var plainHostText: String {
-        isIPv6 ? SIPSocketAddress.ipv6Text(address) : hostText
-    }
-}

@@ -1,6 +1,7 @@
 // PENDING: compiles once rec-http (HTTPClient, RecordURLTemplate, PhoneTextXML) is merged; the lead moves
 // this file to Tests/RecordingTests/ then (it passed with rec-http b037ed3 and its tests in a trial merge).
 import Foundation
+import HTTP
 import Indicators
 import Keys
 import SIP
