@@ -39,7 +39,8 @@ let package = Package(
         .target(
             name: "Phone",
             dependencies: [
-                "Reactor", "Config", "Keys", "Indicators", "Voice", "SIP", "Audio", "Media", "Recording", "CLinux",
+                "Reactor", "Config", "Keys", "Indicators", "Voice", "Net", "SIP", "Audio", "Media", "Recording",
+                "CLinux",
             ]),
         .executableTarget(
             name: "deskphone",

@@ -1,6 +1,8 @@
 // The message side of the transport layer: parsing what arrives and the Via rules of
 // RFC 3261 §18.1.1, §18.1.2, §18.2.1, §18.2.2 and RFC 3581 (rport).
 
+import Net
+
 extension SIPTransportLayer {
     // MARK: receiving
 
