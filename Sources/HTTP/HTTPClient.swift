@@ -173,7 +173,8 @@ public final class HTTPClient {
         let fd: Int32
         switch TCPConnect.start(to: address) {
         case .connected(let connected), .inProgress(let connected): fd = connected
-        case .failed(let call, let errno): return HTTPClient.describe(errno: errno, call: call)
+        case .socketFailed(let errno): return HTTPClient.describe(errno: errno, call: "socket")
+        case .connectFailed(let errno): return HTTPClient.describe(errno: errno, call: "connect")
         }
         let socket = OwnedDescriptor(fd, reactor: reactor)
         do {

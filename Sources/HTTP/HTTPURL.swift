@@ -117,9 +117,7 @@ public struct HTTPURLError: Error, Equatable, CustomStringConvertible {
 
 /// Byte helpers shared by the URL parser, the response parser and the record URL template.
 public enum HTTPBytes {
-    static func lowercased(_ s: ArraySlice<UInt8>) -> [UInt8] {
-        s.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
-    }
+    static func lowercased(_ s: ArraySlice<UInt8>) -> [UInt8] { ASCIIText.lowercased(s) }
 
     /// Whether `name` equals `lowercase` ignoring ASCII case (header names, RFC 9110 §5.1).
     static func isName(_ name: String, _ lowercase: String) -> Bool {
@@ -153,24 +151,10 @@ public enum HTTPBytes {
 
     /// Text safe to quote in a message: printable ASCII kept, anything else as `\xHH`,
     /// at most 64 bytes.
-    static func printable(_ s: ArraySlice<UInt8>) -> String {
-        var out: [UInt8] = []
-        for (n, c) in s.enumerated() {
-            if n == 64 {
-                out += Array("...".utf8)
-                break
-            }
-            if c >= 32 && c < 127 && c != 92 {
-                out.append(c)
-            } else {
-                out += [92, 120, hexDigit(c >> 4), hexDigit(c & 15)]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func printable(_ s: ArraySlice<UInt8>) -> String { ASCIIText.printable(s) }
 
     /// The upper-case hex digit of `v` (0...15), as in percent-encoding (RFC 3986 §2.1).
-    public static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 55 + v }
+    public static func hexDigit(_ v: UInt8) -> UInt8 { ASCIIText.hexDigit(v) }
 
     /// Appends one byte of a request target: bytes that may not appear there (controls,
     /// space, non-ASCII, `"<>\^`{|}`) are percent-encoded, so no configured URL can break

@@ -157,13 +157,14 @@ public final class RTPSession {
 
     // MARK: sockets
 
-    private static func openOne(
-        _ reactor: Reactor, _ bind: RTPEndpoint, port: UInt16
-    ) -> Result<UDPSocket, SocketError> {
+    private static func openOne(_ reactor: Reactor, _ bind: RTPEndpoint, port: UInt16, _ lastError: inout Int32)
+        -> UDPSocket?
+    {
         do throws(SocketError) {
-            return .success(try UDPSocket(reactor: reactor, bind: bind.with(port: port), v6Only: false))
+            return try UDPSocket(reactor: reactor, bind: bind.with(port: port), v6Only: false)
         } catch {
-            return .failure(error)
+            lastError = error.errno
+            return nil
         }
     }
 
@@ -180,37 +181,25 @@ public final class RTPSession {
             let first = count > 0 ? Int(random.next() % UInt64(count)) : 0
             for k in 0..<count {
                 let port = UInt16(low + 2 * ((first + k) % count))
-                let rtp: UDPSocket
-                switch openOne(reactor, bind, port: port) {
-                case .success(let socket): rtp = socket
-                case .failure(let error):
-                    lastError = error.errno
-                    continue
-                }
-                switch openOne(reactor, bind, port: port + 1) {
-                case .success(let rtcp): return (rtp, rtcp, port)
-                case .failure(let error):
-                    lastError = error.errno
+                guard let rtp = openOne(reactor, bind, port: port, &lastError) else { continue }
+                guard let rtcp = openOne(reactor, bind, port: port + 1, &lastError) else {
                     rtp.close()
                     continue
                 }
+                return (rtp, rtcp, port)
             }
             throw MediaError(
                 "no free RTP port pair in " + String(configuration.portMin) + "..." + String(configuration.portMax),
                 errno: lastError)
         }
         for _ in 0..<64 {
-            let rtp: UDPSocket
-            switch openOne(reactor, bind, port: 0) {
-            case .success(let socket): rtp = socket
-            case .failure(let error): throw MediaError("bind RTP " + bind.description, errno: error.errno)
+            var error: Int32 = 0
+            guard let rtp = openOne(reactor, bind, port: 0, &error) else {
+                throw MediaError("bind RTP " + bind.description, errno: error)
             }
             let port = rtp.localAddress?.port ?? 0
             if port & 1 == 0 && port < 65534 {
-                switch openOne(reactor, bind, port: port + 1) {
-                case .success(let rtcp): return (rtp, rtcp, port)
-                case .failure(let error): lastError = error.errno
-                }
+                if let rtcp = openOne(reactor, bind, port: port + 1, &lastError) { return (rtp, rtcp, port) }
             }
             rtp.close()
         }

@@ -33,9 +33,9 @@ public final class DNSResolver {
         let port: UInt16
         let completion: (Result<SocketAddress, DNSError>) -> Void
         var serverIndex = 0
-        /// The record types still to ask for, the current one first: A, then AAAA.
-        var types: [DNSRecordType] = [.a, .aaaa]
-        var type: DNSRecordType { types[0] }
+        /// The record type asked for now, and the one to ask for when the name has none: A, then AAAA.
+        var type: DNSRecordType = .a
+        var nextType: DNSRecordType? = .aaaa
         var transaction: UInt16 = 0
         var socket: UDPSocket? = nil
         var timer: TimerID? = nil
@@ -111,7 +111,7 @@ public final class DNSResolver {
         guard DNSResolver.encodeName(name) != nil else {
             reactor.runSoon { [self] in
                 self.finish(
-                    id, .failure(DNSError("bad host name '" + DNSResolver.printable(Array(name.utf8)[...]) + "'")))
+                    id, .failure(DNSError("bad host name '" + ASCIIText.printable(Array(name.utf8)[...]) + "'")))
             }
             return
         }
@@ -133,13 +133,13 @@ public final class DNSResolver {
     // MARK: /etc/hosts
 
     func lookUpHosts(_ name: String, port: UInt16) -> SocketAddress? {
-        let wanted = DNSResolver.lowercased(Array(name.utf8)[...])
+        let wanted = ASCIIText.lowercased(Array(name.utf8)[...])
         for rawLine in hosts.split(separator: 10) {
             var line = rawLine
             if let hash = line.firstIndex(of: 35) { line = line[..<hash] }
             let words = line.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 13 })
             guard words.count >= 2 else { continue }
-            for alias in words.dropFirst() where DNSResolver.lowercased(alias) == wanted {
+            for alias in words.dropFirst() where ASCIIText.lowercased(alias) == wanted {
                 if let a = SocketAddress(literal: String(decoding: words[0], as: UTF8.self), port: port) { return a }
             }
         }
@@ -244,8 +244,9 @@ public final class DNSResolver {
                 guard let a = SocketAddress(bytes: bytes, port: q.port) else { continue }
                 finish(id, .success(a))
             case .noData:
-                if q.types.count > 1 {
-                    q.types.removeFirst()
+                if let next = q.nextType {
+                    q.type = next
+                    q.nextType = nil
                     send(id)
                 } else {
                     finish(id, .failure(DNSError("host name '" + q.name + "' has no address")))
@@ -371,30 +372,4 @@ public final class DNSResolver {
         }
         return nil
     }
-
-    // MARK: text
-
-    static func lowercased(_ s: ArraySlice<UInt8>) -> [UInt8] {
-        s.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
-    }
-
-    /// Text safe to quote in a message: printable ASCII kept, anything else as `\xHH`, at most
-    /// 64 bytes.
-    static func printable(_ s: ArraySlice<UInt8>) -> String {
-        var out: [UInt8] = []
-        for (n, c) in s.enumerated() {
-            if n == 64 {
-                out += Array("...".utf8)
-                break
-            }
-            if c >= 32 && c < 127 && c != 92 {
-                out.append(c)
-            } else {
-                out += [92, 120, hexDigit(c >> 4), hexDigit(c & 15)]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 55 + v }
 }

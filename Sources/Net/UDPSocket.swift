@@ -34,16 +34,7 @@ public final class UDPSocket {
     public var fd: Int32 { descriptor.fd }
 
     /// The bound address (the real port when bound to port 0); nil once closed.
-    public var localAddress: SocketAddress? {
-        var family: Int32 = 0
-        var port: UInt16 = 0
-        var raw = (UInt64(0), UInt64(0))
-        let rc = withUnsafeMutableBytes(of: &raw) { r in
-            cl_socket_local_address(fd, &family, r.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
-        }
-        if rc < 0 { return nil }
-        return SocketAddress(family: family, bytes: raw, port: port)
-    }
+    public var localAddress: SocketAddress? { SocketAddress(localAddressOf: fd) }
 
     /// Watches the socket for readability (errors and hang-ups are always reported).
     public func watch(_ handler: @escaping (IOEvents) -> Void) throws(ReactorError) {
@@ -126,5 +117,19 @@ public final class UDPSocket {
             icmpError(SocketAddress(family: family, bytes: raw, port: port), error)
         }
         return count
+    }
+}
+
+extension SocketAddress {
+    /// The address a socket is bound to (getsockname); nil for a closed or unbound descriptor.
+    public init?(localAddressOf fd: Int32) {
+        var family: Int32 = 0
+        var port: UInt16 = 0
+        var raw = (UInt64(0), UInt64(0))
+        let rc = withUnsafeMutableBytes(of: &raw) { r in
+            cl_socket_local_address(fd, &family, r.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
+        }
+        if rc < 0 { return nil }
+        self.init(family: family, bytes: raw, port: port)
     }
 }

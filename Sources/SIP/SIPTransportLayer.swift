@@ -177,14 +177,7 @@ public final class SIPTransportLayer {
         return fd
     }
 
-    private func localAddress(of fd: Int32) -> SIPSocketAddress? {
-        var family: Int32 = 0
-        var port: UInt16 = 0
-        var bytes = [UInt8](repeating: 0, count: 16)
-        let rc = bytes.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &port) }
-        if rc < 0 { return nil }
-        return SIPSocketAddress(bytes: family == 4 ? Array(bytes[0..<4]) : bytes, port: port)
-    }
+    private func localAddress(of fd: Int32) -> SIPSocketAddress? { SocketAddress(localAddressOf: fd) }
 
     // MARK: addresses
 
@@ -444,10 +437,10 @@ public final class SIPTransportLayer {
         case .inProgress(let connecting):
             fd = connecting
             rc = -EINPROGRESS
-        case .failed(let call, let errno) where call == "socket":
+        case .socketFailed(let errno):
             report(peer, .system(call: "socket", errno: errno))
             return nil
-        case .failed(_, let errno):
+        case .connectFailed(let errno):
             if let udpFallback, SIPTransportLayer.allowsUDPRetry(errno) {
                 sendDatagram(udpFallback, to: remote)
             } else {

@@ -56,7 +56,7 @@ extension SIPTransportLayer {
     static func hostIs(_ host: SIPHost, _ address: SIPSocketAddress) -> Bool {
         switch host {
         case .ipv4(let text), .ipv6(let text):
-            return SIPSocketAddress(literal: text, port: address.port)?.address == address.address
+            return SIPSocketAddress(literal: text, port: address.port)?.hasSameHost(as: address) == true
         case .name:
             return false
         }
@@ -72,11 +72,11 @@ extension SIPTransportLayer {
             return SIPTransportLayer.equalIgnoringCase(name, ours)
         case .ipv4(let text), .ipv6(let text):
             guard let address = SIPSocketAddress(literal: text, port: 0) else { return false }
-            if let advertised = SIPSocketAddress(literal: ours, port: 0), advertised.address == address.address {
+            if let advertised = SIPSocketAddress(literal: ours, port: 0), advertised.hasSameHost(as: address) {
                 return true
             }
             for transport in [SIPTransportProtocol.udp, .tcp] {
-                if let local = localAddress(for: transport), local.address == address.address { return true }
+                if let local = localAddress(for: transport), local.hasSameHost(as: address) { return true }
             }
             return false
         }
