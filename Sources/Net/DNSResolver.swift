@@ -37,7 +37,7 @@ public final class DNSResolver {
         var type: DNSRecordType = .a
         var nextType: DNSRecordType? = .aaaa
         var transaction: UInt16 = 0
-        var socket: UDPSocket? = nil
+        var socket: OwnedDescriptor? = nil
         var timer: TimerID? = nil
         var lastError = ""
 
@@ -156,19 +156,14 @@ public final class DNSResolver {
             return
         }
         let server = nameservers[q.serverIndex]
-        let socket: UDPSocket
-        do {
-            // Any local address and port of the server's family (what sendto on an unbound
-            // socket would pick).
-            socket = try UDPSocket(
-                reactor: reactor, bind: SocketAddress(family: server.family, bytes: (0, 0), port: 0), v6Only: false,
-                errorBudget: 8)
-        } catch {
-            q.lastError = SocketError.text(errno: error.errno, call: error.call)
+        let fd = cl_socket_open(server.family, Int32(CL_SOCK_DGRAM))
+        if fd < 0 {
+            q.lastError = SocketError.text(errno: -fd, call: "socket")
             q.serverIndex += 1
             reactor.runSoon { [self] in self.send(id) }
             return
         }
+        let socket = OwnedDescriptor(fd, reactor: reactor)
         q.socket = socket
         var random: UInt16 = 0
         _ = withUnsafeMutableBytes(of: &random) { cl_getrandom($0.baseAddress, 2) }
@@ -186,7 +181,7 @@ public final class DNSResolver {
             return
         }
         do {
-            try socket.watch { [self] events in self.receive(id, events) }
+            try socket.watch(for: .readable) { [self] events in self.receive(id, events) }
         } catch {
             q.lastError = SocketError.text(errno: error.errno, call: "watch")
             q.serverIndex += 1
@@ -263,9 +258,9 @@ public final class DNSResolver {
     }
 
     /// Drains the socket's error queue; the last error found, if any.
-    static func pendingError(_ socket: UDPSocket) -> Int32? {
+    static func pendingError(_ socket: OwnedDescriptor) -> Int32? {
         var found: Int32? = nil
-        socket.drainErrors { _, error in
+        UDPSocket.drainErrors(of: socket.fd, budget: 8) { _, error in
             if error != 0 { found = error }
         }
         return found

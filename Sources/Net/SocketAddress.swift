@@ -80,65 +80,83 @@ public struct SocketAddress: Equatable, Hashable, Sendable, CustomStringConverti
 
     /// The host part as it appears in a Via sent-by or a URI: `192.0.2.1` or `[2001:db8::1]`.
     public var hostText: String {
-        withUnsafeBytes(of: bytes) { b in
-            if !isIPv6 { return "\(b[0]).\(b[1]).\(b[2]).\(b[3])" }
-            return "[" + SocketAddress.ipv6Text(b) + "]"
-        }
+        var out: [UInt8] = []
+        appendHost(to: &out, brackets: true)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The address without brackets (`192.0.2.1`, `2001:db8::1`), as in Via `received`.
     public var plainHostText: String {
-        isIPv6 ? withUnsafeBytes(of: bytes) { SocketAddress.ipv6Text($0) } : hostText
+        var out: [UInt8] = []
+        appendHost(to: &out, brackets: false)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `192.0.2.1:4000` or `[2001:db8::1]:4000`.
-    public var description: String { "\(hostText):\(port)" }
-
-    /// RFC 5952 text of a 16-byte IPv6 address (longest run of zero groups compressed).
-    static func ipv6Text(_ b: UnsafeRawBufferPointer) -> String {
-        var groups = [Int](repeating: 0, count: 8)
-        for i in 0..<8 { groups[i] = Int(b[2 * i]) << 8 | Int(b[2 * i + 1]) }
-        var bestStart = -1
-        var bestLength = 0
-        var i = 0
-        while i < 8 {
-            if groups[i] == 0 {
-                var j = i
-                while j < 8 && groups[j] == 0 { j += 1 }
-                if j - i > bestLength && j - i >= 2 {
-                    bestStart = i
-                    bestLength = j - i
-                }
-                i = j
-            } else {
-                i += 1
-            }
-        }
-        var text = ""
-        i = 0
-        while i < 8 {
-            if i == bestStart {
-                text += "::"
-                i += bestLength
-                continue
-            }
-            if !text.isEmpty && !text.hasSuffix(":") { text += ":" }
-            text += hex(groups[i])
-            i += 1
-        }
-        return text
+    public var description: String {
+        var out: [UInt8] = []
+        appendHost(to: &out, brackets: true)
+        out.append(58)  // ":"
+        SocketAddress.appendDecimal(Int(port), to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private static func hex(_ value: Int) -> String {
-        let digits: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"]
-        if value == 0 { return "0" }
-        var v = value
-        var out: [Character] = []
-        while v > 0 {
-            out.append(digits[v & 15])
-            v >>= 4
+    /// Dotted IPv4, or RFC 5952 IPv6 text (longest run of two or more zero groups compressed).
+    func appendHost(to out: inout [UInt8], brackets: Bool) {
+        withUnsafeBytes(of: bytes) { b in
+            if !isIPv6 {
+                for i in 0..<4 {
+                    if i > 0 { out.append(46) }  // "."
+                    SocketAddress.appendDecimal(Int(b[i]), to: &out)
+                }
+                return
+            }
+            var groups = (0, 0, 0, 0, 0, 0, 0, 0)
+            withUnsafeMutableBytes(of: &groups) { g in
+                let words = g.bindMemory(to: Int.self)
+                for i in 0..<8 { words[i] = Int(b[2 * i]) << 8 | Int(b[2 * i + 1]) }
+                var bestStart = -1
+                var bestLength = 0
+                var i = 0
+                while i < 8 {
+                    if words[i] == 0 {
+                        var j = i
+                        while j < 8 && words[j] == 0 { j += 1 }
+                        if j - i > bestLength && j - i >= 2 {
+                            bestStart = i
+                            bestLength = j - i
+                        }
+                        i = j
+                    } else {
+                        i += 1
+                    }
+                }
+                if brackets { out.append(91) }  // "["
+                i = 0
+                while i < 8 {
+                    if i == bestStart {
+                        out += [58, 58]  // "::"
+                        i += bestLength
+                        continue
+                    }
+                    if i > 0 && i != bestStart + bestLength { out.append(58) }
+                    SocketAddress.appendHex(words[i], to: &out)
+                    i += 1
+                }
+                if brackets { out.append(93) }  // "]"
+            }
         }
-        return String(out.reversed())
+    }
+
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value >= 10 { appendDecimal(value / 10, to: &out) }
+        out.append(48 + UInt8(value % 10))
+    }
+
+    static func appendHex(_ value: Int, to out: inout [UInt8]) {
+        if value >= 16 { appendHex(value >> 4, to: &out) }
+        let d = UInt8(value & 15)
+        out.append(d < 10 ? 48 + d : 87 + d)
     }
 }
 

@@ -16,18 +16,30 @@ public final class UDPSocket {
     /// Opens a UDP socket of `address`'s family bound to it (port 0: any free port).
     /// `v6Only` keeps an IPv6 socket off IPv4 (IPV6_V6ONLY). Throws the failing call
     /// (`socket` or `bind`) with its errno.
-    public init(reactor: Reactor, bind address: SocketAddress, v6Only: Bool, errorBudget: Int = 16)
+    public convenience init(reactor: Reactor, bind address: SocketAddress, v6Only: Bool, errorBudget: Int = 16)
         throws(SocketError)
     {
-        let fd = cl_socket_open(address.family, Int32(CL_SOCK_DGRAM))
+        let fd = try UDPSocket.openBound(kind: Int32(CL_SOCK_DGRAM), address, v6Only: v6Only)
+        self.init(adopting: fd, reactor: reactor, errorBudget: errorBudget)
+    }
+
+    /// Takes ownership of a UDP descriptor opened by `openBound` (or `cl_socket_open`).
+    public init(adopting fd: Int32, reactor: Reactor, errorBudget: Int = 16) {
+        descriptor = OwnedDescriptor(fd, reactor: reactor)
+        self.errorBudget = errorBudget
+    }
+
+    /// Opens a non-blocking socket (`CL_SOCK_DGRAM` or `CL_SOCK_STREAM`, SO_REUSEADDR) of
+    /// `address`'s family bound to it. Throws the failing call (`socket` or `bind`).
+    public static func openBound(kind: Int32, _ address: SocketAddress, v6Only: Bool) throws(SocketError) -> Int32 {
+        let fd = cl_socket_open(address.family, kind)
         if fd < 0 { throw SocketError(call: "socket", errno: -fd) }
         let rc = address.withAddressPointer { cl_socket_bind(fd, address.family, $0, address.port, v6Only ? 1 : 0) }
         if rc < 0 {
             _ = cl_close(fd)
             throw SocketError(call: "bind", errno: -rc)
         }
-        descriptor = OwnedDescriptor(fd, reactor: reactor)
-        self.errorBudget = errorBudget
+        return fd
     }
 
     /// The descriptor, -1 once closed.
@@ -101,8 +113,15 @@ public final class UDPSocket {
     /// Returns how many entries were read.
     @discardableResult
     public func drainErrors(_ icmpError: (SocketAddress, Int32) -> Void) -> Int {
+        UDPSocket.drainErrors(of: fd, budget: errorBudget, icmpError)
+    }
+
+    /// Reads the error queue of any UDP descriptor opened by `cl_socket_open` (IP_RECVERR on),
+    /// at most `budget` entries, as `drainErrors` does. Returns how many entries were read.
+    @discardableResult
+    public static func drainErrors(of fd: Int32, budget: Int, _ icmpError: (SocketAddress, Int32) -> Void) -> Int {
         var count = 0
-        var budget = errorBudget
+        var budget = budget
         while budget > 0 && fd >= 0 {
             budget -= 1
             var error: Int32 = 0

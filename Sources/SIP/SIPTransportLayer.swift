@@ -129,14 +129,14 @@ public final class SIPTransportLayer {
             }
         }
         if configuration.udp {
-            let socket: UDPSocket
-            do throws(SocketError) {
-                socket = try UDPSocket(
-                    reactor: reactor, bind: address.with(port: port), v6Only: !configuration.dualStack, errorBudget: 64)
+            let fd: Int32
+            do {
+                fd = try openSocket(kind: Int32(CL_SOCK_DGRAM), port: port)
             } catch {
                 close()
-                throw .system(call: error.call + " UDP " + address.hostText + ":" + String(port), errno: error.errno)
+                throw error
             }
+            let socket = UDPSocket(adopting: fd, reactor: reactor, errorBudget: 64)
             udp = socket
             udpLocal = socket.localAddress
             do {
@@ -163,18 +163,12 @@ public final class SIPTransportLayer {
 
     private func openSocket(kind: Int32, port: UInt16) throws(SIPTransportError) -> Int32 {
         let address = configuration.address
-        let family: Int32 = address.isIPv6 ? 6 : 4
-        let name = (kind == Int32(CL_SOCK_STREAM) ? "TCP " : "UDP ") + address.hostText + ":" + String(port)
-        let fd = cl_socket_open(family, kind)
-        if fd < 0 { throw .system(call: "socket " + name, errno: -fd) }
-        let rc = address.address.withUnsafeBufferPointer { bytes in
-            cl_socket_bind(fd, family, bytes.baseAddress, port, configuration.dualStack ? 0 : 1)
+        do throws(SocketError) {
+            return try UDPSocket.openBound(kind: kind, address.with(port: port), v6Only: !configuration.dualStack)
+        } catch {
+            let name = (kind == Int32(CL_SOCK_STREAM) ? "TCP " : "UDP ") + address.hostText + ":" + String(port)
+            throw .system(call: error.call + " " + name, errno: error.errno)
         }
-        if rc < 0 {
-            _ = cl_close(fd)
-            throw .system(call: "bind " + name, errno: -rc)
-        }
-        return fd
     }
 
     private func localAddress(of fd: Int32) -> SIPSocketAddress? { SocketAddress(localAddressOf: fd) }
