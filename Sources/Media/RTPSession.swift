@@ -482,7 +482,7 @@ public final class RTPSession {
         guard socket.fd >= 0 else { return false }
         let buffer = socket === rtcp ? rtcpBuffer : sendBuffer
         // An ICMP error of an earlier datagram (far end not listening yet) surfaces here once.
-        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
+        let bytes = UnsafeRawBufferPointer(start: buffer.baseAddress, count: length)
         let n = socket.send(bytes, to: destination) { _, _ in counters.sendErrors += 1 }
         if n >= 0 { return true }
         counters.sendErrors += 1

@@ -203,11 +203,13 @@ public final class DNSResolver {
         var buffer = [UInt8](repeating: 0, count: 1500)
         var family: Int32 = 0
         var port: UInt16 = 0
-        var from = [UInt8](repeating: 0, count: 16)
+        var from = (UInt64(0), UInt64(0))
         while true {
             let n = buffer.withUnsafeMutableBytes { b in
-                from.withUnsafeMutableBufferPointer {
-                    cl_socket_receive_from(socket.fd, b.baseAddress, b.count, &family, $0.baseAddress, &port)
+                withUnsafeMutableBytes(of: &from) {
+                    cl_socket_receive_from(
+                        socket.fd, b.baseAddress, b.count, &family, $0.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                        &port)
                 }
             }
             if n < 0 {
@@ -229,9 +231,9 @@ public final class DNSResolver {
                 return
             }
             let count = Int(n)
-            let sender = Array(from[0..<(family == 6 ? 16 : 4)])
+            let sender = SocketAddress(family: family, bytes: from, port: port)
             // Only an answer from the server we asked, to our transaction, counts.
-            guard port == server.port, sender == server.address, count <= buffer.count else { continue }
+            guard sender == server, count <= buffer.count else { continue }
             switch DNSResolver.parseAnswer(Array(buffer[0..<count]), id: q.transaction, type: q.type) {
             case .ignore:
                 continue

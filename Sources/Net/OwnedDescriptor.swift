@@ -33,7 +33,7 @@ public final class OwnedDescriptor {
 
     /// Changes the readiness the watch asks for.
     public func update(_ events: IOEvents) throws(ReactorError) {
-        guard let watchID else { throw ReactorError(call: "update unwatched fd " + String(fd), errno: ENOENT) }
+        guard let watchID else { throw ReactorError(call: "update unwatched descriptor", errno: ENOENT) }
         try reactor.update(watchID, events: events)
     }
 

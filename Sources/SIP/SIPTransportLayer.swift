@@ -229,7 +229,7 @@ public final class SIPTransportLayer {
         }
         // An ICMP error for an earlier datagram surfaces on this send: the socket reports that
         // one to its own peer and tries again (once).
-        let n = bytes.withUnsafeBytes { buffer in udp.send(buffer, to: remote, icmpError: reportICMPError) }
+        let n = bytes.withUnsafeBytes { buffer in udp.send(buffer, to: remote) { self.reportICMPError($0, $1) } }
         if n >= 0 {
             counters.messagesSent += 1
             return true
@@ -303,12 +303,12 @@ public final class SIPTransportLayer {
 
     private func udpReady(_ events: IOEvents) {
         guard let udp else { return }
-        if events.contains(.error) { udp.drainErrors(reportICMPError) }
+        if events.contains(.error) { udp.drainErrors { self.reportICMPError($0, $1) } }
         var budget = 64
         while budget > 0 && udp.fd >= 0 {
             budget -= 1
-            guard let (length, source) = udp.receive(into: scratch, attempts: 64, icmpError: reportICMPError)
-            else {
+            let received = udp.receive(into: scratch, attempts: 64) { self.reportICMPError($0, $1) }
+            guard let (length, source) = received else {
                 return  // EAGAIN, or nothing more to do this round
             }
             guard source.family == 4 || source.family == 6 else {
