@@ -102,7 +102,6 @@ public struct SocketAddress: Equatable, Hashable, Sendable, CustomStringConverti
     }
 
     /// Dotted IPv4, or RFC 5952 IPv6 text (longest run of two or more zero groups compressed).
-    @inline(never)
     func appendHost(to out: inout [UInt8], brackets: Bool) {
         withUnsafeBytes(of: bytes) { b in
             if !isIPv6 {
@@ -164,7 +163,6 @@ public struct SocketAddress: Equatable, Hashable, Sendable, CustomStringConverti
 extension SocketAddress {
     /// Parses an IP literal: dotted IPv4 (`192.0.2.1`) or IPv6 text with or without brackets
     /// (`[2001:db8::1]`, `::ffff:192.0.2.1`); nil for names or malformed text.
-    @inline(never)  // one copy for every caller (LTO would inline it into each)
     public init?(literal text: String, port: UInt16) {
         var bytes = Array(text.utf8)
         if bytes.first == 91 {  // "["

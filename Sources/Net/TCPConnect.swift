@@ -17,7 +17,6 @@ public enum TCPConnect {
     }
 
     /// Opens a non-blocking stream socket and starts connecting it to `address`.
-    @inline(never)
     public static func start(to address: SocketAddress) -> Start {
         let fd = cl_socket_open(address.family, Int32(CL_SOCK_STREAM))
         if fd < 0 { return .socketFailed(errno: -fd) }

@@ -60,7 +60,6 @@ public final class UDPSocket {
     /// drained (each queued error goes to `icmpError`) and the send tried once more (a route
     /// error that is this datagram's own fails the same way again). Returns the bytes sent, or
     /// -errno.
-    @inline(never)  // one copy for every caller (LTO would inline it into each)
     public func send(
         _ bytes: UnsafeRawBufferPointer, to remote: SocketAddress, icmpError: (SocketAddress, Int32) -> Void
     ) -> Int {
@@ -83,7 +82,6 @@ public final class UDPSocket {
     /// Receives one datagram into `buffer`: its length (larger than the buffer when the kernel
     /// truncated it) and source. ICMP errors that surface instead are drained through
     /// `icmpError`, at most `attempts` times. Nil when nothing is waiting (or another error).
-    @inline(never)
     public func receive(
         into buffer: UnsafeMutableRawBufferPointer, attempts: Int, icmpError: (SocketAddress, Int32) -> Void
     ) -> (count: Int, source: SocketAddress)? {
@@ -120,7 +118,7 @@ public final class UDPSocket {
 
     /// Reads the error queue of any UDP descriptor opened by `cl_socket_open` (IP_RECVERR on),
     /// at most `budget` entries, as `drainErrors` does. Returns how many entries were read.
-    @discardableResult @inline(never)
+    @discardableResult
     public static func drainErrors(of fd: Int32, budget: Int, _ icmpError: (SocketAddress, Int32) -> Void) -> Int {
         var count = 0
         var budget = budget
