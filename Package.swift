@@ -27,20 +27,27 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CLinux"]),
         .target(name: "Voice", dependencies: ["COpus"], linkerSettings: [.linkedLibrary("m")]),
         .target(name: "Config", dependencies: ["CLinux"]),
+        .target(name: "Net", dependencies: ["Reactor", "Config", "CLinux"]),
+        .target(name: "HTTP", dependencies: ["Net", "Reactor", "CLinux"]),
         .target(name: "Keys", dependencies: ["Reactor", "Config", "CLinux", "CEvdev"]),
         .target(name: "Indicators", dependencies: ["Reactor", "Config", "CLinux"]),
-        .target(name: "SIP", dependencies: ["Reactor", "Voice", "Config", "CLinux"]),
+        .target(name: "SIP", dependencies: ["Reactor", "Net", "Voice", "Config", "CLinux"]),
         .target(name: "Audio", dependencies: ["Reactor", "Voice", "CAlsa", "CLinux"]),
-        .target(name: "Media", dependencies: ["Reactor", "Voice", "Audio", "SIP", "CLinux"]),
-        .target(name: "Recording", dependencies: ["Reactor", "Config", "SIP", "Indicators", "Keys", "CLinux"]),
+        .target(name: "Media", dependencies: ["Reactor", "Net", "Voice", "Audio", "SIP", "CLinux"]),
+        .target(
+            name: "Recording", dependencies: ["Reactor", "Config", "SIP", "HTTP", "Indicators", "Keys", "CLinux"]),
         .target(
             name: "Phone",
             dependencies: [
-                "Reactor", "Config", "Keys", "Indicators", "Voice", "SIP", "Audio", "Media", "Recording", "CLinux",
+                "Reactor", "Config", "Keys", "Indicators", "Voice", "Net", "SIP", "Audio", "Media", "Recording",
+                "CLinux",
             ]),
         .executableTarget(
             name: "deskphone",
-            dependencies: ["Phone", "SIP", "Audio", "Media", "Config", "Reactor", "Voice", "CLinux", "CAlsa", "CEvdev", "COpus"]
+            dependencies: [
+                "Phone", "Net", "HTTP", "SIP", "Audio", "Media", "Recording", "Config", "Reactor", "Voice", "CLinux",
+                "CAlsa", "CEvdev", "COpus",
+            ]
         ),
 
         // Firmware-style benchmark: built for the host and as Embedded Swift, so the two compare.
@@ -59,7 +66,7 @@ let package = Package(
         ),
         // libFuzzer targets (scripts/fuzz.sh builds them with -sanitize=fuzzer; plain builds replay files).
         .executableTarget(
-            name: "deskphone-fuzz", dependencies: ["SIP", "Voice", "Config", "Keys", "Reactor", "Recording"],
+            name: "deskphone-fuzz", dependencies: ["SIP", "Voice", "Config", "Keys", "Reactor", "Net", "HTTP", "Recording"],
             path: "Tools/deskphone-fuzz"),
         .target(name: "CMallocCounter", path: "Tests/Support/CMallocCounter"),
         // What several test targets share: signal analysis, pipes, the SIPp process wrapper.
@@ -70,13 +77,20 @@ let package = Package(
         .testTarget(name: "KeysTests", dependencies: ["TestSupport", "Keys", "Config", "Reactor", "CLinux", "CMallocCounter"]),
         .testTarget(name: "IndicatorsTests", dependencies: ["Indicators", "Config", "Reactor", "CLinux"]),
         .testTarget(name: "AudioTests", dependencies: ["TestSupport", "Audio", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
-        .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "Audio", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
+        .testTarget(name: "NetTests", dependencies: ["Net", "Reactor", "CLinux"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Net"]),
+        .testTarget(
+            name: "MediaTests",
+            dependencies: ["TestSupport", "Media", "Net", "Audio", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
         .testTarget(
             name: "SIPTests", dependencies: ["TestSupport", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"], exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "RecordingTests",
-            dependencies: ["TestSupport", "Recording", "Phone", "SIP", "Indicators", "Keys", "Config", "Reactor", "Media", "Audio"],
+            dependencies: [
+                "TestSupport", "Recording", "HTTP", "Net", "Phone", "SIP", "Indicators", "Keys", "Config", "Reactor",
+                "Media", "Audio",
+            ],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "PhoneTests",

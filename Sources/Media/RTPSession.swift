@@ -16,6 +16,7 @@
 // wall-clock offset taken when the session was made, so LSR/DLSR arithmetic stays consistent.
 
 import CLinux
+import Net
 import Reactor
 import SIP
 import Voice
@@ -62,10 +63,8 @@ public final class RTPSession {
     public private(set) var remoteCNAME: String? = nil
 
     private let reactor: Reactor
-    private var rtpFD: Int32
-    private var rtcpFD: Int32
-    private var rtpWatch: WatchID? = nil
-    private var rtcpWatch: WatchID? = nil
+    private let rtp: UDPSocket
+    private let rtcp: UDPSocket
     private var rtcpTimer: TimerID? = nil
     private var random = MediaRandom()
     private let wallClockOffset: Int64
@@ -122,12 +121,12 @@ public final class RTPSession {
     {
         self.reactor = reactor
         self.configuration = configuration
-        guard let bind = RTPEndpoint(host: configuration.bindAddress, port: 0) else {
+        guard let bind = RTPEndpoint(literal: configuration.bindAddress, port: 0) else {
             throw MediaError("RTP bind address '" + configuration.bindAddress + "' is not an IP literal")
         }
-        let pair = try RTPSession.openPair(bind, configuration)
-        rtpFD = pair.rtp
-        rtcpFD = pair.rtcp
+        let pair = try RTPSession.openPair(reactor, bind, configuration)
+        rtp = pair.rtp
+        rtcp = pair.rtcp
         localAddress = bind.with(port: pair.port)
         wallClockOffset = cl_realtime_ns() - reactor.now
         sendBuffer = .allocate(byteCount: RTPSession.datagramCapacity, alignment: 8)
@@ -141,8 +140,8 @@ public final class RTPSession {
         arrivalSequences.initialize(repeating: -1, count: RTPSession.ringSize)
         payloadKinds.reserveCapacity(128)
         do throws(ReactorError) {
-            rtpWatch = try reactor.watch(rtpFD, for: .readable) { [self] ready in rtpReadable(ready) }
-            rtcpWatch = try reactor.watch(rtcpFD, for: .readable) { [self] ready in rtcpReadable(ready) }
+            try rtp.watch { [self] ready in rtpReadable(ready) }
+            try rtcp.watch { [self] ready in rtcpReadable(ready) }
         } catch {
             close()
             throw MediaError("watch RTP sockets", errno: error.errno)
@@ -161,33 +160,21 @@ public final class RTPSession {
 
     // MARK: sockets
 
-    private static func openOne(_ bind: RTPEndpoint, port: UInt16) -> Int32 {
-        let fd = cl_socket_open(bind.family, Int32(CL_SOCK_DGRAM))
-        if fd < 0 { return fd }
-        let rc = withUnsafeBytes(of: bind.bytes) { raw in
-            cl_socket_bind(fd, bind.family, raw.baseAddress!.assumingMemoryBound(to: UInt8.self), port, 0)
+    private static func openOne(_ reactor: Reactor, _ bind: RTPEndpoint, port: UInt16, _ lastError: inout Int32)
+        -> UDPSocket?
+    {
+        do throws(SocketError) {
+            return try UDPSocket(reactor: reactor, bind: bind.with(port: port), v6Only: false)
+        } catch {
+            lastError = error.errno
+            return nil
         }
-        if rc < 0 {
-            _ = cl_close(fd)
-            return rc
-        }
-        return fd
-    }
-
-    private static func boundPort(_ fd: Int32) -> UInt16 {
-        var family: Int32 = 0
-        var port: UInt16 = 0
-        var raw = (UInt64(0), UInt64(0))
-        _ = withUnsafeMutableBytes(of: &raw) { r in
-            cl_socket_local_address(fd, &family, r.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
-        }
-        return port
     }
 
     /// An RTP socket on an even port and RTCP on the next (RFC 3550 §11).
-    private static func openPair(_ bind: RTPEndpoint, _ configuration: RTPSessionConfiguration) throws(MediaError)
-        -> (rtp: Int32, rtcp: Int32, port: UInt16)
-    {
+    private static func openPair(
+        _ reactor: Reactor, _ bind: RTPEndpoint, _ configuration: RTPSessionConfiguration
+    ) throws(MediaError) -> (rtp: UDPSocket, rtcp: UDPSocket, port: UInt16) {
         var lastError: Int32 = 0
         if configuration.portMin > 0 && configuration.portMax >= configuration.portMin {
             let low = (configuration.portMin + 1) & ~1
@@ -197,15 +184,9 @@ public final class RTPSession {
             let first = count > 0 ? Int(random.next() % UInt64(count)) : 0
             for k in 0..<count {
                 let port = UInt16(low + 2 * ((first + k) % count))
-                let rtp = openOne(bind, port: port)
-                if rtp < 0 {
-                    lastError = -rtp
-                    continue
-                }
-                let rtcp = openOne(bind, port: port + 1)
-                if rtcp < 0 {
-                    lastError = -rtcp
-                    _ = cl_close(rtp)
+                guard let rtp = openOne(reactor, bind, port: port, &lastError) else { continue }
+                guard let rtcp = openOne(reactor, bind, port: port + 1, &lastError) else {
+                    rtp.close()
                     continue
                 }
                 return (rtp, rtcp, port)
@@ -215,24 +196,22 @@ public final class RTPSession {
                 errno: lastError)
         }
         for _ in 0..<64 {
-            let rtp = openOne(bind, port: 0)
-            if rtp < 0 { throw MediaError("bind RTP " + bind.description, errno: -rtp) }
-            let port = boundPort(rtp)
-            if port & 1 == 0 && port < 65534 {
-                let rtcp = openOne(bind, port: port + 1)
-                if rtcp >= 0 { return (rtp, rtcp, port) }
-                lastError = -rtcp
+            var error: Int32 = 0
+            guard let rtp = openOne(reactor, bind, port: 0, &error) else {
+                throw MediaError("bind RTP " + bind.description, errno: error)
             }
-            _ = cl_close(rtp)
+            let port = rtp.localAddress?.port ?? 0
+            if port & 1 == 0 && port < 65534 {
+                if let rtcp = openOne(reactor, bind, port: port + 1, &lastError) { return (rtp, rtcp, port) }
+            }
+            rtp.close()
         }
         throw MediaError("no free even RTP port with RTCP above it", errno: lastError)
     }
 
     private func closeSockets() {
-        if rtpFD >= 0 { _ = cl_close(rtpFD) }
-        if rtcpFD >= 0 { _ = cl_close(rtcpFD) }
-        rtpFD = -1
-        rtcpFD = -1
+        rtp.close()
+        rtcp.close()
     }
 
     // MARK: lifecycle
@@ -271,10 +250,6 @@ public final class RTPSession {
     /// Stops and releases the sockets, watches and timers, and drops the callbacks.
     public func close() {
         stop()
-        if let rtpWatch { reactor.cancel(rtpWatch) }
-        if let rtcpWatch { reactor.cancel(rtcpWatch) }
-        rtpWatch = nil
-        rtcpWatch = nil
         closeSockets()
         onDigit = nil
         onFormatChange = nil
@@ -290,12 +265,12 @@ public final class RTPSession {
 
     private func apply(_ n: SDPNegotiatedAudio) throws(MediaError) {
         guard n.remotePort > 0, n.remotePort < 65536,
-            let remote = RTPEndpoint(host: n.remoteConnection.host, port: UInt16(n.remotePort))
+            let remote = RTPEndpoint(literal: n.remoteConnection.host, port: UInt16(n.remotePort))
         else {
             throw MediaError("remote RTP address '" + n.remoteConnection.host + "' is not an IP literal")
         }
         let remoteRTCP =
-            RTPEndpoint(host: n.remoteRTCPConnection.host, port: UInt16(truncatingIfNeeded: n.remoteRTCPPort))
+            RTPEndpoint(literal: n.remoteRTCPConnection.host, port: UInt16(truncatingIfNeeded: n.remoteRTCPPort))
             ?? remote.with(port: remote.port &+ 1)
         let codec = n.sendCodec
         let rate = configuration.audioSampleRate(for: codec)
@@ -487,7 +462,7 @@ public final class RTPSession {
                 return
             }
             sender!.skipFrame()
-            if transmit(RTPHeader.size + length, to: destination, fd: rtpFD) {
+            if transmit(RTPHeader.size + length, to: destination, on: rtp) {
                 counters.packetsSent += 1
                 counters.eventPacketsSent += 1
                 counters.bytesSent += UInt64(length)
@@ -504,7 +479,7 @@ public final class RTPSession {
         }
         let header = sender!.nextAudioHeader(payloadBytes: length)
         do throws(RTPError) { _ = try header.write(into: sendBuffer) } catch { return }
-        if transmit(RTPHeader.size + length, to: destination, fd: rtpFD) {
+        if transmit(RTPHeader.size + length, to: destination, on: rtp) {
             counters.packetsSent += 1
             counters.bytesSent += UInt64(length)
             sentSinceReport = true
@@ -512,79 +487,32 @@ public final class RTPSession {
         }
     }
 
-    private func transmit(_ length: Int, to destination: RTPEndpoint, fd: Int32) -> Bool {
-        guard fd >= 0 else { return false }
-        let buffer = fd == rtcpFD ? rtcpBuffer : sendBuffer
-        for attempt in 0..<2 {
-            let n = withUnsafeBytes(of: destination.bytes) { address in
-                cl_socket_send_to(
-                    fd, buffer.baseAddress, length, destination.family,
-                    address.baseAddress!.assumingMemoryBound(to: UInt8.self), destination.port)
-            }
-            if n >= 0 { return true }
-            // An ICMP error of an earlier datagram (far end not listening yet) surfaces here once.
-            if attempt == 0 && RTPSession.isICMPError(Int32(-n)) {
-                drainErrors(fd)
-                continue
-            }
-            break
-        }
+    private func transmit(_ length: Int, to destination: RTPEndpoint, on socket: UDPSocket) -> Bool {
+        guard socket.fd >= 0 else { return false }
+        let buffer = socket === rtcp ? rtcpBuffer : sendBuffer
+        // An ICMP error of an earlier datagram (far end not listening yet) surfaces here once.
+        let bytes = UnsafeRawBufferPointer(start: buffer.baseAddress, count: length)
+        let n = socket.send(bytes, to: destination) { _, _ in counters.sendErrors += 1 }
+        if n >= 0 { return true }
         counters.sendErrors += 1
         return false
     }
 
-    private static func isICMPError(_ err: Int32) -> Bool {
-        err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH || err == EHOSTDOWN
-    }
-
-    private func drainErrors(_ fd: Int32) {
-        var budget = 16
-        while budget > 0 {
-            budget -= 1
-            var error: Int32 = 0
-            var family: Int32 = 0
-            var port: UInt16 = 0
-            var raw = (UInt64(0), UInt64(0))
-            let rc = withUnsafeMutableBytes(of: &raw) { r in
-                cl_socket_receive_error(fd, &error, &family, r.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
-            }
-            if rc <= 0 { return }
-            counters.sendErrors += 1
-        }
-    }
-
     // MARK: receive path
 
-    private func receiveDatagram(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> (Int, RTPEndpoint)? {
-        var budget = 4
-        while budget > 0 {
-            budget -= 1
-            var family: Int32 = 0
-            var port: UInt16 = 0
-            var raw = (UInt64(0), UInt64(0))
-            let n = withUnsafeMutableBytes(of: &raw) { r in
-                cl_socket_receive_from(
-                    fd, buffer.baseAddress, buffer.count, &family, r.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                    &port)
-            }
-            if n < 0 {
-                if RTPSession.isICMPError(Int32(-n)) {
-                    drainErrors(fd)
-                    continue
-                }
-                return nil
-            }
-            return (Int(n), RTPEndpoint(family: family, bytes: raw, port: port))
-        }
-        return nil
+    /// One datagram and its source; ICMP errors that surface instead count as send errors.
+    private func receiveDatagram(_ socket: UDPSocket, into buffer: UnsafeMutableRawBufferPointer)
+        -> (Int, RTPEndpoint)?
+    {
+        socket.receive(into: buffer, attempts: 4) { _, _ in counters.sendErrors += 1 }
     }
 
     private func rtpReadable(_ ready: IOEvents) {
-        if ready.contains(.error) { drainErrors(rtpFD) }
+        if ready.contains(.error) { rtp.drainErrors { _, _ in counters.sendErrors += 1 } }
         var budget = 64
-        while budget > 0 && rtpFD >= 0 {
+        while budget > 0 && rtp.fd >= 0 {
             budget -= 1
-            guard let (length, source) = receiveDatagram(rtpFD, into: receiveBuffer) else { return }
+            guard let (length, source) = receiveDatagram(rtp, into: receiveBuffer) else { return }
             if length > receiveBuffer.count {
                 counters.malformed += 1
                 continue
@@ -709,11 +637,11 @@ public final class RTPSession {
     // MARK: RTCP
 
     private func rtcpReadable(_ ready: IOEvents) {
-        if ready.contains(.error) { drainErrors(rtcpFD) }
+        if ready.contains(.error) { rtcp.drainErrors { _, _ in counters.sendErrors += 1 } }
         var budget = 16
-        while budget > 0 && rtcpFD >= 0 {
+        while budget > 0 && rtcp.fd >= 0 {
             budget -= 1
-            guard let (length, source) = receiveDatagram(rtcpFD, into: rtcpBuffer) else { return }
+            guard let (length, source) = receiveDatagram(rtcp, into: rtcpBuffer) else { return }
             if length > rtcpBuffer.count {
                 counters.malformed += 1
                 continue
@@ -828,7 +756,7 @@ public final class RTPSession {
             return
         }
         sentSinceReport = false
-        if transmit(writer.count, to: destination, fd: rtcpFD) {
+        if transmit(writer.count, to: destination, on: rtcp) {
             counters.rtcpSent += 1
             interval.observePacket(size: writer.count + RTCPTransmissionInterval.ipv4UDPHeaderBytes)
         }

@@ -5,6 +5,7 @@
 import Audio
 import Config
 import Media
+import Net
 import Reactor
 import SIP
 import Voice

@@ -13,6 +13,7 @@
 import Audio
 import Config
 import Media
+import Net
 import SIP
 
 /// A phone's call settings (RFC 3261 account, RFC 3550 RTP ports, tones), from provisioning

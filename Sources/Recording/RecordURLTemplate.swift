@@ -1,3 +1,5 @@
+import HTTP
+
 /// The values a URL record template can use (the admin guide's `$mac`, `$ip`, ... variables).
 public struct RecordURLVariables: Equatable, CustomStringConvertible {
     public var mac: String

@@ -23,6 +23,7 @@
 //   separate on/off URLs the phone asks explicitly, as for INFO.
 
 import Config
+import HTTP
 import Indicators
 import Keys
 import Reactor

@@ -31,6 +31,7 @@
 // Host names are not resolved yet: the server must be given as an IP address.
 
 import Config
+import Net
 import Voice
 
 /// One SIP account: identity, credentials, registrar/proxy and audio preferences

@@ -1,4 +1,5 @@
 import CLinux
+import Net
 import Reactor
 
 /// One TCP connection of the transport layer (RFC 3261 §18.3): its socket, the framer of its
@@ -75,8 +76,7 @@ public final class SIPTransportLayer {
     /// Every whole message as bytes, before parsing (tracing, tests).
     public var onRawMessage: (([UInt8], SIPPeer) -> Void)? = nil
 
-    private var udpFD: Int32 = -1
-    private var udpWatch: WatchID? = nil
+    private var udp: UDPSocket? = nil
     private var listenFD: Int32 = -1
     private var listenWatch: WatchID? = nil
     private var udpLocal: SIPSocketAddress? = nil
@@ -116,7 +116,7 @@ public final class SIPTransportLayer {
             do throws(SIPTransportError) {
                 return try startOnce()
             } catch {
-                guard attempts > 0, case .system(_, let errno) = error, errno == EADDRINUSE, udpFD < 0 else {
+                guard attempts > 0, case .system(_, let errno) = error, errno == EADDRINUSE, udp == nil else {
                     throw error
                 }
             }
@@ -152,12 +152,11 @@ public final class SIPTransportLayer {
                 close()
                 throw error
             }
-            udpFD = fd
-            udpLocal = localAddress(of: fd)
+            let socket = UDPSocket(adopting: fd, reactor: reactor, errorBudget: 64)
+            udp = socket
+            udpLocal = socket.localAddress
             do {
-                udpWatch = try reactor.watch(fd, for: .readable) { [self] events in
-                    self.udpReady(events)
-                }
+                try socket.watch { [self] events in self.udpReady(events) }
             } catch {
                 close()
                 throw .system(call: "watch", errno: error.errno)
@@ -168,13 +167,11 @@ public final class SIPTransportLayer {
     /// Closes every socket and connection and cancels every timer. Idempotent.
     public func close() {
         for id in Array(connections.keys) { closeConnection(id) }
-        if let watch = udpWatch { reactor.cancel(watch) }
+        udp?.close()
+        udp = nil
         if let watch = listenWatch { reactor.cancel(watch) }
-        if udpFD >= 0 { _ = cl_close(udpFD) }
         if listenFD >= 0 { _ = cl_close(listenFD) }
-        udpWatch = nil
         listenWatch = nil
-        udpFD = -1
         listenFD = -1
         if let timer = sweepTimer { reactor.cancel(timer) }
         sweepTimer = nil
@@ -182,28 +179,15 @@ public final class SIPTransportLayer {
 
     private func openSocket(kind: Int32, port: UInt16) throws(SIPTransportError) -> Int32 {
         let address = configuration.address
-        let family: Int32 = address.isIPv6 ? 6 : 4
-        let name = (kind == Int32(CL_SOCK_STREAM) ? "TCP " : "UDP ") + address.hostText + ":" + String(port)
-        let fd = cl_socket_open(family, kind)
-        if fd < 0 { throw .system(call: "socket " + name, errno: -fd) }
-        let rc = address.address.withUnsafeBufferPointer { bytes in
-            cl_socket_bind(fd, family, bytes.baseAddress, port, configuration.dualStack ? 0 : 1)
+        do throws(SocketError) {
+            return try UDPSocket.openBound(kind: kind, address.with(port: port), v6Only: !configuration.dualStack)
+        } catch {
+            let name = (kind == Int32(CL_SOCK_STREAM) ? "TCP " : "UDP ") + address.hostText + ":" + String(port)
+            throw .system(call: error.call + " " + name, errno: error.errno)
         }
-        if rc < 0 {
-            _ = cl_close(fd)
-            throw .system(call: "bind " + name, errno: -rc)
-        }
-        return fd
     }
 
-    private func localAddress(of fd: Int32) -> SIPSocketAddress? {
-        var family: Int32 = 0
-        var port: UInt16 = 0
-        var bytes = [UInt8](repeating: 0, count: 16)
-        let rc = bytes.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &port) }
-        if rc < 0 { return nil }
-        return SIPSocketAddress(bytes: family == 4 ? Array(bytes[0..<4]) : bytes, port: port)
-    }
+    private func localAddress(of fd: Int32) -> SIPSocketAddress? { SocketAddress(localAddressOf: fd) }
 
     // MARK: addresses
 
@@ -255,37 +239,24 @@ public final class SIPTransportLayer {
     @discardableResult
     func sendDatagram(_ bytes: [UInt8], to remote: SIPSocketAddress) -> Bool {
         let peer = SIPPeer(transport: .udp, remote: remote)
-        guard udpFD >= 0 else {
+        guard let udp, udp.fd >= 0 else {
             report(peer, .transportUnavailable(.udp))
             return false
         }
-        var attempt = 0
-        while true {
-            let n = bytes.withUnsafeBytes { buffer in
-                remote.address.withUnsafeBufferPointer { address in
-                    cl_socket_send_to(
-                        udpFD, buffer.baseAddress, buffer.count, remote.isIPv6 ? 6 : 4,
-                        address.baseAddress, remote.port)
-                }
-            }
-            if n >= 0 {
-                counters.messagesSent += 1
-                return true
-            }
-            let err = Int32(-n)
-            // An ICMP error for an earlier datagram surfaces on this send: report that one to
-            // its own peer and try again (once).
-            if attempt == 0 && isICMPError(err) && drainUDPErrors() {
-                attempt += 1
-                continue
-            }
-            if err == EAGAIN || err == EWOULDBLOCK {
-                counters.dropped += 1  // socket buffer full: UDP retransmission covers it
-                return false
-            }
-            report(peer, SIPTransportError.from(errno: err, call: "sendto " + remote.description))
+        // An ICMP error for an earlier datagram surfaces on this send: the socket reports that
+        // one to its own peer and tries again (once).
+        let n = bytes.withUnsafeBytes { buffer in udp.send(buffer, to: remote) { self.reportICMPError($0, $1) } }
+        if n >= 0 {
+            counters.messagesSent += 1
+            return true
+        }
+        let err = Int32(-n)
+        if err == EAGAIN || err == EWOULDBLOCK {
+            counters.dropped += 1  // socket buffer full: UDP retransmission covers it
             return false
         }
+        report(peer, SIPTransportError.from(errno: err, call: "sendto " + remote.description))
+        return false
     }
 
     /// Queues bytes on a TCP connection: the given one when still open, else the one to
@@ -347,28 +318,16 @@ public final class SIPTransportLayer {
     // MARK: UDP
 
     private func udpReady(_ events: IOEvents) {
-        if events.contains(.error) { _ = drainUDPErrors() }
+        guard let udp else { return }
+        if events.contains(.error) { udp.drainErrors { self.reportICMPError($0, $1) } }
         var budget = 64
-        while budget > 0 && udpFD >= 0 {
+        while budget > 0 && udp.fd >= 0 {
             budget -= 1
-            var family: Int32 = 0
-            var port: UInt16 = 0
-            var address = (UInt64(0), UInt64(0))
-            let n = withUnsafeMutableBytes(of: &address) { a in
-                cl_socket_receive_from(
-                    udpFD, scratch.baseAddress, scratchSize, &family,
-                    a.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
-            }
-            if n < 0 {
-                let err = Int32(-n)
-                if isICMPError(err) {
-                    _ = drainUDPErrors()
-                    continue
-                }
+            let received = udp.receive(into: scratch, attempts: 64) { self.reportICMPError($0, $1) }
+            guard let (length, source) = received else {
                 return  // EAGAIN, or nothing more to do this round
             }
-            let length = Int(n)
-            guard let source = SIPTransportLayer.socketAddress(family: family, address, port: port) else {
+            guard source.family == 4 || source.family == 6 else {
                 counters.dropped += 1
                 continue
             }
@@ -384,40 +343,15 @@ public final class SIPTransportLayer {
         }
     }
 
-    private func isICMPError(_ err: Int32) -> Bool {
-        err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH || err == EHOSTDOWN
-    }
-
-    /// Reads the UDP error queue and reports each ICMP error to the peer it concerns.
-    /// Returns whether anything was read.
-    private func drainUDPErrors() -> Bool {
-        var any = false
-        var budget = 64
-        while budget > 0 && udpFD >= 0 {
-            budget -= 1
-            var error: Int32 = 0
-            var family: Int32 = 0
-            var port: UInt16 = 0
-            var address = (UInt64(0), UInt64(0))
-            let rc = withUnsafeMutableBytes(of: &address) { a in
-                cl_socket_receive_error(
-                    udpFD, &error, &family, a.baseAddress!.assumingMemoryBound(to: UInt8.self), &port)
-            }
-            if rc <= 0 { break }
-            any = true
-            if let remote = SIPTransportLayer.socketAddress(family: family, address, port: port), error != 0 {
-                report(SIPPeer(transport: .udp, remote: remote), SIPTransportError.from(errno: error, call: "ICMP"))
-            }
+    /// Reports an ICMP error read from the UDP socket's error queue to the peer it concerns.
+    private func reportICMPError(_ remote: SocketAddress, _ error: Int32) {
+        if remote.family == 4 || remote.family == 6, error != 0 {
+            report(SIPPeer(transport: .udp, remote: remote), SIPTransportError.from(errno: error, call: "ICMP"))
         }
-        return any
     }
 
     static func socketAddress(family: Int32, _ address: (UInt64, UInt64), port: UInt16) -> SIPSocketAddress? {
-        withUnsafeBytes(of: address) { raw in
-            if family == 4 { return SIPSocketAddress(bytes: Array(raw[0..<4]), port: port) }
-            if family == 6 { return SIPSocketAddress(bytes: Array(raw[0..<16]), port: port) }
-            return nil
-        }
+        family == 4 || family == 6 ? SocketAddress(family: family, bytes: address, port: port) : nil
     }
 
     static func isOnlyLineEnds(_ buffer: UnsafeMutableRawBufferPointer, _ length: Int) -> Bool {
@@ -504,19 +438,23 @@ public final class SIPTransportLayer {
             report(peer, .tooManyConnections)
             return nil
         }
-        let family: Int32 = remote.isIPv6 ? 6 : 4
-        let fd = cl_socket_open(family, Int32(CL_SOCK_STREAM))
-        if fd < 0 {
-            report(peer, .system(call: "socket", errno: -fd))
+        let fd: Int32
+        let rc: Int32
+        switch TCPConnect.start(to: remote) {
+        case .connected(let connected):
+            fd = connected
+            rc = 0
+        case .inProgress(let connecting):
+            fd = connecting
+            rc = -EINPROGRESS
+        case .socketFailed(let errno):
+            report(peer, .system(call: "socket", errno: errno))
             return nil
-        }
-        let rc = remote.address.withUnsafeBufferPointer { cl_socket_connect(fd, family, $0.baseAddress, remote.port) }
-        if rc < 0 && rc != -EINPROGRESS {
-            _ = cl_close(fd)
-            if let udpFallback, SIPTransportLayer.allowsUDPRetry(-rc) {
+        case .connectFailed(let errno):
+            if let udpFallback, SIPTransportLayer.allowsUDPRetry(errno) {
                 sendDatagram(udpFallback, to: remote)
             } else {
-                report(peer, SIPTransportError.from(errno: -rc, call: "connect " + remote.description))
+                report(peer, SIPTransportError.from(errno: errno, call: "connect " + remote.description))
             }
             return nil
         }
@@ -580,7 +518,7 @@ public final class SIPTransportLayer {
     private func connectionReady(_ id: Int, _ events: IOEvents) {
         guard let c = connections[id] else { return }
         if !c.connected {
-            let err = cl_socket_error(c.fd)
+            let err = TCPConnect.result(c.fd)
             if err < 0 {
                 let fallback = c.udpFallback
                 closeConnection(id)

@@ -1,6 +1,8 @@
 // The message side of the transport layer: parsing what arrives and the Via rules of
 // RFC 3261 §18.1.1, §18.1.2, §18.2.1, §18.2.2 and RFC 3581 (rport).
 
+import Net
+
 extension SIPTransportLayer {
     // MARK: receiving
 
@@ -54,7 +56,7 @@ extension SIPTransportLayer {
     static func hostIs(_ host: SIPHost, _ address: SIPSocketAddress) -> Bool {
         switch host {
         case .ipv4(let text), .ipv6(let text):
-            return SIPSocketAddress(literal: text, port: address.port)?.address == address.address
+            return SIPSocketAddress(literal: text, port: address.port)?.hasSameHost(as: address) == true
         case .name:
             return false
         }
@@ -70,11 +72,11 @@ extension SIPTransportLayer {
             return SIPTransportLayer.equalIgnoringCase(name, ours)
         case .ipv4(let text), .ipv6(let text):
             guard let address = SIPSocketAddress(literal: text, port: 0) else { return false }
-            if let advertised = SIPSocketAddress(literal: ours, port: 0), advertised.address == address.address {
+            if let advertised = SIPSocketAddress(literal: ours, port: 0), advertised.hasSameHost(as: address) {
                 return true
             }
             for transport in [SIPTransportProtocol.udp, .tcp] {
-                if let local = localAddress(for: transport), local.address == address.address { return true }
+                if let local = localAddress(for: transport), local.hasSameHost(as: address) { return true }
             }
             return false
         }
@@ -199,12 +201,5 @@ extension SIPTransportLayer {
         var out: [UInt8] = []
         for shift in stride(from: 28, through: 0, by: -4) { out.append(digits[Int((hash >> UInt32(shift)) & 15)]) }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension SIPSocketAddress {
-    /// The address without brackets (`192.0.2.1`, `2001:db8::1`), as in Via `received`.
-    public var plainHostText: String {
-        isIPv6 ? SIPSocketAddress.ipv6Text(address) : hostText
     }
 }

@@ -1,6 +1,7 @@
 // The user agent core (RFC 3261 §8, §12–§15): one account on one transport, its calls and its
 // registration; requests dispatched to dialogs, OPTIONS answered, the rest refused.
 
+import Net
 import Reactor
 
 /// The SIP user agent of a phone (RFC 3261 §8 UAC/UAS behaviour, §12 dialogs, §13 sessions,

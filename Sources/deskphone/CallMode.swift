@@ -7,8 +7,10 @@
 import Audio
 import CLinux
 import Config
+import HTTP
 import Indicators
 import Keys
+import Net
 import Phone
 import Reactor
 import Recording
@@ -174,7 +176,7 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
         reactor: reactor,
         userAgent: HTTPClient.userAgent(firmware: firmwareVersion, model: board.model, mac: network.mac),
         timeoutNanoseconds: recordingSettings.requestTimeoutNanoseconds)
-    http.resolver = HTTPHostResolver.system(reactor: reactor)
+    http.resolver = DNSResolver.system(reactor: reactor)
     let advertised = settings.advertisedAddress
     let recording = RecordingController(
         reactor: reactor, configuration: recordingSettings, indicators: indicators, messageLine: nil,

@@ -1,3 +1,4 @@
+import Net
 import Reactor
 import SIP
 import Voice

@@ -1,8 +1,10 @@
 import CLinux
 import Foundation
+import Net
 import Reactor
 import Testing
 
+@testable import HTTP
 @testable import Recording
 
 /// Fixtures/http/record_server.py on 127.0.0.1 (port 0: the kernel picks one), logging
@@ -460,5 +462,48 @@ struct HTTPClientTests {
         }
         try runUntil(reactor) { statuses.count == 2 }
         #expect(statuses == [200, 404])
+    }
+}
+
+@Suite("HTTP client with the DNS resolver")
+struct HTTPClientResolverTests {
+    @Test("the client resolves a host name, falls back to the second DNS server, keeps the name in Host")
+    func clientWithResolver() throws {
+        let server = try RecordHTTPServer(dns: true)
+        defer { server.stop() }
+        let reactor = try Reactor()
+        defer { reactor.close() }
+        // The first server is a UDP socket that never answers.
+        let silentFD = cl_socket_open(4, Int32(CL_SOCK_DGRAM))
+        #expect(silentFD >= 0)
+        defer { _ = cl_close(silentFD) }
+        let loopback: [UInt8] = [127, 0, 0, 1]
+        #expect(loopback.withUnsafeBufferPointer { cl_socket_bind(silentFD, 4, $0.baseAddress, 0, 0) } == 0)
+        var family: Int32 = 0
+        var silentPort: UInt16 = 0
+        var address = [UInt8](repeating: 0, count: 16)
+        _ = address.withUnsafeMutableBufferPointer {
+            cl_socket_local_address(silentFD, &family, $0.baseAddress, &silentPort)
+        }
+        let resolver = DNSResolver(
+            reactor: reactor,
+            nameservers: [
+                SocketAddress(ipv4: 127, 0, 0, 1, port: silentPort),
+                SocketAddress(ipv4: 127, 0, 0, 1, port: server.dnsPort),
+            ], attemptNanoseconds: 300_000_000)
+        let client = HTTPClient(reactor: reactor, userAgent: "deskphone")
+        defer { client.close() }
+        client.resolver = resolver
+        var result: HTTPGetResult? = nil
+        #expect(client.get("http://pbx.test:" + String(server.port) + "/echo?via=dns") { result = $0 })
+        try runUntil(reactor) { result != nil }
+        #expect(result?.response?.status == 200)
+        let expected = "GET /echo?via=dns HTTP/1.1\r\nHost: pbx.test:" + String(server.port) + "\r\n"
+        #expect(server.requests.first?.hasPrefix(expected) == true)
+        var missing: HTTPGetResult? = nil
+        #expect(client.get("http://missing.test/") { missing = $0 })
+        try runUntil(reactor) { missing != nil }
+        #expect(missing?.failure == "host name 'missing.test' not found")
+        #expect(client.activeRequests == 0)
     }
 }

@@ -1,6 +1,7 @@
 // PENDING: compiles once rec-http (HTTPClient, RecordURLTemplate, PhoneTextXML) is merged; the lead moves
 // this file to Tests/RecordingTests/ then (it passed with rec-http b037ed3 and its tests in a trial merge).
 import Foundation
+import HTTP
 import Indicators
 import Keys
 import SIP
@@ -30,12 +31,17 @@ struct RecordingControllerHTTPTests {
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
+        // Wait for the server's listening socket: a line of /proc/net/tcp with this local port in
+        // state 0A (LISTEN); a TIME_WAIT line of an earlier run is not the server.
         let needle = ":" + String(format: "%04X", 26592) + " "
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8), table.contains(needle) {
-                break
+            let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+            let listening = table.split(separator: "\n").contains { line in
+                let fields = line.split(separator: " ")
+                return fields.count > 3 && (fields[1] + " ").hasSuffix(needle) && fields[3] == "0A"
             }
+            if listening { break }
             usleep(20_000)
         }
 

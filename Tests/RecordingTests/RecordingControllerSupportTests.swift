@@ -3,6 +3,7 @@
 import Audio
 import Config
 import Foundation
+import HTTP
 import Indicators
 import Keys
 import Phone

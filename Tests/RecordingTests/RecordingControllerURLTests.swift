@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Indicators
 import Keys
 import SIP

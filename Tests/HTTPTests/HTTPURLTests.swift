@@ -1,7 +1,7 @@
-import SIP
+import Net
 import Testing
 
-@testable import Recording
+@testable import HTTP
 
 @Suite("HTTP URL parsing for record URLs (RFC 3986)")
 struct HTTPURLTests {
@@ -18,7 +18,7 @@ struct HTTPURLTests {
     @Test("IPv4, IPv6, ports, paths, queries, fragments")
     func accepted() throws {
         let a = try #require(parsed("http://192.0.2.10/record?call=1"))
-        #expect(a.address == SIPSocketAddress(ipv4: 192, 0, 2, 10, port: 80))
+        #expect(a.address == SocketAddress(ipv4: 192, 0, 2, 10, port: 80))
         #expect(a.hostHeader == "192.0.2.10")
         #expect(a.target == "/record?call=1")
         let b = try #require(parsed("  HTTP://192.0.2.10:8080  "))

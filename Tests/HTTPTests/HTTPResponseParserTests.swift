@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Recording
+@testable import HTTP
 
 /// Feeds `text` to a fresh parser `step` bytes at a time, then (if still incomplete) the end
 /// of the stream.

@@ -1,28 +1,48 @@
 import CLinux
 import Config
 import Reactor
-import SIP
 
-/// A small non-blocking stub resolver for the host of a record URL: `/etc/hosts` first, then
-/// one DNS query over UDP (RFC 1035 §4.1, recursion desired) for the A record, then AAAA
+/// The DNS record types the resolver asks for (RFC 1035 §3.2.2, RFC 3596 §2.1). SRV (33,
+/// RFC 2782) and NAPTR (35, RFC 3403) for RFC 3263 server location come next.
+public enum DNSRecordType: UInt16, Equatable, Sendable {
+    case a = 1
+    case aaaa = 28
+}
+
+/// One answer record the resolver understood (class IN).
+public enum DNSRecord: Equatable, Sendable {
+    /// An A (4 bytes) or AAAA (16 bytes) address in network order.
+    case address([UInt8])
+}
+
+/// Why a name did not resolve (the text shown to the user): "host name 'x' not found",
+/// "cannot resolve 'x': no DNS server configured", ...
+public struct DNSError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A small non-blocking stub resolver (for the host of a record URL today): `/etc/hosts` first,
+/// then one DNS query over UDP (RFC 1035 §4.1, recursion desired) for the A record, then AAAA
 /// (RFC 3596), to each configured name server in turn, on the reactor. No TCP fallback (a
 /// truncated answer fails), no search domains, no caching.
-public final class HTTPHostResolver {
+public final class DNSResolver {
     private final class Query {
         let id: Int
         let name: String
         let port: UInt16
-        let completion: (Result<SIPSocketAddress, HTTPURLError>) -> Void
+        let completion: (Result<SocketAddress, DNSError>) -> Void
         var serverIndex = 0
-        var type: UInt16 = 1  // A, then AAAA (28)
+        /// The record type asked for now, and the one to ask for when the name has none: A, then AAAA.
+        var type: DNSRecordType = .a
+        var nextType: DNSRecordType? = .aaaa
         var transaction: UInt16 = 0
-        var fd: Int32 = -1
-        var watch: WatchID? = nil
+        var socket: OwnedDescriptor? = nil
         var timer: TimerID? = nil
         var lastError = ""
 
         init(
-            id: Int, name: String, port: UInt16, completion: @escaping (Result<SIPSocketAddress, HTTPURLError>) -> Void
+            id: Int, name: String, port: UInt16, completion: @escaping (Result<SocketAddress, DNSError>) -> Void
         ) {
             self.id = id
             self.name = name
@@ -33,7 +53,7 @@ public final class HTTPHostResolver {
 
     private let reactor: Reactor
     /// The name servers asked, in order (port 53 normally).
-    public let nameservers: [SIPSocketAddress]
+    public let nameservers: [SocketAddress]
     private let hosts: [UInt8]
     private let attemptNanoseconds: Int64
     private var queries: [Int: Query] = [:]
@@ -42,7 +62,7 @@ public final class HTTPHostResolver {
     /// `hostsText` is the content of an `/etc/hosts`-style table; `attemptNanoseconds` bounds
     /// each query to one server.
     public init(
-        reactor: Reactor, nameservers: [SIPSocketAddress], hostsText: String = "",
+        reactor: Reactor, nameservers: [SocketAddress], hostsText: String = "",
         attemptNanoseconds: Int64 = 2_000_000_000
     ) {
         self.reactor = reactor
@@ -53,24 +73,24 @@ public final class HTTPHostResolver {
 
     /// A resolver configured like the system's: the `nameserver` lines of `/etc/resolv.conf`
     /// (a missing file means none) and `/etc/hosts`. Reads two small local files once.
-    public static func system(reactor: Reactor) -> HTTPHostResolver {
-        var servers: [SIPSocketAddress] = []
+    public static func system(reactor: Reactor) -> DNSResolver {
+        var servers: [SocketAddress] = []
         if let text = try? FileText.read("/etc/resolv.conf", limit: 65536) {
             servers = nameservers(inResolvConf: text)
         }
         let hosts = (try? FileText.read("/etc/hosts", limit: 1 << 20)) ?? ""
-        return HTTPHostResolver(reactor: reactor, nameservers: servers, hostsText: hosts)
+        return DNSResolver(reactor: reactor, nameservers: servers, hostsText: hosts)
     }
 
     /// The `nameserver <IP>` lines of a resolv.conf text, port 53.
-    public static func nameservers(inResolvConf text: String) -> [SIPSocketAddress] {
-        var out: [SIPSocketAddress] = []
+    public static func nameservers(inResolvConf text: String) -> [SocketAddress] {
+        var out: [SocketAddress] = []
         for line in text.utf8.split(separator: 10) {
             let words = line.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 13 })
             guard words.count >= 2, Array(words[0]) == Array("nameserver".utf8) else { continue }
             var address = Array(words[1])
             if let percent = address.firstIndex(of: 37) { address = Array(address[..<percent]) }  // %zone
-            if let a = SIPSocketAddress(literal: String(decoding: address, as: UTF8.self), port: 53) { out.append(a) }
+            if let a = SocketAddress(literal: String(decoding: address, as: UTF8.self), port: 53) { out.append(a) }
         }
         return out
     }
@@ -78,7 +98,7 @@ public final class HTTPHostResolver {
     /// Resolves `name`; the completion runs on the loop (never inside this call), exactly once
     /// unless `cancelAll()` runs first.
     public func resolve(
-        _ name: String, port: UInt16, completion: @escaping (Result<SIPSocketAddress, HTTPURLError>) -> Void
+        _ name: String, port: UInt16, completion: @escaping (Result<SocketAddress, DNSError>) -> Void
     ) {
         let id = nextID
         nextID += 1
@@ -88,16 +108,16 @@ public final class HTTPHostResolver {
             reactor.runSoon { [self] in self.finish(id, .success(address)) }
             return
         }
-        guard HTTPHostResolver.encodeName(name) != nil else {
+        guard DNSResolver.encodeName(name) != nil else {
             reactor.runSoon { [self] in
                 self.finish(
-                    id, .failure(HTTPURLError("bad host name '" + HTTPBytes.printable(Array(name.utf8)[...]) + "'")))
+                    id, .failure(DNSError("bad host name '" + ASCIIText.printable(Array(name.utf8)[...]) + "'")))
             }
             return
         }
         if nameservers.isEmpty {
             reactor.runSoon { [self] in
-                self.finish(id, .failure(HTTPURLError("cannot resolve '" + name + "': no DNS server configured")))
+                self.finish(id, .failure(DNSError("cannot resolve '" + name + "': no DNS server configured")))
             }
             return
         }
@@ -112,15 +132,15 @@ public final class HTTPHostResolver {
 
     // MARK: /etc/hosts
 
-    func lookUpHosts(_ name: String, port: UInt16) -> SIPSocketAddress? {
-        let wanted = HTTPBytes.lowercased(Array(name.utf8)[...])
+    func lookUpHosts(_ name: String, port: UInt16) -> SocketAddress? {
+        let wanted = ASCIIText.lowercased(Array(name.utf8)[...])
         for rawLine in hosts.split(separator: 10) {
             var line = rawLine
             if let hash = line.firstIndex(of: 35) { line = line[..<hash] }
             let words = line.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 13 })
             guard words.count >= 2 else { continue }
-            for alias in words.dropFirst() where HTTPBytes.lowercased(alias) == wanted {
-                if let a = SIPSocketAddress(literal: String(decoding: words[0], as: UTF8.self), port: port) { return a }
+            for alias in words.dropFirst() where ASCIIText.lowercased(alias) == wanted {
+                if let a = SocketAddress(literal: String(decoding: words[0], as: UTF8.self), port: port) { return a }
             }
         }
         return nil
@@ -132,38 +152,38 @@ public final class HTTPHostResolver {
         guard let q = queries[id] else { return }
         tearDown(q)
         guard q.serverIndex < nameservers.count else {
-            finish(id, .failure(HTTPURLError("cannot resolve '" + q.name + "': " + q.lastError)))
+            finish(id, .failure(DNSError("cannot resolve '" + q.name + "': " + q.lastError)))
             return
         }
         let server = nameservers[q.serverIndex]
-        let family: Int32 = server.isIPv6 ? 6 : 4
-        let fd = cl_socket_open(family, Int32(CL_SOCK_DGRAM))
+        let fd = cl_socket_open(server.family, Int32(CL_SOCK_DGRAM))
         if fd < 0 {
-            q.lastError = HTTPClient.describe(errno: -fd, call: "socket")
+            q.lastError = SocketError.text(errno: -fd, call: "socket")
             q.serverIndex += 1
             reactor.runSoon { [self] in self.send(id) }
             return
         }
-        q.fd = fd
+        let socket = OwnedDescriptor(fd, reactor: reactor)
+        q.socket = socket
         var random: UInt16 = 0
         _ = withUnsafeMutableBytes(of: &random) { cl_getrandom($0.baseAddress, 2) }
         q.transaction = random
-        let packet = HTTPHostResolver.queryPacket(id: random, name: q.name, type: q.type)
+        let packet = DNSResolver.queryPacket(id: random, name: q.name, type: q.type.rawValue)
         let rc = packet.withUnsafeBytes { p in
-            server.address.withUnsafeBufferPointer {
-                cl_socket_send_to(fd, p.baseAddress, p.count, family, $0.baseAddress, server.port)
+            server.withAddressPointer {
+                cl_socket_send_to(socket.fd, p.baseAddress, p.count, server.family, $0, server.port)
             }
         }
         if rc < 0 {
-            q.lastError = HTTPClient.describe(errno: Int32(-rc), call: "send to DNS server " + server.description)
+            q.lastError = SocketError.text(errno: Int32(-rc), call: "send to DNS server " + server.description)
             q.serverIndex += 1
             reactor.runSoon { [self] in self.send(id) }
             return
         }
         do {
-            q.watch = try reactor.watch(fd, for: .readable) { [self] events in self.receive(id, events) }
+            try socket.watch(for: .readable) { [self] events in self.receive(id, events) }
         } catch {
-            q.lastError = HTTPClient.describe(errno: error.errno, call: "watch")
+            q.lastError = SocketError.text(errno: error.errno, call: "watch")
             q.serverIndex += 1
             reactor.runSoon { [self] in self.send(id) }
             return
@@ -178,16 +198,18 @@ public final class HTTPHostResolver {
     }
 
     private func receive(_ id: Int, _ events: IOEvents) {
-        guard let q = queries[id] else { return }
+        guard let q = queries[id], let socket = q.socket else { return }
         let server = nameservers[q.serverIndex]
         var buffer = [UInt8](repeating: 0, count: 1500)
         var family: Int32 = 0
         var port: UInt16 = 0
-        var from = [UInt8](repeating: 0, count: 16)
+        var from = (UInt64(0), UInt64(0))
         while true {
             let n = buffer.withUnsafeMutableBytes { b in
-                from.withUnsafeMutableBufferPointer {
-                    cl_socket_receive_from(q.fd, b.baseAddress, b.count, &family, $0.baseAddress, &port)
+                withUnsafeMutableBytes(of: &from) {
+                    cl_socket_receive_from(
+                        socket.fd, b.baseAddress, b.count, &family, $0.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                        &port)
                 }
             }
             if n < 0 {
@@ -195,38 +217,39 @@ public final class HTTPHostResolver {
                 if err == EAGAIN || err == EWOULDBLOCK {
                     // An ICMP error (port unreachable) waits in the error queue: read it, or
                     // epoll would report it again and again.
-                    if events.contains(.error), let icmp = HTTPHostResolver.pendingError(q.fd) {
-                        q.lastError = HTTPClient.describe(errno: icmp, call: "DNS server " + server.description)
+                    if events.contains(.error), let icmp = DNSResolver.pendingError(socket) {
+                        q.lastError = SocketError.text(errno: icmp, call: "DNS server " + server.description)
                         q.serverIndex += 1
                         send(id)
                     }
                     return
                 }
                 // ICMP port unreachable and the like: try the next server.
-                q.lastError = HTTPClient.describe(errno: err, call: "DNS server " + server.description)
+                q.lastError = SocketError.text(errno: err, call: "DNS server " + server.description)
                 q.serverIndex += 1
                 send(id)
                 return
             }
             let count = Int(n)
-            let sender = Array(from[0..<(family == 6 ? 16 : 4)])
+            let sender = SocketAddress(family: family, bytes: from, port: port)
             // Only an answer from the server we asked, to our transaction, counts.
-            guard port == server.port, sender == server.address, count <= buffer.count else { continue }
-            switch HTTPHostResolver.parseAnswer(Array(buffer[0..<count]), id: q.transaction, type: q.type) {
+            guard sender == server, count <= buffer.count else { continue }
+            switch DNSResolver.parseAnswer(Array(buffer[0..<count]), id: q.transaction, type: q.type) {
             case .ignore:
                 continue
-            case .address(let bytes):
-                guard let a = SIPSocketAddress(bytes: bytes, port: q.port) else { continue }
+            case .record(.address(let bytes)):
+                guard let a = SocketAddress(bytes: bytes, port: q.port) else { continue }
                 finish(id, .success(a))
             case .noData:
-                if q.type == 1 {
-                    q.type = 28
+                if let next = q.nextType {
+                    q.type = next
+                    q.nextType = nil
                     send(id)
                 } else {
-                    finish(id, .failure(HTTPURLError("host name '" + q.name + "' has no address")))
+                    finish(id, .failure(DNSError("host name '" + q.name + "' has no address")))
                 }
             case .notFound:
-                finish(id, .failure(HTTPURLError("host name '" + q.name + "' not found")))
+                finish(id, .failure(DNSError("host name '" + q.name + "' not found")))
             case .failed(let why):
                 q.lastError = why
                 q.serverIndex += 1
@@ -237,35 +260,25 @@ public final class HTTPHostResolver {
     }
 
     /// Drains the socket's error queue; the last error found, if any.
-    static func pendingError(_ fd: Int32) -> Int32? {
+    static func pendingError(_ socket: OwnedDescriptor) -> Int32? {
         var found: Int32? = nil
-        for _ in 0..<8 {
-            var error: Int32 = 0
-            var family: Int32 = 0
-            var port: UInt16 = 0
-            var address = [UInt8](repeating: 0, count: 16)
-            let rc = address.withUnsafeMutableBufferPointer {
-                cl_socket_receive_error(fd, &error, &family, $0.baseAddress, &port)
-            }
-            if rc <= 0 { break }
+        UDPSocket.drainErrors(of: socket.fd, budget: 8) { _, error in
             if error != 0 { found = error }
         }
         return found
     }
 
-    private func finish(_ id: Int, _ result: Result<SIPSocketAddress, HTTPURLError>) {
+    private func finish(_ id: Int, _ result: Result<SocketAddress, DNSError>) {
         guard let q = queries.removeValue(forKey: id) else { return }
         tearDown(q)
         q.completion(result)
     }
 
     private func tearDown(_ q: Query) {
-        if let watch = q.watch { reactor.cancel(watch) }
-        q.watch = nil
+        q.socket?.close()
+        q.socket = nil
         if let timer = q.timer { reactor.cancel(timer) }
         q.timer = nil
-        if q.fd >= 0 { _ = cl_close(q.fd) }
-        q.fd = -1
     }
 
     // MARK: messages
@@ -273,7 +286,7 @@ public final class HTTPHostResolver {
     /// The labels of `name` in wire form (RFC 1035 §3.1), nil for a name that is not one
     /// (empty label, label over 63 bytes, name over 253, characters other than letters,
     /// digits, `-` and `_`).
-    static func encodeName(_ name: String) -> [UInt8]? {
+    public static func encodeName(_ name: String) -> [UInt8]? {
         var bytes = Array(name.utf8)
         if bytes.last == 46 { bytes.removeLast() }
         if bytes.isEmpty || bytes.count > 253 { return nil }
@@ -301,7 +314,7 @@ public final class HTTPHostResolver {
     enum Answer: Equatable {
         /// Not an answer to this query (wrong id, not a response): keep waiting.
         case ignore
-        case address([UInt8])
+        case record(DNSRecord)
         /// The name exists but has no record of this type.
         case noData
         /// NXDOMAIN.
@@ -311,7 +324,8 @@ public final class HTTPHostResolver {
     }
 
     /// Reads a DNS response (RFC 1035 §4.1): the first answer record of `type` with class IN.
-    static func parseAnswer(_ m: [UInt8], id: UInt16, type: UInt16) -> Answer {
+    static func parseAnswer(_ m: [UInt8], id: UInt16, type wanted: DNSRecordType) -> Answer {
+        let type = wanted.rawValue
         guard m.count >= 12 else { return .ignore }
         guard UInt16(m[0]) << 8 | UInt16(m[1]) == id, m[2] & 0x80 != 0 else { return .ignore }
         if m[2] & 0x02 != 0 { return .failed("DNS answer truncated") }
@@ -333,7 +347,7 @@ public final class HTTPHostResolver {
             let data = next + 10
             guard data + length <= m.count else { return .failed("malformed DNS answer") }
             if rtype == type && rclass == 1 && length == (type == 1 ? 4 : 16) {
-                return .address(Array(m[data..<(data + length)]))
+                return .record(.address(Array(m[data..<(data + length)])))
             }
             i = data + length
         }

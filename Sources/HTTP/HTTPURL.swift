@@ -1,11 +1,11 @@
-import SIP
+import Net
 
 /// An absolute `http://` URL taken apart for one GET (RFC 3986 §3, RFC 9110 §4.2.1): the
-/// server's IP address (or host name, for `HTTPHostResolver`) and port, the `Host` header
+/// server's IP address (or host name, for `DNSResolver`) and port, the `Host` header
 /// value and the request target (path and query, fragment dropped).
 struct HTTPURL: Equatable, CustomStringConvertible {
     /// Where to connect, when the host is an IP literal.
-    var address: SIPSocketAddress?
+    var address: SocketAddress?
     /// The host name to resolve first, when the host is not an IP literal.
     var hostName: String?
     var port: UInt16
@@ -82,14 +82,14 @@ struct HTTPURL: Equatable, CustomStringConvertible {
             port = UInt16(value)
         }
         let host = String(decoding: hostBytes, as: UTF8.self)
-        let address = SIPSocketAddress(literal: host, port: port)
+        let address = SocketAddress(literal: host, port: port)
         if address == nil {
             if hostBytes.first == 91 || hostBytes.contains(58) {
                 return .failure(HTTPURLError("bad IPv6 address '" + HTTPBytes.printable(hostBytes) + "' in URL"))
             }
             // A name whose last label is all digits is a mistyped IPv4 address (RFC 1123 §2.1).
             let lastLabel = hostBytes.split(separator: 46).last ?? []
-            if HTTPHostResolver.encodeName(host) == nil || lastLabel.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+            if DNSResolver.encodeName(host) == nil || lastLabel.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
                 return .failure(HTTPURLError("bad host '" + HTTPBytes.printable(hostBytes) + "' in URL"))
             }
         }
@@ -109,17 +109,15 @@ struct HTTPURL: Equatable, CustomStringConvertible {
     }
 }
 
-/// Why a URL was refused or its host not resolved (the text shown to the user).
+/// Why a URL was refused (the text shown to the user).
 public struct HTTPURLError: Error, Equatable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
 
-/// Byte helpers shared by the URL parser, the response parser and the template.
-enum HTTPBytes {
-    static func lowercased(_ s: ArraySlice<UInt8>) -> [UInt8] {
-        s.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
-    }
+/// Byte helpers shared by the URL parser, the response parser and the record URL template.
+public enum HTTPBytes {
+    static func lowercased(_ s: ArraySlice<UInt8>) -> [UInt8] { ASCIIText.lowercased(s) }
 
     /// Whether `name` equals `lowercase` ignoring ASCII case (header names, RFC 9110 §5.1).
     static func isName(_ name: String, _ lowercase: String) -> Bool {
@@ -153,23 +151,10 @@ enum HTTPBytes {
 
     /// Text safe to quote in a message: printable ASCII kept, anything else as `\xHH`,
     /// at most 64 bytes.
-    static func printable(_ s: ArraySlice<UInt8>) -> String {
-        var out: [UInt8] = []
-        for (n, c) in s.enumerated() {
-            if n == 64 {
-                out += Array("...".utf8)
-                break
-            }
-            if c >= 32 && c < 127 && c != 92 {
-                out.append(c)
-            } else {
-                out += [92, 120, hexDigit(c >> 4), hexDigit(c & 15)]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func printable(_ s: ArraySlice<UInt8>) -> String { ASCIIText.printable(s) }
 
-    static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 55 + v }
+    /// The upper-case hex digit of `v` (0...15), as in percent-encoding (RFC 3986 §2.1).
+    public static func hexDigit(_ v: UInt8) -> UInt8 { ASCIIText.hexDigit(v) }
 
     /// Appends one byte of a request target: bytes that may not appear there (controls,
     /// space, non-ASCII, `"<>\^`{|}`) are percent-encoded, so no configured URL can break

@@ -1,6 +1,6 @@
 import CLinux
+import Net
 import Reactor
-import SIP
 
 /// A complete HTTP response (RFC 9112 §4-§6): status, reason phrase, header fields in the
 /// order received, and the body with any chunked coding removed.
@@ -64,8 +64,7 @@ public final class HTTPClient {
         let id: Int
         let url: HTTPURL
         let completion: (HTTPGetResult) -> Void
-        var fd: Int32 = -1
-        var watch: WatchID? = nil
+        var socket: OwnedDescriptor? = nil
         var timer: TimerID? = nil
         var connected = false
         var output: [UInt8] = []
@@ -101,11 +100,6 @@ public final class HTTPClient {
         for b in userAgent.utf8 where b >= 32 && b != 127 { agent.append(b) }
         self.userAgent = String(decoding: agent, as: UTF8.self)
         self.timeoutNanoseconds = max(1, timeoutNanoseconds)
-    }
-
-    /// The User-Agent of URL record requests: `deskphone/<firmware> <model> <MAC>`.
-    public static func userAgent(firmware: String, model: String, mac: String) -> String {
-        Recording.userAgentProduct + "/" + firmware + " " + model + " " + mac
     }
 
     /// Number of requests in flight.
@@ -162,7 +156,7 @@ public final class HTTPClient {
     }
 
     /// Resolves the host names of URLs; nil (the default): only IP literals are accepted.
-    public var resolver: HTTPHostResolver? = nil
+    public var resolver: DNSResolver? = nil
 
     private func startTimer(_ request: Request) {
         let id = request.id
@@ -174,25 +168,24 @@ public final class HTTPClient {
     }
 
     /// Opens the socket and starts the connect; the failure text, or nil once under way.
-    private func connect(_ request: Request, to address: SIPSocketAddress) -> String? {
+    private func connect(_ request: Request, to address: SocketAddress) -> String? {
         let id = request.id
-        let family: Int32 = address.isIPv6 ? 6 : 4
-        let fd = cl_socket_open(family, Int32(CL_SOCK_STREAM))
-        if fd < 0 { return HTTPClient.describe(errno: -fd, call: "socket") }
-        let rc = address.address.withUnsafeBufferPointer { cl_socket_connect(fd, family, $0.baseAddress, address.port) }
-        if rc < 0 && rc != -EINPROGRESS {
-            _ = cl_close(fd)
-            return HTTPClient.describe(errno: -rc, call: "connect")
+        let fd: Int32
+        switch TCPConnect.start(to: address) {
+        case .connected(let connected), .inProgress(let connected): fd = connected
+        case .socketFailed(let errno): return HTTPClient.describe(errno: errno, call: "socket")
+        case .connectFailed(let errno): return HTTPClient.describe(errno: errno, call: "connect")
         }
+        let socket = OwnedDescriptor(fd, reactor: reactor)
         do {
-            request.watch = try reactor.watch(fd, for: [.readable, .writable]) { [self] events in
+            try socket.watch(for: [.readable, .writable]) { [self] events in
                 self.ready(id, events)
             }
         } catch {
-            _ = cl_close(fd)
+            socket.close()
             return HTTPClient.describe(errno: error.errno, call: "watch")
         }
-        request.fd = fd
+        request.socket = socket
         return nil
     }
 
@@ -233,9 +226,9 @@ public final class HTTPClient {
     // MARK: I/O
 
     private func ready(_ id: Int, _ events: IOEvents) {
-        guard let r = requests[id] else { return }
+        guard let r = requests[id], let socket = r.socket else { return }
         if !r.connected {
-            let err = cl_socket_error(r.fd)
+            let err = TCPConnect.result(socket.fd)
             if err < 0 {
                 finish(r, .failed(HTTPClient.describe(errno: -err, call: "connect")))
                 return
@@ -259,9 +252,10 @@ public final class HTTPClient {
 
     /// Sends what is queued; false once the request is finished (failed).
     private func flush(_ r: Request) -> Bool {
+        guard let socket = r.socket else { return false }
         while r.outputSent < r.output.count {
             let n = r.output.withUnsafeBytes { buffer in
-                cl_socket_send(r.fd, buffer.baseAddress! + r.outputSent, buffer.count - r.outputSent)
+                cl_socket_send(socket.fd, buffer.baseAddress! + r.outputSent, buffer.count - r.outputSent)
             }
             if n < 0 {
                 let err = Int32(-n)
@@ -274,22 +268,21 @@ public final class HTTPClient {
         // All sent: from now on only the answer matters.
         r.output = []
         r.outputSent = 0
-        if let watch = r.watch {
-            do {
-                try reactor.update(watch, events: .readable)
-            } catch {
-                finish(r, .failed(HTTPClient.describe(errno: error.errno, call: "watch")))
-                return false
-            }
+        do {
+            try socket.update(.readable)
+        } catch {
+            finish(r, .failed(HTTPClient.describe(errno: error.errno, call: "watch")))
+            return false
         }
         return true
     }
 
     private func readAvailable(_ r: Request) {
+        guard let socket = r.socket else { return }
         var budget = 16
         while budget > 0 {
             budget -= 1
-            let n = scratch.withUnsafeMutableBytes { cl_socket_receive(r.fd, $0.baseAddress, $0.count) }
+            let n = scratch.withUnsafeMutableBytes { cl_socket_receive(socket.fd, $0.baseAddress, $0.count) }
             if n == 0 {
                 complete(r, r.parser.finish())
                 return
@@ -324,27 +317,15 @@ public final class HTTPClient {
     }
 
     private func tearDown(_ r: Request) {
-        if let watch = r.watch { reactor.cancel(watch) }
-        r.watch = nil
+        r.socket?.close()
+        r.socket = nil
         if let timer = r.timer { reactor.cancel(timer) }
         r.timer = nil
-        if r.fd >= 0 { _ = cl_close(r.fd) }
-        r.fd = -1
     }
 
     // MARK: texts
 
-    static func describe(errno err: Int32, call: String) -> String {
-        switch err {
-        case ECONNREFUSED: return "connection refused"
-        case ECONNRESET: return "connection reset by the server"
-        case ETIMEDOUT: return "connection timed out"
-        case EHOSTUNREACH: return "host unreachable"
-        case ENETUNREACH: return "network unreachable"
-        case EPIPE: return "connection closed by the server"
-        default: return call + " failed: " + ReactorError(call: call, errno: err).errnoName
-        }
-    }
+    static func describe(errno err: Int32, call: String) -> String { SocketError.text(errno: err, call: call) }
 
     /// "5 s", "300 ms", "1500 ms".
     static func durationText(_ nanoseconds: Int64) -> String {
