@@ -80,7 +80,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "PhoneTests",
-            dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio", "Recording"]),
+            dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio", "Recording", "CLinux", "CMallocCounter"]),
     ],
     swiftLanguageModes: [.v6]
 )

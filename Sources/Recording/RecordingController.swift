@@ -52,7 +52,7 @@ public final class RecordingController {
     public var onRequestSent: ((_ pressTime: Int64, _ sentTime: Int64) -> Void)?
 
     private let reactor: Reactor
-    private let indicators: IndicatorModel
+    private let indicators: IndicatorModel?
     private let messageLine: Int?
     private let expandURL: (String, SIPCall) -> String
     private let performGET: (String, @escaping (HTTPGetResult) -> Void) -> Void
@@ -83,14 +83,22 @@ public final class RecordingController {
     private var shownText = ""
     private var closed = false
 
-    /// A controller for `configuration`'s keys, showing on `indicators` (`messageLine` is the
+    /// What the record LED, the recording icon and the record line keys' LEDs show: the active
+    /// call's indication (`.idle` when none).
+    public private(set) var indication: RecordingIndication = .idle
+    /// `indication` changed. The phone's indicator writer (`PhoneStateMachine.showRecording(of:)`)
+    /// draws it; the controller itself draws only when it was given `indicators`.
+    public var onIndication: ((RecordingIndication) -> Void)?
+
+    /// A controller for `configuration`'s keys, showing on `indicators` (nil: it draws nothing and
+    /// its owner shows `indication` and the messages; `messageLine` is the
     /// LCD text line it writes its messages and "recording" to; nil leaves the text lines to the
     /// phone, which gets the messages through `onMessage`). URL record goes through `performGET` (the
     /// HTTP client's `get`), URLs are expanded with `expandURL` (`RecordURLTemplate.expand`
     /// with the call's variables) and a 2xx body's text is found by `serverText`
     /// (`PhoneTextXML.text(in:)`).
     public init(
-        reactor: Reactor, configuration: RecordingConfiguration, indicators: IndicatorModel, messageLine: Int? = 1,
+        reactor: Reactor, configuration: RecordingConfiguration, indicators: IndicatorModel?, messageLine: Int? = 1,
         expandURL: @escaping (String, SIPCall) -> String,
         performGET: @escaping (String, @escaping (HTTPGetResult) -> Void) -> Void,
         serverText: @escaping ([UInt8]) -> String? = { _ in nil }
@@ -219,6 +227,7 @@ public final class RecordingController {
         onLog = nil
         onMessage = nil
         onRequestSent = nil
+        onIndication = nil
     }
 
     // MARK: pressing
@@ -458,6 +467,11 @@ public final class RecordingController {
             shown = indication(of: entry)
             if text.isEmpty { text = self.text(of: entry) }
         }
+        if shown != indication {
+            indication = shown
+            onIndication?(shown)
+        }
+        guard let indicators else { return }
         indicators.batch {
             indicators.setRecording(shown)
             for binding in configuration.keys {

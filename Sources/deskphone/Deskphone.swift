@@ -62,97 +62,12 @@ func printIdentity(board: BoardSummary) {
 @main
 struct Deskphone {
     static func main() {
-        var boardPath = "board/sim.cfg"
-        var wantVersion = false
-        var wantSelfTest = false
-        var vectors: String? = nil
-        var call = CallOptions()
-        var index = 1
-        let argc = Int(cl_argc())
-        func argument(_ i: Int) -> String {
-            guard let p = cl_argv(Int32(i)) else { return "" }
-            return String(cString: p)
-        }
-        while index < argc {
-            let arg = argument(index)
-            switch arg {
-            case "--board":
-                guard index + 1 < argc else {
-                    print("deskphone: --board needs a file")
-                    exit(2)
-                }
-                boardPath = argument(index + 1)
-                index += 1
-            case "--vectors":
-                guard index + 1 < argc else {
-                    print("deskphone: --vectors needs a directory")
-                    exit(2)
-                }
-                vectors = argument(index + 1)
-                index += 1
-            case "--config", "--dial", "--answer", "--answer-delay", "--hangup-after", "--control", "--audio-in",
-                "--audio-out", "--listen", "--keys", "--status-log", "--log":
-                guard index + 1 < argc else {
-                    print("deskphone: " + arg + " needs a value")
-                    exit(2)
-                }
-                let value = argument(index + 1)
-                index += 1
-                switch arg {
-                case "--config":
-                    // `--config A.cfg B.cfg ...`: every file up to the next option, in load order.
-                    call.configs.append(value)
-                    while index + 1 < argc {
-                        let next = argument(index + 1)
-                        if next.utf8.first == UInt8(ascii: "-") { break }
-                        call.configs.append(next)
-                        index += 1
-                    }
-                case "--dial": call.dial = value
-                case "--answer":
-                    guard value == "auto" || value == "no" else {
-                        print("deskphone: --answer takes 'auto' or 'no'")
-                        exit(2)
-                    }
-                    call.autoAnswer = value == "auto"
-                case "--answer-delay":
-                    guard let ms = Int(value), ms >= 0, ms <= 600_000 else {
-                        print("deskphone: --answer-delay takes milliseconds (0...600000)")
-                        exit(2)
-                    }
-                    call.answerDelayMilliseconds = Int64(ms)
-                case "--hangup-after":
-                    guard let ns = CallOptions.seconds(value) else {
-                        print("deskphone: --hangup-after takes seconds (e.g. 5 or 2.5)")
-                        exit(2)
-                    }
-                    call.hangupAfter = ns
-                case "--control": call.control = value
-                case "--audio-in": call.audioIn = value
-                case "--audio-out": call.audioOut = value
-                case "--keys": call.keys = value
-                case "--status-log": call.statusLog = value
-                case "--log": call.log = value
-                default:
-                    guard let port = Int(value), port >= 0, port <= 65535 else {
-                        print("deskphone: --listen takes a port (0...65535)")
-                        exit(2)
-                    }
-                    call.listenPort = port
-                }
-            case "--exit-after-call": call.exitAfterCall = true
-            case "--version": wantVersion = true
-            case "--self-test": wantSelfTest = true
-            case "-h", "--help":
-                usage()
-                exit(0)
-            default:
-                print("deskphone: unknown argument '" + arg + "'")
-                usage()
-                exit(2)
-            }
-            index += 1
-        }
+        let arguments = Arguments.parse()
+        let boardPath = arguments.boardPath
+        let wantVersion = arguments.wantVersion
+        let wantSelfTest = arguments.wantSelfTest
+        let vectors = arguments.vectors
+        let call = arguments.call
 
         if call.isCallMode && !wantVersion && !wantSelfTest {
             exit(runCallMode(boardPath: boardPath, options: call))
