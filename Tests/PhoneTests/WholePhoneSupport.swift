@@ -47,7 +47,9 @@ final class FarEnd {
     private var rtpWatch: WatchID? = nil
     private var buffer = [UInt8](repeating: 0, count: 65536)
 
-    init(reactor: Reactor) throws {
+    /// `timers`: the far end's SIP timers (the soak shortens T1 so that the far end's finished
+    /// server transactions, kept for 64*T1, stay under its table's cap at one call every 0.3 s).
+    init(reactor: Reactor, timers: SIPTimerValues = SIPTimerValues()) throws {
         self.reactor = reactor
         fd = FarEnd.boundUDP()
         rtpSink = FarEnd.boundUDP()
@@ -57,7 +59,7 @@ final class FarEnd {
         let box = PortBox()
         ua = SIPUserAgent(
             reactor: reactor, account: SIPAccountConfiguration(userName: "2001", displayName: "Far End"),
-            localHost: "127.0.0.1", localPort: port,
+            localHost: "127.0.0.1", localPort: port, timers: timers,
             mediaAddress: { _ in ("127.0.0.1", rtpPort) },
             send: { message, _ in
                 let bytes = message.serialized()
@@ -215,10 +217,10 @@ final class WholePhone {
         .appendingPathComponent("../../board/sim.cfg").standardizedFileURL.path
 
     /// `config`: more provisioning lines. `statusLog`: write the JSON-lines status log (off in
-    /// the soak, where the file would only grow).
-    init(config: String = "", statusLog: Bool = true) throws {
+    /// the soak, where the file would only grow). `farEndTimers`: the far end's SIP timers.
+    init(config: String = "", statusLog: Bool = true, farEndTimers: SIPTimerValues = SIPTimerValues()) throws {
         reactor = try Reactor(clock: .virtual(startNanoseconds: 1_000_000_000))
-        farEnd = try FarEnd(reactor: reactor)
+        farEnd = try FarEnd(reactor: reactor, timers: farEndTimers)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("wholephone-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let cfg = directory.appendingPathComponent("phone.cfg").path
@@ -297,8 +299,8 @@ final class WholePhone {
         return text.split(separator: "\n").map(String.init)
     }
 
-    /// The status log's recording lines (`"recording":{...}`) so far.
-    var recordingLines: [String] { statusLines.filter { $0.contains("\"recording\"") } }
+    /// The status log's recording lines (`{"t_ms":T,"recording":{...}}`) so far.
+    var recordingLines: [String] { statusLines.filter { $0.contains("\"recording\":{") } }
 
     func close() {
         assembly.close()

@@ -81,7 +81,7 @@ struct WholePhoneTests {
         "record refused: the server answers 403, 481 or 500; the LED stays off and the LCD says why",
         arguments: [
             (403, "403 Forbidden", "recording not allowed"),
-            (481, "481 Call/Transaction Does Not Exist: call gone", nil),
+            (481, "call ended (dialog gone (481))", nil),
             (500, "500 Server Internal Error", "cannot start recording"),
         ] as [(Int, String, String?)])
     func recordRefused(status: Int, cause: String, shown: String?) throws {
@@ -97,9 +97,14 @@ struct WholePhoneTests {
         #expect(phone.assembly.recording.phase(ofCall: 1) == .off)
         #expect(phone.recordingLines.last?.contains("\"cause\":\"" + cause + "\"") == true)
         if let shown { #expect(phone.lcd.lines.contains(shown)) }
-        // The call goes on (481 too: the recording's dialog state is gone, not the call).
-        #expect(phone.machine.screen == .talking && phone.farEnd.calls.first?.state == .connected)
-        if status != 481 {
+        if status == 481 {
+            // RFC 3261 §12.2.1.2: a 481 to a request in a dialog ends the dialog, so the call.
+            #expect(phone.log.contains("call 1: ended (dialog gone (481))"))
+            #expect(phone.machine.screen == .idle && phone.lcd.lines.contains("Call ended"))
+            #expect(phone.led(.line(1)) == .off)
+        } else {
+            // The call goes on.
+            #expect(phone.machine.screen == .talking && phone.farEnd.calls.first?.state == .connected)
             // The next press tries again, and this time the server agrees.
             phone.press(.record)
             try phone.run(seconds: 0.2)
@@ -116,11 +121,19 @@ struct WholePhoneTests {
         phone.press(.record)
         try phone.run(seconds: 1)
         #expect(phone.assembly.recording.phase(ofCall: 1) == .starting)
-        try phone.run(seconds: 40)
+        #expect(phone.lcd.icons.contains(.recordingPending))
+        // Timer F: 64 * T1 = 32 s after the press.
+        try phone.run(seconds: 31.5)
         #expect(phone.assembly.recording.phase(ofCall: 1) == .off)
         #expect(phone.led(.record) == .off)
-        #expect(phone.recordingLines.last?.contains("timeout") == true)
+        #expect(phone.recordingLines.last?.contains("\"cause\":\"timeout (no answer)\"") == true)
+        #expect(phone.lcd.lines.contains("cannot start recording"))
+        #expect(phone.lcd.icons.contains(.recordingCannotStart))
         #expect(phone.machine.screen == .talking)
+        // The message and its icon go after features.record.message_time (2 s).
+        try phone.run(seconds: 2.5)
+        #expect(!phone.lcd.icons.contains(.recordingCannotStart) && !phone.lcd.lines.contains("cannot start recording"))
+        #expect(phone.recordingLines.last?.contains("\"cause\":\"message expired\"") == true)
     }
 
     @Test("record with a 401 challenge: the INFO is sent again with credentials and the 200 turns it on")
@@ -203,6 +216,28 @@ struct WholePhoneTests {
         #expect(phone.led(.line(1)) == .off)
     }
 
+    @Test("reload: a bad file is refused and the last good configuration stays; a good one applies, line keys too")
+    func reload() throws {
+        let phone = try WholePhone()
+        defer { phone.close() }
+        let path = phone.directory.appendingPathComponent("phone.cfg").path
+        let good = try String(contentsOfFile: path, encoding: .utf8)
+        try (good + "linekey.2.type = 25x\n").write(toFile: path, atomically: true, encoding: .utf8)
+        phone.assembly.reload()
+        #expect(phone.log.last?.hasSuffix("(reload refused: the last good configuration stays)") == true)
+        #expect(phone.machine.recordLineKeys.isEmpty && phone.assembly.provisioning.recording.keys.count == 1)
+        try (good + "linekey.2.type = 25\n").write(toFile: path, atomically: true, encoding: .utf8)
+        phone.assembly.reload()
+        #expect(phone.log.last == "config: reloaded")
+        #expect(phone.machine.recordLineKeys == [2] && phone.assembly.recording.recordLineKeys == [2])
+        // Line key 2 is a record key now: its LED shows the recording.
+        try Self.talking(phone)
+        phone.press(.line(2))
+        try phone.run(seconds: 0.2)
+        #expect(phone.farEnd.infos.map(\.record) == ["on"])
+        #expect(phone.led(.line(2)) == .recordOn && phone.led(.record) == .recordOn)
+    }
+
     @Test("call states fan out to any number of subscribers; a removed one hears no more")
     func subscribers() throws {
         let phone = try WholePhone()
@@ -248,7 +283,7 @@ struct WholePhoneSoakTests {
 
     @Test("10,000 calls with record on/off: no growth of heap blocks, timers, descriptors or tracked calls")
     func soak() throws {
-        let phone = try WholePhone(statusLog: false)
+        let phone = try WholePhone(statusLog: false, farEndTimers: SIPTimerValues(t1Milliseconds: 50))
         defer { phone.close() }
         phone.farEnd.keepsInfos = false
         func oneCall() throws {
