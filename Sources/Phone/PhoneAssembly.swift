@@ -42,8 +42,8 @@ public struct PhoneAssemblyOptions {
 
 /// The assembled phone: `Softphone` (SIP + media), the indicators with the board's backends and
 /// the status log, the local tones, `PhoneStateMachine`, the HTTP client and the
-/// `RecordingController`, wired once. Events fan out through `log`, `callStates`,
-/// `registrationStates` and `keyEvents`; `reload` applies new provisioning, `close` ends it all.
+/// `RecordingController`, wired once. Events fan out through `log`, `callStates` and
+/// `registrationStates`; `reload` applies new provisioning, `close` ends it all.
 public final class PhoneAssembly {
     public let reactor: Reactor
     public let board: BoardProfile
@@ -65,8 +65,6 @@ public final class PhoneAssembly {
     public let callStates: Subscribers<CallStateChange>
     /// The account's registration (after its `registration: ...` log line).
     public let registrationStates: Subscribers<SIPRegistrationState>
-    /// Every key event handed to the state machine (from the key source or `handle`).
-    public let keyEvents: Subscribers<KeyEvent>
 
     private let paths: [String]
     private var reportedUnknown: [String] = []
@@ -88,7 +86,6 @@ public final class PhoneAssembly {
         self.callStates = callStates
         let registrationStates = Subscribers<SIPRegistrationState>()
         self.registrationStates = registrationStates
-        keyEvents = Subscribers<KeyEvent>()
         if let firstLog { log.add(firstLog) }
         var reported: [String] = []
         PhoneAssembly.report(provisioning, reported: &reported, log: log)
@@ -103,10 +100,12 @@ public final class PhoneAssembly {
                 capture: options.capture ?? PCMDeviceName(path.capture),
                 playback: options.playback ?? PCMDeviceName(path.playback))
         }
+        let handset = route(board.handset)
+        let headset = route(board.headset)
+        let speaker = route(board.speaker)
 
         let softphone = try Softphone(
-            reactor: reactor, configuration: settings, handset: route(board.handset), headset: route(board.headset),
-            speaker: route(board.speaker))
+            reactor: reactor, configuration: settings, handset: handset, headset: headset, speaker: speaker)
         self.softphone = softphone
         softphone.onLog = { line in log.send(line) }
         softphone.autoAnswerDelay = options.autoAnswerDelay
@@ -128,8 +127,7 @@ public final class PhoneAssembly {
         self.recordingLog = recordingLog
 
         let tones = LocalTonePlayer(
-            reactor: reactor, handset: route(board.handset), headset: route(board.headset),
-            speaker: route(board.speaker), tones: settings.tones)
+            reactor: reactor, handset: handset, headset: headset, speaker: speaker, tones: settings.tones)
         self.tones = tones
         tones.onError = { error in log.send("audio: tone: " + error.description) }
         let account = softphone.userAgent.account
@@ -149,7 +147,7 @@ public final class PhoneAssembly {
         let advertised = settings.advertisedAddress
         let model = board.model
         let recording = RecordingController(
-            reactor: reactor, configuration: recordingSettings, indicators: nil, messageLine: nil,
+            reactor: reactor, configuration: recordingSettings,
             expandURL: { template, call in
                 let local = "sip:" + account.userName + "@" + (account.serverAddress ?? advertised)
                 let remote = call.remoteParty
@@ -186,8 +184,6 @@ public final class PhoneAssembly {
 
     /// One key event, as from the keypad.
     public func handle(_ event: KeyEvent) {
-        guard !closed else { return }
-        keyEvents.send(event)
         machine.handle(event)
     }
 
@@ -267,7 +263,6 @@ public final class PhoneAssembly {
         log.removeAll()
         callStates.removeAll()
         registrationStates.removeAll()
-        keyEvents.removeAll()
     }
 
     /// Unknown keys are reported once (not again on each reload), warnings on each load.

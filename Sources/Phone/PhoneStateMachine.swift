@@ -540,8 +540,7 @@ public final class PhoneStateMachine {
     }
 
     /// Makes this state machine the one writer of the recording's indicators: the record LED,
-    /// the recording icon and the record line keys' LEDs follow `recording.indication` (give
-    /// the controller no `indicators` of its own).
+    /// the recording icon and the record line keys' LEDs follow `recording.indication`.
     public func showRecording(of recording: RecordingController) {
         showsRecording = true
         recordingIndication = recording.indication

@@ -11,6 +11,12 @@ struct Arguments {
     var vectors: String? = nil
     var call = CallOptions()
 
+    /// The options that take a value (`--listen` last: the `default` of the switch in `parse`).
+    static let valued = [
+        "--config", "--dial", "--answer", "--answer-delay", "--hangup-after", "--control", "--audio-in", "--audio-out",
+        "--keys", "--status-log", "--log", "--listen",
+    ]
+
     /// Reads argv; `-h` prints the usage and exits 0, a bad argument exits 2.
     static func parse() -> Arguments {
         var parsed = Arguments()
@@ -37,16 +43,16 @@ struct Arguments {
                 }
                 parsed.vectors = argument(index + 1)
                 index += 1
-            case "--config", "--dial", "--answer", "--answer-delay", "--hangup-after", "--control", "--audio-in",
-                "--audio-out", "--listen", "--keys", "--status-log", "--log":
+            case _ where Arguments.valued.contains(arg):
                 guard index + 1 < argc else {
                     print("deskphone: " + arg + " needs a value")
                     exit(2)
                 }
                 let value = argument(index + 1)
                 index += 1
-                switch arg {
-                case "--config":
+                // One string comparison per option (not two): the position in `valued`.
+                switch Arguments.valued.firstIndex(of: arg) ?? 0 {
+                case 0:
                     // `--config A.cfg B.cfg ...`: every file up to the next option, in load order.
                     parsed.call.configs.append(value)
                     while index + 1 < argc {
@@ -55,31 +61,31 @@ struct Arguments {
                         parsed.call.configs.append(next)
                         index += 1
                     }
-                case "--dial": parsed.call.dial = value
-                case "--answer":
+                case 1: parsed.call.dial = value
+                case 2:
                     guard value == "auto" || value == "no" else {
                         print("deskphone: --answer takes 'auto' or 'no'")
                         exit(2)
                     }
                     parsed.call.autoAnswer = value == "auto"
-                case "--answer-delay":
+                case 3:
                     guard let ms = Int(value), ms >= 0, ms <= 600_000 else {
                         print("deskphone: --answer-delay takes milliseconds (0...600000)")
                         exit(2)
                     }
                     parsed.call.answerDelayMilliseconds = Int64(ms)
-                case "--hangup-after":
+                case 4:
                     guard let ns = CallOptions.seconds(value) else {
                         print("deskphone: --hangup-after takes seconds (e.g. 5 or 2.5)")
                         exit(2)
                     }
                     parsed.call.hangupAfter = ns
-                case "--control": parsed.call.control = value
-                case "--audio-in": parsed.call.audioIn = value
-                case "--audio-out": parsed.call.audioOut = value
-                case "--keys": parsed.call.keys = value
-                case "--status-log": parsed.call.statusLog = value
-                case "--log": parsed.call.log = value
+                case 5: parsed.call.control = value
+                case 6: parsed.call.audioIn = value
+                case 7: parsed.call.audioOut = value
+                case 8: parsed.call.keys = value
+                case 9: parsed.call.statusLog = value
+                case 10: parsed.call.log = value
                 default:
                     guard let port = Int(value), port >= 0, port <= 65535 else {
                         print("deskphone: --listen takes a port (0...65535)")

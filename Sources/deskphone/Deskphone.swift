@@ -64,13 +64,10 @@ struct Deskphone {
     static func main() {
         let arguments = Arguments.parse()
         let boardPath = arguments.boardPath
-        let wantVersion = arguments.wantVersion
         let wantSelfTest = arguments.wantSelfTest
-        let vectors = arguments.vectors
-        let call = arguments.call
 
-        if call.isCallMode && !wantVersion && !wantSelfTest {
-            exit(runCallMode(boardPath: boardPath, options: call))
+        if arguments.call.isCallMode && !arguments.wantVersion && !wantSelfTest {
+            exit(runCallMode(boardPath: boardPath, options: arguments.call))
         }
 
         let board: BoardSummary
@@ -82,7 +79,7 @@ struct Deskphone {
         }
 
         printIdentity(board: board)
-        if wantVersion { exit(0) }
+        if arguments.wantVersion { exit(0) }
 
         var selfTest = ReactorSelfTest(report: { line in print("self-test: " + line) }, summary: false)
         _ = selfTest.run()
@@ -92,7 +89,7 @@ struct Deskphone {
         sip.run()
         passed += sip.passed
         failed += sip.failed
-        if let vectors {
+        if let vectors = arguments.vectors {
             var voice = VoiceSelfTest(vectors: vectors, report: { line in print("self-test: " + line) })
             voice.run()
             passed += voice.passed

@@ -295,7 +295,9 @@ final class WholePhone {
 
     /// The status log's lines so far.
     var statusLines: [String] {
-        guard let statusLogPath, let text = try? String(contentsOfFile: statusLogPath, encoding: .utf8) else { return [] }
+        guard let statusLogPath, let text = try? String(contentsOfFile: statusLogPath, encoding: .utf8) else {
+            return []
+        }
         return text.split(separator: "\n").map(String.init)
     }
 
