@@ -11,29 +11,33 @@ import Reactor
 let firmwareVersion = "0.1.0"
 
 func usage() {
-    print("usage: deskphone [--board FILE] [--version] [--self-test [--vectors DIR]]")
-    print("       deskphone [--board FILE] --config FILE... [--dial URI] [--answer auto|no] [--answer-delay MS]")
-    print("                 [--hangup-after SECONDS] [--exit-after-call] [--control FIFO|-]")
-    print("                 [--audio-in FILE] [--audio-out FILE] [--listen PORT] [--keys SOURCE]")
-    print("                 [--status-log PATH] [--log PATH]")
-    print("  --board FILE   board profile (default: board/sim.cfg)")
-    print("  --config FILE...  provisioning files (later ones override earlier ones; SIGHUP reloads them)")
-    print("  --dial URI     place a call (sip:1002@127.0.0.1:5062, or a number with a server)")
-    print("  --answer auto  answer incoming calls (after --answer-delay MS); default: leave them ringing")
-    print("  --hangup-after SECONDS   hang up each call this long after it connected")
-    print("  --exit-after-call        exit when the first call has ended")
-    print("  --control FIFO|-         line commands: dial URI, answer, reject [STATUS], hangup, hold, resume,")
-    print("                           dtmf DIGITS, mute, unmute, quit")
-    print("  --audio-in FILE / --audio-out FILE   capture from / play into raw s16le mono files at the codec")
-    print("                           rate (ALSA file plugin) instead of the board's devices")
-    print("  --listen PORT  SIP port (overrides sip.listen_port; 0 = any free port)")
-    print("  --keys SOURCE  the keypad: stdin (the terminal, with the LCD drawn there), fifo:PATH or file:PATH")
-    print("                 (raw input_event records), evdev:PATH, evdev-name:TEXT, evdev-caps:keyboard|keypad")
-    print("  --status-log PATH        every LED, LCD and recording change as one JSON line")
-    print("  --log PATH     the event log goes to PATH instead of stdout")
-    print("  --version      print version, board and linked libraries")
-    print("  --self-test    exercise the reactor on the real clock and the codecs; exit 0 only if all held")
-    print("  --vectors DIR  ITU-T G.191 vectors (Tests/Vectors/itu-t-g191) for the codec checks")
+    // One literal, one call: a print per line costs the firmware code for each.
+    print(
+        """
+        usage: deskphone [--board FILE] [--version] [--self-test [--vectors DIR]]
+               deskphone [--board FILE] --config FILE... [--dial URI] [--answer auto|no] [--answer-delay MS]
+                         [--hangup-after SECONDS] [--exit-after-call] [--control FIFO|-]
+                         [--audio-in FILE] [--audio-out FILE] [--listen PORT] [--keys SOURCE]
+                         [--status-log PATH] [--log PATH]
+          --board FILE   board profile (default: board/sim.cfg)
+          --config FILE...  provisioning files (later ones override earlier ones; SIGHUP reloads them)
+          --dial URI     place a call (sip:1002@127.0.0.1:5062, or a number with a server)
+          --answer auto  answer incoming calls (after --answer-delay MS); default: leave them ringing
+          --hangup-after SECONDS   hang up each call this long after it connected
+          --exit-after-call        exit when the first call has ended
+          --control FIFO|-         line commands: dial URI, answer, reject [STATUS], hangup, hold, resume,
+                                   dtmf DIGITS, mute, unmute, quit
+          --audio-in FILE / --audio-out FILE   capture from / play into raw s16le mono files at the codec
+                                   rate (ALSA file plugin) instead of the board's devices
+          --listen PORT  SIP port (overrides sip.listen_port; 0 = any free port)
+          --keys SOURCE  the keypad: stdin (the terminal, with the LCD drawn there), fifo:PATH or file:PATH
+                         (raw input_event records), evdev:PATH, evdev-name:TEXT, evdev-caps:keyboard|keypad
+          --status-log PATH        every LED, LCD and recording change as one JSON line
+          --log PATH     the event log goes to PATH instead of stdout
+          --version      print version, board and linked libraries
+          --self-test    exercise the reactor on the real clock and the codecs; exit 0 only if all held
+          --vectors DIR  ITU-T G.191 vectors (Tests/Vectors/itu-t-g191) for the codec checks
+        """)
 }
 
 func architecture() -> String {
