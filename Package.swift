@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "Phone",
             dependencies: [
-                "Reactor", "Config", "Keys", "Indicators", "Voice", "Net", "SIP", "Audio", "Media", "Recording",
+                "Reactor", "Config", "Keys", "Indicators", "Voice", "Net", "HTTP", "SIP", "Audio", "Media", "Recording",
                 "CLinux",
             ]),
         .executableTarget(
@@ -94,7 +94,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "PhoneTests",
-            dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio", "Recording"]),
+            dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio", "Recording", "CLinux", "CMallocCounter"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -70,6 +70,9 @@ public final class PhoneStateMachine {
     public var onLog: ((String) -> Void)? = nil
 
     private let tones: LocalTonePlayer
+    /// The recording's indication, drawn here (`showRecording(of:)`).
+    private var showsRecording = false
+    private var recordingIndication = RecordingIndication.idle
     private var interDigitTimer: TimerID? = nil
     private var messageTimer: TimerID? = nil
     private var timedCallID: Int? = nil
@@ -341,8 +344,8 @@ public final class PhoneStateMachine {
     }
 
     private func muteKey() {
-        guard let call = activeCall, let audio = softphone.media[call.id]?.audio else { return }
-        softphone.setMuted(!audio.isMuted, on: call)
+        guard let call = activeCall, softphone.hasMedia(call) else { return }
+        softphone.setMuted(!softphone.isMuted(call), on: call)
     }
 
     private func changeVolume(by step: Int) {
@@ -536,6 +539,28 @@ public final class PhoneStateMachine {
         recording.onMessage = { [self] text, nanoseconds in flash(text, nanoseconds: nanoseconds) }
     }
 
+    /// Makes this state machine the one writer of the recording's indicators: the record LED,
+    /// the recording icon and the record line keys' LEDs follow `recording.indication`.
+    public func showRecording(of recording: RecordingController) {
+        showsRecording = true
+        recordingIndication = recording.indication
+        recording.onIndication = { [self] indication in
+            recordingIndication = indication
+            renderRecording()
+        }
+        renderRecording()
+    }
+
+    /// Draws the recording indication (part of `render`; alone when only the recording changed,
+    /// so a recording answer never re-logs the screen).
+    private func renderRecording() {
+        guard showsRecording, !closed else { return }
+        indicators.batch {
+            indicators.setRecording(recordingIndication)
+            for n in recordLineKeys { indicators.setLED(.line(n), recordingIndication.ledState) }
+        }
+    }
+
     private func clearMessage() {
         if let messageTimer { reactor.cancel(messageTimer) }
         messageTimer = nil
@@ -575,7 +600,7 @@ public final class PhoneStateMachine {
             case .connected, .remoteHeld:
                 next = .talking
                 title = active.state == .remoteHeld ? "Held by far end" : "Talking"
-                let muted = softphone.media[active.id]?.audio.isMuted ?? false
+                let muted = softphone.isMuted(active)
                 softkeys = [others.isEmpty ? "Hold" : "Swap", muted ? "Unmute" : "Mute", "", "End"]
             default:
                 next = .idle
@@ -606,7 +631,7 @@ public final class PhoneStateMachine {
             indicators.setLines(lines)
             indicators.setSoftkeys(softkeys)
             indicators.setIcon(.dnd, doNotDisturb)
-            let muted = active.flatMap { softphone.media[$0.id]?.audio.isMuted } ?? false
+            let muted = active.map { softphone.isMuted($0) } ?? false
             indicators.setIcon(.mute, muted)
             indicators.setLED(.mute, muted ? .on : .off)
             let audioOn = active != nil || next == .dialing
@@ -627,6 +652,7 @@ public final class PhoneStateMachine {
                 indicators.setLineKey(n, state)
             }
             lineLEDsShown = live.count
+            renderRecording()
             if timerCall != timedCallID {
                 if timerCall != nil { indicators.startCallTimer(on: reactor) } else { indicators.stopCallTimer() }
                 timedCallID = timerCall

@@ -156,6 +156,12 @@ public final class Softphone {
         return queued
     }
 
+    /// Whether a call has its media (RTP session and audio) open.
+    public func hasMedia(_ call: SIPCall) -> Bool { media[call.id] != nil }
+
+    /// Whether a call's microphone is muted (false for a call without media).
+    public func isMuted(_ call: SIPCall) -> Bool { media[call.id]?.audio.isMuted ?? false }
+
     /// Mutes or unmutes the microphone of a call (silence is sent while muted).
     public func setMuted(_ muted: Bool, on call: SIPCall) {
         guard let audio = media[call.id]?.audio else { return }

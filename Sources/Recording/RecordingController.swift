@@ -53,8 +53,6 @@ public final class RecordingController {
     public var onRequestSent: ((_ pressTime: Int64, _ sentTime: Int64) -> Void)?
 
     private let reactor: Reactor
-    private let indicators: IndicatorModel
-    private let messageLine: Int?
     private let expandURL: (String, SIPCall) -> String
     private let performGET: (String, @escaping (HTTPGetResult) -> Void) -> Void
     private let serverText: ([UInt8]) -> String?
@@ -81,25 +79,30 @@ public final class RecordingController {
     private var serial = 0
     private var notice = ""
     private var noticeTimer: TimerID? = nil
-    private var shownText = ""
     private var closed = false
 
-    /// A controller for `configuration`'s keys, showing on `indicators` (`messageLine` is the
-    /// LCD text line it writes its messages and "recording" to; nil leaves the text lines to the
-    /// phone, which gets the messages through `onMessage`). URL record goes through `performGET` (the
-    /// HTTP client's `get`), URLs are expanded with `expandURL` (`RecordURLTemplate.expand`
-    /// with the call's variables) and a 2xx body's text is found by `serverText`
-    /// (`PhoneTextXML.text(in:)`).
+    /// What the record LED, the recording icon and the record line keys' LEDs show: the active
+    /// call's indication (`.idle` when none).
+    public private(set) var indication: RecordingIndication = .idle
+    /// The text for the active call ("recording", "starting recording...", a message), "" when none.
+    public private(set) var shownText = ""
+    /// `indication` or `shownText` changed. The controller writes no indicator itself: the
+    /// phone's one writer (`PhoneStateMachine.showRecording(of:)`) draws it.
+    public var onIndication: ((RecordingIndication) -> Void)?
+
+    /// A controller for `configuration`'s keys; what it shows is `indication` and `shownText`
+    /// (reported through `onIndication`) and its messages (`onMessage`). URL record goes through
+    /// `performGET` (the HTTP client's `get`), URLs are expanded with `expandURL`
+    /// (`RecordURLTemplate.expand` with the call's variables) and a 2xx body's text is found by
+    /// `serverText` (`PhoneTextXML.text(in:)`).
     public init(
-        reactor: Reactor, configuration: RecordingConfiguration, indicators: IndicatorModel, messageLine: Int? = 1,
+        reactor: Reactor, configuration: RecordingConfiguration,
         expandURL: @escaping (String, SIPCall) -> String,
         performGET: @escaping (String, @escaping (HTTPGetResult) -> Void) -> Void,
         serverText: @escaping ([UInt8]) -> String? = { _ in nil }
     ) {
         self.reactor = reactor
         self.configuration = configuration
-        self.indicators = indicators
-        self.messageLine = messageLine
         self.expandURL = expandURL
         self.performGET = performGET
         self.serverText = serverText
@@ -220,6 +223,7 @@ public final class RecordingController {
         onLog = nil
         onMessage = nil
         onRequestSent = nil
+        onIndication = nil
     }
 
     // MARK: pressing
@@ -450,8 +454,7 @@ public final class RecordingController {
         if activeCallID == id { refresh() }
     }
 
-    /// Shows the active call's indication, on the record LED, the icon, every record line
-    /// key's LED and the message line.
+    /// Works out the active call's indication and text and reports a change.
     private func refresh() {
         var shown = RecordingIndication.idle
         var text = notice
@@ -459,17 +462,10 @@ public final class RecordingController {
             shown = indication(of: entry)
             if text.isEmpty { text = self.text(of: entry) }
         }
-        indicators.batch {
-            indicators.setRecording(shown)
-            for binding in configuration.keys {
-                if case .line(let n) = binding.key { indicators.setLED(.line(n), shown.ledState) }
-            }
-            if let messageLine, text != shownText {
-                let line = messageLine < indicators.lcd.lines.count ? indicators.lcd.lines[messageLine] : ""
-                // Clear only our own text: the phone may have written the line since.
-                if !text.isEmpty || line == shownText { indicators.setLine(messageLine, text) }
-                shownText = text
-            }
+        if shown != indication || text != shownText {
+            indication = shown
+            shownText = text
+            onIndication?(shown)
         }
     }
 

@@ -11,29 +11,33 @@ import Reactor
 let firmwareVersion = "0.1.0"
 
 func usage() {
-    print("usage: deskphone [--board FILE] [--version] [--self-test [--vectors DIR]]")
-    print("       deskphone [--board FILE] --config FILE... [--dial URI] [--answer auto|no] [--answer-delay MS]")
-    print("                 [--hangup-after SECONDS] [--exit-after-call] [--control FIFO|-]")
-    print("                 [--audio-in FILE] [--audio-out FILE] [--listen PORT] [--keys SOURCE]")
-    print("                 [--status-log PATH] [--log PATH]")
-    print("  --board FILE   board profile (default: board/sim.cfg)")
-    print("  --config FILE...  provisioning files (later ones override earlier ones; SIGHUP reloads them)")
-    print("  --dial URI     place a call (sip:1002@127.0.0.1:5062, or a number with a server)")
-    print("  --answer auto  answer incoming calls (after --answer-delay MS); default: leave them ringing")
-    print("  --hangup-after SECONDS   hang up each call this long after it connected")
-    print("  --exit-after-call        exit when the first call has ended")
-    print("  --control FIFO|-         line commands: dial URI, answer, reject [STATUS], hangup, hold, resume,")
-    print("                           dtmf DIGITS, mute, unmute, quit")
-    print("  --audio-in FILE / --audio-out FILE   capture from / play into raw s16le mono files at the codec")
-    print("                           rate (ALSA file plugin) instead of the board's devices")
-    print("  --listen PORT  SIP port (overrides sip.listen_port; 0 = any free port)")
-    print("  --keys SOURCE  the keypad: stdin (the terminal, with the LCD drawn there), fifo:PATH or file:PATH")
-    print("                 (raw input_event records), evdev:PATH, evdev-name:TEXT, evdev-caps:keyboard|keypad")
-    print("  --status-log PATH        every LED, LCD and recording change as one JSON line")
-    print("  --log PATH     the event log goes to PATH instead of stdout")
-    print("  --version      print version, board and linked libraries")
-    print("  --self-test    exercise the reactor on the real clock and the codecs; exit 0 only if all held")
-    print("  --vectors DIR  ITU-T G.191 vectors (Tests/Vectors/itu-t-g191) for the codec checks")
+    // One literal, one call: a print per line costs the firmware code for each.
+    print(
+        """
+        usage: deskphone [--board FILE] [--version] [--self-test [--vectors DIR]]
+               deskphone [--board FILE] --config FILE... [--dial URI] [--answer auto|no] [--answer-delay MS]
+                         [--hangup-after SECONDS] [--exit-after-call] [--control FIFO|-]
+                         [--audio-in FILE] [--audio-out FILE] [--listen PORT] [--keys SOURCE]
+                         [--status-log PATH] [--log PATH]
+          --board FILE   board profile (default: board/sim.cfg)
+          --config FILE...  provisioning files (later ones override earlier ones; SIGHUP reloads them)
+          --dial URI     place a call (sip:1002@127.0.0.1:5062, or a number with a server)
+          --answer auto  answer incoming calls (after --answer-delay MS); default: leave them ringing
+          --hangup-after SECONDS   hang up each call this long after it connected
+          --exit-after-call        exit when the first call has ended
+          --control FIFO|-         line commands: dial URI, answer, reject [STATUS], hangup, hold, resume,
+                                   dtmf DIGITS, mute, unmute, quit
+          --audio-in FILE / --audio-out FILE   capture from / play into raw s16le mono files at the codec
+                                   rate (ALSA file plugin) instead of the board's devices
+          --listen PORT  SIP port (overrides sip.listen_port; 0 = any free port)
+          --keys SOURCE  the keypad: stdin (the terminal, with the LCD drawn there), fifo:PATH or file:PATH
+                         (raw input_event records), evdev:PATH, evdev-name:TEXT, evdev-caps:keyboard|keypad
+          --status-log PATH        every LED, LCD and recording change as one JSON line
+          --log PATH     the event log goes to PATH instead of stdout
+          --version      print version, board and linked libraries
+          --self-test    exercise the reactor on the real clock and the codecs; exit 0 only if all held
+          --vectors DIR  ITU-T G.191 vectors (Tests/Vectors/itu-t-g191) for the codec checks
+        """)
 }
 
 func architecture() -> String {
@@ -62,100 +66,12 @@ func printIdentity(board: BoardSummary) {
 @main
 struct Deskphone {
     static func main() {
-        var boardPath = "board/sim.cfg"
-        var wantVersion = false
-        var wantSelfTest = false
-        var vectors: String? = nil
-        var call = CallOptions()
-        var index = 1
-        let argc = Int(cl_argc())
-        func argument(_ i: Int) -> String {
-            guard let p = cl_argv(Int32(i)) else { return "" }
-            return String(cString: p)
-        }
-        while index < argc {
-            let arg = argument(index)
-            switch arg {
-            case "--board":
-                guard index + 1 < argc else {
-                    print("deskphone: --board needs a file")
-                    exit(2)
-                }
-                boardPath = argument(index + 1)
-                index += 1
-            case "--vectors":
-                guard index + 1 < argc else {
-                    print("deskphone: --vectors needs a directory")
-                    exit(2)
-                }
-                vectors = argument(index + 1)
-                index += 1
-            case "--config", "--dial", "--answer", "--answer-delay", "--hangup-after", "--control", "--audio-in",
-                "--audio-out", "--listen", "--keys", "--status-log", "--log":
-                guard index + 1 < argc else {
-                    print("deskphone: " + arg + " needs a value")
-                    exit(2)
-                }
-                let value = argument(index + 1)
-                index += 1
-                switch arg {
-                case "--config":
-                    // `--config A.cfg B.cfg ...`: every file up to the next option, in load order.
-                    call.configs.append(value)
-                    while index + 1 < argc {
-                        let next = argument(index + 1)
-                        if next.utf8.first == UInt8(ascii: "-") { break }
-                        call.configs.append(next)
-                        index += 1
-                    }
-                case "--dial": call.dial = value
-                case "--answer":
-                    guard value == "auto" || value == "no" else {
-                        print("deskphone: --answer takes 'auto' or 'no'")
-                        exit(2)
-                    }
-                    call.autoAnswer = value == "auto"
-                case "--answer-delay":
-                    guard let ms = Int(value), ms >= 0, ms <= 600_000 else {
-                        print("deskphone: --answer-delay takes milliseconds (0...600000)")
-                        exit(2)
-                    }
-                    call.answerDelayMilliseconds = Int64(ms)
-                case "--hangup-after":
-                    guard let ns = CallOptions.seconds(value) else {
-                        print("deskphone: --hangup-after takes seconds (e.g. 5 or 2.5)")
-                        exit(2)
-                    }
-                    call.hangupAfter = ns
-                case "--control": call.control = value
-                case "--audio-in": call.audioIn = value
-                case "--audio-out": call.audioOut = value
-                case "--keys": call.keys = value
-                case "--status-log": call.statusLog = value
-                case "--log": call.log = value
-                default:
-                    guard let port = Int(value), port >= 0, port <= 65535 else {
-                        print("deskphone: --listen takes a port (0...65535)")
-                        exit(2)
-                    }
-                    call.listenPort = port
-                }
-            case "--exit-after-call": call.exitAfterCall = true
-            case "--version": wantVersion = true
-            case "--self-test": wantSelfTest = true
-            case "-h", "--help":
-                usage()
-                exit(0)
-            default:
-                print("deskphone: unknown argument '" + arg + "'")
-                usage()
-                exit(2)
-            }
-            index += 1
-        }
+        let arguments = Arguments.parse()
+        let boardPath = arguments.boardPath
+        let wantSelfTest = arguments.wantSelfTest
 
-        if call.isCallMode && !wantVersion && !wantSelfTest {
-            exit(runCallMode(boardPath: boardPath, options: call))
+        if arguments.call.isCallMode && !arguments.wantVersion && !wantSelfTest {
+            exit(runCallMode(boardPath: boardPath, options: arguments.call))
         }
 
         let board: BoardSummary
@@ -167,7 +83,7 @@ struct Deskphone {
         }
 
         printIdentity(board: board)
-        if wantVersion { exit(0) }
+        if arguments.wantVersion { exit(0) }
 
         var selfTest = ReactorSelfTest(report: { line in print("self-test: " + line) }, summary: false)
         _ = selfTest.run()
@@ -177,7 +93,7 @@ struct Deskphone {
         sip.run()
         passed += sip.passed
         failed += sip.failed
-        if let vectors {
+        if let vectors = arguments.vectors {
             var voice = VoiceSelfTest(vectors: vectors, report: { line in print("self-test: " + line) })
             voice.run()
             passed += voice.passed

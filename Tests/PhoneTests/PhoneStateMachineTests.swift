@@ -254,8 +254,8 @@ struct PhoneStateMachineTests {
         let file = try ConfigFile(text: "#!version:1.0.0.1\nfeatures.record.message_time = 2\n", path: "rec.cfg")
         let configuration = try RecordingConfiguration(file, hasRecordKey: true, lineKeyCount: nil)
         let recording = RecordingController(
-            reactor: rig.reactor, configuration: configuration,
-            indicators: rig.indicators, messageLine: nil, expandURL: { _, _ in "" }, performGET: { _, _ in })
+            reactor: rig.reactor, configuration: configuration, expandURL: { _, _ in "" },
+            performGET: { _, _ in })
         defer { recording.close() }
         var statusLog: [(time: Int64, event: RecordingEvent)] = []
         recording.onEvent = { [reactor = rig.reactor] event in statusLog.append((reactor.now, event)) }

@@ -104,8 +104,26 @@ final class RecordingTestPhone {
         indicators.attach(statusLog)
         let configuration = try RecordingConfiguration(file, hasRecordKey: hasRecordKey, lineKeyCount: 3)
         controller = RecordingController(
-            reactor: reactor, configuration: configuration, indicators: indicators, messageLine: messageLine,
-            expandURL: expandURL, performGET: performGET, serverText: serverText)
+            reactor: reactor, configuration: configuration, expandURL: expandURL, performGET: performGET,
+            serverText: serverText)
+        // The controller writes no indicator: this rig draws what it reports, as the phone's state
+        // machine does (the record LED, the icon, the record line keys), and its text on
+        // `messageLine` (clearing only its own text: something else may have written the line).
+        let indicators = self.indicators
+        let controller = self.controller
+        var lastText = ""
+        controller.onIndication = { indication in
+            indicators.batch {
+                indicators.setRecording(indication)
+                for n in controller.recordLineKeys { indicators.setLED(.line(n), indication.ledState) }
+                let text = controller.shownText
+                if let messageLine, text != lastText {
+                    let line = messageLine < indicators.lcd.lines.count ? indicators.lcd.lines[messageLine] : ""
+                    if !text.isEmpty || line == lastText { indicators.setLine(messageLine, text) }
+                    lastText = text
+                }
+            }
+        }
         controller.onEvent = { [unowned self] event in
             events.append(event)
             recordingLog.write(event)
@@ -113,7 +131,6 @@ final class RecordingTestPhone {
         controller.onLog = { [unowned self] line in log.append(line) }
         controller.onMessage = { [unowned self] text, _ in messages.append(text) }
         controller.onRequestSent = { [unowned self] press, sent in sentTimes.append((press, sent)) }
-        let controller = self.controller
         if let softphone {
             softphone.onLog = { [unowned self] line in log.append(line) }
             softphone.onCallState = { call, state in controller.callStateChanged(call, state) }
