@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Keys", dependencies: ["Reactor", "Config", "CLinux", "CEvdev"]),
         .target(name: "Indicators", dependencies: ["Reactor", "Config", "CLinux"]),
         .target(name: "SIP", dependencies: ["Reactor", "Net", "Voice", "Config", "CLinux"]),
-        .target(name: "Audio", dependencies: ["Reactor", "Voice", "CAlsa", "CLinux"]),
+        .target(name: "Audio", dependencies: ["Reactor", "CAlsa", "CLinux"]),
         .target(name: "Media", dependencies: ["Reactor", "Net", "Voice", "Audio", "SIP", "CLinux"]),
         .target(
             name: "Recording", dependencies: ["Reactor", "Config", "SIP", "HTTP", "Indicators", "Keys", "CLinux"]),

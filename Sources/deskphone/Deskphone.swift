@@ -105,8 +105,8 @@ struct Deskphone {
         let ok = failed == 0
         if wantSelfTest { exit(ok ? 0 : 1) }
 
-        print("The phone's main job (keypad, calls, recording on the '" + board.name + "' board) is not built yet;")
-        print("this firmware runs the reactor self-test only. See README.md for what is coming.")
+        print("No --config given, so only the self-test ran. The phone itself: deskphone --board FILE --config FILE...")
+        print("(see --help and README.md; `make demo` runs it on the '" + board.name + "' board in this terminal).")
         exit(ok ? 0 : 1)
     }
 }
