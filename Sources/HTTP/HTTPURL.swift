@@ -102,6 +102,10 @@ struct HTTPURL: Equatable, CustomStringConvertible {
         target.reserveCapacity(targetEnd - authorityEnd + 1)
         if authorityEnd == targetEnd || url[authorityEnd] != 47 { target.append(47) }
         for b in url[authorityEnd..<targetEnd] { HTTPBytes.appendTargetByte(b, to: &target) }
+        // Percent-encoding can triple a byte: the URL as printed (and sent) must parse again.
+        if 7 + hostHeader.utf8.count + target.count > maximumLength {
+            return .failure(HTTPURLError("URL longer than " + String(maximumLength) + " bytes once encoded"))
+        }
         return .success(
             HTTPURL(
                 address: address, hostName: address == nil ? host : nil, port: port, hostHeader: hostHeader,

@@ -75,4 +75,14 @@ struct HTTPURLTests {
         #expect(refusal("http://pbx..example/") == "bad host 'pbx..example' in URL")
         #expect(refusal("http://" + String(repeating: "1", count: 5000)) == "URL longer than 4096 bytes")
     }
+
+    @Test("a URL that parses prints as one that parses again, even when encoding makes it longer (fuzz http)")
+    func encodedLengthBounded() throws {
+        // 1,500 two-byte characters: 3,000 bytes as given, 9,000 once percent-encoded.
+        let long = "http://re8080/record?call=" + String(repeating: "\u{e9}", count: 1_500)
+        #expect(refusal(long) == "URL longer than 4096 bytes once encoded")
+        let fits = try #require(parsed("http://re8080/record?call=" + String(repeating: "\u{e9}", count: 600)))
+        let again = try #require(parsed("http://" + fits.hostHeader + fits.target))
+        #expect(again == fits)
+    }
 }
