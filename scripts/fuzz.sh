@@ -61,7 +61,11 @@ for t in "${targets[@]}"; do
   corpus=fuzz/corpus/$t
   crashes=fuzz/crashes/$t
   mkdir -p "$corpus" "$crashes"
+  # The smoke run (make test) mutates from a fixed seed, so what it explores is the same from run
+  # to run but for how far it gets in the time; `make fuzz` explores anew each time.
+  seed=()
   if [[ ${FUZZ_SMOKE:-0} == 1 ]]; then
+    seed=(-seed=1)
     copy=$(mktemp -d)
     cp -r "$corpus"/. "$copy"/
     corpus=$copy
@@ -74,7 +78,7 @@ for t in "${targets[@]}"; do
     *) seeds=("fuzz/seeds/$t") ;;
   esac
   log=$(mktemp)
-  DESKPHONE_FUZZ_TARGET=$t "$bin" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
+  DESKPHONE_FUZZ_TARGET=$t "$bin" "${seed[@]}" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
     -rss_limit_mb=2048 -artifact_prefix="$crashes/" -print_final_stats=1 \
     "$corpus" "${seeds[@]}" > "$log" 2>&1
   rc=$?
