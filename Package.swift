@@ -72,12 +72,12 @@ let package = Package(
         // What several test targets share: signal analysis, pipes, the SIPp process wrapper.
         .target(name: "TestSupport", dependencies: ["Reactor", "CLinux"], path: "Tests/Support/TestSupport"),
         .testTarget(name: "ReactorTests", dependencies: ["TestSupport", "Reactor", "CLinux", "CMallocCounter"]),
-        .testTarget(name: "VoiceTests", dependencies: ["Voice", "CMallocCounter"]),
+        .testTarget(name: "VoiceTests", dependencies: ["TestSupport", "Voice", "CMallocCounter"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "KeysTests", dependencies: ["TestSupport", "Keys", "Config", "Reactor", "CLinux", "CMallocCounter"]),
         .testTarget(name: "IndicatorsTests", dependencies: ["Indicators", "Config", "Reactor", "CLinux"]),
         .testTarget(name: "AudioTests", dependencies: ["TestSupport", "Audio", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
-        .testTarget(name: "NetTests", dependencies: ["Net", "Reactor", "CLinux"]),
+        .testTarget(name: "NetTests", dependencies: ["TestSupport", "Net", "Reactor", "CLinux"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Net"]),
         .testTarget(
             name: "MediaTests",

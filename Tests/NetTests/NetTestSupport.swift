@@ -1,5 +1,6 @@
 import Foundation
 import Reactor
+@_exported import TestSupport
 
 /// The DNS stub of the recording tests' HTTP server (Tests/RecordingTests/Fixtures/http/
 /// record_server.py --dns) on 127.0.0.1: it answers pbx.test (A), cname.test, v6only.test
@@ -38,7 +39,7 @@ final class DNSTestServer {
         guard words.count >= 4, words[2] == "DNS", let port = UInt16(words[3]) else {
             try? input.fileHandleForWriting.close()
             process.terminate()
-            throw DNSTestServerError(message: "server did not report its DNS port: '" + text + "'")
+            throw TestServerError(message: "server did not report its DNS port: '" + text + "'")
         }
         dnsPort = port
     }
@@ -53,15 +54,4 @@ final class DNSTestServer {
     }
 }
 
-struct DNSTestServerError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
 
-/// Runs `reactor` until `done` (at most `seconds`).
-func runUntil(_ reactor: Reactor, seconds: Double = 10, _ done: () -> Bool) throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while !done() && Date() < deadline {
-        try reactor.run(for: 5_000_000)
-    }
-}

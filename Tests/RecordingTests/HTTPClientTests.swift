@@ -46,7 +46,7 @@ final class RecordHTTPServer {
         guard words.count >= 2, words[0] == "PORT", let port = UInt16(words[1]) else {
             try? input.fileHandleForWriting.close()
             process.terminate()
-            throw RecordHTTPServerError(message: "server did not report its port: '" + text + "'")
+            throw TestServerError(message: "server did not report its port: '" + text + "'")
         }
         self.port = port
         dnsPort = words.count >= 4 ? UInt16(words[3]) ?? 0 : 0
@@ -75,18 +75,7 @@ final class RecordHTTPServer {
     }
 }
 
-struct RecordHTTPServerError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
 
-/// Runs `reactor` until every result arrived (at most `seconds`).
-func runUntil(_ reactor: Reactor, seconds: Double = 10, _ done: () -> Bool) throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while !done() && Date() < deadline {
-        try reactor.run(for: 5_000_000)
-    }
-}
 
 /// One GET through a fresh client; returns its result (nil if none came within 10 s).
 func fetch(

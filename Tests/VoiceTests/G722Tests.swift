@@ -1,5 +1,6 @@
 import CMallocCounter
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Voice
@@ -114,7 +115,7 @@ struct G722Tests {
 
     @Test("decoding 10,000 random bytes in every mode does not crash and writes every sample")
     func randomBytes() {
-        var rng = SeededGenerator(state: 10_000)
+        var rng = SplitMix64(seed: 10_000)
         let codes = (0..<10_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
         for mode in [G722Mode.kbps64, .kbps56, .kbps48] {
             var decoder = G722Decoder(mode: mode)
@@ -219,21 +220,10 @@ struct G722Tests {
 
     // MARK: against the literal model, where the vectors do not reach
 
-    /// SplitMix64: a seeded generator, so a failing input can be reproduced.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// Full-scale and clipped signals: noise, square waves, overdriven sines, steps, impulses.
     func harshSignals() -> [(String, [Int16])] {
-        var rng = SeededGenerator(state: 722)
+        var rng = SplitMix64(seed: 722)
         func clip(_ x: Double) -> Int16 { Int16(max(min(x, 32767), -32768)) }
         var signals: [(String, [Int16])] = [
             ("full-scale noise", (0..<8_000).map { _ in Int16.random(in: .min ... .max, using: &rng) })
@@ -266,7 +256,7 @@ struct G722Tests {
 
     @Test("decoder equals the literal reference model on arbitrary codes, all modes")
     func decoderMatchesModel() {
-        var rng = SeededGenerator(state: 64_000)
+        var rng = SplitMix64(seed: 64_000)
         var streams: [(String, [UInt8])] = [("random", (0..<6_000).map { _ in UInt8.random(in: 0...255, using: &rng) })]
         for pattern: [UInt8] in [[0x00], [0xFF], [0x3F], [0xC0], [0x00, 0xFF], [0x3F, 0xC0], [0x04, 0xFB, 0x7C]] {
             streams.append(("pattern \(pattern)", (0..<2_000).map { pattern[$0 % pattern.count] }))

@@ -1,4 +1,5 @@
 import CMallocCounter
+import TestSupport
 import Testing
 
 @testable import Voice
@@ -9,18 +10,8 @@ import Testing
     let rtpOptimized = true
 #endif
 
-/// SplitMix64: a seeded generator for reproducible "random" SSRCs, fuzz inputs and intervals.
-struct RTPTestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A seeded generator for reproducible "random" SSRCs, fuzz inputs and intervals.
+typealias RTPTestRandom = SplitMix64
 
 /// Parses `bytes` and returns the packet or the error.
 func parseRTP(_ bytes: [UInt8]) -> Result<RTPPacket, RTPError> {

@@ -1,0 +1,33 @@
+import Foundation
+import Reactor
+
+/// SplitMix64: a seeded generator, so a failing "random" input (SSRCs, fuzz-like mutations,
+/// signals) can be reproduced from its seed.
+public struct SplitMix64: RandomNumberGenerator {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Runs `reactor` on the real clock until `done` holds (at most `seconds`).
+public func runUntil(_ reactor: Reactor, seconds: Double = 10, _ done: () -> Bool) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !done() && Date() < deadline {
+        try reactor.run(for: 5_000_000)
+    }
+}
+
+/// A helper process (a test server) did not start as the test needs.
+public struct TestServerError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+    public init(message: String) { self.message = message }
+}
