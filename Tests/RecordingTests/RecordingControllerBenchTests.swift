@@ -58,14 +58,9 @@ struct RecordingControllerBenchTests {
         peer.start()
 
         let controller = phone.controller
-        let resolver = KeyResolver(reactor: phone.reactor, timing: KeyTiming()) { controller.handle($0) }
-        let router = KeyRouter(keymap: .standard, resolver: resolver, log: { _ in })
-        let fifo = phone.directory.appendingPathComponent("keys").path
-        let source = try StreamKeySource(path: fifo, kind: .fifo, reactor: phone.reactor, router: router)
-        defer {
-            source.close()
-            router.close()
-        }
+        let keys = try KeyFIFOPath(phone)
+        defer { keys.close() }
+        let fifo = keys.fifo
         let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: fifo))
         defer { try? writer.close() }
         let code = try #require(KeyMap.code(named: "KEY_RECORD"))

@@ -166,15 +166,9 @@ struct RecordingControllerSIPpTests {
         let phone = try RecordingTestPhone(port: 26404)
         defer { phone.close() }
         // The key path of the phone: input_event records on a FIFO -> keymap -> resolver -> controller.
-        let controller = phone.controller
-        let resolver = KeyResolver(reactor: phone.reactor, timing: KeyTiming()) { controller.handle($0) }
-        let router = KeyRouter(keymap: .standard, resolver: resolver, log: { _ in })
-        let fifo = phone.directory.appendingPathComponent("keys").path
-        let source = try StreamKeySource(path: fifo, kind: .fifo, reactor: phone.reactor, router: router)
-        defer {
-            source.close()
-            router.close()
-        }
+        let keys = try KeyFIFOPath(phone)
+        defer { keys.close() }
+        let fifo = keys.fifo
         let sipp = try RecordingSIPp(scenario: "record-challenge", port: 26454, mediaPort: 33040, uaURI: phone.uri)
         defer { sipp.cleanUp() }
         let call = try phone.dial(sipp.uri)

@@ -31,6 +31,27 @@ extension SIPpProcess {
 /// A phone on loopback for the recording tests: a `Softphone` (the call layer the firmware
 /// runs) or, with `t1Milliseconds`, a bare `SIPUserAgent` with short SIP timers; an indicator
 /// model with a status log file; and the recording controller wired the way the phone wires it.
+/// The phone's key path for a test: `input_event` records written to a FIFO -> the standard
+/// keymap -> the key resolver -> the phone's recording controller.
+final class KeyFIFOPath {
+    let fifo: String
+    private let router: KeyRouter
+    private let source: StreamKeySource
+
+    init(_ phone: RecordingTestPhone) throws {
+        let controller = phone.controller
+        let resolver = KeyResolver(reactor: phone.reactor, timing: KeyTiming()) { controller.handle($0) }
+        router = KeyRouter(keymap: .standard, resolver: resolver, log: { _ in })
+        fifo = phone.directory.appendingPathComponent("keys").path
+        source = try StreamKeySource(path: fifo, kind: .fifo, reactor: phone.reactor, router: router)
+    }
+
+    func close() {
+        source.close()
+        router.close()
+    }
+}
+
 final class RecordingTestPhone {
     let reactor: Reactor
     let softphone: Softphone?
