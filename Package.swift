@@ -94,7 +94,10 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "PhoneTests",
-            dependencies: ["Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio", "Recording", "CLinux", "CMallocCounter"]),
+            dependencies: [
+                "TestSupport", "Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio", "Recording",
+                "CLinux", "CMallocCounter",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

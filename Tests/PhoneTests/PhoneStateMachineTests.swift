@@ -7,6 +7,7 @@ import Media
 import Reactor
 import Recording
 import SIP
+import TestSupport
 import Testing
 
 @testable import Phone
@@ -80,10 +81,7 @@ final class KeyedPhoneRig {
 
     @discardableResult
     func run(seconds: Double = 10, until condition: () -> Bool) throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !condition() && Date() < deadline {
-            try reactor.run(for: 5_000_000)
-        }
+        try runUntil(reactor, seconds: seconds, condition)
         return condition()
     }
 

@@ -177,10 +177,7 @@ final class RecordingTestPhone {
     /// Runs the loop until `condition` holds or `seconds` of real time pass.
     @discardableResult
     func run(seconds: Double = 10, until condition: () -> Bool) throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !condition() && Date() < deadline {
-            try reactor.run(for: 5_000_000)
-        }
+        try runUntil(reactor, seconds: seconds, condition)
         return condition()
     }
 

@@ -62,10 +62,7 @@ final class UserAgentHarness {
     /// Runs the loop until `condition` holds or `seconds` pass; returns the condition.
     @discardableResult
     func run(until condition: () -> Bool, seconds: Double = 10) throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !condition() && Date() < deadline {
-            try reactor.run(for: 5_000_000)
-        }
+        try runUntil(reactor, seconds: seconds, condition)
         return condition()
     }
 
