@@ -4,17 +4,17 @@
 
 /// A deterministic stream of split sizes drawn from the input itself (FNV-1a seed, xorshift), so
 /// one input always replays the same way.
-struct FuzzSplits {
+public struct FuzzSplits {
     private var state: UInt64
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    public init(_ bytes: UnsafeRawBufferPointer) {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         state = h | 1
     }
 
     /// The next chunk length, 1...limit.
-    mutating func next(_ limit: Int) -> Int {
+    public mutating func next(_ limit: Int) -> Int {
         state ^= state << 13
         state ^= state >> 7
         state ^= state << 17

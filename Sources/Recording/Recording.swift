@@ -1,5 +1,5 @@
-// Recording: the record key of a desk phone (the admin guide's "Record" and "URL Record" line
-// keys, ../shared/reference): it asks the server to start or stop recording a call, by a SIP
+// Recording: the record key of a desk phone (the "Record" and "URL Record" line keys of vendor
+// admin guides; docs/CONFIG.md): it asks the server to start or stop recording a call, by a SIP
 // INFO with `Record: on|off` in the call's dialog or by an HTTP GET to a configured URL, and
 // shows on the LED and LCD what the server made of it. The phone stores no audio.
 

@@ -1,27 +1,9 @@
 // Fuzz targets of what the phone reads from files and devices: `.cfg` provisioning text (Config)
 // and raw `input_event` streams (Keys). Each traps only on a broken invariant.
 import Config
+import HTTP  // FuzzSplits: the split sizes every fuzz target draws from its input
 import Keys
 import Reactor
-
-/// A deterministic stream of split sizes drawn from the input itself (FNV-1a seed, xorshift).
-struct Splits {
-    private var state: UInt64
-
-    init(_ bytes: UnsafeRawBufferPointer) {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        state = h | 1
-    }
-
-    /// The next chunk length, 1...limit.
-    mutating func next(_ limit: Int) -> Int {
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return 1 + Int(state % UInt64(max(1, limit)))
-    }
-}
 
 enum ConfigKeysFuzz {
     /// `.cfg` text (with and without the version line required): the entries of a file that
@@ -87,7 +69,7 @@ enum ConfigKeysFuzz {
         }
         var decoder = InputEventDecoder(layout: layout)
         var events: [InputEvent] = []
-        var splits = Splits(bytes)
+        var splits = FuzzSplits(bytes)
         var i = 0
         while i < stream.count {
             let n = min(stream.count - i, splits.next(2 * size + 3))
