@@ -20,7 +20,7 @@ struct DNSResolverTests {
 
     @Test("A, CNAME + A with compressed names, AAAA when there is no A, NXDOMAIN, SERVFAIL")
     func answers() throws {
-        let server = try DNSTestServer()
+        let server = try RecordHTTPServer(dns: true)  // its DNS stub answers pbx.test, missing.test, ...
         defer { server.stop() }
         let reactor = try Reactor()
         defer { reactor.close() }
@@ -51,7 +51,7 @@ struct DNSResolverTests {
 
     @Test("a DNS server port that is closed (ICMP port unreachable): the next server answers, no busy loop")
     func closedServerPort() throws {
-        let server = try DNSTestServer()
+        let server = try RecordHTTPServer(dns: true)  // its DNS stub answers pbx.test, missing.test, ...
         defer { server.stop() }
         let reactor = try Reactor()
         defer { reactor.close() }
