@@ -58,27 +58,27 @@ public final class RTPSession {
     /// Audio device xruns, kept current by the device owner (`CallAudio`) for the statistics.
     public var deviceXruns = 0
     /// The far end's last XR VoIP metrics block about us, if it sends them.
-    public private(set) var remoteVoIPMetrics: RTCPVoIPMetrics? = nil
+    public internal(set) var remoteVoIPMetrics: RTCPVoIPMetrics? = nil
     /// The far end's SDES CNAME, once heard.
-    public private(set) var remoteCNAME: String? = nil
+    public internal(set) var remoteCNAME: String? = nil
 
-    private let reactor: Reactor
+    let reactor: Reactor
     private let rtp: UDPSocket
-    private let rtcp: UDPSocket
-    private var rtcpTimer: TimerID? = nil
-    private var random = MediaRandom()
-    private let wallClockOffset: Int64
+    let rtcp: UDPSocket
+    var rtcpTimer: TimerID? = nil
+    var random = MediaRandom()
+    let wallClockOffset: Int64
 
     private static let datagramCapacity = 2048
     private let sendBuffer: UnsafeMutableRawBufferPointer
     private let receiveBuffer: UnsafeMutableRawBufferPointer
-    private let rtcpBuffer: UnsafeMutableRawBufferPointer
+    let rtcpBuffer: UnsafeMutableRawBufferPointer
 
     // Send side.
     private var sendCodec: CodecDescriptor? = nil
     private var sendPtime = 0
     private var encoder: VoiceEncoder? = nil
-    private var sender: RTPSender? = nil
+    var sender: RTPSender? = nil
     private var events: TelephoneEventEncoder? = nil
     private var eventPayloadType: UInt8 = 0
     private static let frameCapacity = 48_000 * 120 / 1000
@@ -86,24 +86,24 @@ public final class RTPSession {
     private var frameSamples = 160
     private var frameFill = 0
     private var frameCaptureEnd: Int64 = 0
-    private var sentSinceReport = false
+    var sentSinceReport = false
     private var sending = false
 
     // Receive side.
-    private var receiving = false
-    private var receiver = RTPReceiver(clockRate: 8000)
-    private var jitterBuffer: JitterBuffer? = nil
+    var receiving = false
+    var receiver = RTPReceiver(clockRate: 8000)
+    var jitterBuffer: JitterBuffer? = nil
     private var receiveCodec: CodecDescriptor? = nil
     /// Payload type -> 0 unknown, 1 audio, 2 telephone-event.
     private var payloadKinds: [UInt8] = [UInt8](repeating: 0, count: 128)
     private var payloadCodecs: [CodecDescriptor?] = [CodecDescriptor?](repeating: nil, count: 128)
     private var eventDecoder: TelephoneEventDecoder? = nil
-    private var rtpLatch: RTPRemoteAddressLatch<RTPEndpoint>? = nil
+    var rtpLatch: RTPRemoteAddressLatch<RTPEndpoint>? = nil
     /// The far end's RTCP address from the SDP (a=rtcp, else the port above RTP).
-    private var signalledRTCP: RTPEndpoint? = nil
+    var signalledRTCP: RTPEndpoint? = nil
     /// The far end's RTCP source, taken from its first RTCP packet from the latched RTP host.
-    private var learntRTCP: RTPEndpoint? = nil
-    private var lossModel = RTCPBurstGapModel(packetMilliseconds: 20)
+    var learntRTCP: RTPEndpoint? = nil
+    var lossModel = RTCPBurstGapModel(packetMilliseconds: 20)
     private var highestSequence: UInt16? = nil
     private var lateBefore = 0
     private var retiredLate = 0
@@ -111,8 +111,8 @@ public final class RTPSession {
     private static let ringSize = 64
     private let arrivalTimes: UnsafeMutablePointer<Int64>
     private let arrivalSequences: UnsafeMutablePointer<Int32>
-    private var interval = RTCPTransmissionInterval(sessionBandwidth: 10_000)
-    private var counters = RTPSessionStatistics()
+    var interval = RTCPTransmissionInterval(sessionBandwidth: 10_000)
+    var counters = RTPSessionStatistics()
 
     /// Opens and binds the RTP/RTCP socket pair (an even port from the configured range, or any
     /// even port) and watches both on `reactor`. Nothing is sent before `start`.
@@ -124,7 +124,7 @@ public final class RTPSession {
         guard let bind = RTPEndpoint(literal: configuration.bindAddress, port: 0) else {
             throw MediaError("RTP bind address '" + configuration.bindAddress + "' is not an IP literal")
         }
-        let pair = try RTPSession.openPair(reactor, bind, configuration)
+        let pair = try RTPPortPair.open(reactor, bind, configuration)
         rtp = pair.rtp
         rtcp = pair.rtcp
         localAddress = bind.with(port: pair.port)
@@ -159,55 +159,6 @@ public final class RTPSession {
     }
 
     // MARK: sockets
-
-    private static func openOne(_ reactor: Reactor, _ bind: RTPEndpoint, port: UInt16, _ lastError: inout Int32)
-        -> UDPSocket?
-    {
-        do throws(SocketError) {
-            return try UDPSocket(reactor: reactor, bind: bind.with(port: port), v6Only: false)
-        } catch {
-            lastError = error.errno
-            return nil
-        }
-    }
-
-    /// An RTP socket on an even port and RTCP on the next (RFC 3550 §11).
-    private static func openPair(
-        _ reactor: Reactor, _ bind: RTPEndpoint, _ configuration: RTPSessionConfiguration
-    ) throws(MediaError) -> (rtp: UDPSocket, rtcp: UDPSocket, port: UInt16) {
-        var lastError: Int32 = 0
-        if configuration.portMin > 0 && configuration.portMax >= configuration.portMin {
-            let low = (configuration.portMin + 1) & ~1
-            let high = min(configuration.portMax, 65534)
-            let count = high >= low ? (high - low) / 2 + 1 : 0
-            var random = MediaRandom()
-            let first = count > 0 ? Int(random.next() % UInt64(count)) : 0
-            for k in 0..<count {
-                let port = UInt16(low + 2 * ((first + k) % count))
-                guard let rtp = openOne(reactor, bind, port: port, &lastError) else { continue }
-                guard let rtcp = openOne(reactor, bind, port: port + 1, &lastError) else {
-                    rtp.close()
-                    continue
-                }
-                return (rtp, rtcp, port)
-            }
-            throw MediaError(
-                "no free RTP port pair in " + String(configuration.portMin) + "..." + String(configuration.portMax),
-                errno: lastError)
-        }
-        for _ in 0..<64 {
-            var error: Int32 = 0
-            guard let rtp = openOne(reactor, bind, port: 0, &error) else {
-                throw MediaError("bind RTP " + bind.description, errno: error)
-            }
-            let port = rtp.localAddress?.port ?? 0
-            if port & 1 == 0 && port < 65534 {
-                if let rtcp = openOne(reactor, bind, port: port + 1, &lastError) { return (rtp, rtcp, port) }
-            }
-            rtp.close()
-        }
-        throw MediaError("no free even RTP port with RTCP above it", errno: lastError)
-    }
 
     private func closeSockets() {
         rtp.close()
@@ -256,7 +207,7 @@ public final class RTPSession {
         onLog = nil
     }
 
-    private func log(_ text: String) { onLog?(MediaLayer.name + ": " + text) }
+    func log(_ text: String) { onLog?(MediaLayer.name + ": " + text) }
 
     private func codecConfiguration(_ codec: CodecDescriptor, ptime: Int) -> CodecConfiguration {
         CodecConfiguration(
@@ -487,7 +438,7 @@ public final class RTPSession {
         }
     }
 
-    private func transmit(_ length: Int, to destination: RTPEndpoint, on socket: UDPSocket) -> Bool {
+    func transmit(_ length: Int, to destination: RTPEndpoint, on socket: UDPSocket) -> Bool {
         guard socket.fd >= 0 else { return false }
         let buffer = socket === rtcp ? rtcpBuffer : sendBuffer
         // An ICMP error of an earlier datagram (far end not listening yet) surfaces here once.
@@ -501,7 +452,7 @@ public final class RTPSession {
     // MARK: receive path
 
     /// One datagram and its source; ICMP errors that surface instead count as send errors.
-    private func receiveDatagram(_ socket: UDPSocket, into buffer: UnsafeMutableRawBufferPointer)
+    func receiveDatagram(_ socket: UDPSocket, into buffer: UnsafeMutableRawBufferPointer)
         -> (Int, RTPEndpoint)?
     {
         socket.receive(into: buffer, attempts: 4) { _, _ in counters.sendErrors += 1 }
@@ -632,146 +583,6 @@ public final class RTPSession {
                 arrivalSequences[slot] = -1
             }
         }
-    }
-
-    // MARK: RTCP
-
-    private func rtcpReadable(_ ready: IOEvents) {
-        if ready.contains(.error) { rtcp.drainErrors { _, _ in counters.sendErrors += 1 } }
-        var budget = 16
-        while budget > 0 && rtcp.fd >= 0 {
-            budget -= 1
-            guard let (length, source) = receiveDatagram(rtcp, into: rtcpBuffer) else { return }
-            if length > rtcpBuffer.count {
-                counters.malformed += 1
-                continue
-            }
-            // Parsed in place: nothing sends RTCP from inside the parse, so the buffer stays ours.
-            let bytes = UnsafeRawBufferPointer(rebasing: rtcpBuffer[0..<length])
-            receiveReport(bytes, from: source)
-        }
-    }
-
-    private var wallClock: Int64 { reactor.now + wallClockOffset }
-
-    /// Where RTCP goes: the far end's RTCP source once heard, else the port above a latched
-    /// (NAT) RTP address, else the signalled RTCP address.
-    private var rtcpDestination: RTPEndpoint? {
-        if let learntRTCP { return learntRTCP }
-        guard let rtpLatch, let signalledRTCP else { return nil }
-        if let learnt = rtpLatch.learnt, learnt != rtpLatch.signalled { return learnt.with(port: learnt.port &+ 1) }
-        return signalledRTCP
-    }
-
-    /// Whether an RTCP packet comes from the far end: its RTP address (rtcp-mux), its signalled
-    /// or current RTCP address, or, the first time, any port of the host RTP latched to (a NAT
-    /// maps RTCP to a port of its own). Anything else is foreign.
-    private func acceptRTCP(from source: RTPEndpoint) -> Bool {
-        guard let rtpLatch else { return true }
-        if source == rtpLatch.destination || source == signalledRTCP { return true }
-        if let destination = rtcpDestination, source == destination { return true }
-        guard learntRTCP == nil, let host = rtpLatch.learnt, host.family == source.family,
-            host.bytes.0 == source.bytes.0, host.bytes.1 == source.bytes.1
-        else { return false }
-        learntRTCP = source
-        log("RTCP from " + source.description)
-        return true
-    }
-
-    private func receiveReport(_ bytes: UnsafeRawBufferPointer, from source: RTPEndpoint) {
-        let packets: [RTCPPacket]
-        do throws(RTCPError) {
-            packets = try RTCPPacket.parseCompound(bytes)
-        } catch {
-            counters.malformed += 1
-            return
-        }
-        if isRunning && !acceptRTCP(from: source) {
-            counters.foreign += 1
-            return
-        }
-        counters.rtcpReceived += 1
-        interval.observePacket(size: bytes.count + RTCPTransmissionInterval.ipv4UDPHeaderBytes)
-        let now = reactor.now
-        let ourSSRC = sender?.ssrc
-        for packet in packets {
-            switch packet {
-            case .senderReport(let ssrc, let info, let blocks):
-                receiver.receivedSenderReport(ssrc: ssrc, ntpTimestamp: info.ntpTimestamp, arrivalNanoseconds: now)
-                for block in blocks where block.ssrc == ourSSRC { roundTrip(block) }
-            case .receiverReport(_, let blocks):
-                for block in blocks where block.ssrc == ourSSRC { roundTrip(block) }
-            case .sourceDescription(let chunks):
-                for chunk in chunks where chunk.cname != nil { remoteCNAME = chunk.cname }
-            case .goodbye(_, let reason):
-                log("far end sent RTCP BYE" + (reason.map { ": " + $0 } ?? ""))
-            case .extendedReport(_, let metrics):
-                for block in metrics where block.ssrc == ourSSRC { remoteVoIPMetrics = block }
-            case .other:
-                break
-            }
-        }
-    }
-
-    private func roundTrip(_ block: RTCPReportBlock) {
-        let arrival = RTCPTime.ntp(unixNanoseconds: wallClock)
-        guard
-            let compact = RTCPTime.roundTrip(
-                arrivalNTP: arrival, lastSR: block.lastSR, delaySinceLastSR: block.delaySinceLastSR)
-        else { return }
-        counters.roundTripMicroseconds = Int64(compact) * 1_000_000 / 65536
-    }
-
-    private func scheduleReport() {
-        if let rtcpTimer { reactor.cancel(rtcpTimer) }
-        let seconds = interval.nextInterval(weSent: sentSinceReport, generator: &random)
-        rtcpTimer = reactor.after(Int64(seconds * 1e9)) { [self] in
-            rtcpTimer = nil
-            guard isRunning else { return }
-            sendReport(goodbye: false)
-            scheduleReport()
-        }
-    }
-
-    /// Sends one compound packet: SR or RR, SDES CNAME, then XR VoIP metrics or BYE.
-    private func sendReport(goodbye: Bool) {
-        guard let sender, let destination = rtcpDestination, !destination.isUnspecified else { return }
-        let now = reactor.now
-        let wall = wallClock
-        var writer = RTCPCompoundWriter(buffer: rtcpBuffer)
-        let info: RTCPSenderInfo? =
-            sentSinceReport ? sender.senderInfo(unixNanoseconds: wall, currentFrameUnixNanoseconds: wall) : nil
-        var blocks: [RTCPReportBlock] = []
-        if receiving, let block = receiver.makeReportBlock(nowNanoseconds: now) { blocks.append(block) }
-        do throws(RTCPError) {
-            try writer.appendReport(ssrc: sender.ssrc, senderInfo: info, blocks: blocks)
-            try writer.appendSourceDescription(ssrc: sender.ssrc, cname: configuration.cname)
-            if goodbye {
-                try writer.appendGoodbye(ssrc: sender.ssrc, reason: "call ended")
-            } else if let source = receiver.current, source.isValid {
-                try writer.appendExtendedReport(ssrc: sender.ssrc, voipMetrics: voipMetrics(about: source.ssrc))
-            }
-        } catch {
-            log("RTCP report not written: " + error.description)
-            return
-        }
-        sentSinceReport = false
-        if transmit(writer.count, to: destination, on: rtcp) {
-            counters.rtcpSent += 1
-            interval.observePacket(size: writer.count + RTCPTransmissionInterval.ipv4UDPHeaderBytes)
-        }
-    }
-
-    /// The RFC 3611 §4.7 VoIP metrics about the far end's stream as this end hears it.
-    public func voipMetrics(about ssrc: UInt32) -> RTCPVoIPMetrics {
-        var metrics = RTCPVoIPMetrics(ssrc: ssrc)
-        metrics.fillLoss(from: lossModel)
-        if let jitterBuffer { metrics.fillJitterBuffer(from: jitterBuffer) }
-        if let rtt = counters.roundTripMicroseconds { metrics.roundTripDelay = UInt16(min(65535, rtt / 1000)) }
-        let endSystem = counters.receiveToPlayback.p50Nanoseconds + counters.captureToSend.p50Nanoseconds
-        metrics.endSystemDelay = UInt16(min(65535, endSystem / 1_000_000))
-        metrics.fillQuality(from: lossModel)
-        return metrics
     }
 
     // MARK: statistics

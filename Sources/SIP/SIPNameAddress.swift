@@ -29,12 +29,7 @@ public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
     /// A header parameter by case-insensitive name: nil absent, `.some(nil)` valueless.
     public func parameter(_ name: String) -> String?? { parameters.lookup(name) }
 
-    public var description: String {
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        append(to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
+    public var description: String { SIPBytes.text { append(to: &$0) } }
 
     func append(to out: inout [UInt8]) {
         if let displayName {

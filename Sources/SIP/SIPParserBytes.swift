@@ -3,6 +3,14 @@
 
 /// Character classes and small scanners over raw bytes (RFC 3261 §25.1 basic rules).
 enum SIPBytes {
+    /// The text `build` writes as UTF-8 bytes (a header value's `description`).
+    static func text(_ build: (inout [UInt8]) -> Void) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        build(&out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
     @inline(__always) static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 }
     @inline(__always) static func isAlnum(_ b: UInt8) -> Bool { isDigit(b) || isAlpha(b) }

@@ -149,15 +149,7 @@ public final class SIPServerTransaction: CustomStringConvertible {
         // OPTIONS is answered as a stateless UAS would (§8.2.7, §11.2): the answer is the same
         // for a retransmission, so nothing is kept for Timer J and an OPTIONS flood (or a
         // scanner's sweep) leaves no state behind.
-        let wait = method == .options ? 0 : layer.timers.timerJ(peer.transport)
-        if wait == 0 {
-            terminate()
-        } else {
-            stateTimer = layer.reactor.after(wait) { [self] in
-                stateTimer = nil
-                terminate()
-            }
-        }
+        terminate(after: method == .options ? 0 : layer.timers.timerJ(peer.transport))
         return true
     }
 
@@ -235,15 +227,7 @@ public final class SIPServerTransaction: CustomStringConvertible {
         case .completed:
             cancelTimers()
             state = .confirmed
-            let wait = layer.timers.timerI(peer.transport)
-            if wait == 0 {
-                terminate()
-            } else {
-                stateTimer = layer.reactor.after(wait) { [self] in
-                    stateTimer = nil
-                    terminate()
-                }
-            }
+            terminate(after: layer.timers.timerI(peer.transport))
             return true
         case .confirmed:
             return true
@@ -275,6 +259,18 @@ public final class SIPServerTransaction: CustomStringConvertible {
         let callback = onFailure
         terminate()
         callback?(failure)
+    }
+
+    /// Terminates after `wait` nanoseconds (Timer I or J), at once when it is 0 (reliable transport).
+    private func terminate(after wait: Int64) {
+        if wait == 0 {
+            terminate()
+        } else {
+            stateTimer = layer.reactor.after(wait) { [self] in
+                stateTimer = nil
+                terminate()
+            }
+        }
     }
 
     /// Terminated: timers stop, the layer forgets the transaction, `onFailure` is dropped.

@@ -26,30 +26,24 @@ struct Arguments {
             guard let p = cl_argv(Int32(i)) else { return "" }
             return String(cString: p)
         }
+        /// The value after option `index` (which it steps over); exits 2 when there is none.
+        func operand(_ what: String) -> String {
+            guard index + 1 < argc else {
+                print("deskphone: " + argument(index) + " needs " + what)
+                exit(2)
+            }
+            index += 1
+            return argument(index)
+        }
         while index < argc {
             let arg = argument(index)
             switch arg {
             case "--board":
-                guard index + 1 < argc else {
-                    print("deskphone: --board needs a file")
-                    exit(2)
-                }
-                parsed.boardPath = argument(index + 1)
-                index += 1
+                parsed.boardPath = operand("a file")
             case "--vectors":
-                guard index + 1 < argc else {
-                    print("deskphone: --vectors needs a directory")
-                    exit(2)
-                }
-                parsed.vectors = argument(index + 1)
-                index += 1
+                parsed.vectors = operand("a directory")
             case _ where Arguments.valued.contains(arg):
-                guard index + 1 < argc else {
-                    print("deskphone: " + arg + " needs a value")
-                    exit(2)
-                }
-                let value = argument(index + 1)
-                index += 1
+                let value = operand("a value")
                 // One string comparison per option (not two): the position in `valued`.
                 switch Arguments.valued.firstIndex(of: arg) ?? 0 {
                 case 0:

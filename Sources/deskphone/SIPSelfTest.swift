@@ -8,12 +8,12 @@ import Voice
 /// malformed request with its 400, the RFC 2617 digest example, SDP offer/answer, and an
 /// OPTIONS transaction over real UDP sockets on loopback between two transport layers.
 struct SIPSelfTest {
-    let report: (String) -> Void
-    private(set) var passed = 0
-    private(set) var failed = 0
+    private(set) var tally: SelfTestTally
+    var passed: Int { tally.passed }
+    var failed: Int { tally.failed }
 
     init(report: @escaping (String) -> Void) {
-        self.report = report
+        tally = SelfTestTally(report: report)
     }
 
     static let sdp =
@@ -38,15 +38,7 @@ struct SIPSelfTest {
         check("SIP OPTIONS transaction over UDP loopback between two transport layers", loopback())
     }
 
-    private mutating func check(_ name: String, _ problem: String?) {
-        if let problem {
-            failed += 1
-            report("FAIL " + name + ": " + problem)
-        } else {
-            passed += 1
-            report("ok   " + name)
-        }
-    }
+    private mutating func check(_ name: String, _ problem: String?) { tally.check(name, problem) }
 
     private func message() -> String? {
         do throws(SIPError) {

@@ -6,13 +6,13 @@ import Voice
 /// Opus round trip through libopus, and concealment. DIR is `testvectors/itu-t-g191`.
 struct VoiceSelfTest {
     let vectors: String
-    let report: (String) -> Void
-    private(set) var passed = 0
-    private(set) var failed = 0
+    private(set) var tally: SelfTestTally
+    var passed: Int { tally.passed }
+    var failed: Int { tally.failed }
 
     init(vectors: String, report: @escaping (String) -> Void) {
         self.vectors = vectors
-        self.report = report
+        tally = SelfTestTally(report: report)
     }
 
     mutating func run() {
@@ -49,15 +49,7 @@ struct VoiceSelfTest {
         return nil
     }
 
-    private mutating func check(_ name: String, _ problem: String?) {
-        if let problem {
-            failed += 1
-            report("FAIL " + name + ": " + problem)
-        } else {
-            passed += 1
-            report("ok   " + name)
-        }
-    }
+    private mutating func check(_ name: String, _ problem: String?) { tally.check(name, problem) }
 
     /// Little-endian 16-bit words of a vector file, or nil (with the reason in `error`).
     private func words(_ relative: String, _ problem: inout String) -> [Int16]? {
