@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed inputs of the fuzz targets added for issue 5 (rtp, rtcp, dtmf, http, dns,
-phonetext, cfg, keys) into fuzz/seeds/TARGET/. Run from anywhere; the files are committed, so this
+phonetext, cfg, keys, framer) into fuzz/seeds/TARGET/. Run from anywhere; the files are committed, so this
 only needs running again when a seed changes. (cfg is also seeded from board/ and config/.)"""
 import os
 import struct
@@ -161,3 +161,13 @@ def key_stream(layout):
 
 write("keys", "pc-24", key_stream(24))
 write("keys", "arm-16", key_stream(16))
+
+# framer: TCP streams as a SIP connection carries them (RFC 3261 §18.3, RFC 5626 §3.5.1).
+OPTIONS = ("OPTIONS sip:phone@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1;branch=z9hG4bK1\r\n"
+           "Call-ID: f1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+MESSAGE = ("MESSAGE sip:phone@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1;branch=z9hG4bK2\r\n"
+           "Call-ID: f2\r\nCSeq: 2 MESSAGE\r\nl: 5\r\n\r\nhello")
+write("framer", "two-messages-ping-pong", OPTIONS + "\r\n\r\n" + MESSAGE + "\r\n" + OPTIONS)
+write("framer", "folded-length-lf", MESSAGE.replace("l: 5\r\n", "Content-Length:\r\n 5\r\n").replace("\r\n", "\n"))
+write("framer", "no-length", OPTIONS.replace("Content-Length: 0\r\n", ""))
+write("framer", "huge-length", MESSAGE.replace("l: 5", "l: 99999999999999999999"))
