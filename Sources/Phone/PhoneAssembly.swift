@@ -204,8 +204,8 @@ public final class PhoneAssembly {
     }
 
     /// A control line: `key NAME` (press and release), `press NAME`, `release NAME` go to the
-    /// keys (`key hook` lifts the handset, `release hook` puts it down); the rest to the
-    /// softphone. Returns the problem to log, nil when done.
+    /// keys (`key hook` lifts the handset, `release hook` puts it down); `stats` logs
+    /// `statistics`; the rest to the softphone. Returns the problem to log, nil when done.
     public func perform(controlLine line: String) -> String? {
         let words = line.split(separator: " ", omittingEmptySubsequences: true)
         guard let verb = words.first else { return nil }
@@ -219,7 +219,21 @@ public final class PhoneAssembly {
             }
             return nil
         }
+        if verb == "stats" {
+            log.send("stats: " + statistics)
+            return nil
+        }
         return softphone.perform(command: line)
+    }
+
+    /// What a soak watches for growth, as one line: live calls, the recording controller's
+    /// tracked calls and timers, SIP transactions, TCP connections, reactor timers and watches.
+    public var statistics: String {
+        let ua = softphone.userAgent
+        return "calls " + String(softphone.calls.count) + ", recording calls " + String(recording.trackedCallCount)
+            + ", recording timers " + String(recording.pendingTimerCount) + ", transactions "
+            + String(ua.transactions.transactionCount) + ", connections " + String(ua.transport?.connectionCount ?? 0)
+            + ", timers " + String(reactor.timerCount) + ", watches " + String(reactor.watchCount)
     }
 
     /// Reads the same files again (SIGHUP): a file that does not read or a bad value is refused
