@@ -21,6 +21,11 @@ final class FarEnd {
         case status(Int)
         case drop
         case challenge
+        /// The status, sent `seconds` after the INFO arrived (its retransmissions meanwhile are
+        /// dropped).
+        case late(Int, seconds: Double)
+        /// Two final answers to the same INFO, one right after the other.
+        case twice(Int, Int)
     }
 
     let reactor: Reactor
@@ -146,6 +151,16 @@ final class FarEnd {
             return false
         case .drop:
             return false
+        case .late(let code, let seconds):
+            let response = SIPMessage.response(to: message, status: code, toTag: nil)
+            reactor.after(Int64(seconds * 1_000_000_000)) { [unowned self] in
+                if !vanished { send(response) }
+            }
+            return false
+        case .twice(let first, let second):
+            send(SIPMessage.response(to: message, status: first, toTag: nil))
+            send(SIPMessage.response(to: message, status: second, toTag: nil))
+            return false
         case .challenge:
             var challenge = SIPMessage.response(to: message, status: 401, toTag: nil)
             try? challenge.addHeader("WWW-Authenticate", "Digest realm=\"farend\", nonce=\"4f2a9c\", algorithm=MD5")
@@ -164,16 +179,30 @@ final class FarEnd {
         }
     }
 
+    /// Whether `vanish()` closed the far end's sockets.
+    private(set) var vanished = false
+
+    /// The far end's host goes away: its SIP and RTP sockets close, so the phone's packets to
+    /// them get ICMP port unreachable (loopback) and nothing answers any more.
+    func vanish() {
+        guard !vanished else { return }
+        vanished = true
+        portBox.port = 0  // the far end's user agent sends nothing more (port 0 is refused)
+        if let watch { reactor.cancel(watch) }
+        if let rtpWatch { reactor.cancel(rtpWatch) }
+        watch = nil
+        rtpWatch = nil
+        _ = cl_close(fd)
+        _ = cl_close(rtpSink)
+    }
+
     private func drainRTP() {
         while buffer.withUnsafeMutableBytes({ cl_socket_receive(rtpSink, $0.baseAddress, $0.count) }) > 0 {}
     }
 
     func close() {
         ua.close()
-        if let watch { reactor.cancel(watch) }
-        if let rtpWatch { reactor.cancel(rtpWatch) }
-        _ = cl_close(fd)
-        _ = cl_close(rtpSink)
+        vanish()
     }
 
     private static func boundUDP() -> Int32 {
