@@ -167,7 +167,11 @@ public final class PhoneAssembly {
         recording.onLog = { line in log.send("recording: " + line) }
         machine.showMessages(of: recording)
         machine.showRecording(of: recording)
-        if let recordingLog { recording.onEvent = { event in recordingLog.write(event) } }
+        if let recordingLog {
+            if let failure = recordingLog.failure { log.send("recording: " + failure) }
+            recordingLog.onFailure = { text in log.send("recording: " + text) }
+            recording.onEvent = { event in recordingLog.write(event) }
+        }
         machine.recordLineKeys = recording.recordLineKeys
         machine.onRecordKey = { line in _ = recording.recordKeyPressed(line: line) }
         machine.onActiveCall = { call in recording.setActiveCall(call) }

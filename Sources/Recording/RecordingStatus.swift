@@ -86,8 +86,11 @@ public final class RecordingStatusLog {
     private let start: Int64
     /// Number of lines written.
     public private(set) var lineCount = 0
-    /// The first write or open error, if any (later lines are dropped silently).
+    /// The open error, or the write error while writes fail (nil again once a write succeeds).
     public private(set) var failure: String? = nil
+    /// Told once when writing starts to fail (the disk is full) and once when it works again;
+    /// the lines in between are lost.
+    public var onFailure: ((String) -> Void)? = nil
 
     /// Appends to `path`; `clock` gives nanoseconds (reactor time); `start` is the time the
     /// status log counts from (the reactor time when its `StatusLogBackend` was made).
@@ -110,12 +113,21 @@ public final class RecordingStatusLog {
 
     /// Writes one event line.
     public func write(_ event: RecordingEvent) {
-        guard fd >= 0, failure == nil else { return }
+        guard fd >= 0 else { return }
         let bytes = Array((event.statusLogLine(tMilliseconds: String((clock() - start) / 1_000_000)) + "\n").utf8)
         let written = bytes.withUnsafeBytes { cl_write(fd, $0.baseAddress, $0.count) }
         if written != bytes.count {
-            failure = "status log: write failed (" + String(written) + ")"
+            if failure == nil {
+                failure =
+                    "status log: write failed ("
+                    + (written < 0 ? String(cString: cl_strerror(Int32(-written))) : "short write") + ")"
+                onFailure?(failure ?? "")
+            }
             return
+        }
+        if failure != nil {
+            failure = nil
+            onFailure?("status log: writing again")
         }
         lineCount += 1
     }
@@ -123,5 +135,6 @@ public final class RecordingStatusLog {
     public func close() {
         if ownsFD && fd >= 0 { _ = cl_close(fd) }
         fd = -1
+        onFailure = nil
     }
 }

@@ -113,6 +113,27 @@ struct WholePhoneFaultTests {
         Self.leftNothing(phone)
         #expect(phone.reactor.timerCount <= 1, "timers left: \(phone.reactor.timerCount)")
     }
+
+    @Test("the status log's disk is full (/dev/full): said once in the log, calls and recording go on")
+    func statusLogDiskFull() throws {
+        let phone = try WholePhone(statusLogAt: "/dev/full")
+        defer { phone.close() }
+        try WholePhoneTests.talking(phone)
+        phone.press(.record)
+        try phone.run(seconds: 0.2)
+        #expect(phone.led(.record) == .recordOn)
+        phone.press(.record)
+        try phone.run(seconds: 0.2)
+        #expect(phone.farEnd.infos.map(\.record) == ["on", "off"])
+        phone.hookDown()
+        try phone.run(seconds: 0.5)
+        Self.leftNothing(phone)
+        // Each writer says it once (the screen's and the recording's lines), not once per line.
+        let complaints = phone.log.filter { $0.contains("status log") }
+        #expect(complaints.count == 2, "\(complaints)")
+        #expect(complaints.allSatisfy { $0.contains("No space left on device") }, "\(complaints)")
+        #expect(complaints.contains { $0.hasPrefix("recording: status log: write failed") }, "\(complaints)")
+    }
 }
 
 /// The recording phase a parameterized test expects (RecordingPhase is not Sendable-declared

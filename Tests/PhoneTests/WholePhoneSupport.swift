@@ -240,14 +240,26 @@ final class WholePhone {
     let directory: URL
     let statusLogPath: String?
     /// Every log line the firmware would print.
-    var log: [String] = []
+    var log: [String] {
+        get { logLines.lines }
+        set { logLines.lines = newValue }
+    }
+    /// Holds the log from the first line the assembly writes while it is built.
+    private final class LogLines {
+        var lines: [String] = []
+    }
+    private let logLines = LogLines()
 
     static let boardPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../board/sim.cfg").standardizedFileURL.path
 
     /// `config`: more provisioning lines. `statusLog`: write the JSON-lines status log (off in
     /// the soak, where the file would only grow). `farEndTimers`: the far end's SIP timers.
-    init(config: String = "", statusLog: Bool = true, farEndTimers: SIPTimerValues = SIPTimerValues()) throws {
+    /// `statusLogAt`: write the status log there instead (a fault: `/dev/full`).
+    init(
+        config: String = "", statusLog: Bool = true, statusLogAt: String? = nil,
+        farEndTimers: SIPTimerValues = SIPTimerValues()
+    ) throws {
         reactor = try Reactor(clock: .virtual(startNanoseconds: 1_000_000_000))
         farEnd = try FarEnd(reactor: reactor, timers: farEndTimers)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("wholephone-\(UUID().uuidString)")
@@ -273,10 +285,12 @@ final class WholePhone {
         options.capture = .null
         options.playback = .null
         options.resolveHostNames = false
-        statusLogPath = statusLog ? directory.appendingPathComponent("status.jsonl").path : nil
+        statusLogPath = statusLogAt ?? (statusLog ? directory.appendingPathComponent("status.jsonl").path : nil)
         options.statusLogPath = statusLogPath
-        assembly = try PhoneAssembly(reactor: reactor, board: board, provisioning: provisioning, options: options)
-        assembly.log.add { [unowned self] line in log.append(line) }
+        let lines = logLines
+        assembly = try PhoneAssembly(
+            reactor: reactor, board: board, provisioning: provisioning, options: options,
+            log: { line in lines.lines.append(line) })
         farEnd.connect(to: assembly.softphone.transport.sentByPort(for: .udp))
         assembly.start()
         try run(seconds: 0.01)
