@@ -132,17 +132,23 @@ extension SIPCall {
         return sendReinvite(hold: false)
     }
 
-    func sendReinvite(hold: Bool, retried: Bool = false) -> Bool {
-        guard reinviteClient == nil, reinviteServer == nil, let ua = userAgent, var dialog,
-            let previous = localSDP, let peer = ua.peer(for: dialog.nextHopURI)
+    /// `refresh`: a session refresh (RFC 4028 §7.4): the same offer, version unchanged (no
+    /// change to the session, RFC 3264 §8).
+    func sendReinvite(hold: Bool, retried: Bool = false, refresh: Bool = false) -> Bool {
+        guard reinviteClient == nil, reinviteServer == nil, successRetransmission == nil, let ua = userAgent,
+            var dialog, let previous = localSDP, let peer = ua.peer(for: dialog.nextHopURI)
         else { return false }
-        var offer = SDPOfferAnswer.reoffer(previous, direction: hold ? .sendonly : .sendrecv)
-        sessionVersion = max(sessionVersion, offer.origin.sessionVersion)
-        offer.origin.sessionVersion = sessionVersion
+        var offer = previous
+        if !refresh {
+            offer = SDPOfferAnswer.reoffer(previous, direction: hold ? .sendonly : .sendrecv)
+            sessionVersion = max(sessionVersion, offer.origin.sessionVersion)
+            offer.origin.sessionVersion = sessionVersion
+        }
         var request = dialog.makeRequest(.invite, via: ua.newVia(peer.transport))
         self.dialog = dialog
         SIPUserAgent.add(&request, "Contact", ua.contact(transport: peer.transport).description)
         SIPUserAgent.add(&request, "Allow", SIPUserAgent.allowedMethods)
+        addSessionTimerHeaders(&request)
         ua.decorate(&request)
         SIPCall.attach(offer, to: &request)
         startReinvite(request, offer: offer, hold: hold, peer: peer, retried: retried)
@@ -184,6 +190,7 @@ extension SIPCall {
                 _ = completeNegotiation(offer: offer, answer: answer, localIsOfferer: true)
             }
             updateEstablishedState()
+            runSessionTimer(SIPSessionTimerNegotiation.settled(by: response, sessionSettings, asked: askedSessionExpires))
             return
         }
         if (status == 401 || status == 407) && !retried, var dialog {
@@ -225,6 +232,17 @@ extension SIPCall {
             return
         }
         let request = transaction.request
+        var timer: SIPSessionTimer? = nil
+        var timerHeaders: [(String, String)] = []
+        switch SIPSessionTimerNegotiation.serve(request, sessionSettings) {
+        case .none: break
+        case .tooSmall(let minSE):
+            refuseTooSmall(transaction, minSE: minSE)
+            return
+        case .accept(let settled, let headers):
+            timer = settled
+            timerHeaders = headers
+        }
         if let contact = request.contacts.first?.address?.uri {
             dialog.remoteTarget = contact
             self.dialog = dialog
@@ -234,6 +252,7 @@ extension SIPCall {
         SIPUserAgent.add(&response, "Contact", ua.contact(transport: transaction.peer.transport).description)
         SIPUserAgent.add(&response, "Allow", SIPUserAgent.allowedMethods)
         SIPUserAgent.add(&response, "Server", ua.userAgentHeader)
+        for (name, value) in timerHeaders { SIPUserAgent.add(&response, name, value) }
         if request.body.isEmpty {
             var offer =
                 localSDP.map { SDPOfferAnswer.reoffer($0, direction: wantedDirection) }
@@ -263,9 +282,16 @@ extension SIPCall {
             retransmitSuccess(response, peer: transaction.peer)
             _ = completeNegotiation(offer: offer, answer: answer, localIsOfferer: false)
             updateEstablishedState()
+            restartSessionTimer(timer)
             return
         }
         transaction.respond(response)
         retransmitSuccess(response, peer: transaction.peer)
+        restartSessionTimer(timer)
+    }
+
+    /// Every 2xx to a re-INVITE restarts the session timer with what it settled (RFC 4028 §10).
+    private func restartSessionTimer(_ timer: SIPSessionTimer?) {
+        if sessionSettings.enabled { runSessionTimer(timer) }
     }
 }

@@ -33,6 +33,17 @@ extension SIPCall {
             }
             remoteSDP = offer
         }
+        switch SIPSessionTimerNegotiation.serve(request, ua.account.sessionTimer) {
+        case .none: break
+        case .tooSmall(let minSE):
+            ua.log("call " + String(id) + ": Session-Expires below " + String(minSE) + " s: refused with 422")
+            refuseTooSmall(transaction, minSE: minSE)
+            end(.declined(status: 422))
+            return
+        case .accept(let timer, let headers):
+            offeredSessionTimer = timer
+            sessionTimerHeaders = headers
+        }
         respondProvisional(180)
         // Nobody answers: refused after the ring timeout (scheduled first: the `.incoming`
         // handlers may answer or end the call at once, which cancels it).
@@ -70,6 +81,7 @@ extension SIPCall {
         SIPUserAgent.add(&response, "Contact", ua.contact(transport: transaction.peer.transport).description)
         SIPUserAgent.add(&response, "Allow", SIPUserAgent.allowedMethods)
         SIPUserAgent.add(&response, "Server", ua.userAgentHeader)
+        for (name, value) in sessionTimerHeaders { SIPUserAgent.add(&response, name, value) }
         var negotiated = true
         if let offer = remoteSDP {
             let answer = SDPOfferAnswer.answer(to: offer, config)
@@ -91,6 +103,7 @@ extension SIPCall {
         transaction.respond(response)
         retransmitSuccess(response, peer: transaction.peer)
         updateEstablishedState()
+        runSessionTimer(offeredSessionTimer)
         return true
     }
 

@@ -16,14 +16,26 @@ extension SIPCall {
         }
         let offer = SDPOfferAnswer.offer(config)
         localSDP = offer
+        self.dialog = dialog
+        guard let request = makeInvite(offer: offer, peer: peer) else {
+            end(.failed("no route"))
+            return
+        }
+        setState(.calling)
+        sendInvite(request, to: peer)
+    }
+
+    /// The initial INVITE carrying `offer` (a new CSeq each time: also the retry after a 422).
+    func makeInvite(offer: SDPSession, peer: SIPPeer, sessionSeconds: Int? = nil) -> SIPMessage? {
+        guard let ua = userAgent, var dialog else { return nil }
         var request = dialog.makeRequest(.invite, via: ua.newVia(peer.transport))
         self.dialog = dialog
         SIPUserAgent.add(&request, "Contact", ua.contact(transport: peer.transport).description)
         SIPUserAgent.add(&request, "Allow", SIPUserAgent.allowedMethods)
+        addSessionTimerHeaders(&request, seconds: sessionSeconds)
         ua.decorate(&request)
         SIPCall.attach(offer, to: &request)
-        setState(.calling)
-        sendInvite(request, to: peer)
+        return request
     }
 
     func sendInvite(_ request: SIPMessage, to peer: SIPPeer) {
@@ -82,6 +94,17 @@ extension SIPCall {
                 return
             }
             updateEstablishedState()
+            runSessionTimer(SIPSessionTimerNegotiation.settled(by: response, sessionSettings, asked: askedSessionExpires))
+            return
+        }
+        if status == 422 && !retriedAfter422 && !cancelRequested, let offer = localSDP,
+            let seconds = SIPSessionTimerNegotiation.retryInterval(after: response, asked: askedSessionExpires),
+            let next = makeInvite(offer: offer, peer: peer, sessionSeconds: seconds)
+        {
+            // RFC 4028 §7.3: the far end wants a longer interval; ask again once with its Min-SE.
+            retriedAfter422 = true
+            ua.log("call " + String(id) + ": 422 Session Interval Too Small: asking for " + String(seconds) + " s")
+            sendInvite(next, to: peer)
             return
         }
         if (status == 401 || status == 407) && !cancelRequested, var dialog {

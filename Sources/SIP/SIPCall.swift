@@ -54,6 +54,17 @@ public final class SIPCall: CustomStringConvertible {
     var retryTimer: TimerID?
     /// Ends an incoming call nobody answers (`account.ringTimeoutSeconds`).
     var ringTimer: TimerID?
+    // session timer (RFC 4028)
+    /// The session timer running in the dialog, nil when there is none.
+    public internal(set) var sessionTimer: SIPSessionTimer?
+    var sessionTimerID: TimerID?
+    /// The Session-Expires our last INVITE asked for.
+    var askedSessionExpires = 0
+    /// What a UAS agreed for the incoming INVITE, applied with the 2xx.
+    var offeredSessionTimer: SIPSessionTimer?
+    var sessionTimerHeaders: [(String, String)] = []
+    /// Our INVITE was already sent again after a 422.
+    var retriedAfter422 = false
 
     // MARK: creation
 
@@ -108,6 +119,7 @@ public final class SIPCall: CustomStringConvertible {
         if let timer = retryTimer { userAgent?.reactor.cancel(timer) }
         retryTimer = nil
         cancelRingTimer()
+        cancelSessionTimer()
         inviteClient = nil
         inviteServer = nil
         reinviteClient = nil
@@ -126,6 +138,7 @@ public final class SIPCall: CustomStringConvertible {
         if let timer = retryTimer { userAgent?.reactor.cancel(timer) }
         retryTimer = nil
         cancelRingTimer()
+        cancelSessionTimer()
         successRetransmission?.acknowledge()
         successRetransmission = nil
         let hadMedia = negotiatedAudio != nil

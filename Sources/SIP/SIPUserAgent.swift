@@ -330,6 +330,16 @@ public final class SIPUserAgent: CustomStringConvertible {
             receiveCancel(transaction)
             return
         }
+        if let tags = unsupportedExtensions(request) {
+            // RFC 3261 §8.2.2.3: an extension the request requires and we lack: 420.
+            log(method.description + " from " + request.from.uri.description + " requires " + tags + ": refused with 420")
+            var response = SIPMessage.response(
+                to: request, status: 420, toTag: request.to.tag ?? SIPTransactionLayer.randomToken(byteCount: 4))
+            SIPUserAgent.add(&response, "Unsupported", tags)
+            SIPUserAgent.add(&response, "Server", userAgentHeader)
+            transaction.respond(response)
+            return
+        }
         if request.to.tag != nil {
             guard let call = call(forRequest: request) else {
                 respond(transaction, 481)
@@ -379,6 +389,23 @@ public final class SIPUserAgent: CustomStringConvertible {
         call.receiveCancel()
     }
 
+    /// The option tags the phone supports (RFC 3261 §19.2): `timer` with session timers on.
+    var supportedExtensions: String { account.sessionTimer.enabled ? "timer" : "" }
+
+    /// The option tags of the request's Require header that the phone does not support, joined
+    /// for an Unsupported header; nil when it supports all of them.
+    func unsupportedExtensions(_ request: SIPMessage) -> String? {
+        var missing = ""
+        for value in request.headers("Require") {
+            let tag = String(ConfigFileText.trim(Substring(value)))
+            if tag.isEmpty || (account.sessionTimer.enabled && ConfigFileText.asciiLowercase(tag) == "timer") {
+                continue
+            }
+            missing += (missing.isEmpty ? "" : ", ") + tag
+        }
+        return missing.isEmpty ? nil : missing
+    }
+
     /// A response built by the UA for a request it does not pass to a call.
     func respond(
         _ transaction: SIPServerTransaction, _ status: Int, toTag: String? = nil, capabilities: Bool = false,
@@ -390,7 +417,7 @@ public final class SIPUserAgent: CustomStringConvertible {
         if capabilities || status == 405 {
             SIPUserAgent.add(&response, "Allow", SIPUserAgent.allowedMethods)
             SIPUserAgent.add(&response, "Accept", "application/sdp")
-            SIPUserAgent.add(&response, "Supported", "")
+            SIPUserAgent.add(&response, "Supported", supportedExtensions)
         }
         SIPUserAgent.add(&response, "Server", userAgentHeader)
         transaction.respond(response)
