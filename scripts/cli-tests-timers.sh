@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Session timers (RFC 4028) against SIPp, both roles at once (about 65 s): the phone calls a SIPp
+# UAS that grants 90 s with the phone as refresher, and must re-INVITE within the interval; SIPp
+# calls a second phone asking for 90 s with itself as refresher and never refreshes, and that
+# phone must grant it (Session-Expires, Require: timer) and send BYE 60 s after answering. Then
+# a third phone without session timers gets an INVITE with Require: timer and answers 420.
+# Each check prints `ok   ...` or `FAIL ...`; the last line is `cli-timers: N passed, N failed`.
+# usage: scripts/cli-tests-timers.sh DESKPHONE     (ports: SIP 26980-26989, RTP 38600-38699)
+set -uo pipefail
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+  echo "usage: $0 DESKPHONE (an executable deskphone binary)" >&2
+  exit 2
+fi
+deskphone=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+root=$(cd "$(dirname "$0")/.." && pwd)
+fixtures=$root/Tests/Fixtures-call/timers
+source "$root/scripts/cli-common.sh"
+trap 'exit 130' INT TERM
+command -v sipp > /dev/null || { fail "sipp is not installed (scripts/install-deps.sh)"; summary cli-timers; exit 1; }
+
+# phone_cfg DIR PORT RTP TIMER: a phone config with session timers on (1) or off (0).
+phone_cfg() {
+  mkdir -p "$1"
+  {
+    echo '#!version:1.0.0.1'
+    echo 'account.1.user_name = 1001'
+    echo 'sip.listen_address = 127.0.0.1'
+    echo "sip.listen_port = $2"
+    echo "rtp.port_min = $3"
+    echo "rtp.port_max = $(($3 + 9))"
+    echo "account.1.session_timer.enable = $4"
+    echo 'account.1.session_timer.expires = 90'
+  } > "$1/phone.cfg"
+}
+
+# 1. The phone refreshes: it calls SIPp (UAS) and hangs up after 55 s.
+phone_cfg "$work/refresh" 26980 38600 1
+(cd "$work/refresh" && exec timeout -k 3 80 sipp -sf "$fixtures/uas-refresh.xml" -i 127.0.0.1 -p 26981 -mp 38680 -m 1 \
+  -nostdin -timeout 75s -timeout_error -trace_err > sipp.out 2>&1) &
+refresh_sipp=$!
+pids+=("$refresh_sipp")
+wait_udp 26981 || fail "refresh: SIPp did not start"
+(cd "$work/refresh" && exec timeout -k 3 80 "$deskphone" --board "$root/board/sim.cfg" --config phone.cfg \
+  --dial "sip:sipp@127.0.0.1:26981" --hangup-after 55 --exit-after-call > phone.log 2> phone.err) &
+pids+=($!)
+
+# 2. The far end never refreshes: SIPp (UAC) calls a phone that answers by itself.
+phone_cfg "$work/expiry" 26982 38620 1
+(cd "$work/expiry" && exec timeout -k 3 80 "$deskphone" --board "$root/board/sim.cfg" --config phone.cfg \
+  --answer auto > phone.log 2> phone.err) &
+pids+=($!)
+wait_for "$work/expiry/phone.log" "sip: listening" 1 10 || fail "expiry: the phone did not start"
+(cd "$work/expiry" && exec timeout -k 3 85 sipp -sf "$fixtures/uac-no-refresh.xml" -i 127.0.0.1 -p 26983 -mp 38690 \
+  -m 1 -nostdin -timeout 80s -timeout_error -trace_err 127.0.0.1:26982 > sipp.out 2>&1) &
+expiry_sipp=$!
+pids+=("$expiry_sipp")
+
+# 3. Require: timer to a phone without session timers: 420 Bad Extension, Unsupported: timer.
+phone_cfg "$work/require" 26984 38640 0
+(cd "$work/require" && exec timeout -k 3 20 "$deskphone" --board "$root/board/sim.cfg" --config phone.cfg \
+  --answer auto > phone.log 2> phone.err) &
+pids+=($!)
+wait_for "$work/require/phone.log" "sip: listening" 1 10 || fail "require: the phone did not start"
+python3 - 26984 > "$work/require/answer.txt" << 'PY'
+import socket, sys
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+me = s.getsockname()[1]
+invite = ("INVITE sip:1001@127.0.0.1:%d SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-req-1\r\n"
+          "Max-Forwards: 70\r\nFrom: <sip:t@127.0.0.1>;tag=t1\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: req-1@t\r\n"
+          "CSeq: 1 INVITE\r\nContact: <sip:t@127.0.0.1:%d>\r\nRequire: timer\r\nSession-Expires: 1800\r\n"
+          "Content-Length: 0\r\n\r\n") % (port, me, me)
+s.settimeout(3)
+s.sendto(invite.encode(), ("127.0.0.1", port))
+print(s.recv(4096).decode(errors="replace"))
+PY
+if grep -q "^SIP/2.0 420" "$work/require/answer.txt" && grep -qi "^Unsupported: timer" "$work/require/answer.txt"; then
+  pass "Require: timer to a phone without session timers: 420 with Unsupported: timer"
+else
+  fail "Require: timer: $(head -3 "$work/require/answer.txt")"
+fi
+
+reap status "$refresh_sipp"
+if [ "$status" = 0 ]; then pass "the phone refreshed the session (re-INVITE with Session-Expires: 90;refresher=uac) and hung up"; else
+  fail "refresh: SIPp exited $status: $(grep -iE 'error|unexpected' "$work/refresh/sipp.out" | head -3)"; fi
+check refresh "$work/refresh/phone.log" "call 1: session timer 90 s, refresher us" "the phone logged its refresher role"
+check refresh "$work/refresh/phone.log" "call 1: session refresh (re-INVITE)" "the phone logged the refresh"
+
+reap status "$expiry_sipp"
+if [ "$status" = 0 ]; then pass "a far end that never refreshes: the phone granted 90 s (Require: timer) and sent BYE"; else
+  fail "expiry: SIPp exited $status: $(grep -iE 'error|unexpected' "$work/expiry/sipp.out" | head -3)"; fi
+check expiry "$work/expiry/phone.log" "session expired: no refresh within 90 s" "the phone logged the expiry"
+summary cli-timers
