@@ -29,7 +29,10 @@
 #      and proxy, SIPp calling and called: the 180/200 carry the Record-Route, ACK, INFO, re-INVITEs
 #      both ways and BYE are loose-routed through the proxy, CANCEL both ways, from its log), and the
 #      phone under a SIP flood (scripts/cli-tests-flood.sh: OPTIONS, garbage and MESSAGE floods during
-#      a call, 503 shedding, a peak-RSS bound, 70 silent TCP connections);
+#      a call, 503 shedding, a peak-RSS bound, 70 silent TCP connections), and provisioning from a
+#      server (scripts/cli-tests-autoprov.sh: lighttpd with basic auth and a redirect, boot from the
+#      common and MAC files, 304 on an unchanged file, a change picked up on the repeat timer, a bad
+#      file refused with URL:line, boot on the stored last good set with the server dead);
 #   7. the aarch64 and armv7 firmware's calls against SIPp under qemu-user (cli-tests-call.sh),
 #      which catch what only a 32-bit Int or another ABI shows.
 set -uo pipefail
@@ -137,7 +140,7 @@ done
 
 # --- 6. deskphone's calls against real peers (the Embedded x86_64 firmware) -----------------
 if [[ -x .build-firmware/x86_64/deskphone ]]; then
-  for part in call baresip record provisioning phone demo proxy flood; do
+  for part in call baresip record provisioning phone demo proxy flood autoprov; do
     label=cli-$part
     [[ $part == phone || $part == demo ]] && label=$part # their summary lines: `phone: ...`, `demo: ...`
     note "== calls: scripts/cli-tests-$part.sh"
