@@ -7,7 +7,8 @@
 # picked up on the repeat timer (auto_provision.repeat.seconds, the test override) and applied
 # (DND on the LCD); a bad file is refused with its URL and line and the last good set stays; with
 # the server dead the phone boots on the stored last good set; `deskphone-tool provision fetch`
-# prints the plan and the merged result, and a wrong password is refused (401).
+# prints the plan and the merged result; a wrong password (401), a redirect loop (bounded at 5) and a
+# file over 256 KiB are refused.
 # Each check prints `ok   ...` or `FAIL ...`; the last line is `cli-autoprov: N passed, N failed`.
 # usage: scripts/cli-tests-autoprov.sh DESKPHONE    (ports: HTTP 26960, SIP 26961, RTP 35900-35919)
 # The tool is .build/release/deskphone-tool (or $DESKPHONE_TOOL).
@@ -25,7 +26,10 @@ phone_port=26961
 mac_file=001565a1b2c3.cfg
 
 # --- the server: a document root, /prov behind basic auth, /old redirecting to /prov -----------
-mkdir -p "$work/www/prov" "$work/store" "$work/cfg"
+mkdir -p "$work/www/prov" "$work/www/big" "$work/store" "$work/cfg"
+# A common file over the 256 KiB limit (a valid one: only its size is wrong).
+{ echo '#!version:1.0.0.1'; for ((i = 0; i < 9000; i++)); do echo "# padding line $i ......................"; done; } \
+  > "$work/www/big/y000000000000.cfg"
 printf 'admin:s3cret\n' > "$work/htpasswd"
 cat > "$work/lighttpd.conf" << CONF
 server.document-root = "$work/www"
@@ -36,7 +40,7 @@ server.errorlog = "$work/lighttpd.err"
 server.modules = ("mod_redirect", "mod_auth", "mod_authn_file", "mod_accesslog")
 accesslog.filename = "$work/access.log"
 accesslog.format = "%r %s"
-url.redirect = ("^/old/(.*)\$" => "/prov/\$1")
+url.redirect = ("^/old/(.*)\$" => "/prov/\$1", "^/loop/(.*)\$" => "/loop/\$1")
 auth.backend = "plain"
 auth.backend.plain.userfile = "$work/htpasswd"
 auth.require = ("/prov/" => ("method" => "basic", "realm" => "provisioning", "require" => "valid-user"))
@@ -116,6 +120,16 @@ if [ -x "$tool" ]; then
   status=$?
   [ $status -eq 1 ] && pass "$n: a wrong password exits 1" || fail "$n: a wrong password: exit $status"
   check $n "$work/$n-401.out" "error: $url_common: 401" "the 401 is named with the URL"
+  "$tool" provision fetch "http://127.0.0.1:$http_port/loop" --mac 001565a1b2c3 > "$work/$n-loop.out" 2>&1
+  status=$?
+  [ $status -eq 1 ] && pass "$n: a redirect loop exits 1" || fail "$n: a redirect loop: exit $status"
+  check $n "$work/$n-loop.out" "error: http://127.0.0.1:$http_port/loop/y000000000000.cfg: more than 5 redirects" \
+    "a redirect loop ends after 5 redirects"
+  "$tool" provision fetch "http://127.0.0.1:$http_port/big" --mac 001565a1b2c3 > "$work/$n-big.out" 2>&1
+  status=$?
+  [ $status -eq 1 ] && pass "$n: a file over the limit exits 1" || fail "$n: a file over the limit: exit $status"
+  check $n "$work/$n-big.out" "error: http://127.0.0.1:$http_port/big/y000000000000.cfg: response body larger than 262144 bytes" \
+    "a file over 256 KiB is refused"
 else
   fail "$n: no $tool (swift build -c release)"
 fi
