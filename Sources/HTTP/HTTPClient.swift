@@ -124,7 +124,8 @@ public final class HTTPClient {
     public func get(
         _ url: String, options: HTTPRequestOptions, completion: @escaping (HTTPGetResult) -> Void
     ) -> Bool {
-        follow(url, options: options, redirects: HTTPRedirects(maximum: options.maximumRedirects), completion: completion)
+        follow(
+            url, options: options, redirects: HTTPRedirects(maximum: options.maximumRedirects), completion: completion)
     }
 
     private func follow(

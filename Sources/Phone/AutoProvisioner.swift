@@ -104,7 +104,8 @@ public final class AutoProvisioner {
             case .response(let response):
                 if response.status == 404 || response.status == 410 {
                     self.cache.forget(url)
-                    self.onLog("provisioning: GET " + url + ": " + String(response.status) + " (not on the server: skipped)")
+                    self.onLog(
+                        "provisioning: GET " + url + ": " + String(response.status) + " (not on the server: skipped)")
                     self.fetch(index + 1, files, completion)
                     return
                 }
@@ -117,7 +118,8 @@ public final class AutoProvisioner {
                 }
                 let what =
                     response.status == 304
-                    ? "304 Not Modified (the copy fetched before)" : String(response.status) + " ("
+                    ? "304 Not Modified (the copy fetched before)"
+                    : String(response.status) + " ("
                         + String(response.body.count) + " bytes)"
                 self.onLog("provisioning: GET " + url + ": " + what)
                 self.fetch(index + 1, files + [ProvisionedFile(url: url, text: text)], completion)

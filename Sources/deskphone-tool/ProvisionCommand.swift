@@ -112,8 +112,9 @@ struct ProvisionFetch: ParsableCommand {
             for entry in candidate.provisioning.unknownKeys {
                 print("note: " + entry.location + ": key '" + entry.key + "' is not used by this firmware (ignored)")
             }
-            print("ok: " + String(files.count) + (files.count == 1 ? " file" : " files") + " fetched, "
-                + String(shown.count) + " keys")
+            print(
+                "ok: " + String(files.count) + (files.count == 1 ? " file" : " files") + " fetched, "
+                    + String(shown.count) + " keys")
         }
     }
 }

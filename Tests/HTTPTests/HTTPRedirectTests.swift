@@ -19,8 +19,9 @@ struct HTTPRedirectTests {
         }
         #expect(redirects.followed == 5)
         #expect(redirects.remaining == 0)
-        #expect(redirects.next(after: response(301, location: "/a"), from: url)
-            == .tooMany("more than 5 redirects (the last to /a)"))
+        #expect(
+            redirects.next(after: response(301, location: "/a"), from: url)
+                == .tooMany("more than 5 redirects (the last to /a)"))
     }
 
     @Test("only 301/302/303/307/308 with a Location redirect; maximum 0 never follows")
@@ -31,7 +32,9 @@ struct HTTPRedirectTests {
         #expect(redirects.next(after: response(302), from: "http://192.0.2.1/") == .done)
         for status in [301, 303, 307, 308] {
             var r = HTTPRedirects(maximum: 1)
-            #expect(r.next(after: response(status, location: "/y"), from: "http://192.0.2.1/") == .follow("http://192.0.2.1/y"))
+            #expect(
+                r.next(after: response(status, location: "/y"), from: "http://192.0.2.1/")
+                    == .follow("http://192.0.2.1/y"))
         }
         var none = HTTPRedirects(maximum: 0)
         #expect(none.next(after: response(302, location: "/x"), from: "http://192.0.2.1/") == .done)
@@ -50,11 +53,14 @@ struct HTTPRedirectTests {
 
     @Test("base64 (RFC 4648 §10) and the basic credentials of RFC 7617 §2")
     func basic() {
-        let vectors = ["": "", "f": "Zg==", "fo": "Zm8=", "foo": "Zm9v", "foob": "Zm9vYg==", "fooba": "Zm9vYmE=",
-            "foobar": "Zm9vYmFy"]
+        let vectors = [
+            "": "", "f": "Zg==", "fo": "Zm8=", "foo": "Zm9v", "foob": "Zm9vYg==", "fooba": "Zm9vYmE=",
+            "foobar": "Zm9vYmFy",
+        ]
         for (plain, encoded) in vectors { #expect(Base64.encode(Array(plain.utf8)) == encoded) }
-        #expect(HTTPRequestOptions.basicAuthorization(user: "Aladdin", password: "open sesame")
-            == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
+        #expect(
+            HTTPRequestOptions.basicAuthorization(user: "Aladdin", password: "open sesame")
+                == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
     }
 
     @Test("header fields cannot add request lines")

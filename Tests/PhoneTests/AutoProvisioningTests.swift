@@ -8,9 +8,11 @@ import Testing
 struct AutoProvisioningTests {
     @Test("the common file then <mac>.cfg (lowercase, no separators) in the server directory")
     func plan() throws {
-        let a = ProvisioningPlan(serverURL: "http://192.0.2.1/prov", commonFile: "y000000000000.cfg", mac: "00:15:65:A1:B2:C3")
+        let a = ProvisioningPlan(
+            serverURL: "http://192.0.2.1/prov", commonFile: "y000000000000.cfg", mac: "00:15:65:A1:B2:C3")
         #expect(a.urls == ["http://192.0.2.1/prov/y000000000000.cfg", "http://192.0.2.1/prov/001565a1b2c3.cfg"])
-        let b = ProvisioningPlan(serverURL: " http://192.0.2.1:8080/ ", commonFile: "y000000000028.cfg", mac: "001565A1B2C3")
+        let b = ProvisioningPlan(
+            serverURL: " http://192.0.2.1:8080/ ", commonFile: "y000000000028.cfg", mac: "001565A1B2C3")
         #expect(b.urls == ["http://192.0.2.1:8080/y000000000028.cfg", "http://192.0.2.1:8080/001565a1b2c3.cfg"])
         let board = try BoardProfile(
             file: ConfigFile(
@@ -43,8 +45,14 @@ struct AutoProvisioningTests {
         let seconds = try AutoProvisionSettings(
             ConfigFile(text: "#!version:1.0.0.1\nauto_provision.repeat.seconds = 2\n", path: "a.cfg"))
         #expect(seconds.repeatIntervalNanoseconds == 2_000_000_000)
-        #expect(throws: ConfigError("a.cfg", 2, "auto_provision.server.url = 'tftp://192.0.2.1/': expected an http:// URL (https and tftp are not supported yet)")) {
-            try AutoProvisionSettings(ConfigFile(text: "#!version:1.0.0.1\nauto_provision.server.url = tftp://192.0.2.1/\n", path: "a.cfg"))
+        #expect(
+            throws: ConfigError(
+                "a.cfg", 2,
+                "auto_provision.server.url = 'tftp://192.0.2.1/': expected an http:// URL (https and tftp are not supported yet)"
+            )
+        ) {
+            try AutoProvisionSettings(
+                ConfigFile(text: "#!version:1.0.0.1\nauto_provision.server.url = tftp://192.0.2.1/\n", path: "a.cfg"))
         }
         // Checked with every other module: Provisioning refuses it too, and knows the keys.
         let p = try Provisioning(
@@ -61,7 +69,8 @@ struct AutoProvisioningTests {
         #expect(cache.conditionalHeaders(for: url).isEmpty)
         #expect(cache.text(for: url, status: 304, etag: nil, lastModified: nil, body: []) == nil)
         let text = cache.text(
-            for: url, status: 200, etag: "\"abc\"", lastModified: "Mon, 07 Dec 2026 12:00:00 GMT", body: Array("x = 1".utf8))
+            for: url, status: 200, etag: "\"abc\"", lastModified: "Mon, 07 Dec 2026 12:00:00 GMT",
+            body: Array("x = 1".utf8))
         #expect(text == "x = 1")
         let fields = cache.conditionalHeaders(for: url)
         #expect(fields.map { $0.name } == ["If-None-Match", "If-Modified-Since"])
@@ -77,10 +86,14 @@ struct AutoProvisioningTests {
         let dir = try ProvisioningTests.directory(["local.cfg": "#!version:1.0.0.1\nvoice.volume.handset = 9\n"])
         let common = ProvisionedFile(
             url: "http://192.0.2.1/y000000000000.cfg",
-            text: "#!version:1.0.0.1\naccount.1.user_name = 1000\nvoice.volume.handset = 3\naccount.1.display_name = \"A \"q\"\"\n")
-        let mac = ProvisionedFile(url: "http://192.0.2.1/001565a1b2c3.cfg", text: "#!version:1.0.0.1\naccount.1.user_name = 2001\n")
+            text:
+                "#!version:1.0.0.1\naccount.1.user_name = 1000\nvoice.volume.handset = 3\naccount.1.display_name = \"A \"q\"\"\n"
+        )
+        let mac = ProvisionedFile(
+            url: "http://192.0.2.1/001565a1b2c3.cfg", text: "#!version:1.0.0.1\naccount.1.user_name = 2001\n")
         let good = ProvisioningCandidate.check(
-            [common, mac], storedPath: dir + "/store/provisioned.cfg", localPaths: [dir + "/local.cfg"], hasRecordKey: false,
+            [common, mac], storedPath: dir + "/store/provisioned.cfg", localPaths: [dir + "/local.cfg"],
+            hasRecordKey: false,
             lineKeys: nil)
         guard case .success(let candidate) = good else {
             Issue.record("refused: \(good)")
@@ -96,7 +109,8 @@ struct AutoProvisioningTests {
         #expect(back.entries.map { $0.value } == candidate.files.flatMap { $0.entries.map { $0.value } })
         #expect(back.string("account.1.display_name") == "A \"q\"")
 
-        let bad = ProvisionedFile(url: mac.url, text: "#!version:1.0.0.1\naccount.1.user_name = 2001\nvoice.volume.ringer = 42\n")
+        let bad = ProvisionedFile(
+            url: mac.url, text: "#!version:1.0.0.1\naccount.1.user_name = 2001\nvoice.volume.ringer = 42\n")
         let refused = ProvisioningCandidate.check(
             [common, bad], storedPath: nil, localPaths: [dir + "/local.cfg"], hasRecordKey: false, lineKeys: nil)
         guard case .failure(let error) = refused else {
