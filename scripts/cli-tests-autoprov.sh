@@ -6,7 +6,8 @@
 # trip (lighttpd answers If-None-Match/If-Modified-Since with 304); a file changed on the server is
 # picked up on the repeat timer (auto_provision.repeat.seconds, the test override) and applied
 # (DND on the LCD); a bad file is refused with its URL and line and the last good set stays; with
-# the server dead the phone boots on the stored last good set; `deskphone-tool provision fetch`
+# the server dead (refusing, or silent: the boot wait is bounded by the timeout) the phone boots on
+# the stored last good set; `deskphone-tool provision fetch`
 # prints the plan and the merged result; a wrong password (401), a redirect loop (bounded at 5) and a
 # file over 256 KiB are refused.
 # Each check prints `ok   ...` or `FAIL ...`; the last line is `cli-autoprov: N passed, N failed`.
@@ -199,5 +200,31 @@ expect_lines $n "$work/$n.log" "^provisioning: last good set $work/store/provisi
 check $n "$work/$n.log" " as 2001" "the stored MAC file's user name"
 wait_for "$work/$n.status" '"dnd"' 1 5 && pass "$n: DND from the stored set" || fail "$n: no DND from the stored set"
 stop_phone
+
+# --- 7. a server that takes the connection and never answers: the boot wait is bounded ---------
+n=silent-server
+python3 -c "
+import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $http_port))
+s.listen(8)
+time.sleep(60)
+" &
+silent_pid=$!
+pids+=("$silent_pid")
+for ((i = 0; i < 50; i++)); do ss -Htln "sport = :$http_port" 2> /dev/null | grep -q . && break; sleep 0.1; done
+started=$(date +%s%N)
+start_phone $n
+wait_for "$work/$n.log" "sip: listening" 1 20 || fail "$n: the phone did not start: $(head -c 800 "$work/$n.log")"
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+check $n "$work/$n.log" "provisioning failed: $url_common: timeout after 3 s (the last good set stays)" \
+  "the GET times out (auto_provision.server.timeout = 3)"
+[ "$elapsed_ms" -lt 8000 ] && pass "$n: the phone started after ${elapsed_ms} ms (bounded by the timeout)" \
+  || fail "$n: the phone took ${elapsed_ms} ms to start"
+check $n "$work/$n.log" " as 2001" "on the stored last good set"
+stop_phone
+kill "$silent_pid" 2> /dev/null
+reap _ "$silent_pid"
 
 summary cli-autoprov
