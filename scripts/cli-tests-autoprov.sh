@@ -147,9 +147,9 @@ check $n "$work/$n.log" " as 2001" "the MAC file's user name (over the common fi
 check $n "$work/$n.log" "sip: listening on udp 127.0.0.1:$phone_port" "the common file's listen port"
 check $n "$work/store/provisioned.cfg" "# from $url_mac" "the stored set names its URLs"
 # lighttpd writes its access log in batches (about once a second): wait for the lines.
-wait_for "$work/access.log" "GET /prov/y000000000000.cfg HTTP/1.1 200" 1 5 && pass "$n: lighttpd served the common file after the redirect" \
+wait_for "$work/access.log" "GET /prov/y000000000000.cfg HTTP/1.1 200" 1 10 && pass "$n: lighttpd served the common file after the redirect" \
   || fail "$n: access log: $(tail -5 "$work/access.log")"
-wait_re "$work/access.log" "GET /old/$mac_file HTTP/1.1 30[1278]" 1 5 \
+wait_re "$work/access.log" "GET /old/$mac_file HTTP/1.1 30[1278]" 1 10 \
   && pass "$n: the /old URL was redirected" || fail "$n: no redirect in the access log"
 wait_for "$work/$n.status" "provisioned (2 files)" 1 5 && pass "$n: the LCD showed 'provisioned (2 files)'" \
   || fail "$n: the LCD never showed 'provisioned (2 files)'"
@@ -159,7 +159,7 @@ n=unchanged
 wait_for "$work/boot.log" "provisioning: unchanged (2 files)" 1 10 && pass "$n: the repeat round found the set unchanged" \
   || fail "$n: no unchanged round: $(grep provisioning "$work/boot.log" | tail -5)"
 check $n "$work/boot.log" "provisioning: GET $url_mac: 304 Not Modified" "the phone got a 304 for the MAC file"
-wait_for "$work/access.log" "GET /prov/$mac_file HTTP/1.1 304" 1 5 && pass "$n: lighttpd answered 304 (conditional GET)" \
+wait_for "$work/access.log" "GET /prov/$mac_file HTTP/1.1 304" 1 10 && pass "$n: lighttpd answered 304 (conditional GET)" \
   || fail "$n: no 304 in the access log: $(tail -5 "$work/access.log")"
 check_not $n "$work/boot.log" "config: reloaded" "an unchanged set is not applied again"
 
