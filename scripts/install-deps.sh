@@ -6,12 +6,13 @@
 # the call benchmark) and GNU time (the benchmark's CPU and RSS); kamailio (the Record-Route proxy and
 # registrar of scripts/cli-tests-proxy.sh, run as an ordinary process, never as the system service);
 # sipvicious (the SIP scanners svmap, svwar and svcrack of scripts/cli-tests-soak.sh);
+# lighttpd (the provisioning server of scripts/cli-tests-autoprov.sh, likewise its own process);
 # python3 for the build scripts, and `file`. Quick and silent when everything is there. Cross sysroots
 # and qemu are toolchain/sysroot.sh's job (called by the firmware build).
 set -euo pipefail
 
 PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev python3 file
-  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio sipvicious)
+  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio sipvicious lighttpd)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -37,4 +38,14 @@ fi
 if [[ " ${missing[*]} " == *" kamailio "* ]] && [[ -d /run/systemd/system ]]; then
   echo "install-deps: stopping and disabling the kamailio system service (the tests run their own)" >&2
   $SUDO systemctl disable --now kamailio > /dev/null 2>&1 || true
+fi
+# The same for lighttpd (its service would serve /var/www on port 80; the tests start their own).
+if [[ " ${missing[*]} " == *" lighttpd "* ]]; then
+  if [[ -d /run/systemd/system ]]; then
+    echo "install-deps: stopping and disabling the lighttpd system service (the tests run their own)" >&2
+    $SUDO systemctl disable --now lighttpd > /dev/null 2>&1 || true
+  elif command -v service > /dev/null; then
+    $SUDO service lighttpd stop > /dev/null 2>&1 || true
+    $SUDO update-rc.d lighttpd disable > /dev/null 2>&1 || true
+  fi
 fi

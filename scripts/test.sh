@@ -33,7 +33,10 @@
 #      the real process (scripts/cli-tests-soak.sh: 1,000 calls with record on/off against SIPp,
 #      counters, descriptors and RSS back to their level after quiet periods, sipvicious svmap,
 #      svwar and svcrack during a call), and session timers against SIPp (scripts/cli-tests-timers.sh:
-#      the phone refreshing, the far end not refreshing, 420 for Require);
+#      the phone refreshing, the far end not refreshing, 420 for Require), and provisioning from a
+#      server (scripts/cli-tests-autoprov.sh: lighttpd with basic auth and a redirect, boot from the
+#      common and MAC files, 304 on an unchanged file, a change picked up on the repeat timer, a bad
+#      file refused with URL:line, boot on the stored last good set with the server dead);
 #   7. the aarch64 and armv7 firmware's calls against SIPp under qemu-user (cli-tests-call.sh),
 #      which catch what only a 32-bit Int or another ABI shows.
 set -uo pipefail
@@ -141,7 +144,7 @@ done
 
 # --- 6. deskphone's calls against real peers (the Embedded x86_64 firmware) -----------------
 if [[ -x .build-firmware/x86_64/deskphone ]]; then
-  for part in call baresip record provisioning phone demo proxy flood soak timers; do
+  for part in call baresip record provisioning phone demo proxy flood soak timers autoprov; do
     label=cli-$part
     [[ $part == phone || $part == demo ]] && label=$part # their summary lines: `phone: ...`, `demo: ...`
     note "== calls: scripts/cli-tests-$part.sh"

@@ -7,6 +7,8 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <stdio.h>
 
 _Static_assert(sizeof(struct input_event) == sizeof(long) * 2 + 8, "unexpected input_event layout");
 
@@ -93,6 +95,15 @@ int cl_set_nonblocking(int fd, int on) {
 int cl_open(const char *path, int flags, int mode) {
     int fd = open(path, flags | O_CLOEXEC, (mode_t)mode);
     return fd < 0 ? -errno : fd;
+}
+
+int cl_fsync(int fd) { return fsync(fd) < 0 ? -errno : 0; }
+
+int cl_rename(const char *from, const char *to) { return rename(from, to) < 0 ? -errno : 0; }
+
+int cl_mkdir(const char *path, int mode) {
+    if (mkdir(path, (mode_t)mode) < 0 && errno != EEXIST) return -errno;
+    return 0;
 }
 
 int cl_dup(int fd) {

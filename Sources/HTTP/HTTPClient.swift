@@ -58,7 +58,7 @@ public enum HTTPGetResult: CustomStringConvertible {
 /// reactor: non-blocking connect to an IP literal, one request per connection
 /// (`Connection: close`), a whole-request timeout, bounded responses. Several requests may
 /// run at once; every completion runs on the loop, exactly once, unless cancelled.
-/// Host names need a `resolver`. No TLS, no redirects, no proxies.
+/// Host names need a `resolver`. Redirects only with `HTTPRequestOptions`; no TLS, no proxies.
 public final class HTTPClient {
     private final class Request {
         let id: Int
@@ -69,12 +69,15 @@ public final class HTTPClient {
         var connected = false
         var output: [UInt8] = []
         var outputSent = 0
-        var parser = HTTPResponseParser()
+        var parser: HTTPResponseParser
 
-        init(id: Int, url: HTTPURL, completion: @escaping (HTTPGetResult) -> Void) {
+        init(id: Int, url: HTTPURL, bodyLimit: Int, completion: @escaping (HTTPGetResult) -> Void) {
             self.id = id
             self.url = url
             self.completion = completion
+            var limits = HTTPResponseParser.Limits()
+            limits.bodyBytes = max(0, bodyLimit)
+            parser = HTTPResponseParser(limits: limits)
         }
     }
 
@@ -110,6 +113,56 @@ public final class HTTPClient {
     /// nothing is started and the completion never runs.
     @discardableResult
     public func get(_ url: String, completion: @escaping (HTTPGetResult) -> Void) -> Bool {
+        start(url, headers: [], bodyLimit: HTTPRequestOptions().maximumBodyBytes, completion: completion)
+    }
+
+    /// Starts a GET as `options` say: extra header fields, redirects followed up to
+    /// `maximumRedirects` (each one a new request within its own timeout; credentials go only to
+    /// the same host and port), a body limit. The completion gets the last response, or
+    /// `.failed("more than N redirects ...")`. Returns as `get(_:completion:)` does.
+    @discardableResult
+    public func get(
+        _ url: String, options: HTTPRequestOptions, completion: @escaping (HTTPGetResult) -> Void
+    ) -> Bool {
+        follow(
+            url, options: options, redirects: HTTPRedirects(maximum: options.maximumRedirects), completion: completion)
+    }
+
+    private func follow(
+        _ url: String, options: HTTPRequestOptions, redirects: HTTPRedirects,
+        completion: @escaping (HTTPGetResult) -> Void
+    ) -> Bool {
+        start(url, headers: options.headers, bodyLimit: options.maximumBodyBytes) { [self] result in
+            guard case .response(let response) = result else {
+                completion(result)
+                return
+            }
+            var redirects = redirects
+            switch redirects.next(after: response, from: url) {
+            case .done:
+                completion(result)
+            case .tooMany(let why):
+                completion(.failed(why))
+            case .follow(let next):
+                var options = options
+                if HTTPClient.origin(next) != HTTPClient.origin(url) {
+                    options.headers.removeAll { HTTPBytes.isName($0.name, "authorization") }
+                }
+                self.follow(next, options: options, redirects: redirects, completion: completion)
+            }
+        }
+    }
+
+    /// "host:port" of an http URL, nil when it does not parse.
+    private static func origin(_ url: String) -> String? {
+        if case .success(let parsed) = HTTPURL.parse(url) { return parsed.hostHeader }
+        return nil
+    }
+
+    private func start(
+        _ url: String, headers: [(name: String, value: String)], bodyLimit: Int,
+        completion: @escaping (HTTPGetResult) -> Void
+    ) -> Bool {
         if closed { return false }
         let id = nextID
         nextID += 1
@@ -121,8 +174,8 @@ public final class HTTPClient {
             deliverSoon(id, completion, .failed(error.description))
             return false
         }
-        let request = Request(id: id, url: parsed, completion: completion)
-        request.output = requestBytes(parsed)
+        let request = Request(id: id, url: parsed, bodyLimit: bodyLimit, completion: completion)
+        request.output = requestBytes(parsed, headers: headers)
         guard let address = parsed.address else {
             // A host name: resolve it first, within the request's timeout.
             guard let resolver, let name = parsed.hostName else {
@@ -206,10 +259,15 @@ public final class HTTPClient {
 
     // MARK: request
 
-    private func requestBytes(_ url: HTTPURL) -> [UInt8] {
+    private func requestBytes(_ url: HTTPURL, headers: [(name: String, value: String)]) -> [UInt8] {
         var text = "GET " + url.target + " HTTP/1.1\r\n"
         text += "Host: " + url.hostHeader + "\r\n"
         if !userAgent.isEmpty { text += "User-Agent: " + userAgent + "\r\n" }
+        for field in headers {
+            let name = HTTPClient.lineSafe(field.name, allowSpace: false)
+            if name.isEmpty { continue }
+            text += name + ": " + HTTPClient.lineSafe(field.value, allowSpace: true) + "\r\n"
+        }
         text += "Accept: */*\r\n"
         text += "Connection: close\r\n\r\n"
         return Array(text.utf8)
@@ -324,6 +382,16 @@ public final class HTTPClient {
     }
 
     // MARK: texts
+
+    /// `text` without control characters (and without blanks and ':' for a field name).
+    static func lineSafe(_ text: String, allowSpace: Bool) -> String {
+        var bytes: [UInt8] = []
+        for b in text.utf8 where b >= 32 && b != 127 {
+            if !allowSpace && (b == 32 || b == 58) { continue }
+            bytes.append(b)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     static func describe(errno err: Int32, call: String) -> String { SocketError.text(errno: err, call: call) }
 

@@ -24,6 +24,11 @@ public struct BoardProfile {
     public let handset: AudioPath
     public let headset: AudioPath
     public let speaker: AudioPath
+    /// The model's common provisioning file (`board.provision_common_file`, default
+    /// `y000000000000.cfg`).
+    public let provisionCommonFile: String
+    /// Where the last good fetched provisioning set is stored (`board.provision_dir`; nil: not stored).
+    public let provisionDirectory: String?
     /// Keys the profile sets that no module reads (reported once, not an error).
     public let unknownKeys: [ConfigFile.Entry]
     /// The parsed file.
@@ -43,6 +48,9 @@ public struct BoardProfile {
         description = file.string("board.description") ?? ""
         lineKeys = try file.int("board.linekeys", default: 0, in: 0...64)
         hasRecordKey = try file.bool("board.record_key", default: false)
+        provisionCommonFile = file.string("board.provision_common_file") ?? ProvisioningPlan.defaultCommonFile
+        let directory = file.string("board.provision_dir") ?? ""
+        provisionDirectory = directory.isEmpty ? nil : directory
         keys = try KeysConfiguration(board: file)
         indicators = try IndicatorsConfiguration(board: file)
         handset = try BoardProfile.audioPath(file, "handset")
@@ -65,7 +73,10 @@ public struct BoardProfile {
     }
 
     static let ownKeys: [String] = {
-        var keys = ["board.name", "board.model", "board.description", "board.linekeys", "board.record_key"]
+        var keys = [
+            "board.name", "board.model", "board.description", "board.linekeys", "board.record_key",
+            "board.provision_common_file", "board.provision_dir",
+        ]
         for path in ["handset", "headset", "speaker"] {
             keys.append("audio." + path + ".playback")
             keys.append("audio." + path + ".capture")

@@ -68,7 +68,7 @@ public final class PhoneAssembly {
     /// The account's registration (after its `registration: ...` log line).
     public let registrationStates: Subscribers<SIPRegistrationState>
 
-    private let paths: [String]
+    private var paths: [String]
     private var reportedUnknown: [String] = []
     private var closed = false
 
@@ -251,6 +251,12 @@ public final class PhoneAssembly {
             log.send("config: " + error.description + " (reload refused: the last good configuration stays)")
             return
         }
+        apply(loaded)
+    }
+
+    /// Applies a checked configuration (a reload's, or a set the provisioner fetched): what needs
+    /// a restart is named, the rest takes effect at once; a later reload reads `loaded.paths`.
+    public func apply(_ loaded: Provisioning) {
         PhoneAssembly.report(loaded, reported: &reportedUnknown, log: log)
         for key in loaded.changesNeedingRestart(from: provisioning) {
             log.send("config: " + key + " changed: it applies when the phone restarts")
@@ -260,6 +266,7 @@ public final class PhoneAssembly {
         machine.recordLineKeys = recording.recordLineKeys
         http.timeoutNanoseconds = loaded.recording.requestTimeoutNanoseconds
         provisioning = loaded
+        paths = loaded.paths
         log.send("config: reloaded")
     }
 

@@ -17,6 +17,8 @@ public struct Provisioning {
     public let phone: PhoneSettings
     public let recording: RecordingConfiguration
     public let network: NetworkIdentity
+    /// Where and when the phone fetches its provisioning from a server.
+    public let autoProvision: AutoProvisionSettings
     /// Keys no module reads (kept in `merged`; the phone reports each once).
     public let unknownKeys: [ConfigFile.Entry]
     /// Values that were accepted but have no effect on this board, for the log (the softphone
@@ -26,7 +28,7 @@ public struct Provisioning {
     /// The prefixes of every key the phone reads.
     public static let knownPrefixes =
         SoftphoneConfiguration.knownPrefixes + PhoneSettings.knownPrefixes + RecordingConfiguration.knownPrefixes
-        + NetworkIdentity.knownPrefixes
+        + NetworkIdentity.knownPrefixes + AutoProvisionSettings.knownPrefixes
 
     /// Keys that are read only when the phone starts (the SIP stack and its sockets): a reload
     /// that changes them says so instead of applying them.
@@ -56,6 +58,7 @@ public struct Provisioning {
         phone = try PhoneSettings(merged)
         recording = try RecordingConfiguration(merged, hasRecordKey: hasRecordKey, lineKeyCount: lineKeys)
         network = try NetworkIdentity(merged)
+        autoProvision = try AutoProvisionSettings(merged)
         var unknown: [ConfigFile.Entry] = []
         for entry in merged.entries where !Provisioning.knownPrefixes.contains(where: { entry.key.hasPrefix($0) }) {
             unknown.append(entry)
@@ -88,6 +91,7 @@ public struct Provisioning {
             _ = try RecordingConfiguration(merged, hasRecordKey: hasRecordKey, lineKeyCount: lineKeys)
         }
         check { () throws(ConfigError) in _ = try NetworkIdentity(merged) }
+        check { () throws(ConfigError) in _ = try AutoProvisionSettings(merged) }
         return problems
     }
 

@@ -7,7 +7,7 @@ struct DeskphoneTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deskphone-tool",
         abstract: "Host tool for the deskphone firmware core.",
-        subcommands: [CodecCommand.self, ConfigCommand.self, JBSimCommand.self, KeysCommand.self, LCDCommand.self, SIPCommand.self, SDPCommand.self, Bench.self]
+        subcommands: [CodecCommand.self, ConfigCommand.self, JBSimCommand.self, KeysCommand.self, LCDCommand.self, ProvisionCommand.self, SIPCommand.self, SDPCommand.self, Bench.self]
     )
 }
 

@@ -42,6 +42,8 @@ struct Arguments {
                 parsed.boardPath = operand("a file")
             case "--vectors":
                 parsed.vectors = operand("a directory")
+            case "--provision-dir":
+                parsed.call.provisionDirectory = operand("a directory")
             case _ where Arguments.valued.contains(arg):
                 let value = operand("a value")
                 // One string comparison per option (not two): the position in `valued`.
@@ -119,6 +121,8 @@ struct CallOptions {
     var keys: String? = nil
     var statusLog: String? = nil
     var log: String? = nil
+    /// Where the last good fetched provisioning set is stored (overrides `board.provision_dir`).
+    var provisionDirectory: String? = nil
 
     var isCallMode: Bool { !configs.isEmpty || dial != nil || autoAnswer || control != nil || keys != nil }
 

@@ -54,14 +54,25 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
         keySpec = parsed
     }
     let board: BoardProfile
-    let provisioning: Provisioning
+    let local: Provisioning
     do throws(ConfigError) {
         board = try BoardProfile.load(path: boardPath)
-        provisioning = try Provisioning(paths: options.configs, board: board)
+        local = try Provisioning(paths: options.configs, board: board)
     } catch {
         emitError(error.description)
         return 2
     }
+    let reactor: Reactor
+    do throws(ReactorError) {
+        reactor = try Reactor()
+    } catch {
+        emitError("reactor: " + error.description)
+        return 1
+    }
+    // With auto_provision.server.url: the set from the server (bounded wait), else the last good one.
+    let (provisioning, provisioner) = AutoProvisioner.boot(
+        reactor: reactor, board: board, local: local, directory: options.provisionDirectory ?? board.provisionDirectory,
+        firmware: firmwareVersion, log: { line in emit(line) })
     var assemblyOptions = PhoneAssemblyOptions()
     assemblyOptions.listenPort = options.listenPort.map { UInt16($0) }
     assemblyOptions.capture = options.audioIn.map { PCMDeviceName.rawFile(reading: $0) }
@@ -72,13 +83,6 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
     if options.autoAnswer { assemblyOptions.autoAnswerDelay = options.answerDelayMilliseconds * 1_000_000 }
     assemblyOptions.firmwareVersion = firmwareVersion
 
-    let reactor: Reactor
-    do throws(ReactorError) {
-        reactor = try Reactor()
-    } catch {
-        emitError("reactor: " + error.description)
-        return 1
-    }
     let phone: PhoneAssembly
     do throws(SoftphoneError) {
         phone = try PhoneAssembly(
@@ -88,6 +92,11 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
         emitError(error.description)
         reactor.close()
         return 2
+    }
+    if let provisioner {
+        if !provisioner.status.isEmpty { phone.machine.flash(provisioner.status) }
+        provisioner.onStatus = { text in phone.machine.flash(text) }
+        provisioner.startRepeating(apply: { new in phone.apply(new) })
     }
 
     var stopping = false
@@ -182,6 +191,7 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
         status = 1
     }
     control?.close()
+    provisioner?.close()
     phone.close()
     reactor.close()
     emit("deskphone: exit")

@@ -18,7 +18,7 @@ func usage() {
                deskphone [--board FILE] --config FILE... [--dial URI] [--answer auto|no] [--answer-delay MS]
                          [--hangup-after SECONDS] [--exit-after-call] [--control FIFO|-]
                          [--audio-in FILE] [--audio-out FILE] [--listen PORT] [--keys SOURCE]
-                         [--status-log PATH] [--log PATH]
+                         [--status-log PATH] [--log PATH] [--provision-dir DIR]
           --board FILE   board profile (default: board/sim.cfg)
           --config FILE...  provisioning files (later ones override earlier ones; SIGHUP reloads them)
           --dial URI     place a call (sip:1002@127.0.0.1:5062, or a number with a server)
@@ -34,6 +34,8 @@ func usage() {
                          (raw input_event records), evdev:PATH, evdev-name:TEXT, evdev-caps:keyboard|keypad
           --status-log PATH        every LED, LCD and recording change as one JSON line
           --log PATH     the event log goes to PATH instead of stdout
+          --provision-dir DIR      keep the last good set fetched from auto_provision.server.url here
+                                   (overrides the board's board.provision_dir)
           --version      print version, board and linked libraries
           --self-test    exercise the reactor on the real clock and the codecs; exit 0 only if all held
           --vectors DIR  ITU-T G.191 vectors (Tests/Vectors/itu-t-g191) for the codec checks

@@ -57,6 +57,12 @@ int cl_set_nonblocking(int fd, int on);
 int cl_open(const char *path, int flags, int mode);
 /// dup(2). Returns the new fd or -errno.
 int cl_dup(int fd);
+/// fsync(2). Returns 0 or -errno.
+int cl_fsync(int fd);
+/// rename(2): replaces `to` atomically. Returns 0 or -errno.
+int cl_rename(const char *from, const char *to);
+/// mkdir(2); an existing directory is not an error. Returns 0 or -errno.
+int cl_mkdir(const char *path, int mode);
 
 // MARK: epoll
 

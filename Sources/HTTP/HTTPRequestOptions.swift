@@ -1,0 +1,117 @@
+/// How one GET differs from the plain URL-record request: extra header fields (credentials,
+/// conditional-request validators), redirects to follow, a body size limit. Provisioning uses
+/// it; URL record sends the defaults (no extra fields, redirects not followed, 64 KiB).
+public struct HTTPRequestOptions {
+    /// Extra header fields, in order; control characters in names and values are dropped, so no
+    /// configured value can add a line to the request.
+    public var headers: [(name: String, value: String)] = []
+    /// How many redirects (301, 302, 303, 307, 308 with a `Location`) to follow; 0: none, the
+    /// 3xx is the result.
+    public var maximumRedirects = 0
+    /// The largest body accepted; a larger one fails the request ("response body larger than ...").
+    public var maximumBodyBytes = 64 * 1024
+
+    public init() {}
+
+    /// `Authorization: Basic ...` for `user` and `password` (RFC 7617 §2: base64 of `user:password`).
+    public static func basicAuthorization(user: String, password: String) -> String {
+        "Basic " + Base64.encode(Array((user + ":" + password).utf8))
+    }
+}
+
+/// Base64 (RFC 4648 §4, with padding), for HTTP basic credentials.
+public enum Base64 {
+    public static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i < bytes.count {
+            let b0 = UInt32(bytes[i])
+            let b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0
+            let b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
+            let group = b0 << 16 | b1 << 8 | b2
+            out.append(digit(group >> 18))
+            out.append(digit(group >> 12))
+            out.append(i + 1 < bytes.count ? digit(group >> 6) : 61)  // "="
+            out.append(i + 2 < bytes.count ? digit(group) : 61)
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func digit(_ v: UInt32) -> UInt8 {
+        let v = UInt8(v & 63)
+        switch v {
+        case 0..<26: return 65 + v
+        case 26..<52: return 97 + v - 26
+        case 52..<62: return 48 + v - 52
+        case 62: return 43  // "+"
+        default: return 47  // "/"
+        }
+    }
+}
+
+/// The redirect rule of one GET (RFC 9110 §15.4), sans-IO: given each response, whether to
+/// follow it and where to, with a bound on how many are followed (a redirect loop ends there).
+public struct HTTPRedirects {
+    /// What to do with one response.
+    public enum Decision: Equatable {
+        /// The response is the result (not a redirect, or a 3xx without `Location`).
+        case done
+        /// GET this absolute URL next.
+        case follow(String)
+        /// One redirect more than allowed: the request fails with this text.
+        case tooMany(String)
+    }
+
+    /// Redirects still allowed.
+    public private(set) var remaining: Int
+    /// Redirects followed so far.
+    public private(set) var followed = 0
+    private let limit: Int
+
+    public init(maximum: Int) {
+        limit = max(0, maximum)
+        remaining = limit
+    }
+
+    /// Whether `status` is a redirect that names where to go.
+    public static func isRedirect(_ status: Int) -> Bool { [301, 302, 303, 307, 308].contains(status) }
+
+    /// The decision for `response` to a GET of `url`.
+    public mutating func next(after response: HTTPResponse, from url: String) -> Decision {
+        guard HTTPRedirects.isRedirect(response.status), let location = response.header("Location") else {
+            return .done
+        }
+        guard limit > 0 else { return .done }
+        guard remaining > 0 else {
+            return .tooMany("more than " + String(limit) + " redirects (the last to " + location + ")")
+        }
+        remaining -= 1
+        followed += 1
+        return .follow(HTTPRedirects.resolve(location, against: url))
+    }
+
+    /// `location` as an absolute URL (RFC 3986 §5.2, the forms servers send): absolute URLs stay,
+    /// `//host/path` takes the scheme, `/path` the scheme and authority, anything else the
+    /// directory of `base`'s path.
+    public static func resolve(_ location: String, against base: String) -> String {
+        let text = Array(location.utf8)
+        if let colon = text.firstIndex(of: 58), !text[..<colon].contains(47) { return location }
+        let baseBytes = Array(base.utf8)
+        // The scheme (up to "://") and the authority (up to the next "/").
+        guard let colon = baseBytes.firstIndex(of: 58) else { return location }
+        let scheme = baseBytes[..<colon]
+        if text.starts(with: [47, 47]) { return String(decoding: scheme, as: UTF8.self) + ":" + location }
+        var authorityEnd = colon + 3
+        while authorityEnd < baseBytes.count && baseBytes[authorityEnd] != 47 && baseBytes[authorityEnd] != 63 {
+            authorityEnd += 1
+        }
+        let origin = String(decoding: baseBytes[..<min(authorityEnd, baseBytes.count)], as: UTF8.self)
+        if text.first == 47 { return origin + location }
+        var path = Array(baseBytes[min(authorityEnd, baseBytes.count)...])
+        if let query = path.firstIndex(of: 63) { path = Array(path[..<query]) }
+        let directory = path.lastIndex(of: 47).map { Array(path[...$0]) } ?? [47]
+        return origin + String(decoding: directory, as: UTF8.self) + location
+    }
+}

@@ -1,0 +1,62 @@
+// The `auto_provision.*` keys (the desk-phone names): where the phone fetches its provisioning
+// from, with which credentials, and when. Every key is in docs/CONFIG.md.
+
+import Config
+
+/// Where and when the phone fetches its provisioning from a server (`auto_provision.*`).
+/// No server URL: the phone uses its local files (and a stored set, if it has one).
+public struct AutoProvisionSettings: Sendable {
+    /// `auto_provision.server.url`: the directory on the server holding the common and MAC files
+    /// (`http://` only in this firmware); nil when unset or empty.
+    public var serverURL: String? = nil
+    /// `auto_provision.server.username` / `.password`: HTTP basic credentials (sent when the
+    /// user name is not empty).
+    public var userName = ""
+    public var password = ""
+    /// `auto_provision.power_on`: fetch at boot, before registering (default on).
+    public var powerOn = true
+    /// `auto_provision.repeat.enable`: fetch again every `repeat.minutes` (default off).
+    public var repeatEnabled = false
+    /// `auto_provision.repeat.minutes` (1...43200, default 1440).
+    public var repeatMinutes = 1440
+    /// `auto_provision.repeat.seconds`: for tests and the lab, overrides `repeat.minutes` (1...86400).
+    public var repeatSeconds: Int? = nil
+    /// `auto_provision.server.timeout`: seconds for each file, redirects included (1...120, default 10).
+    public var timeoutSeconds = 10
+
+    public static let knownPrefixes = ["auto_provision."]
+
+    public init() {}
+
+    public init(_ file: ConfigFile) throws(ConfigError) {
+        if let url = file.string("auto_provision.server.url"), !url.isEmpty {
+            var scheme: [UInt8] = []
+            for b in url.utf8 {
+                if b == UInt8(ascii: ":") { break }
+                scheme.append(b >= 65 && b <= 90 ? b + 32 : b)
+            }
+            guard scheme == Array("http".utf8), url.utf8.count > 7 else {
+                throw file.error(
+                    "auto_provision.server.url",
+                    "auto_provision.server.url = '" + url
+                        + "': expected an http:// URL (https and tftp are not supported yet)")
+            }
+            serverURL = url
+        }
+        userName = file.string("auto_provision.server.username") ?? ""
+        password = file.string("auto_provision.server.password") ?? ""
+        powerOn = try file.bool("auto_provision.power_on", default: true)
+        repeatEnabled = try file.bool("auto_provision.repeat.enable", default: false)
+        repeatMinutes = try file.int("auto_provision.repeat.minutes", default: 1440, in: 1...43200)
+        if file.entry("auto_provision.repeat.seconds") != nil {
+            repeatSeconds = try file.int("auto_provision.repeat.seconds", default: 60, in: 1...86400)
+        }
+        timeoutSeconds = try file.int("auto_provision.server.timeout", default: 10, in: 1...120)
+    }
+
+    /// The time between two repeated fetches.
+    public var repeatIntervalNanoseconds: Int64 {
+        if let repeatSeconds { return Int64(repeatSeconds) * 1_000_000_000 }
+        return Int64(repeatMinutes) * 60 * 1_000_000_000
+    }
+}

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Provisioning from an HTTP server, end to end, against a real lighttpd this script starts on
+# loopback with its own configuration (never the system service): the phone boots from the
+# server (the common file y000000000000.cfg and <mac>.cfg behind a basic-auth path, reached
+# through a redirect), a key from each file visible in the log; an unchanged file costs one round
+# trip (lighttpd answers If-None-Match/If-Modified-Since with 304); a file changed on the server is
+# picked up on the repeat timer (auto_provision.repeat.seconds, the test override) and applied
+# (DND on the LCD); a bad file is refused with its URL and line and the last good set stays; with
+# the server dead (refusing, or silent: the boot wait is bounded by the timeout) the phone boots on
+# the stored last good set; `deskphone-tool provision fetch`
+# prints the plan and the merged result; a wrong password (401), a redirect loop (bounded at 5) and a
+# file over 256 KiB are refused.
+# Each check prints `ok   ...` or `FAIL ...`; the last line is `cli-autoprov: N passed, N failed`.
+# usage: scripts/cli-tests-autoprov.sh DESKPHONE    (ports: HTTP 26960, SIP 26961, RTP 35900-35919)
+# The tool is .build/release/deskphone-tool (or $DESKPHONE_TOOL).
+set -uo pipefail
+phone=$(realpath "$1")
+root=$(cd "$(dirname "$0")/.." && pwd)
+tool=${DESKPHONE_TOOL:-$root/.build/release/deskphone-tool}
+board=$root/board/sim.cfg
+source "$root/scripts/cli-common.sh"
+lighttpd=$(command -v lighttpd || echo /usr/sbin/lighttpd)
+[ -x "$lighttpd" ] || { echo "FAIL lighttpd not installed (Debian lighttpd)"; echo "cli-autoprov: 0 passed, 1 failed"; exit 1; }
+
+http_port=26960
+phone_port=26961
+mac_file=001565a1b2c3.cfg
+
+# --- the server: a document root, /prov behind basic auth, /old redirecting to /prov -----------
+mkdir -p "$work/www/prov" "$work/www/big" "$work/store" "$work/cfg"
+# A common file over the 256 KiB limit (a valid one: only its size is wrong).
+{ echo '#!version:1.0.0.1'; for ((i = 0; i < 9000; i++)); do echo "# padding line $i ......................"; done; } \
+  > "$work/www/big/y000000000000.cfg"
+printf 'admin:s3cret\n' > "$work/htpasswd"
+cat > "$work/lighttpd.conf" << CONF
+server.document-root = "$work/www"
+server.bind = "127.0.0.1"
+server.port = $http_port
+server.pid-file = "$work/lighttpd.pid"
+server.errorlog = "$work/lighttpd.err"
+server.modules = ("mod_redirect", "mod_auth", "mod_authn_file", "mod_accesslog")
+accesslog.filename = "$work/access.log"
+accesslog.format = "%r %s"
+url.redirect = ("^/old/(.*)\$" => "/prov/\$1", "^/loop/(.*)\$" => "/loop/\$1")
+auth.backend = "plain"
+auth.backend.plain.userfile = "$work/htpasswd"
+auth.require = ("/prov/" => ("method" => "basic", "realm" => "provisioning", "require" => "valid-user"))
+mimetype.assign = (".cfg" => "text/plain")
+CONF
+start_server() {
+  "$lighttpd" -D -f "$work/lighttpd.conf" > "$work/lighttpd.out" 2>&1 &
+  server_pid=$!
+  pids+=("$server_pid")
+  local i
+  for ((i = 0; i < 50; i++)); do
+    ss -Htln "sport = :$http_port" 2> /dev/null | grep -q . && return 0
+    sleep 0.1
+  done
+  fail "lighttpd did not start: $(cat "$work/lighttpd.out" "$work/lighttpd.err" 2> /dev/null | head -c 500)"
+  return 1
+}
+stop_server() {
+  kill "$server_pid" 2> /dev/null
+  reap _ "$server_pid"
+}
+
+cat > "$work/www/prov/y000000000000.cfg" << CFG
+#!version:1.0.0.1
+# common to every phone of the model
+sip.listen_port = $phone_port
+account.1.user_name = 1000
+rtp.port_min = 35900
+rtp.port_max = 35919
+CFG
+write_mac_file() { # write_mac_file [EXTRA LINE]: the per-phone file (a new mtime and size each time)
+  printf '#!version:1.0.0.1\naccount.1.user_name = 2001\n%s\n' "${1:-}" > "$work/www/prov/$mac_file.new"
+  mv "$work/www/prov/$mac_file.new" "$work/www/prov/$mac_file"
+}
+write_mac_file
+cat > "$work/cfg/local.cfg" << CFG
+#!version:1.0.0.1
+network.mac = 00:15:65:A1:B2:C3
+sip.listen_address = 127.0.0.1
+auto_provision.server.url = http://127.0.0.1:$http_port/old/
+auto_provision.server.username = admin
+auto_provision.server.password = s3cret
+auto_provision.server.timeout = 3
+auto_provision.repeat.enable = 1
+auto_provision.repeat.seconds = 2
+CFG
+still_running() { kill -0 "$phone_pid" 2> /dev/null; }
+start_phone() { # start_phone NAME
+  "$phone" --board "$board" --config "$work/cfg/local.cfg" --provision-dir "$work/store" \
+    --status-log "$work/$1.status" > "$work/$1.log" 2>&1 &
+  phone_pid=$!
+  pids+=("$phone_pid")
+}
+stop_phone() {
+  kill -TERM "$phone_pid" 2> /dev/null
+  reap phone_status "$phone_pid"
+}
+url_common=http://127.0.0.1:$http_port/old/y000000000000.cfg
+url_mac=http://127.0.0.1:$http_port/old/$mac_file
+
+start_server || { summary cli-autoprov; exit; }
+
+# --- 1. the admin tool: the plan, the merged result; a wrong password is refused ---------------
+n=tool
+if [ -x "$tool" ]; then
+  "$tool" provision fetch "http://127.0.0.1:$http_port/old" --mac 00:15:65:A1:B2:C3 --user admin --password s3cret \
+    "$work/cfg/local.cfg" > "$work/$n.out" 2>&1
+  status=$?
+  [ $status -eq 0 ] && pass "$n: exit 0" || fail "$n: exit $status: $(head -c 600 "$work/$n.out")"
+  expect_lines $n "$work/$n.out" "^plan: $url_common\$" "^plan: $url_mac\$" "^plan: .*local.cfg \(local\)\$"
+  check $n "$work/$n.out" "merged: sip.listen_port = $phone_port    # $url_common:3" "a key from the common file, with its URL:line"
+  check $n "$work/$n.out" "merged: account.1.user_name = 2001    # $url_mac:2" "the MAC file wins over the common file"
+  check $n "$work/$n.out" "ok: 2 files fetched" "both files fetched"
+  [ -z "$(ls -A "$work/store")" ] && pass "$n: nothing stored" || fail "$n: the tool stored $(ls "$work/store")"
+  "$tool" provision fetch "http://127.0.0.1:$http_port/old" --mac 001565a1b2c3 --user admin --password wrong \
+    > "$work/$n-401.out" 2>&1
+  status=$?
+  [ $status -eq 1 ] && pass "$n: a wrong password exits 1" || fail "$n: a wrong password: exit $status"
+  check $n "$work/$n-401.out" "error: $url_common: 401" "the 401 is named with the URL"
+  "$tool" provision fetch "http://127.0.0.1:$http_port/loop" --mac 001565a1b2c3 > "$work/$n-loop.out" 2>&1
+  status=$?
+  [ $status -eq 1 ] && pass "$n: a redirect loop exits 1" || fail "$n: a redirect loop: exit $status"
+  check $n "$work/$n-loop.out" "error: http://127.0.0.1:$http_port/loop/y000000000000.cfg: more than 5 redirects" \
+    "a redirect loop ends after 5 redirects"
+  "$tool" provision fetch "http://127.0.0.1:$http_port/big" --mac 001565a1b2c3 > "$work/$n-big.out" 2>&1
+  status=$?
+  [ $status -eq 1 ] && pass "$n: a file over the limit exits 1" || fail "$n: a file over the limit: exit $status"
+  check $n "$work/$n-big.out" "error: http://127.0.0.1:$http_port/big/y000000000000.cfg: response body larger than 262144 bytes" \
+    "a file over 256 KiB is refused"
+else
+  fail "$n: no $tool (swift build -c release)"
+fi
+
+# --- 2. boot from the server: common + MAC file, through the redirect and basic auth ------------
+n=boot
+start_phone $n
+wait_for "$work/$n.log" "sip: listening" 1 20 || fail "$n: the phone did not start: $(head -c 800 "$work/$n.log")"
+expect_lines $n "$work/$n.log" "^provisioning: provisioning\.\.\. from http://127.0.0.1:$http_port/old/\$" \
+  "^provisioning: GET $url_common: 200" "^provisioning: GET $url_mac: 200" \
+  "^provisioning: stored the set in $work/store/provisioned.cfg\$" "^provisioning: provisioned \(2 files\)\$" \
+  "^sip: listening on udp 127.0.0.1:$phone_port"
+check $n "$work/$n.log" " as 2001" "the MAC file's user name (over the common file's 1000)"
+check $n "$work/$n.log" "sip: listening on udp 127.0.0.1:$phone_port" "the common file's listen port"
+check $n "$work/store/provisioned.cfg" "# from $url_mac" "the stored set names its URLs"
+# lighttpd writes its access log in batches (about once a second): wait for the lines.
+wait_for "$work/access.log" "GET /prov/y000000000000.cfg HTTP/1.1 200" 1 10 && pass "$n: lighttpd served the common file after the redirect" \
+  || fail "$n: access log: $(tail -5 "$work/access.log")"
+wait_re "$work/access.log" "GET /old/$mac_file HTTP/1.1 30[1278]" 1 10 \
+  && pass "$n: the /old URL was redirected" || fail "$n: no redirect in the access log"
+wait_for "$work/$n.status" "provisioned (2 files)" 1 5 && pass "$n: the LCD showed 'provisioned (2 files)'" \
+  || fail "$n: the LCD never showed 'provisioned (2 files)'"
+
+# --- 3. unchanged files: 304, one round trip each, nothing applied -------------------------------
+n=unchanged
+wait_for "$work/boot.log" "provisioning: unchanged (2 files)" 1 10 && pass "$n: the repeat round found the set unchanged" \
+  || fail "$n: no unchanged round: $(grep provisioning "$work/boot.log" | tail -5)"
+check $n "$work/boot.log" "provisioning: GET $url_mac: 304 Not Modified" "the phone got a 304 for the MAC file"
+wait_for "$work/access.log" "GET /prov/$mac_file HTTP/1.1 304" 1 10 && pass "$n: lighttpd answered 304 (conditional GET)" \
+  || fail "$n: no 304 in the access log: $(tail -5 "$work/access.log")"
+check_not $n "$work/boot.log" "config: reloaded" "an unchanged set is not applied again"
+
+# --- 4. a file changed on the server: picked up by the repeat timer and applied ----------------
+n=changed
+sleep 1.1 # a new Last-Modified second as well as a new size
+write_mac_file "features.dnd.enable = 1"
+wait_for "$work/boot.log" "config: reloaded" 1 10 && pass "$n: the changed set was applied (config: reloaded)" \
+  || fail "$n: not applied: $(grep provisioning "$work/boot.log" | tail -5)"
+wait_for "$work/boot.status" '"dnd"' 1 5 && pass "$n: the LCD shows DND (the new key took effect at once)" \
+  || fail "$n: no DND on the LCD"
+check $n "$work/store/provisioned.cfg" 'features.dnd.enable = "1"' "the stored set has the new key"
+
+# --- 5. a bad file on the server: refused with URL and line, the last good set stays -----------
+n=bad-file
+cp "$work/store/provisioned.cfg" "$work/good.cfg"
+write_mac_file "voice.volume.ringer = 42"
+wait_for "$work/boot.log" "provisioning failed:" 1 10
+check $n "$work/boot.log" \
+  "provisioning failed: $url_mac:3: voice.volume.ringer = '42': expected a whole number from 0 to 15 (the last good set stays)" \
+  "refused with its URL:line"
+still_running && pass "$n: the phone keeps running" || fail "$n: the phone exited"
+cmp -s "$work/good.cfg" "$work/store/provisioned.cfg" && pass "$n: the stored last good set is unchanged" \
+  || fail "$n: the stored set changed"
+wait_for "$work/boot.status" "provisioning failed" 1 5 && pass "$n: the LCD showed 'provisioning failed'" \
+  || fail "$n: the LCD never showed 'provisioning failed'"
+stop_phone
+[ "$phone_status" -eq 0 ] && pass "$n: orderly exit" || fail "$n: exit status $phone_status"
+
+# --- 6. the server dead: the phone boots on the stored last good set ---------------------------
+n=dead-server
+stop_server
+start_phone $n
+wait_for "$work/$n.log" "sip: listening" 1 20 || fail "$n: the phone did not start: $(head -c 800 "$work/$n.log")"
+expect_lines $n "$work/$n.log" "^provisioning: last good set $work/store/provisioned.cfg\$" \
+  "^provisioning failed: $url_common: .*[Cc]onnection refused.* \(the last good set stays\)\$" \
+  "^sip: listening on udp 127.0.0.1:$phone_port"
+check $n "$work/$n.log" " as 2001" "the stored MAC file's user name"
+wait_for "$work/$n.status" '"dnd"' 1 5 && pass "$n: DND from the stored set" || fail "$n: no DND from the stored set"
+stop_phone
+
+# --- 7. a server that takes the connection and never answers: the boot wait is bounded ---------
+n=silent-server
+python3 -c "
+import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $http_port))
+s.listen(8)
+time.sleep(60)
+" &
+silent_pid=$!
+pids+=("$silent_pid")
+for ((i = 0; i < 50; i++)); do ss -Htln "sport = :$http_port" 2> /dev/null | grep -q . && break; sleep 0.1; done
+started=$(date +%s%N)
+start_phone $n
+wait_for "$work/$n.log" "sip: listening" 1 20 || fail "$n: the phone did not start: $(head -c 800 "$work/$n.log")"
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+check $n "$work/$n.log" "provisioning failed: $url_common: timeout after 3 s (the last good set stays)" \
+  "the GET times out (auto_provision.server.timeout = 3)"
+[ "$elapsed_ms" -lt 8000 ] && pass "$n: the phone started after ${elapsed_ms} ms (bounded by the timeout)" \
+  || fail "$n: the phone took ${elapsed_ms} ms to start"
+check $n "$work/$n.log" " as 2001" "on the stored last good set"
+stop_phone
+kill "$silent_pid" 2> /dev/null
+reap _ "$silent_pid"
+
+summary cli-autoprov
