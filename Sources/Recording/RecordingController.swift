@@ -59,7 +59,7 @@ public final class RecordingController {
     private let performGET: (String, @escaping (HTTPGetResult) -> Void) -> Void
     private let serverText: ([UInt8]) -> String?
 
-    private var logic: RecordingLogic
+    private let logic: RecordingLogic
 
     /// What the runtime holds for one call the logic tracks: the call and its running timers.
     private final class Tracked {
@@ -216,8 +216,6 @@ public final class RecordingController {
     private func feed(_ input: RecordingInput) {
         for entry in calls { logic.noteEstablished(call: entry.call.id, entry.call.state.isEstablished) }
         for action in logic.handle(input) { perform(action) }
-        // A call the logic did not take (closed) is not held.
-        calls.removeAll { !logic.tracks($0.call.id) }
     }
 
     private func perform(_ action: RecordingAction) {

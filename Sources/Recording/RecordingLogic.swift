@@ -5,6 +5,7 @@
 // carries the actions out on the reactor, the SIP call and the HTTP client.
 
 import Indicators
+import Keys
 
 /// A timer the recording logic asks for; the runtime starts it and reports its expiry.
 public enum RecordingTimer: Equatable, Sendable {
@@ -17,7 +18,7 @@ public enum RecordingTimer: Equatable, Sendable {
 }
 
 /// How a `Record: on|off` INFO ended (`SIPInDialogResult` as values).
-public enum RecordingINFOOutcome: Equatable, Sendable {
+public enum RecordingINFOOutcome: Sendable {
     /// A final response: its status and reason phrase.
     case response(status: Int, reason: String)
     case timeout
@@ -28,13 +29,13 @@ public enum RecordingINFOOutcome: Equatable, Sendable {
 
 /// How a URL record GET ended: a response with the text the server put in its body (nil when
 /// none), or no response and why.
-public enum RecordingURLOutcome: Equatable, Sendable {
+public enum RecordingURLOutcome: Sendable {
     case response(status: Int, reason: String, text: String?)
     case failed(String)
 }
 
 /// What happened, for `RecordingLogic.handle(_:)`. Calls are numbers (`SIPCall.id`).
-public enum RecordingInput: Equatable, Sendable {
+public enum RecordingInput: Sendable {
     /// A press of a record key bound as `binding`, at reactor time `time`.
     case press(RecordKeyBinding, time: Int64)
     /// Call `call` is alive (not ended); `established`: it has an established dialog.
@@ -78,9 +79,9 @@ public enum RecordingAction: Equatable, Sendable {
 
 /// The record key's state machine, per call: events in, actions out, no I/O (see the policy in
 /// RecordingController.swift). One entry point, `handle(_:)`.
-public struct RecordingLogic {
+public final class RecordingLogic {
     /// One call's recording.
-    struct Entry {
+    final class Entry {
         let id: Int
         var established: Bool
         var phase: RecordingPhase = .off
@@ -93,6 +94,11 @@ public struct RecordingLogic {
         /// The URL request's guard timer runs; its timeout in seconds, for the failure text.
         var hasGuard = false
         var guardSeconds = 0
+
+        init(id: Int, established: Bool) {
+            self.id = id
+            self.established = established
+        }
     }
 
     public private(set) var configuration: RecordingConfiguration
@@ -117,46 +123,43 @@ public struct RecordingLogic {
 
     /// The recording phase of call `id` (`.off` for a call the logic does not track).
     public func phase(ofCall id: Int) -> RecordingPhase {
-        guard let i = index(id) else { return .off }
-        return calls[i].phase
+        guard let entry = find(id) else { return .off }
+        return entry.phase
     }
 
     /// What call `id`'s indication would show (`.idle` for an untracked call).
     public func indication(ofCall id: Int) -> RecordingIndication {
-        guard let i = index(id) else { return .idle }
-        return indication(of: calls[i])
+        guard let entry = find(id) else { return .idle }
+        return indication(of: entry)
     }
 
     /// The LCD message of call `id` ("" when none).
     public func text(ofCall id: Int) -> String {
-        guard let i = index(id) else { return "" }
-        return text(of: calls[i])
+        guard let entry = find(id) else { return "" }
+        return text(of: entry)
     }
 
     public var trackedCallCount: Int { calls.count }
 
-    /// Whether call `id` is tracked.
-    public func tracks(_ id: Int) -> Bool { index(id) != nil }
-
     /// Tells the logic whether a tracked call is established now, without acting on it (the
     /// runtime keeps it in step with the call before each input).
-    public mutating func noteEstablished(call id: Int, _ established: Bool) {
-        if let i = index(id) { calls[i].established = established }
+    public func noteEstablished(call id: Int, _ established: Bool) {
+        if let entry = find(id) { entry.established = established }
     }
 
     // MARK: the entry point
 
     /// Handles one input and returns what should happen, in order.
-    public mutating func handle(_ input: RecordingInput) -> [RecordingAction] {
+    public func handle(_ input: RecordingInput) -> [RecordingAction] {
         out = []
         if isClosed { return out }
         switch input {
         case .press(let binding, let time):
             press(binding, at: time)
         case .callChanged(let id, let established):
-            let i = track(id, established: established)
-            calls[i].established = established
-            if established && (activeCallID == nil || index(activeCallID ?? 0) == nil) {
+            let entry = track(id, established: established)
+            entry.established = established
+            if established && (activeCallID == nil || find(activeCallID ?? 0) == nil) {
                 activeCallID = id
                 refresh()
             }
@@ -164,8 +167,8 @@ public struct RecordingLogic {
             endCall(id, cause: cause)
         case .activeCall(let id, let established):
             if let id {
-                let i = track(id, established: established)
-                calls[i].established = established
+                let entry = track(id, established: established)
+                entry.established = established
             }
             activeCallID = id
             refresh()
@@ -198,21 +201,21 @@ public struct RecordingLogic {
 
     // MARK: pressing
 
-    private mutating func press(_ binding: RecordKeyBinding, at pressTime: Int64) {
-        guard let id = activeCallID, let i = index(id), calls[i].established else {
+    private func press(_ binding: RecordKeyBinding, at pressTime: Int64) {
+        guard let id = activeCallID, let entry = find(id), entry.established else {
             showNotice("no call to record", cause: "key " + binding.key.name + " without an established call")
             return
         }
-        if calls[i].request != 0 {
+        if entry.request != 0 {
             log("call " + String(id) + ": record key ignored: a request is in flight")
             return
         }
-        let starting = calls[i].phase == .off
+        let starting = entry.phase == .off
         serial += 1
-        calls[i].request = serial
-        calls[i].phase = starting ? .starting : .stopping
-        clearMessage(i)
-        changed(i, cause: "key " + binding.key.name)
+        entry.request = serial
+        entry.phase = starting ? .starting : .stopping
+        clearMessage(entry)
+        changed(entry, cause: "key " + binding.key.name)
         switch binding.mode {
         case .info:
             let value = starting ? "on" : "off"
@@ -220,8 +223,8 @@ public struct RecordingLogic {
             out.append(.sendINFO(call: id, request: serial, on: starting))
         case .url(let urls):
             // The HTTP client times out by itself; this guard catches a client that never answers.
-            calls[i].hasGuard = true
-            calls[i].guardSeconds = configuration.requestTimeoutSeconds
+            entry.hasGuard = true
+            entry.guardSeconds = configuration.requestTimeoutSeconds
             out.append(
                 .startTimer(
                     .requestGuard(call: id), nanoseconds: configuration.requestTimeoutNanoseconds + 1_000_000_000))
@@ -230,7 +233,7 @@ public struct RecordingLogic {
         out.append(.requestSent(pressTime: pressTime))
     }
 
-    private mutating func infoAnswered(_ id: Int, request: Int, starting: Bool, _ outcome: RecordingINFOOutcome) {
+    private func infoAnswered(_ id: Int, request: Int, starting: Bool, _ outcome: RecordingINFOOutcome) {
         let cause: String
         switch outcome {
         case .response(let status, let reason): cause = String(status) + " " + reason
@@ -238,35 +241,35 @@ public struct RecordingLogic {
         case .transportError: cause = "transport error"
         case .callGone: cause = "call gone"
         }
-        guard let i = index(id), calls[i].request == request else {
+        guard let entry = find(id), entry.request == request else {
             log(
                 "call " + String(id) + ": answer to Record: " + (starting ? "on" : "off") + " (" + cause
                     + ") after the call's recording state was dropped")
             return
         }
-        calls[i].request = 0
+        entry.request = 0
         switch outcome {
         case .response(let status, _):
             if status >= 200 && status < 300 {
-                calls[i].phase = starting ? .on : .off
-                changed(i, cause: cause)
+                entry.phase = starting ? .on : .off
+                changed(entry, cause: cause)
             } else if status == 481 {
                 endCall(id, cause: cause + ": call gone")
             } else if status == 403 {
-                failed(i, starting: starting, alert: .notAllowed, text: "recording not allowed", cause: cause)
+                failed(entry, starting: starting, alert: .notAllowed, text: "recording not allowed", cause: cause)
             } else {
-                failed(i, starting: starting, alert: nil, text: nil, cause: cause)
+                failed(entry, starting: starting, alert: nil, text: nil, cause: cause)
             }
         case .timeout:
-            failed(i, starting: starting, alert: nil, text: nil, cause: "timeout (no answer)")
+            failed(entry, starting: starting, alert: nil, text: nil, cause: "timeout (no answer)")
         case .transportError:
-            failed(i, starting: starting, alert: nil, text: nil, cause: cause)
+            failed(entry, starting: starting, alert: nil, text: nil, cause: cause)
         case .callGone:
             endCall(id, cause: cause)
         }
     }
 
-    private mutating func urlAnswered(_ id: Int, request: Int, starting: Bool, _ outcome: RecordingURLOutcome) {
+    private func urlAnswered(_ id: Int, request: Int, starting: Bool, _ outcome: RecordingURLOutcome) {
         var cause: String
         var serverText: String? = nil
         var success = false
@@ -277,40 +280,40 @@ public struct RecordingLogic {
             if let text, !text.isEmpty { serverText = text }
         case .failed(let why): cause = why
         }
-        guard let i = index(id), calls[i].request == request else {
+        guard let entry = find(id), entry.request == request else {
             log("call " + String(id) + ": late URL record answer (" + cause + ") ignored")
             return
         }
-        calls[i].request = 0
-        if calls[i].hasGuard { out.append(.cancelTimer(.requestGuard(call: id))) }
-        calls[i].hasGuard = false
+        entry.request = 0
+        if entry.hasGuard { out.append(.cancelTimer(.requestGuard(call: id))) }
+        entry.hasGuard = false
         if success {
-            calls[i].phase = starting ? .on : .off
-            if let serverText { showMessage(i, serverText) }
-            changed(i, cause: cause)
+            entry.phase = starting ? .on : .off
+            if let serverText { showMessage(entry, serverText) }
+            changed(entry, cause: cause)
         } else {
-            failed(i, starting: starting, alert: serverText == nil ? nil : .failed, text: serverText, cause: cause)
+            failed(entry, starting: starting, alert: serverText == nil ? nil : .failed, text: serverText, cause: cause)
         }
     }
 
     /// The request did not change the state: back to on/off, the alert and message shown for a while.
-    private mutating func failed(
-        _ i: Int, starting: Bool, alert: RecordingIndication?, text: String?, cause: String
+    private func failed(
+        _ entry: Entry, starting: Bool, alert: RecordingIndication?, text: String?, cause: String
     ) {
-        calls[i].phase = starting ? .off : .on
-        calls[i].alert = alert ?? (starting ? .cannotStart : .cannotStop)
-        showMessage(i, text ?? (starting ? "cannot start recording" : "cannot stop recording"))
-        changed(i, cause: cause)
+        entry.phase = starting ? .off : .on
+        entry.alert = alert ?? (starting ? .cannotStart : .cannotStop)
+        showMessage(entry, text ?? (starting ? "cannot start recording" : "cannot stop recording"))
+        changed(entry, cause: cause)
     }
 
-    private mutating func expired(_ timer: RecordingTimer) {
+    private func expired(_ timer: RecordingTimer) {
         switch timer {
         case .message(let id):
-            guard let i = index(id), calls[i].hasMessageTimer else { return }
-            calls[i].hasMessageTimer = false
-            calls[i].message = ""
-            calls[i].alert = nil
-            changed(i, cause: "message expired")
+            guard let entry = find(id), entry.hasMessageTimer else { return }
+            entry.hasMessageTimer = false
+            entry.message = ""
+            entry.alert = nil
+            changed(entry, cause: "message expired")
         case .notice:
             guard hasNoticeTimer else { return }
             hasNoticeTimer = false
@@ -321,30 +324,31 @@ public struct RecordingLogic {
                         call: 0, phase: .off, indication: .idle, text: "", cause: "message expired", isActive: true)))
             refresh()
         case .requestGuard(let id):
-            guard let i = index(id), calls[i].hasGuard else { return }
-            calls[i].hasGuard = false
-            let seconds = calls[i].guardSeconds
+            guard let entry = find(id), entry.hasGuard else { return }
+            entry.hasGuard = false
+            let seconds = entry.guardSeconds
             urlAnswered(
-                id, request: calls[i].request, starting: calls[i].phase == .starting,
+                id, request: entry.request, starting: entry.phase == .starting,
                 .failed("timeout after " + String(seconds) + " s"))
         }
     }
 
     // MARK: calls
 
-    private func index(_ id: Int) -> Int? {
-        for i in calls.indices where calls[i].id == id { return i }
+    private func find(_ id: Int) -> Entry? {
+        for entry in calls where entry.id == id { return entry }
         return nil
     }
 
-    private mutating func track(_ id: Int, established: Bool) -> Int {
-        if let i = index(id) { return i }
-        calls.append(Entry(id: id, established: established))
-        return calls.count - 1
+    private func track(_ id: Int, established: Bool) -> Entry {
+        if let entry = find(id) { return entry }
+        let entry = Entry(id: id, established: established)
+        calls.append(entry)
+        return entry
     }
 
-    private mutating func endCall(_ id: Int, cause: String) {
-        guard let i = index(id) else { return }
+    private func endCall(_ id: Int, cause: String) {
+        guard let i = calls.firstIndex(where: { $0.id == id }) else { return }
         let entry = calls.remove(at: i)
         if entry.hasMessageTimer { out.append(.cancelTimer(.message(call: id))) }
         if entry.hasGuard { out.append(.cancelTimer(.requestGuard(call: id))) }
@@ -387,23 +391,23 @@ public struct RecordingLogic {
         }
     }
 
-    private mutating func showMessage(_ i: Int, _ text: String) {
-        let timer = RecordingTimer.message(call: calls[i].id)
-        if calls[i].hasMessageTimer { out.append(.cancelTimer(timer)) }
-        calls[i].message = text
+    private func showMessage(_ entry: Entry, _ text: String) {
+        let timer = RecordingTimer.message(call: entry.id)
+        if entry.hasMessageTimer { out.append(.cancelTimer(timer)) }
+        entry.message = text
         out.append(.message(text, nanoseconds: configuration.messageNanoseconds))
-        calls[i].hasMessageTimer = true
+        entry.hasMessageTimer = true
         out.append(.startTimer(timer, nanoseconds: configuration.messageNanoseconds))
     }
 
-    private mutating func clearMessage(_ i: Int) {
-        if calls[i].hasMessageTimer { out.append(.cancelTimer(.message(call: calls[i].id))) }
-        calls[i].hasMessageTimer = false
-        calls[i].message = ""
-        calls[i].alert = nil
+    private func clearMessage(_ entry: Entry) {
+        if entry.hasMessageTimer { out.append(.cancelTimer(.message(call: entry.id))) }
+        entry.hasMessageTimer = false
+        entry.message = ""
+        entry.alert = nil
     }
 
-    private mutating func showNotice(_ text: String, cause: String) {
+    private func showNotice(_ text: String, cause: String) {
         if hasNoticeTimer { out.append(.cancelTimer(.notice)) }
         notice = text
         out.append(.message(text, nanoseconds: configuration.messageNanoseconds))
@@ -415,25 +419,25 @@ public struct RecordingLogic {
         out.append(.startTimer(.notice, nanoseconds: configuration.messageNanoseconds))
     }
 
-    private mutating func changed(_ i: Int, cause: String) {
-        let id = calls[i].id
+    private func changed(_ entry: Entry, cause: String) {
+        let id = entry.id
         let event = RecordingEvent(
-            call: id, phase: calls[i].phase, indication: indication(of: calls[i]), text: text(of: calls[i]),
+            call: id, phase: entry.phase, indication: indication(of: entry), text: text(of: entry),
             cause: cause, isActive: activeCallID == id)
         log(
-            "call " + String(id) + ": recording " + calls[i].phase.description + " (" + event.indication.description
+            "call " + String(id) + ": recording " + entry.phase.description + " (" + event.indication.description
                 + ") after " + cause + (event.text.isEmpty ? "" : ": " + event.text))
         out.append(.event(event))
         if activeCallID == id { refresh() }
     }
 
     /// Works out the active call's indication and text and reports a change.
-    private mutating func refresh() {
+    private func refresh() {
         var shown = RecordingIndication.idle
         var text = notice
-        if let id = activeCallID, let i = index(id) {
-            shown = indication(of: calls[i])
-            if text.isEmpty { text = self.text(of: calls[i]) }
+        if let id = activeCallID, let entry = find(id) {
+            shown = indication(of: entry)
+            if text.isEmpty { text = self.text(of: entry) }
         }
         if shown != indication || text != shownText {
             indication = shown
@@ -442,7 +446,7 @@ public struct RecordingLogic {
         }
     }
 
-    private mutating func log(_ line: String) {
+    private func log(_ line: String) {
         out.append(.log(line))
     }
 }

@@ -17,7 +17,7 @@ struct RecordingLogicTests {
 
     /// Logic with call 1 established and active (the actions of that set-up dropped).
     static func withCall(_ binding: RecordKeyBinding = info, timeout: Int = 5, message: Int = 3) -> RecordingLogic {
-        var logic = RecordingLogic(
+        let logic = RecordingLogic(
             configuration: RecordingConfiguration(keys: [binding], requestTimeoutSeconds: timeout, messageSeconds: message))
         _ = logic.handle(.callChanged(call: 1, established: true))
         return logic
@@ -41,7 +41,7 @@ struct RecordingLogicTests {
     ]
 
     @Test func establishedCallBecomesActiveWithoutShowingAnything() {
-        var logic = RecordingLogic(configuration: RecordingConfiguration(keys: [Self.info]))
+        let logic = RecordingLogic(configuration: RecordingConfiguration(keys: [Self.info]))
         #expect(logic.handle(.callChanged(call: 1, established: false)) == [])
         #expect(logic.activeCallID == nil)
         #expect(logic.handle(.callChanged(call: 1, established: true)) == [])
@@ -50,7 +50,7 @@ struct RecordingLogicTests {
     }
 
     @Test func pressSendsINFOAndA2xxTurnsRecordingOn() {
-        var logic = Self.withCall()
+        let logic = Self.withCall()
         #expect(logic.handle(.press(Self.info, time: 7)) == Self.pressOn)
         #expect(logic.phase(ofCall: 1) == .starting)
         let answer = logic.handle(.infoAnswer(call: 1, request: 1, on: true, .response(status: 200, reason: "OK")))
@@ -72,7 +72,7 @@ struct RecordingLogicTests {
     }
 
     @Test func forbiddenShowsNotAllowedAndKeepsTheState() {
-        var logic = Self.withCall()
+        let logic = Self.withCall()
         _ = logic.handle(.press(Self.info, time: 7))
         let answer = logic.handle(.infoAnswer(call: 1, request: 1, on: true, .response(status: 403, reason: "Forbidden")))
         #expect(
@@ -96,8 +96,8 @@ struct RecordingLogicTests {
         #expect(logic.handle(.timerExpired(.message(call: 1))) == [])
     }
 
-    @Test func callLeaseGoneDropsTheCall() {
-        var logic = Self.withCall()
+    @Test func callGone481DropsTheCall() {
+        let logic = Self.withCall()
         _ = logic.handle(.press(Self.info, time: 7))
         let answer = logic.handle(
             .infoAnswer(call: 1, request: 1, on: true, .response(status: 481, reason: "Call Does Not Exist")))
@@ -119,7 +119,7 @@ struct RecordingLogicTests {
             (.transportError, "transport error"),
         ]
         for (outcome, cause) in cases {
-            var logic = Self.withCall()
+            let logic = Self.withCall()
             _ = logic.handle(.press(Self.info, time: 7))
             let answer = logic.handle(.infoAnswer(call: 1, request: 1, on: true, outcome))
             #expect(
@@ -133,7 +133,7 @@ struct RecordingLogicTests {
             #expect(logic.phase(ofCall: 1) == .off)
         }
         // A failed stop keeps recording on.
-        var logic = Self.withCall()
+        let logic = Self.withCall()
         _ = logic.handle(.press(Self.info, time: 7))
         _ = logic.handle(.infoAnswer(call: 1, request: 1, on: true, .response(status: 200, reason: "OK")))
         _ = logic.handle(.press(Self.info, time: 8))
@@ -143,14 +143,14 @@ struct RecordingLogicTests {
     }
 
     @Test func pressWhileInFlightSendsNothing() {
-        var logic = Self.withCall()
+        let logic = Self.withCall()
         _ = logic.handle(.press(Self.info, time: 7))
         #expect(logic.handle(.press(Self.info, time: 8)) == [.log("call 1: record key ignored: a request is in flight")])
         #expect(logic.phase(ofCall: 1) == .starting)
     }
 
     @Test func noCallToRecord() {
-        var logic = RecordingLogic(configuration: RecordingConfiguration(keys: [Self.info]))
+        let logic = RecordingLogic(configuration: RecordingConfiguration(keys: [Self.info]))
         let press = logic.handle(.press(Self.info, time: 7))
         #expect(
             press == [
@@ -179,7 +179,7 @@ struct RecordingLogicTests {
     }
 
     @Test func urlToggleFlipsOnEach2xxAndShowsTheServersText() {
-        var logic = Self.withCall(Self.toggleURL)
+        let logic = Self.withCall(Self.toggleURL)
         let press = logic.handle(.press(Self.toggleURL, time: 7))
         #expect(
             Array(press.suffix(3)) == [
@@ -209,7 +209,7 @@ struct RecordingLogicTests {
     }
 
     @Test func urlOnOffAsksExplicitlyAndTheGuardTimesOut() {
-        var logic = Self.withCall(Self.onOffURLs, timeout: 2)
+        let logic = Self.withCall(Self.onOffURLs, timeout: 2)
         #expect(
             logic.handle(.press(Self.onOffURLs, time: 7)).contains(
                 .get(call: 1, request: 1, on: true, url: "http://192.0.2.1/on")))
@@ -230,7 +230,7 @@ struct RecordingLogicTests {
     }
 
     @Test func callEndClearsAndALateAnswerIsLoggedAndIgnored() {
-        var logic = Self.withCall()
+        let logic = Self.withCall()
         _ = logic.handle(.callChanged(call: 2, established: true))
         _ = logic.handle(.press(Self.info, time: 7))
         _ = logic.handle(.infoAnswer(call: 1, request: 1, on: true, .response(status: 403, reason: "Forbidden")))
@@ -247,7 +247,7 @@ struct RecordingLogicTests {
         #expect(logic.activeCallID == 2)
         #expect(logic.trackedCallCount == 1)
 
-        var dropped = Self.withCall()
+        let dropped = Self.withCall()
         _ = dropped.handle(.press(Self.info, time: 7))
         _ = dropped.handle(.callEnded(call: 1, cause: "call ended (local hang-up)"))
         #expect(
@@ -258,7 +258,7 @@ struct RecordingLogicTests {
     }
 
     @Test func closeCancelsEverythingAndTakesNoMoreInput() {
-        var logic = Self.withCall(Self.toggleURL)
+        let logic = Self.withCall(Self.toggleURL)
         _ = logic.handle(.press(Self.toggleURL, time: 7))
         #expect(
             logic.handle(.close) == [
