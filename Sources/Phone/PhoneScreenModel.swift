@@ -73,6 +73,8 @@ public struct PhoneScreenModel: Equatable, Sendable {
     public var timerCallID: Int? = nil
     /// The recording indication to draw (nil: the phone does not draw it).
     public var recording: RecordingIndication? = nil
+    /// Number of live calls (the next screen's `lineKeysShown`).
+    public var callCount = 0
 
     public init() {}
 
@@ -157,6 +159,7 @@ public struct PhoneScreenModel: Equatable, Sendable {
         }
         model.timerCallID = model.screen == .talking || model.screen == .held ? active?.id : nil
         model.recording = input.recording
+        model.callCount = live.count
         return model
     }
 }

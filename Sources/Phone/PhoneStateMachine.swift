@@ -578,8 +578,7 @@ public final class PhoneStateMachine {
     /// model is a pure function of `screenInput` (`PhoneScreenModel.make`), applied here.
     public func render() {
         guard !closed else { return }
-        let input = screenInput
-        let model = PhoneScreenModel.make(input)
+        let model = PhoneScreenModel.make(screenInput)
         // The log names every screen shown (the key handlers may have set `screen` already).
         let shown = model.logName
         if shown != loggedScreen {
@@ -588,7 +587,7 @@ public final class PhoneStateMachine {
         }
         screen = model.screen
         apply(model)
-        lineLEDsShown = input.calls.count
+        lineLEDsShown = model.callCount
     }
 
     /// The values the screen is computed from, read from the calls and the local state.

@@ -16,6 +16,18 @@ struct PhoneScreenModelTests {
         return input
     }
 
+    /// The screen with `calls` and call `active` on it.
+    static func screen(
+        _ calls: [PhoneCallView], active: Int?, _ configure: (inout PhoneScreenInput) -> Void = { _ in }
+    ) -> PhoneScreenModel {
+        PhoneScreenModel.make(
+            input {
+                $0.calls = calls
+                $0.activeCallID = active
+                configure(&$0)
+            })
+    }
+
     @Test func idle() {
         let model = PhoneScreenModel.make(Self.input())
         #expect(model.screen == .idle)
@@ -102,16 +114,13 @@ struct PhoneScreenModelTests {
     }
 
     @Test func heldCallAndASecondCall() {
-        let model = PhoneScreenModel.make(
-            Self.input {
-                $0.calls = [
-                    PhoneCallView(id: 1, state: .held, party: "Bob"),
-                    PhoneCallView(id: 2, state: .connected, party: "Carol"),
-                ]
-                $0.activeCallID = 2
-                $0.headsetMode = true
-                $0.path = .headset
-            })
+        let model = Self.screen(
+            [PhoneCallView(id: 1, state: .held, party: "Bob"), PhoneCallView(id: 2, state: .connected, party: "Carol")],
+            active: 2
+        ) {
+            $0.headsetMode = true
+            $0.path = .headset
+        }
         #expect(model.screen == .talking)
         #expect(model.lines == ["Carol", "On hold: Bob"])
         #expect(model.softkeys == ["Swap", "Mute", "", "End"])
@@ -120,24 +129,15 @@ struct PhoneScreenModelTests {
         #expect(model.timerCallID == 2)
 
         // The held call on screen, with a new call ringing in.
-        let ringing = PhoneScreenModel.make(
-            Self.input {
-                $0.calls = [
-                    PhoneCallView(id: 1, state: .held, party: "Bob"),
-                    PhoneCallView(id: 3, state: .incoming, party: "Dave"),
-                ]
-                $0.activeCallID = 1
-            })
+        let ringing = Self.screen(
+            [PhoneCallView(id: 1, state: .held, party: "Bob"), PhoneCallView(id: 3, state: .incoming, party: "Dave")],
+            active: 1)
         #expect(ringing.screen == .incoming)
         #expect(ringing.lines == ["Dave", "On hold: Bob"])
         #expect(ringing.lineKeys == [.held, .incoming])
         #expect(ringing.timerCallID == nil)
 
-        let held = PhoneScreenModel.make(
-            Self.input {
-                $0.calls = [PhoneCallView(id: 1, state: .held, party: "Bob")]
-                $0.activeCallID = 1
-            })
+        let held = Self.screen([PhoneCallView(id: 1, state: .held, party: "Bob")], active: 1)
         #expect(held.title == "On hold")
         #expect(held.softkeys == ["Resume", "New", "", "End"])
         #expect(held.timerCallID == 1)
