@@ -157,8 +157,7 @@ public final class RecordingLogic {
         case .press(let binding, let time):
             press(binding, at: time)
         case .callChanged(let id, let established):
-            let entry = track(id, established: established)
-            entry.established = established
+            track(id, established: established)
             if established && (activeCallID == nil || find(activeCallID ?? 0) == nil) {
                 activeCallID = id
                 refresh()
@@ -166,10 +165,7 @@ public final class RecordingLogic {
         case .callEnded(let id, let cause):
             endCall(id, cause: cause)
         case .activeCall(let id, let established):
-            if let id {
-                let entry = track(id, established: established)
-                entry.established = established
-            }
+            if let id { track(id, established: established) }
             activeCallID = id
             refresh()
         case .infoAnswer(let id, let request, let on, let outcome):
@@ -340,11 +336,13 @@ public final class RecordingLogic {
         return nil
     }
 
-    private func track(_ id: Int, established: Bool) -> Entry {
-        if let entry = find(id) { return entry }
-        let entry = Entry(id: id, established: established)
-        calls.append(entry)
-        return entry
+    /// Tracks call `id` (from now on, if new) and notes whether it is established.
+    private func track(_ id: Int, established: Bool) {
+        if let entry = find(id) {
+            entry.established = established
+        } else {
+            calls.append(Entry(id: id, established: established))
+        }
     }
 
     private func endCall(_ id: Int, cause: String) {
