@@ -555,9 +555,14 @@ public final class PhoneStateMachine {
     /// so a recording answer never re-logs the screen).
     private func renderRecording() {
         guard showsRecording, !closed else { return }
+        drawRecording(recordingIndication)
+    }
+
+    /// The record LED, the recording icon and the record line keys' LEDs.
+    private func drawRecording(_ indication: RecordingIndication) {
         indicators.batch {
-            indicators.setRecording(recordingIndication)
-            for n in recordLineKeys { indicators.setLED(.line(n), recordingIndication.ledState) }
+            indicators.setRecording(indication)
+            for n in recordLineKeys { indicators.setLED(.line(n), indication.ledState) }
         }
     }
 
@@ -569,93 +574,68 @@ public final class PhoneStateMachine {
 
     // MARK: the screen
 
-    /// Recomputes the screen, the LCD and the LEDs from the calls and the local state.
+    /// Recomputes the screen, the LCD and the LEDs from the calls and the local state: the
+    /// model is a pure function of `screenInput` (`PhoneScreenModel.make`), applied here.
     public func render() {
         guard !closed else { return }
-        let live = calls
-        let active = activeCall
-        let incoming = incomingCall
-        var title = accountLabel
-        var lines: [String] = []
-        var softkeys: [String] = []
-        var next: Screen
-        if let incoming {
-            next = .incoming
-            title = "Incoming call"
-            lines.append(PhoneStateMachine.partyText(incoming))
-            if let active { lines.append((active.state == .held ? "On hold: " : "With: ") + PhoneStateMachine.partyText(active)) }
-            softkeys = ["Answer", "", "", "Reject"]
-        } else if let active {
-            lines.append(PhoneStateMachine.partyText(active))
-            let others = live.filter { $0.id != active.id }
-            switch active.state {
-            case .idle, .calling, .ringing:
-                next = .calling
-                title = isRinging(active) ? "Ringing" : "Calling"
-                softkeys = ["", "", "", "Cancel"]
-            case .held:
-                next = .held
-                title = "On hold"
-                softkeys = ["Resume", others.isEmpty ? "New" : "Swap", "", "End"]
-            case .connected, .remoteHeld:
-                next = .talking
-                title = active.state == .remoteHeld ? "Held by far end" : "Talking"
-                let muted = softphone.isMuted(active)
-                softkeys = [others.isEmpty ? "Hold" : "Swap", muted ? "Unmute" : "Mute", "", "End"]
-            default:
-                next = .idle
-            }
-            for other in others where other.state == .held { lines.append("On hold: " + PhoneStateMachine.partyText(other)) }
-        } else if screen == .dialing {
-            next = .dialing
-            title = "Dial"
-            lines.append(dialed + "_")
-            softkeys = [dialed.isEmpty ? "" : "Send", dialed.isEmpty ? "" : "Delete", "", "Cancel"]
-        } else {
-            next = .idle
-            title = doNotDisturb ? "Do not disturb" : "Ready"
-            softkeys = [lastDialed == nil ? "" : "Redial", doNotDisturb ? "DND off" : "DND", "", "Dial"]
-        }
-        if let message { lines.append(message) }
+        let model = PhoneScreenModel.make(screenInput)
         // The log names every screen shown (the key handlers may have set `screen` already).
-        let shown = next.description + (active.map { " call " + String($0.id) } ?? "")
+        let shown = model.logName
         if shown != loggedScreen {
             loggedScreen = shown
             onLog?("screen: " + shown)
         }
-        screen = next
-        let timerCall = (next == .talking || next == .held) ? active?.id : nil
+        screen = model.screen
+        apply(model)
+        lineLEDsShown = model.callCount
+    }
+
+    /// The values the screen is computed from, read from the calls and the local state.
+    public var screenInput: PhoneScreenInput {
+        var input = PhoneScreenInput()
+        for call in calls {
+            input.calls.append(
+                PhoneCallView(
+                    id: call.id, state: call.state, party: PhoneStateMachine.partyText(call),
+                    muted: softphone.isMuted(call)))
+        }
+        input.activeCallID = activeCallID
+        input.dialing = screen == .dialing
+        input.dialed = dialed
+        input.doNotDisturb = doNotDisturb
+        input.canRedial = lastDialed != nil
+        input.message = message
+        input.path = path
+        input.headsetMode = headsetMode
+        input.accountLabel = accountLabel
+        input.recordLineKeys = recordLineKeys
+        input.recording = showsRecording ? recordingIndication : nil
+        input.lineKeysShown = lineLEDsShown
+        return input
+    }
+
+    /// The one writer of the screen and the LEDs: applies `model` to the indicators (which
+    /// pass on only what changed).
+    private func apply(_ model: PhoneScreenModel) {
         indicators.batch {
-            indicators.setAccount(accountLabel)
-            indicators.setTitle(title)
-            indicators.setLines(lines)
-            indicators.setSoftkeys(softkeys)
-            indicators.setIcon(.dnd, doNotDisturb)
-            let muted = active.map { softphone.isMuted($0) } ?? false
-            indicators.setIcon(.mute, muted)
-            indicators.setLED(.mute, muted ? .on : .off)
-            let audioOn = active != nil || next == .dialing
-            indicators.setIcon(.speaker, audioOn && path == .speaker)
-            indicators.setIcon(.headset, headsetMode)
-            indicators.setLED(.speaker, audioOn && path == .speaker ? .on : .off)
-            indicators.setLED(.headset, headsetMode ? .on : .off)
-            for n in 1...max(1, min(PhoneKey.maxLine, max(live.count, lineLEDsShown))) where !recordLineKeys.contains(n) {
-                var state = LineKeyState.idle
-                if n <= live.count {
-                    switch live[n - 1].state {
-                    case .incoming: state = .incoming
-                    case .held: state = .held
-                    case .ended: state = .idle
-                    default: state = .talking
-                    }
-                }
-                indicators.setLineKey(n, state)
+            indicators.setAccount(model.account)
+            indicators.setTitle(model.title)
+            indicators.setLines(model.lines)
+            indicators.setSoftkeys(model.softkeys)
+            indicators.setIcon(.dnd, model.doNotDisturb)
+            indicators.setIcon(.mute, model.muted)
+            indicators.setLED(.mute, model.muted ? .on : .off)
+            indicators.setIcon(.speaker, model.speaker)
+            indicators.setIcon(.headset, model.headset)
+            indicators.setLED(.speaker, model.speaker ? .on : .off)
+            indicators.setLED(.headset, model.headset ? .on : .off)
+            for (i, state) in model.lineKeys.enumerated() {
+                if let state { indicators.setLineKey(i + 1, state) }
             }
-            lineLEDsShown = live.count
-            renderRecording()
-            if timerCall != timedCallID {
-                if timerCall != nil { indicators.startCallTimer(on: reactor) } else { indicators.stopCallTimer() }
-                timedCallID = timerCall
+            if let recording = model.recording { drawRecording(recording) }
+            if model.timerCallID != timedCallID {
+                if model.timerCallID != nil { indicators.startCallTimer(on: reactor) } else { indicators.stopCallTimer() }
+                timedCallID = model.timerCallID
             }
         }
     }

@@ -34,11 +34,13 @@ import SIP
 /// (`Record: on` / `Record: off`, no body; RFC 3261 §12.2.1.1, legacy INFO of RFC 6086 §2) or
 /// by an HTTP GET of a configured URL, and the LED, icon and LCD line show what the server answered.
 ///
-/// The phone wires it: key events to `handle(_:)`, every call state change to
-/// `callStateChanged(_:_:)`, the call on screen to `setActiveCall(_:)`. Everything runs on the
-/// reactor; `close()` cancels its timers and drops its references.
+/// This is the runtime around `RecordingLogic` (which decides everything): it maps calls to
+/// numbers, feeds the logic what happens and carries out its actions with the reactor's timers,
+/// `SIPCall.sendRequest` and the HTTP GET. The phone wires it: key events to `handle(_:)`, every
+/// call state change to `callStateChanged(_:_:)`, the call on screen to `setActiveCall(_:)`.
+/// `close()` cancels its timers and drops its references.
 public final class RecordingController {
-    public private(set) var configuration: RecordingConfiguration
+    public var configuration: RecordingConfiguration { logic.configuration }
     /// Every change of a call's recording state or message.
     public var onEvent: ((RecordingEvent) -> Void)?
     /// Log lines (`call 1: recording on (200 OK)`).
@@ -57,29 +59,21 @@ public final class RecordingController {
     private let performGET: (String, @escaping (HTTPGetResult) -> Void) -> Void
     private let serverText: ([UInt8]) -> String?
 
-    /// One call's recording.
-    private final class CallRecording {
+    private let logic: RecordingLogic
+
+    /// What the runtime holds for one call the logic tracks: the call and its running timers.
+    private final class Tracked {
         let call: SIPCall
-        var phase: RecordingPhase = .off
-        /// Serial of the request in flight, 0 when none.
-        var request = 0
-        /// A failure shown instead of the phase's indication until the message expires.
-        var alert: RecordingIndication? = nil
-        var message = ""
         var messageTimer: TimerID? = nil
         var requestGuard: TimerID? = nil
-
         init(call: SIPCall) { self.call = call }
     }
 
-    private var calls: [Int: CallRecording] = [:]
-    /// Call numbers in the order the controller learnt of them.
-    private var order: [Int] = []
-    public private(set) var activeCallID: Int? = nil
-    private var serial = 0
-    private var notice = ""
+    private var calls: [Tracked] = []
     private var noticeTimer: TimerID? = nil
-    private var closed = false
+
+    /// The call the record key acts on and whose state is shown (nil: none).
+    public var activeCallID: Int? { logic.activeCallID }
 
     /// What the record LED, the recording icon and the record line keys' LEDs show: the active
     /// call's indication (`.idle` when none).
@@ -102,7 +96,7 @@ public final class RecordingController {
         serverText: @escaping ([UInt8]) -> String? = { _ in nil }
     ) {
         self.reactor = reactor
-        self.configuration = configuration
+        self.logic = RecordingLogic(configuration: configuration)
         self.expandURL = expandURL
         self.performGET = performGET
         self.serverText = serverText
@@ -111,27 +105,21 @@ public final class RecordingController {
     // MARK: what the phone asks
 
     /// The recording phase of call `id` (`.off` for a call the controller does not track).
-    public func phase(ofCall id: Int) -> RecordingPhase { calls[id]?.phase ?? .off }
+    public func phase(ofCall id: Int) -> RecordingPhase { logic.phase(ofCall: id) }
 
     /// What call `id`'s indication would show (the LED and icon show the active call's).
-    public func indication(ofCall id: Int) -> RecordingIndication {
-        guard let entry = calls[id] else { return .idle }
-        return indication(of: entry)
-    }
+    public func indication(ofCall id: Int) -> RecordingIndication { logic.indication(ofCall: id) }
 
     /// The LCD message of call `id` ("" when none).
-    public func text(ofCall id: Int) -> String {
-        guard let entry = calls[id] else { return "" }
-        return text(of: entry)
-    }
+    public func text(ofCall id: Int) -> String { logic.text(ofCall: id) }
 
     /// Number of calls with recording state (ended calls are dropped at once).
-    public var trackedCallCount: Int { calls.count }
+    public var trackedCallCount: Int { logic.trackedCallCount }
 
     /// Number of timers the controller holds (messages, URL request guards), for leak checks.
     public var pendingTimerCount: Int {
         var n = noticeTimer == nil ? 0 : 1
-        for (_, entry) in calls {
+        for entry in calls {
             if entry.messageTimer != nil { n += 1 }
             if entry.requestGuard != nil { n += 1 }
         }
@@ -144,8 +132,8 @@ public final class RecordingController {
     /// (returns true), other keys are left to the phone (false).
     @discardableResult
     public func handle(_ event: KeyEvent) -> Bool {
-        guard let binding = configuration.binding(for: event.key) else { return false }
-        if event.kind == .press { press(binding, at: event.time) }
+        guard let binding = logic.configuration.binding(for: event.key) else { return false }
+        if event.kind == .press { feed(.press(binding, time: event.time)) }
         return true
     }
 
@@ -165,7 +153,7 @@ public final class RecordingController {
     /// The line keys configured as Record / URL Record (for `PhoneStateMachine.recordLineKeys`).
     public var recordLineKeys: [Int] {
         var keys: [Int] = []
-        for binding in configuration.keys {
+        for binding in logic.configuration.keys {
             if case .line(let n) = binding.key { keys.append(n) }
         }
         return keys
@@ -174,51 +162,36 @@ public final class RecordingController {
     /// New key settings (a provisioning reload). Calls keep their recording state; the next
     /// press acts by the new settings.
     public func update(configuration: RecordingConfiguration) {
-        self.configuration = configuration
+        feed(.configure(configuration))
     }
 
     /// A call's state changed (wire to `Softphone.onCallState`). Established calls are
     /// tracked; the first one becomes active when none is; an ended call's state is dropped
     /// and its indication turned off.
     public func callStateChanged(_ call: SIPCall, _ state: SIPCallState) {
-        guard !closed else { return }
         if state.isEnded {
-            endCall(call.id, cause: "call " + state.description)
-            return
+            feed(.callEnded(call: call.id, cause: "call " + state.description))
+        } else {
+            hold(call)
+            feed(.callChanged(call: call.id, established: state.isEstablished))
         }
-        let entry = track(call)
-        if state.isEstablished && (activeCallID == nil || calls[activeCallID ?? 0] == nil) {
-            activeCallID = call.id
-            refresh()
-        }
-        _ = entry
     }
 
     /// The call the screen shows (nil: none); its recording state goes to the LED, icon and
     /// LCD line, and the record key acts on it.
     public func setActiveCall(_ call: SIPCall?) {
-        guard !closed else { return }
         if let call, !call.state.isEnded {
-            _ = track(call)
-            activeCallID = call.id
+            hold(call)
+            feed(.activeCall(call.id, established: call.state.isEstablished))
         } else {
-            activeCallID = nil
+            feed(.activeCall(nil, established: false))
         }
-        refresh()
     }
 
     /// Drops every call's state, cancels timers, turns the indication off.
     public func close() {
-        guard !closed else { return }
-        for id in order { cancelTimers(calls[id]) }
-        calls.removeAll()
-        order.removeAll()
-        activeCallID = nil
-        if let t = noticeTimer { reactor.cancel(t) }
-        noticeTimer = nil
-        notice = ""
-        refresh()
-        closed = true
+        guard !logic.isClosed else { return }
+        feed(.close)
         onEvent = nil
         onLog = nil
         onMessage = nil
@@ -226,254 +199,112 @@ public final class RecordingController {
         onIndication = nil
     }
 
-    // MARK: pressing
+    // MARK: carrying out
 
-    private func press(_ binding: RecordKeyBinding, at pressTime: Int64) {
-        guard !closed else { return }
-        guard let id = activeCallID, let entry = calls[id], entry.call.state.isEstablished else {
-            showNotice("no call to record", cause: "key " + binding.key.name + " without an established call")
-            return
-        }
-        if entry.request != 0 {
-            log("call " + String(id) + ": record key ignored: a request is in flight")
-            return
-        }
-        let starting = entry.phase == .off
-        serial += 1
-        let request = serial
-        entry.request = request
-        entry.phase = starting ? .starting : .stopping
-        clearMessage(entry)
-        changed(entry, cause: "key " + binding.key.name)
-        switch binding.mode {
-        case .info:
-            let value = starting ? "on" : "off"
-            log("call " + String(id) + ": INFO Record: " + value)
-            entry.call.sendRequest(method: .info, headers: [("Record", value)]) { [self] result in
-                infoFinished(id, request: request, starting: starting, result)
+    private func hold(_ call: SIPCall) {
+        guard !logic.isClosed, tracked(call.id) == nil else { return }
+        calls.append(Tracked(call: call))
+    }
+
+    private func tracked(_ id: Int) -> Tracked? {
+        for entry in calls where entry.call.id == id { return entry }
+        return nil
+    }
+
+    /// Hands `input` to the logic, the calls' current established state first, and carries
+    /// out the actions in order.
+    private func feed(_ input: RecordingInput) {
+        for entry in calls { logic.noteEstablished(call: entry.call.id, entry.call.state.isEstablished) }
+        for action in logic.handle(input) { perform(action) }
+    }
+
+    private func perform(_ action: RecordingAction) {
+        switch action {
+        case .sendINFO(let id, let request, let on):
+            guard let call = tracked(id)?.call else { return }
+            call.sendRequest(method: .info, headers: [("Record", on ? "on" : "off")]) { [self] result in
+                let outcome: RecordingINFOOutcome
+                switch result {
+                case .response(let response):
+                    outcome = .response(status: response.status ?? 0, reason: response.reason ?? "")
+                case .timeout: outcome = .timeout
+                case .transportError: outcome = .transportError
+                case .callGone: outcome = .callGone
+                }
+                feed(.infoAnswer(call: id, request: request, on: on, outcome))
             }
-        case .url(let urls):
-            let url = expandURL(urls.url(starting: starting), entry.call)
-            log("call " + String(id) + ": GET " + url)
-            let seconds = configuration.requestTimeoutSeconds
-            // The HTTP client times out by itself; this guard catches a client that never answers.
-            entry.requestGuard = reactor.after(configuration.requestTimeoutNanoseconds + 1_000_000_000) { [self] in
-                calls[id]?.requestGuard = nil
-                urlFinished(
-                    id, request: request, starting: starting, .failed("timeout after " + String(seconds) + " s"))
-            }
+        case .get(let id, let request, let on, let template):
+            guard let call = tracked(id)?.call else { return }
+            let url = expandURL(template, call)
+            onLog?("call " + String(id) + ": GET " + url)
             performGET(url) { [self] result in
-                urlFinished(id, request: request, starting: starting, result)
+                let outcome: RecordingURLOutcome
+                switch result {
+                case .response(let response):
+                    outcome = .response(
+                        status: response.status, reason: response.reason, text: serverText(response.body))
+                case .failed(let why): outcome = .failed(why)
+                }
+                feed(.urlAnswer(call: id, request: request, on: on, outcome))
             }
-        }
-        onRequestSent?(pressTime, reactor.now)
-    }
-
-    private func infoFinished(_ id: Int, request: Int, starting: Bool, _ result: SIPInDialogResult) {
-        guard let entry = calls[id], entry.request == request else {
-            if !closed {
-                log(
-                    "call " + String(id) + ": answer to Record: " + (starting ? "on" : "off") + " ("
-                        + result.description + ") after the call's recording state was dropped")
+        case .requestSent(let pressTime):
+            onRequestSent?(pressTime, reactor.now)
+        case .startTimer(let timer, let nanoseconds):
+            cancel(timer)
+            let id = reactor.after(nanoseconds) { [self] in
+                clear(timer)
+                feed(.timerExpired(timer))
             }
-            return
-        }
-        entry.request = 0
-        switch result {
-        case .response(let response):
-            let status = response.status ?? 0
-            if status >= 200 && status < 300 {
-                entry.phase = starting ? .on : .off
-                changed(entry, cause: result.description)
-            } else if status == 481 {
-                endCall(id, cause: result.description + ": call gone")
-            } else if status == 403 {
-                failed(
-                    entry, starting: starting, alert: .notAllowed, text: "recording not allowed",
-                    cause: result.description)
-            } else {
-                failed(entry, starting: starting, alert: nil, text: nil, cause: result.description)
+            switch timer {
+            case .notice: noticeTimer = id
+            case .message(let call): tracked(call)?.messageTimer = id
+            case .requestGuard(let call): tracked(call)?.requestGuard = id
             }
-        case .timeout:
-            failed(entry, starting: starting, alert: nil, text: nil, cause: "timeout (no answer)")
-        case .transportError:
-            failed(entry, starting: starting, alert: nil, text: nil, cause: "transport error")
-        case .callGone:
-            endCall(id, cause: "call gone")
-        }
-    }
-
-    private func urlFinished(_ id: Int, request: Int, starting: Bool, _ result: HTTPGetResult) {
-        let cause: String
-        switch result {
-        case .response(let response):
-            cause = String(response.status) + (response.reason.isEmpty ? "" : " " + response.reason)
-        case .failed(let why): cause = why
-        }
-        guard let entry = calls[id], entry.request == request else {
-            if !closed { log("call " + String(id) + ": late URL record answer (" + cause + ") ignored") }
-            return
-        }
-        entry.request = 0
-        if let t = entry.requestGuard { reactor.cancel(t) }
-        entry.requestGuard = nil
-        switch result {
-        case .response(let response):
-            let text = serverText(response.body)
-            if response.status >= 200 && response.status < 300 {
-                entry.phase = starting ? .on : .off
-                if let text, !text.isEmpty { showMessage(entry, text) }
-                changed(entry, cause: cause)
-            } else if let text, !text.isEmpty {
-                failed(entry, starting: starting, alert: .failed, text: text, cause: cause)
-            } else {
-                failed(entry, starting: starting, alert: nil, text: nil, cause: cause)
+        case .cancelTimer(let timer):
+            cancel(timer)
+        case .forgetCall(let id):
+            if let entry = tracked(id) {
+                if let t = entry.messageTimer { reactor.cancel(t) }
+                if let t = entry.requestGuard { reactor.cancel(t) }
+                entry.messageTimer = nil
+                entry.requestGuard = nil
             }
-        case .failed:
-            failed(entry, starting: starting, alert: nil, text: nil, cause: cause)
-        }
-    }
-
-    /// The request did not change the state: back to on/off, the alert and message shown for a while.
-    private func failed(
-        _ entry: CallRecording, starting: Bool, alert: RecordingIndication?, text: String?, cause: String
-    ) {
-        entry.phase = starting ? .off : .on
-        entry.alert = alert ?? (starting ? .cannotStart : .cannotStop)
-        showMessage(entry, text ?? (starting ? "cannot start recording" : "cannot stop recording"))
-        changed(entry, cause: cause)
-    }
-
-    // MARK: calls
-
-    private func track(_ call: SIPCall) -> CallRecording {
-        if let entry = calls[call.id] { return entry }
-        let entry = CallRecording(call: call)
-        calls[call.id] = entry
-        order.append(call.id)
-        return entry
-    }
-
-    private func endCall(_ id: Int, cause: String) {
-        guard let entry = calls.removeValue(forKey: id) else { return }
-        order.removeAll { $0 == id }
-        cancelTimers(entry)
-        let wasActive = activeCallID == id
-        if wasActive {
-            // The newest call still established takes the screen.
-            activeCallID = nil
-            for other in order.reversed() where calls[other]?.call.state.isEstablished == true {
-                activeCallID = other
-                break
-            }
-        }
-        if entry.phase != .off || entry.alert != nil {
-            log("call " + String(id) + ": recording state cleared (" + cause + ")")
-        }
-        emit(RecordingEvent(call: id, phase: .off, indication: .idle, text: "", cause: cause, isActive: wasActive))
-        refresh()
-    }
-
-    private func cancelTimers(_ entry: CallRecording?) {
-        guard let entry else { return }
-        if let t = entry.messageTimer { reactor.cancel(t) }
-        if let t = entry.requestGuard { reactor.cancel(t) }
-        entry.messageTimer = nil
-        entry.requestGuard = nil
-    }
-
-    // MARK: showing
-
-    private func indication(of entry: CallRecording) -> RecordingIndication {
-        if let alert = entry.alert { return alert }
-        switch entry.phase {
-        case .off: return .idle
-        case .on: return .recording
-        case .starting, .stopping: return .pending
-        }
-    }
-
-    private func text(of entry: CallRecording) -> String {
-        if !entry.message.isEmpty { return entry.message }
-        switch entry.phase {
-        case .off: return ""
-        case .on: return "recording"
-        case .starting: return "starting recording..."
-        case .stopping: return "stopping recording..."
-        }
-    }
-
-    private func showMessage(_ entry: CallRecording, _ text: String) {
-        if let t = entry.messageTimer { reactor.cancel(t) }
-        entry.message = text
-        onMessage?(text, configuration.messageNanoseconds)
-        let id = entry.call.id
-        entry.messageTimer = reactor.after(configuration.messageNanoseconds) { [self] in
-            guard let entry = calls[id] else { return }
-            entry.messageTimer = nil
-            entry.message = ""
-            entry.alert = nil
-            changed(entry, cause: "message expired")
-        }
-    }
-
-    private func clearMessage(_ entry: CallRecording) {
-        if let t = entry.messageTimer { reactor.cancel(t) }
-        entry.messageTimer = nil
-        entry.message = ""
-        entry.alert = nil
-    }
-
-    private func showNotice(_ text: String, cause: String) {
-        if let t = noticeTimer { reactor.cancel(t) }
-        notice = text
-        onMessage?(text, configuration.messageNanoseconds)
-        log(text + " (" + cause + ")")
-        emit(RecordingEvent(call: 0, phase: .off, indication: .idle, text: text, cause: cause, isActive: true))
-        refresh()
-        noticeTimer = reactor.after(configuration.messageNanoseconds) { [self] in
-            noticeTimer = nil
-            notice = ""
-            emit(
-                RecordingEvent(
-                    call: 0, phase: .off, indication: .idle, text: "", cause: "message expired",
-                    isActive: true))
-            refresh()
-        }
-    }
-
-    private func changed(_ entry: CallRecording, cause: String) {
-        let id = entry.call.id
-        let event = RecordingEvent(
-            call: id, phase: entry.phase, indication: indication(of: entry), text: text(of: entry), cause: cause,
-            isActive: activeCallID == id)
-        log(
-            "call " + String(id) + ": recording " + entry.phase.description + " (" + event.indication.description
-                + ") after " + cause + (event.text.isEmpty ? "" : ": " + event.text))
-        emit(event)
-        if activeCallID == id { refresh() }
-    }
-
-    /// Works out the active call's indication and text and reports a change.
-    private func refresh() {
-        var shown = RecordingIndication.idle
-        var text = notice
-        if let id = activeCallID, let entry = calls[id] {
-            shown = indication(of: entry)
-            if text.isEmpty { text = self.text(of: entry) }
-        }
-        if shown != indication || text != shownText {
+            calls.removeAll { $0.call.id == id }
+        case .log(let line):
+            onLog?(line)
+        case .message(let text, let nanoseconds):
+            onMessage?(text, nanoseconds)
+        case .event(let event):
+            onEvent?(event)
+        case .indication(let shown, let text):
             indication = shown
             shownText = text
             onIndication?(shown)
         }
     }
 
-    private func emit(_ event: RecordingEvent) {
-        onEvent?(event)
+    /// Cancels `timer` if it runs.
+    private func cancel(_ timer: RecordingTimer) {
+        if let t = clear(timer) { reactor.cancel(t) }
     }
 
-    private func log(_ line: String) {
-        onLog?(line)
+    /// Forgets `timer`'s reactor id and returns it.
+    @discardableResult
+    private func clear(_ timer: RecordingTimer) -> TimerID? {
+        var id: TimerID? = nil
+        switch timer {
+        case .notice:
+            id = noticeTimer
+            noticeTimer = nil
+        case .message(let call):
+            guard let entry = tracked(call) else { return nil }
+            id = entry.messageTimer
+            entry.messageTimer = nil
+        case .requestGuard(let call):
+            guard let entry = tracked(call) else { return nil }
+            id = entry.requestGuard
+            entry.requestGuard = nil
+        }
+        return id
     }
 }
