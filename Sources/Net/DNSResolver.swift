@@ -194,6 +194,8 @@ public final class DNSResolver {
 
     /// Answers cached now (for tests and the status log).
     public var cachedAnswerCount: Int { cache.count }
+    /// Questions sent to name servers so far (UDP and TCP, every server tried).
+    public private(set) var questionsSent = 0
 
     // MARK: /etc/hosts
 
@@ -242,6 +244,7 @@ public final class DNSResolver {
         _ = withUnsafeMutableBytes(of: &random) { cl_getrandom($0.baseAddress, 2) }
         q.transaction = random
         let packet = DNSMessage.queryPacket(id: random, name: q.name, type: q.type.rawValue)
+        questionsSent += 1
         let rc = packet.withUnsafeBytes { p in
             server.withAddressPointer {
                 cl_socket_send_to(socket.fd, p.baseAddress, p.count, server.family, $0, server.port)
@@ -361,6 +364,7 @@ public final class DNSResolver {
         q.transaction = random
         let packet = DNSMessage.queryPacket(id: random, name: q.name, type: q.type.rawValue)
         q.output = [UInt8(packet.count >> 8), UInt8(packet.count & 0xff)] + packet
+        questionsSent += 1
         q.outputSent = 0
         q.input = []
         let fd: Int32
