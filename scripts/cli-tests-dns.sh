@@ -8,7 +8,7 @@
 #   - two Kamailio registrars (Tests/Fixtures-call/kamailio/proxy.cfg with PROXY_DOMAIN=pbx.test),
 #     the primary and the backup, on two ports;
 #   - baresip registered at the backup as bob (auto answer), the far end of a call.
-# The phone (account.1.sip_server.1.address = pbx.test, transport 3 = DNS-NAPTR, expires 20 s,
+# The phone (account.1.sip_server.1.address = pbx.test, transport 3 = DNS-NAPTR, expires 30 s,
 # static.network.primary_dns = 127.0.0.1:$dns_port) must: locate pbx.test through NAPTR and SRV
 # and register at the primary; when the primary is killed, register at the backup at its next
 # refresh (the time from the kill to the backup binding is printed: the benchmark
@@ -45,7 +45,7 @@ dns_port=38453
 primary_port=38401
 backup_port=38402
 phone_port=38403
-expires=20
+expires=30
 
 # --- dnsmasq ---------------------------------------------------------------------------------------
 dnsmasq --no-daemon --conf-file=/dev/null --port=$dns_port --listen-address=127.0.0.1 --bind-interfaces \
@@ -150,7 +150,7 @@ fi
 label="failover"
 # A crash: Kamailio's workers (the children of the process started here), then the main process.
 pkill -KILL -P "$primary_pid"
-kill -KILL "$primary_pid"
+kill -KILL "$primary_pid" 2> /dev/null
 killed=$(date +%s%N)
 reap status "$primary_pid"
 if wait_re "$log" "^sip: registration: bound to $backup_target" 1 $((expires / 2 + 10)); then
