@@ -5,12 +5,14 @@
 # the real SIP peer of the tests); baresip-core (the other phone of the interop tests and
 # the call benchmark) and GNU time (the benchmark's CPU and RSS); kamailio (the Record-Route proxy and
 # registrar of scripts/cli-tests-proxy.sh, run as an ordinary process, never as the system service);
+# dnsmasq-base (the DNS server of scripts/cli-tests-dns.sh and the resolver tests: the binary alone, no
+# system service to stop);
 # python3 for the build scripts, and `file`. Quick and silent when everything is there. Cross sysroots
 # and qemu are toolchain/sysroot.sh's job (called by the firmware build).
 set -euo pipefail
 
 PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev python3 file
-  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio)
+  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio dnsmasq-base)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
