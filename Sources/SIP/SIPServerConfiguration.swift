@@ -1,4 +1,5 @@
 import Config
+import Net
 
 /// One SIP server of an account (`account.1.sip_server.N.*`, Yealink style): an IP literal or a
 /// host name found by RFC 3263 (`SIPServerLocator`), with its own lifetime and patience.
