@@ -172,7 +172,7 @@ public final class SIPRegistration: CustomStringConvertible {
             if found.isEmpty {
                 failed("no server address found", expires: requestedExpires, retry: true)
             } else {
-                register(expires: requestedExpires)
+                register(expires: expiresAsked)
             }
         }
     }
@@ -211,6 +211,15 @@ public final class SIPRegistration: CustomStringConvertible {
         }
     }
 
+    /// The lifetime to ask the current target's server for: server 1's (raised by a 423), or
+    /// server 2's own `expires`.
+    private var expiresAsked: Int {
+        guard let ua = userAgent, let (_, index) = currentTarget, index > 0, index < ua.account.servers.count else {
+            return requestedExpires
+        }
+        return ua.account.servers[index].expires
+    }
+
     /// The target REGISTER goes to now.
     private var currentTarget: (target: SIPServerTarget, server: Int)? {
         candidateIndex < candidates.count ? candidates[candidateIndex] : nil
@@ -227,7 +236,7 @@ public final class SIPRegistration: CustomStringConvertible {
         candidateIndex += 1
         if expires > 0, let next = currentTarget {
             ua.log("registration: " + failed + ": " + reason + "; trying " + next.target.description)
-            register(expires: expires)
+            register(expires: expiresAsked)
         } else {
             self.failed(reason, expires: expires, retry: true)
         }

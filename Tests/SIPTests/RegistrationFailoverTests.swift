@@ -15,8 +15,8 @@ final class TwoServerUA {
     let reactor: Reactor
     let ua: SIPUserAgent
     var behaviour: [SIPSocketAddress: Behaviour] = [:]
-    /// Every request sent (retransmissions included): time, method, destination.
-    var sent: [(time: Int64, method: String, to: SIPSocketAddress)] = []
+    /// Every request sent (retransmissions included): time, method, destination, Expires.
+    var sent: [(time: Int64, method: String, to: SIPSocketAddress, expires: String?)] = []
 
     static let primary = SIPSocketAddress(ipv4: 192, 0, 2, 1, port: 5060)
     static let backup = SIPSocketAddress(ipv4: 192, 0, 2, 2, port: 5070)
@@ -25,7 +25,7 @@ final class TwoServerUA {
         var account = SIPAccountConfiguration(userName: "1001", serverAddress: "192.0.2.1", expires: expires)
         account.servers[0].retryCounts = 1
         account.servers.append(
-            SIPServerConfiguration(address: "192.0.2.2", port: 5070, transport: .udp, expires: expires, retryCounts: 1))
+            SIPServerConfiguration(address: "192.0.2.2", port: 5070, transport: .udp, expires: 90, retryCounts: 1))
         reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
         let reactor = self.reactor
         var deliver: ((SIPMessage, SIPPeer) -> Void)? = nil
@@ -38,7 +38,7 @@ final class TwoServerUA {
             })
         deliver = { [unowned self] message, peer in
             guard message.isRequest else { return }
-            sent.append((reactor.now, message.method?.name ?? "?", peer.remote))
+            sent.append((reactor.now, message.method?.name ?? "?", peer.remote, message.header("Expires")))
             switch behaviour[peer.remote] ?? .silent {
             case .silent:
                 break
@@ -77,6 +77,8 @@ struct RegistrationFailoverTests {
         let first = rig.registers(since: 0)
         #expect(first.map { $0.to } == [TwoServerUA.primary, TwoServerUA.primary, TwoServerUA.backup])
         #expect(first.last?.time == 1500 * Self.ms)
+        // Each server is asked for its own lifetime (server 2: 90 s); the grant (60 s) rules.
+        #expect(rig.sent.filter { $0.method == "REGISTER" }.map { $0.expires } == ["60", "60", "90"])
         #expect(rig.ua.registration?.state == .registered(expires: 60))
         #expect(rig.ua.serverTarget?.peer.remote == TwoServerUA.backup)
         // A call by number goes to the server the account is registered with.
