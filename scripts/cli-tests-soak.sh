@@ -9,7 +9,7 @@
 # back where they were at the start, and RSS at the end is within a bound of RSS at half-time; the phone is alive after the scan, which
 # learns nothing but its User-Agent (svwar and svcrack find nothing). Then a phone with 12
 # descriptors: of 4 calls at once one is answered and the rest get 503 (EMFILE), and it recovers. Last line `cli-soak: N passed, N failed`.
-# usage: scripts/cli-tests-soak.sh DESKPHONE     (ports: SIP 26900-26903, RTP 38200-38500)
+# usage: scripts/cli-tests-soak.sh DESKPHONE     (ports: SIP 26900-26903, RTP 38200-38399, 38700-38800)
 set -uo pipefail
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
   echo "usage: $0 DESKPHONE (an executable deskphone binary)" >&2
@@ -87,14 +87,14 @@ mkdir -p "$fdwork"
   echo 'account.1.user_name = 1001'
   echo 'sip.listen_address = 127.0.0.1'
   echo 'sip.listen_port = 26902'
-  echo 'rtp.port_min = 38400'
-  echo 'rtp.port_max = 38499'
+  echo 'rtp.port_min = 38700'
+  echo 'rtp.port_max = 38799'
 } > "$fdwork/phone.cfg"
 (cd "$fdwork" && ulimit -n 12 && exec timeout -k 3 60 "$deskphone" --board "$root/board/sim.cfg" --config phone.cfg \
   --answer auto > phone.log 2> phone.err) &
 pids+=($!)
 if wait_for "$fdwork/phone.log" "sip: listening" 1 10; then
-  (cd "$fdwork" && timeout -k 3 30 sipp -sn uac -i 127.0.0.1 -p 26903 -mp 38500 -m 4 -l 4 -d 2000 -nostdin \
+  (cd "$fdwork" && timeout -k 3 30 sipp -sn uac -i 127.0.0.1 -p 26903 -mp 38800 -m 4 -l 4 -d 2000 -nostdin \
     -timeout 25s 127.0.0.1:26902 > sipp1.out 2>&1)
   refused=$(grep -c "no free RTP port: refused with 503" "$fdwork/phone.log")
   if grep -q "EMFILE" "$fdwork/phone.log" && [ "$refused" -ge 1 ] && grep -q "call 1: connected" "$fdwork/phone.log"; then
@@ -103,7 +103,7 @@ if wait_for "$fdwork/phone.log" "sip: listening" 1 10; then
     fail "descriptors exhausted: $(grep -E 'connected|503|EMFILE' "$fdwork/phone.log" | head -5)"
   fi
   wait_for "$fdwork/phone.log" "call 1: ended" 1 10 > /dev/null
-  (cd "$fdwork" && timeout -k 3 20 sipp -sn uac -i 127.0.0.1 -p 26903 -mp 38500 -m 1 -d 500 -nostdin \
+  (cd "$fdwork" && timeout -k 3 20 sipp -sn uac -i 127.0.0.1 -p 26903 -mp 38800 -m 1 -d 500 -nostdin \
     -timeout 15s -timeout_error 127.0.0.1:26902 > sipp2.out 2>&1)
   if [ $? = 0 ]; then pass "descriptors exhausted: after the first call, a new call is answered and ends (SIPp exit 0)"; else
     fail "descriptors exhausted: the next call failed: $(tail -3 "$fdwork/phone.log")"; fi

@@ -7,12 +7,14 @@
 # registrar of scripts/cli-tests-proxy.sh, run as an ordinary process, never as the system service);
 # sipvicious (the SIP scanners svmap, svwar and svcrack of scripts/cli-tests-soak.sh);
 # lighttpd (the provisioning server of scripts/cli-tests-autoprov.sh, likewise its own process);
+# dnsmasq-base (the DNS server of scripts/cli-tests-dns.sh and the resolver tests: the binary alone, no
+# system service to stop);
 # python3 for the build scripts, and `file`. Quick and silent when everything is there. Cross sysroots
 # and qemu are toolchain/sysroot.sh's job (called by the firmware build).
 set -euo pipefail
 
 PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev python3 file
-  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio sipvicious lighttpd)
+  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio sipvicious lighttpd dnsmasq-base)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

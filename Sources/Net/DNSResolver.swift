@@ -2,19 +2,6 @@ import CLinux
 import Config
 import Reactor
 
-/// The DNS record types the resolver asks for (RFC 1035 §3.2.2, RFC 3596 §2.1). SRV (33,
-/// RFC 2782) and NAPTR (35, RFC 3403) for RFC 3263 server location come next.
-public enum DNSRecordType: UInt16, Equatable, Sendable {
-    case a = 1
-    case aaaa = 28
-}
-
-/// One answer record the resolver understood (class IN).
-public enum DNSRecord: Equatable, Sendable {
-    /// An A (4 bytes) or AAAA (16 bytes) address in network order.
-    case address([UInt8])
-}
-
 /// Why a name did not resolve (the text shown to the user): "host name 'x' not found",
 /// "cannot resolve 'x': no DNS server configured", ...
 public struct DNSError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -22,31 +9,33 @@ public struct DNSError: Error, Equatable, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// A small non-blocking stub resolver (for the host of a record URL today): `/etc/hosts` first,
-/// then one DNS query over UDP (RFC 1035 §4.1, recursion desired) for the A record, then AAAA
-/// (RFC 3596), to each configured name server in turn, on the reactor. No TCP fallback (a
-/// truncated answer fails), no search domains, no caching.
+/// A small non-blocking stub resolver on the reactor (record URL hosts, SIP servers by RFC 3263):
+/// `/etc/hosts` first for addresses, then DNS queries (RFC 1035 §4.1, recursion desired) over
+/// UDP to each configured name server in turn; an answer with TC set is asked again over TCP
+/// (RFC 1035 §4.2.2, RFC 7766), non-blocking. Answers are cached for their TTL (clamped to
+/// `maximumTTLSeconds`, at most `cacheCapacity` entries). No search domains.
 public final class DNSResolver {
     private final class Query {
         let id: Int
         let name: String
-        let port: UInt16
-        let completion: (Result<SocketAddress, DNSError>) -> Void
+        let type: DNSRecordType
+        let completion: (Result<[DNSRecord], DNSError>) -> Void
         var serverIndex = 0
-        /// The record type asked for now, and the one to ask for when the name has none: A, then AAAA.
-        var type: DNSRecordType = .a
-        var nextType: DNSRecordType? = .aaaa
         var transaction: UInt16 = 0
         var socket: OwnedDescriptor? = nil
         var timer: TimerID? = nil
         var lastError = ""
+        /// Over TCP after a truncated UDP answer: the framed query still to send, the answer read.
+        var overTCP = false
+        var connected = false
+        var output: [UInt8] = []
+        var outputSent = 0
+        var input: [UInt8] = []
 
-        init(
-            id: Int, name: String, port: UInt16, completion: @escaping (Result<SocketAddress, DNSError>) -> Void
-        ) {
+        init(id: Int, name: String, type: DNSRecordType, completion: @escaping (Result<[DNSRecord], DNSError>) -> Void) {
             self.id = id
             self.name = name
-            self.port = port
+            self.type = type
             self.completion = completion
         }
     }
@@ -58,6 +47,13 @@ public final class DNSResolver {
     private let attemptNanoseconds: Int64
     private var queries: [Int: Query] = [:]
     private var nextID = 1
+    private var cache: DNSCache
+    /// One line per query sent, answer cached or server given up (nil: silent).
+    public var onLog: ((String) -> Void)?
+    /// The largest TTL kept (an absurd TTL, say 68 years, is cut to this), seconds.
+    public static let maximumTTLSeconds: UInt32 = 3600
+    /// How many answers the cache keeps (the soonest to expire goes first).
+    public static let cacheCapacity = 64
 
     /// `hostsText` is the content of an `/etc/hosts`-style table; `attemptNanoseconds` bounds
     /// each query to one server.
@@ -69,13 +65,15 @@ public final class DNSResolver {
         self.nameservers = nameservers
         self.hosts = Array(hostsText.utf8)
         self.attemptNanoseconds = max(1, attemptNanoseconds)
+        self.cache = DNSCache(capacity: DNSResolver.cacheCapacity, maximumTTL: DNSResolver.maximumTTLSeconds)
     }
 
     /// A resolver configured like the system's: the `nameserver` lines of `/etc/resolv.conf`
-    /// (a missing file means none) and `/etc/hosts`. Reads two small local files once.
-    public static func system(reactor: Reactor) -> DNSResolver {
-        var servers: [SocketAddress] = []
-        if let text = try? FileText.read("/etc/resolv.conf", limit: 65536) {
+    /// (a missing file means none) unless `nameservers` is given, and `/etc/hosts`. Reads two
+    /// small local files once.
+    public static func system(reactor: Reactor, nameservers given: [SocketAddress] = []) -> DNSResolver {
+        var servers = given
+        if servers.isEmpty, let text = try? FileText.read("/etc/resolv.conf", limit: 65536) {
             servers = nameservers(inResolvConf: text)
         }
         let hosts = (try? FileText.read("/etc/hosts", limit: 1 << 20)) ?? ""
@@ -95,24 +93,88 @@ public final class DNSResolver {
         return out
     }
 
-    /// Resolves `name`; the completion runs on the loop (never inside this call), exactly once
-    /// unless `cancelAll()` runs first.
+    /// A name server as provisioning gives it: an IP literal, port 53 (`192.0.2.53`, `2001:db8::35`),
+    /// or with a port (`127.0.0.1:5353`, `[::1]:5353`); nil for anything else.
+    public static func nameserver(_ text: String) -> SocketAddress? {
+        if let plain = SocketAddress(literal: text, port: 53) { return plain }
+        let bytes = Array(text.utf8)
+        guard let colon = bytes.lastIndex(of: 58), let port = UInt16(String(decoding: bytes[(colon + 1)...], as: UTF8.self)),
+            port > 0
+        else { return nil }
+        var host = bytes[..<colon]
+        if host.first == 91 && host.last == 93 {
+            host = host.dropFirst().dropLast()
+        } else if host.contains(58) {
+            return nil  // IPv6 with a port needs brackets
+        }
+        return SocketAddress(literal: String(decoding: host, as: UTF8.self), port: port)
+    }
+
+    /// Resolves `name` to one address (A, else AAAA); the completion runs on the loop (never
+    /// inside this call), exactly once unless `cancelAll()` runs first.
     public func resolve(
         _ name: String, port: UInt16, completion: @escaping (Result<SocketAddress, DNSError>) -> Void
     ) {
-        let id = nextID
-        nextID += 1
-        let query = Query(id: id, name: name, port: port, completion: completion)
-        queries[id] = query
         if let address = lookUpHosts(name, port: port) {
-            reactor.runSoon { [self] in self.finish(id, .success(address)) }
+            reactor.runSoon { completion(.success(address)) }
             return
         }
-        guard DNSResolver.encodeName(name) != nil else {
+        query(name, type: .a) { [self] result in
+            switch result {
+            case .failure(let error): completion(.failure(error))
+            case .success(let records):
+                if let address = DNSResolver.firstAddress(records, port: port) {
+                    completion(.success(address))
+                    return
+                }
+                self.query(name, type: .aaaa) { result in
+                    switch result {
+                    case .failure(let error): completion(.failure(error))
+                    case .success(let records):
+                        if let address = DNSResolver.firstAddress(records, port: port) {
+                            completion(.success(address))
+                        } else {
+                            completion(.failure(DNSError("host name '" + name + "' has no address")))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static func firstAddress(_ records: [DNSRecord], port: UInt16) -> SocketAddress? {
+        for record in records {
+            if case .address(let bytes) = record, let a = SocketAddress(bytes: bytes, port: port) { return a }
+        }
+        return nil
+    }
+
+    /// Asks for the records of `type` for `name` (from the cache while their TTL lasts, else
+    /// from the name servers); an empty list means the name has none of that type. A and AAAA
+    /// questions are answered from `/etc/hosts` first. The completion runs on the loop, never
+    /// inside this call, exactly once unless `cancelAll()` runs first.
+    public func query(
+        _ name: String, type: DNSRecordType, completion: @escaping (Result<[DNSRecord], DNSError>) -> Void
+    ) {
+        let id = nextID
+        nextID += 1
+        let query = Query(id: id, name: name, type: type, completion: completion)
+        queries[id] = query
+        if type == .a || type == .aaaa, let address = lookUpHosts(name, port: 0),
+            (address.family == 4) == (type == .a)
+        {
+            reactor.runSoon { [self] in self.finish(id, .success([.address(address.address)])) }
+            return
+        }
+        guard let key = DNSResolver.encodeName(name) else {
             reactor.runSoon { [self] in
                 self.finish(
                     id, .failure(DNSError("bad host name '" + ASCIIText.printable(Array(name.utf8)[...]) + "'")))
             }
+            return
+        }
+        if let records = cache.lookUp(ASCIIText.lowercased(key[...]), type: type, now: reactor.now) {
+            reactor.runSoon { [self] in self.finish(id, .success(records)) }
             return
         }
         if nameservers.isEmpty {
@@ -129,6 +191,11 @@ public final class DNSResolver {
         for query in queries.values { tearDown(query) }
         queries.removeAll()
     }
+
+    /// Answers cached now (for tests and the status log).
+    public var cachedAnswerCount: Int { cache.count }
+    /// Questions sent to name servers so far (UDP and TCP, every server tried).
+    public private(set) var questionsSent = 0
 
     // MARK: /etc/hosts
 
@@ -147,6 +214,14 @@ public final class DNSResolver {
     }
 
     // MARK: DNS over UDP
+
+    /// Gives up on the current server with `why` and asks the next one (over UDP).
+    private func nextServer(_ q: Query, _ why: String) {
+        q.lastError = why
+        q.serverIndex += 1
+        q.overTCP = false
+        send(q.id)
+    }
 
     private func send(_ id: Int) {
         guard let q = queries[id] else { return }
@@ -168,7 +243,8 @@ public final class DNSResolver {
         var random: UInt16 = 0
         _ = withUnsafeMutableBytes(of: &random) { cl_getrandom($0.baseAddress, 2) }
         q.transaction = random
-        let packet = DNSResolver.queryPacket(id: random, name: q.name, type: q.type.rawValue)
+        let packet = DNSMessage.queryPacket(id: random, name: q.name, type: q.type.rawValue)
+        questionsSent += 1
         let rc = packet.withUnsafeBytes { p in
             server.withAddressPointer {
                 cl_socket_send_to(socket.fd, p.baseAddress, p.count, server.family, $0, server.port)
@@ -188,12 +264,16 @@ public final class DNSResolver {
             reactor.runSoon { [self] in self.send(id) }
             return
         }
+        startTimer(q, server)
+    }
+
+    private func startTimer(_ q: Query, _ server: SocketAddress) {
+        if let timer = q.timer { reactor.cancel(timer) }
+        let id = q.id
         q.timer = reactor.after(attemptNanoseconds) { [self] in
             guard let q = self.queries[id] else { return }
             q.timer = nil
-            q.lastError = "no answer from DNS server " + server.description
-            q.serverIndex += 1
-            self.send(id)
+            self.nextServer(q, "no answer from DNS server " + server.description + (q.overTCP ? " over TCP" : ""))
         }
     }
 
@@ -218,44 +298,49 @@ public final class DNSResolver {
                     // An ICMP error (port unreachable) waits in the error queue: read it, or
                     // epoll would report it again and again.
                     if events.contains(.error), let icmp = DNSResolver.pendingError(socket) {
-                        q.lastError = SocketError.text(errno: icmp, call: "DNS server " + server.description)
-                        q.serverIndex += 1
-                        send(id)
+                        nextServer(q, SocketError.text(errno: icmp, call: "DNS server " + server.description))
                     }
                     return
                 }
                 // ICMP port unreachable and the like: try the next server.
-                q.lastError = SocketError.text(errno: err, call: "DNS server " + server.description)
-                q.serverIndex += 1
-                send(id)
+                nextServer(q, SocketError.text(errno: err, call: "DNS server " + server.description))
                 return
             }
             let count = Int(n)
             let sender = SocketAddress(family: family, bytes: from, port: port)
             // Only an answer from the server we asked, to our transaction, counts.
             guard sender == server, count <= buffer.count else { continue }
-            switch DNSResolver.parseAnswer(Array(buffer[0..<count]), id: q.transaction, type: q.type) {
-            case .ignore:
-                continue
-            case .record(.address(let bytes)):
-                guard let a = SocketAddress(bytes: bytes, port: q.port) else { continue }
-                finish(id, .success(a))
-            case .noData:
-                if let next = q.nextType {
-                    q.type = next
-                    q.nextType = nil
-                    send(id)
-                } else {
-                    finish(id, .failure(DNSError("host name '" + q.name + "' has no address")))
-                }
-            case .notFound:
-                finish(id, .failure(DNSError("host name '" + q.name + "' not found")))
-            case .failed(let why):
-                q.lastError = why
-                q.serverIndex += 1
-                send(id)
-            }
+            let answer = DNSMessage.parse(Array(buffer[0..<count]), id: q.transaction, type: q.type)
+            if answer == .ignore { continue }
+            handle(q, answer, server)
             return
+        }
+    }
+
+    private func handle(_ q: Query, _ answer: DNSAnswer, _ server: SocketAddress) {
+        switch answer {
+        case .ignore:
+            return
+        case .records(let records, let ttl):
+            if let key = DNSResolver.encodeName(q.name) {
+                cache.insert(ASCIIText.lowercased(key[...]), type: q.type, records, ttl: ttl, now: reactor.now)
+            }
+            finish(q.id, .success(records))
+        case .noData:
+            finish(q.id, .success([]))
+        case .notFound:
+            finish(q.id, .failure(DNSError("host name '" + q.name + "' not found")))
+        case .truncated:
+            if q.overTCP {
+                nextServer(q, "DNS answer truncated over TCP from " + server.description)
+            } else {
+                onLog?(
+                    "DNS: " + q.type.description + " answer for '" + q.name + "' from " + server.description
+                        + " truncated, asking again over TCP")
+                startTCP(q, server)
+            }
+        case .failed(let why):
+            nextServer(q, why)
         }
     }
 
@@ -268,7 +353,112 @@ public final class DNSResolver {
         return found
     }
 
-    private func finish(_ id: Int, _ result: Result<SocketAddress, DNSError>) {
+    // MARK: DNS over TCP (RFC 1035 §4.2.2: a two-byte length before each message)
+
+    private func startTCP(_ q: Query, _ server: SocketAddress) {
+        tearDown(q)
+        q.overTCP = true
+        q.connected = false
+        var random: UInt16 = 0
+        _ = withUnsafeMutableBytes(of: &random) { cl_getrandom($0.baseAddress, 2) }
+        q.transaction = random
+        let packet = DNSMessage.queryPacket(id: random, name: q.name, type: q.type.rawValue)
+        q.output = [UInt8(packet.count >> 8), UInt8(packet.count & 0xff)] + packet
+        questionsSent += 1
+        q.outputSent = 0
+        q.input = []
+        let fd: Int32
+        switch TCPConnect.start(to: server) {
+        case .connected(let descriptor):
+            fd = descriptor
+            q.connected = true
+        case .inProgress(let descriptor):
+            fd = descriptor
+        case .socketFailed(let err):
+            nextServer(q, SocketError.text(errno: err, call: "socket"))
+            return
+        case .connectFailed(let err):
+            nextServer(q, SocketError.text(errno: err, call: "DNS server " + server.description + " over TCP"))
+            return
+        }
+        let socket = OwnedDescriptor(fd, reactor: reactor)
+        q.socket = socket
+        let id = q.id
+        do {
+            try socket.watch(for: [.writable, .readable]) { [self] events in self.tcpReady(id, events) }
+        } catch {
+            nextServer(q, SocketError.text(errno: error.errno, call: "watch"))
+            return
+        }
+        startTimer(q, server)
+    }
+
+    private func tcpReady(_ id: Int, _ events: IOEvents) {
+        guard let q = queries[id], let socket = q.socket else { return }
+        let server = nameservers[q.serverIndex]
+        if !q.connected {
+            let err = TCPConnect.result(socket.fd)
+            if err < 0 {
+                nextServer(q, SocketError.text(errno: -err, call: "DNS server " + server.description + " over TCP"))
+                return
+            }
+            guard events.contains(.writable) else {
+                if !events.isDisjoint(with: [.error, .hangUp]) {
+                    nextServer(q, "DNS server " + server.description + " refused TCP")
+                }
+                return
+            }
+            q.connected = true
+        }
+        while q.outputSent < q.output.count {
+            let n = q.output.withUnsafeBytes { b in
+                cl_socket_send(socket.fd, b.baseAddress! + q.outputSent, b.count - q.outputSent)
+            }
+            if n < 0 {
+                let err = Int32(-n)
+                if err == EAGAIN || err == EWOULDBLOCK { return }
+                nextServer(q, SocketError.text(errno: err, call: "send to DNS server " + server.description))
+                return
+            }
+            q.outputSent += Int(n)
+            if q.outputSent == q.output.count {
+                do {
+                    try socket.update(.readable)
+                } catch {
+                    nextServer(q, SocketError.text(errno: error.errno, call: "watch"))
+                    return
+                }
+            }
+        }
+        guard !events.isDisjoint(with: [.readable, .hangUp, .error, .readHangUp]) else { return }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<32 {
+            let n = chunk.withUnsafeMutableBytes { cl_socket_receive(socket.fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                let err = Int32(-n)
+                if err == EAGAIN || err == EWOULDBLOCK { return }
+                nextServer(q, SocketError.text(errno: err, call: "DNS server " + server.description + " over TCP"))
+                return
+            }
+            if n == 0 {
+                nextServer(q, "DNS server " + server.description + " closed the TCP connection before answering")
+                return
+            }
+            q.input += chunk[0..<Int(n)]
+            guard q.input.count >= 2 else { continue }
+            let length = Int(q.input[0]) << 8 | Int(q.input[1])
+            guard q.input.count >= 2 + length else { continue }
+            let answer = DNSMessage.parse(Array(q.input[2..<(2 + length)]), id: q.transaction, type: q.type)
+            if answer == .ignore {
+                nextServer(q, "DNS answer over TCP from " + server.description + " is not for our query")
+            } else {
+                handle(q, answer, server)
+            }
+            return
+        }
+    }
+
+    private func finish(_ id: Int, _ result: Result<[DNSRecord], DNSError>) {
         guard let q = queries.removeValue(forKey: id) else { return }
         tearDown(q)
         q.completion(result)
@@ -281,7 +471,7 @@ public final class DNSResolver {
         q.timer = nil
     }
 
-    // MARK: messages
+    // MARK: names
 
     /// The labels of `name` in wire form (RFC 1035 §3.1), nil for a name that is not one
     /// (empty label, label over 63 bytes, name over 253, characters other than letters,
@@ -303,70 +493,44 @@ public final class DNSResolver {
         out.append(0)
         return out
     }
+}
 
-    static func queryPacket(id: UInt16, name: String, type: UInt16) -> [UInt8] {
-        var p: [UInt8] = [UInt8(id >> 8), UInt8(id & 0xff), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
-        p += encodeName(name) ?? [0]
-        p += [UInt8(type >> 8), UInt8(type & 0xff), 0, 1]
-        return p
+/// The resolver's answer cache: records by (wire name, type) until their TTL runs out, the TTL
+/// clamped to `maximumTTL`; when full, the entry that expires soonest makes room.
+struct DNSCache {
+    private struct Entry {
+        var name: [UInt8]
+        var type: DNSRecordType
+        var records: [DNSRecord]
+        var expires: Int64
+    }
+    private var entries: [Entry] = []
+    let capacity: Int
+    let maximumTTL: UInt32
+
+    init(capacity: Int, maximumTTL: UInt32) {
+        self.capacity = max(1, capacity)
+        self.maximumTTL = maximumTTL
     }
 
-    enum Answer: Equatable {
-        /// Not an answer to this query (wrong id, not a response): keep waiting.
-        case ignore
-        case record(DNSRecord)
-        /// The name exists but has no record of this type.
-        case noData
-        /// NXDOMAIN.
-        case notFound
-        /// The server failed (SERVFAIL, REFUSED, truncated, malformed): try the next one.
-        case failed(String)
-    }
+    var count: Int { entries.count }
 
-    /// Reads a DNS response (RFC 1035 §4.1): the first answer record of `type` with class IN.
-    static func parseAnswer(_ m: [UInt8], id: UInt16, type wanted: DNSRecordType) -> Answer {
-        let type = wanted.rawValue
-        guard m.count >= 12 else { return .ignore }
-        guard UInt16(m[0]) << 8 | UInt16(m[1]) == id, m[2] & 0x80 != 0 else { return .ignore }
-        if m[2] & 0x02 != 0 { return .failed("DNS answer truncated") }
-        let rcode = m[3] & 0x0f
-        if rcode == 3 { return .notFound }
-        if rcode != 0 { return .failed("DNS server error (rcode " + String(rcode) + ")") }
-        let questions = Int(m[4]) << 8 | Int(m[5])
-        let answers = Int(m[6]) << 8 | Int(m[7])
-        var i = 12
-        for _ in 0..<questions {
-            guard let next = skipName(m, i), next + 4 <= m.count else { return .failed("malformed DNS answer") }
-            i = next + 4
-        }
-        for _ in 0..<answers {
-            guard let next = skipName(m, i), next + 10 <= m.count else { return .failed("malformed DNS answer") }
-            let rtype = UInt16(m[next]) << 8 | UInt16(m[next + 1])
-            let rclass = UInt16(m[next + 2]) << 8 | UInt16(m[next + 3])
-            let length = Int(m[next + 8]) << 8 | Int(m[next + 9])
-            let data = next + 10
-            guard data + length <= m.count else { return .failed("malformed DNS answer") }
-            if rtype == type && rclass == 1 && length == (type == 1 ? 4 : 16) {
-                return .record(.address(Array(m[data..<(data + length)])))
-            }
-            i = data + length
-        }
-        return .noData
-    }
-
-    /// The index after a (possibly compressed) name at `i`, nil when malformed.
-    static func skipName(_ m: [UInt8], _ start: Int) -> Int? {
-        var i = start
-        var labels = 0
-        while i < m.count {
-            let length = m[i]
-            if length == 0 { return i + 1 }
-            if length & 0xC0 == 0xC0 { return i + 2 <= m.count ? i + 2 : nil }  // pointer ends the name here
-            if length & 0xC0 != 0 { return nil }
-            i += 1 + Int(length)
-            labels += 1
-            if labels > 127 { return nil }
-        }
+    /// The records still valid at `now` (nanoseconds), nil when none are cached.
+    mutating func lookUp(_ name: [UInt8], type: DNSRecordType, now: Int64) -> [DNSRecord]? {
+        entries.removeAll { $0.expires <= now }
+        for entry in entries where entry.type == type && entry.name == name { return entry.records }
         return nil
+    }
+
+    /// Keeps `records` for `ttl` seconds (at most `maximumTTL`); a TTL of 0 is not cached.
+    mutating func insert(_ name: [UInt8], type: DNSRecordType, _ records: [DNSRecord], ttl: UInt32, now: Int64) {
+        let seconds = min(ttl, maximumTTL)
+        guard seconds > 0 else { return }
+        entries.removeAll { ($0.type == type && $0.name == name) || $0.expires <= now }
+        if entries.count >= capacity, let soonest = entries.indices.min(by: { entries[$0].expires < entries[$1].expires })
+        {
+            entries.remove(at: soonest)
+        }
+        entries.append(Entry(name: name, type: type, records: records, expires: now + Int64(seconds) * 1_000_000_000))
     }
 }

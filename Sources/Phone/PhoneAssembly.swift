@@ -58,6 +58,8 @@ public final class PhoneAssembly {
     public let http: HTTPClient
     public let recording: RecordingController
     public let recordingLog: RecordingStatusLog?
+    /// The DNS resolver of the SIP servers and the record URL (nil when names are not resolved).
+    public let resolver: DNSResolver?
     /// The open key source (`openKeys`), if any.
     public private(set) var keySource: KeySource? = nil
 
@@ -111,6 +113,19 @@ public final class PhoneAssembly {
         self.softphone = softphone
         softphone.onLog = { line in log.send(line) }
         softphone.autoAnswerDelay = options.autoAnswerDelay
+        // One resolver (one cache) for the SIP servers (RFC 3263) and the record URL's host.
+        let resolver =
+            options.resolveHostNames ? DNSResolver.system(reactor: reactor, nameservers: network.nameservers) : nil
+        if let resolver {
+            resolver.onLog = { line in log.send(line) }
+            softphone.userAgent.resolver = resolver
+            if !network.nameservers.isEmpty {
+                var text = ""
+                for server in network.nameservers { text += (text.isEmpty ? "" : ", ") + server.description }
+                log.send("DNS: name servers " + text + " (static.network.primary_dns/secondary_dns)")
+            }
+        }
+        self.resolver = resolver
 
         // The screen and LEDs: the board's backends and the status log.
         let indicators = board.indicators.makeModel()
@@ -144,7 +159,7 @@ public final class PhoneAssembly {
             reactor: reactor,
             userAgent: HTTPClient.userAgent(firmware: firmware, model: board.model, mac: network.mac),
             timeoutNanoseconds: recordingSettings.requestTimeoutNanoseconds)
-        if options.resolveHostNames { http.resolver = DNSResolver.system(reactor: reactor) }
+        http.resolver = resolver
         self.http = http
         let advertised = settings.advertisedAddress
         let model = board.model
@@ -283,6 +298,7 @@ public final class PhoneAssembly {
         recording.close()
         recordingLog?.close()
         http.close()
+        resolver?.cancelAll()
         machine.close()
         softphone.userAgent.onRegistrationState = nil
         softphone.close()

@@ -4,6 +4,7 @@
 // runs the same checks. Every key is in docs/CONFIG.md with its default.
 
 import Config
+import Net
 import Recording
 
 /// Every setting the phone reads from its provisioning files, checked together: a `Provisioning`
@@ -112,7 +113,10 @@ public struct Provisioning {
 public struct NetworkIdentity: Sendable {
     /// 12 upper-case hex digits.
     public var mac = "000000000000"
-    public static let knownPrefixes = ["network."]
+    /// The DNS servers (`static.network.primary_dns`, `static.network.secondary_dns`, each an IP
+    /// literal, optionally with a port: `127.0.0.1:5353`, `[::1]:5353`); empty: /etc/resolv.conf's.
+    public var nameservers: [SocketAddress] = []
+    public static let knownPrefixes = ["network.", "static.network.primary_dns", "static.network.secondary_dns"]
 
     public init() {}
 
@@ -128,6 +132,14 @@ public struct NetworkIdentity: Sendable {
                 throw file.error("network.mac", "network.mac = '" + text + "': expected 12 hex digits")
             }
             mac = hex
+        }
+        for key in ["static.network.primary_dns", "static.network.secondary_dns"] {
+            guard let text = file.string(key), !text.isEmpty else { continue }
+            guard let server = DNSResolver.nameserver(text) else {
+                throw file.error(
+                    key, key + " = '" + text + "': expected an IP address, optionally with a port (192.0.2.53:5353)")
+            }
+            nameservers.append(server)
         }
     }
 }

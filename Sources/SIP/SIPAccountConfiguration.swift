@@ -7,11 +7,16 @@
 //   account.1.auth_name              text      digest username [user_name]
 //   account.1.password               text      digest password [empty]
 //   account.1.display_name           text      From display name [none]
-//   account.1.sip_server.1.address   IPv4/IPv6 literal of the registrar/proxy; empty = direct-IP
-//                                    mode (no registration, calls go to the URI's host:port)
-//   account.1.sip_server.1.port      1..65535 [5060]
-//   account.1.sip_server.1.transport 0|udp or 1|tcp [0] (2 = TLS and 3 = DNS-NAPTR are refused)
+//   account.1.sip_server.1.address   registrar/proxy: an IPv4/IPv6 literal or a host name (found
+//                                    by RFC 3263: NAPTR/SRV/A/AAAA, see SIPServerLocator); empty =
+//                                    direct-IP mode (no registration, calls go to the URI's host:port)
+//   account.1.sip_server.1.port      0..65535 [0]: 0 = 5060 for a literal, SRV lookup for a name
+//   account.1.sip_server.1.transport 0|udp, 1|tcp or 3|naptr (DNS-NAPTR chooses) [0]; 2 = TLS refused
 //   account.1.sip_server.1.expires   30..86400 seconds asked for in REGISTER [3600]
+//   account.1.sip_server.1.retry_counts 0..20 REGISTER retransmissions to one target before the
+//                                    next target is tried [3] (a transport error or 503: at once)
+//   account.1.sip_server.2.*         the backup server, same keys: tried when every target of
+//                                    server 1 failed; the next refresh tries server 1 again
 //   account.1.codecs                 comma list in preference order from pcmu (g711u), pcma (g711a),
 //                                    g722, opus, l16 [g722,pcmu,pcma]; wins over the keys below
 //   account.1.codec.N.enable         0|1 [1]   Yealink-style codec table: entry N is used when
@@ -30,7 +35,8 @@
 //   sip.trust_ctrl                   0|1 [0]   accept requests only from the account's SIP server
 //                                    (calls, OPTIONS, everything: strangers get no answer at all,
 //                                    so IP calls are not accepted); needs a server address
-// Host names are not resolved yet: the server must be given as an IP address.
+// Host names are resolved on the reactor when the registration starts and at each refresh
+// (SIPRegistration); the name servers are Net's (`static.network.primary_dns`, docs/CONFIG.md).
 
 import Config
 import Net
@@ -45,12 +51,40 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
     public var authName: String
     public var password: String
     public var displayName: String?
-    /// The registrar/proxy address literal; nil means direct-IP mode.
-    public var serverAddress: String?
-    public var serverPort: UInt16
-    public var transport: SIPTransportProtocol
-    /// Registration lifetime asked for, seconds.
-    public var expires: Int
+    /// The account's servers in the order tried (`account.1.sip_server.1/2.*`); empty means
+    /// direct-IP mode.
+    public var servers: [SIPServerConfiguration] = []
+    /// Server 1's address: an IP literal or a host name; nil means direct-IP mode.
+    public var serverAddress: String? {
+        get { servers.first?.address }
+        set {
+            if let newValue {
+                if servers.isEmpty { servers = [SIPServerConfiguration(address: newValue)] }
+                servers[0].address = newValue
+            } else {
+                servers = []
+            }
+        }
+    }
+    /// Server 1's port (5060 when not configured).
+    public var serverPort: UInt16 {
+        get { servers.first?.port ?? 5060 }
+        set { if !servers.isEmpty { servers[0].port = newValue } }
+    }
+    /// Server 1's transport (UDP for DNS-NAPTR until a target is chosen).
+    public var transport: SIPTransportProtocol {
+        get { servers.first?.transport ?? .udp }
+        set { if !servers.isEmpty { servers[0].transport = newValue } }
+    }
+    /// Registration lifetime asked for from server 1, seconds.
+    public var expires: Int {
+        get { servers.first?.expires ?? storedExpires }
+        set {
+            storedExpires = newValue
+            if !servers.isEmpty { servers[0].expires = newValue }
+        }
+    }
+    private var storedExpires = 3600
     /// Local SIP port (0 = any).
     public var listenPort: UInt16
     /// Codecs in preference order.
@@ -82,10 +116,12 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
         self.authName = authName ?? userName
         self.password = password
         self.displayName = displayName
-        self.serverAddress = serverAddress
-        self.serverPort = serverPort
-        self.transport = transport
-        self.expires = expires
+        if let serverAddress {
+            servers = [
+                SIPServerConfiguration(address: serverAddress, port: serverPort, transport: transport, expires: expires)
+            ]
+        }
+        self.storedExpires = expires
         self.listenPort = listenPort
         self.enabled = enabled ?? (serverAddress != nil)
         self.codecs = codecs
@@ -95,13 +131,9 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
         ringTimeoutSeconds = SIPAccountConfiguration.defaultRingTimeoutSeconds
     }
 
-    /// The registrar/proxy as a socket peer, nil in direct-IP mode.
-    public var serverPeer: SIPPeer? {
-        guard let serverAddress, let address = SIPSocketAddress(literal: serverAddress, port: serverPort) else {
-            return nil
-        }
-        return SIPPeer(transport: transport, remote: address)
-    }
+    /// Server 1 as a socket peer when it is an IP literal; nil for a name (the registration
+    /// locates it) and in direct-IP mode.
+    public var serverPeer: SIPPeer? { servers.first?.literalPeer }
 
     /// Whether calls go straight to the URI's host (no server configured).
     public var isDirectIP: Bool { serverAddress == nil }
@@ -121,9 +153,10 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
 
     public var description: String {
         var text = "account " + userName
-        if let serverAddress {
-            text += " at " + serverAddress + ":" + String(serverPort) + " " + transport.name
-            text += enabled ? " (registers, expires " + String(expires) + ")" : " (not registering)"
+        if !servers.isEmpty {
+            text += " at " + servers[0].description
+            if servers.count > 1 { text += ", backup " + servers[1].description }
+            text += enabled ? " (registers)" : " (not registering)"
         } else {
             text += " direct-IP"
         }
@@ -151,28 +184,11 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
             throw file.error(prefix + "display_name", prefix + "display_name: control characters are not allowed")
         }
         let serverKey = prefix + "sip_server.1."
-        let address = file.string(serverKey + "address") ?? ""
-        if address.isEmpty {
-            serverAddress = nil
-        } else if let literal = SIPSocketAddress(literal: address, port: 0) {
-            serverAddress = literal.plainHostText
-        } else {
-            throw file.error(
-                serverKey + "address",
-                serverKey + "address = '" + address + "': expected an IP address (host names are not resolved yet)")
+        servers = []
+        for n in 1...2 {
+            let key = prefix + "sip_server." + String(n) + "."
+            if let server = try SIPServerConfiguration.read(file, prefix: key) { servers.append(server) }
         }
-        serverPort = UInt16(try file.int(serverKey + "port", default: 5060, in: 1...65535))
-        if let entry = file.entry(serverKey + "transport") {
-            switch entry.value {
-            case "0", "udp", "UDP": transport = .udp
-            case "1", "tcp", "TCP": transport = .tcp
-            default:
-                throw ConfigError(
-                    entry.file, entry.line,
-                    serverKey + "transport = '" + entry.value + "': expected 0 (udp) or 1 (tcp); TLS is not supported")
-            }
-        }
-        expires = try file.int(serverKey + "expires", default: 3600, in: 30...86400)
         enabled = try file.bool(prefix + "enable", default: false) && serverAddress != nil
         listenPort = UInt16(try file.int("sip.listen_port", default: 5060, in: 0...65535))
         if let yealink = try SIPAccountConfiguration.yealinkCodecs(file, prefix: prefix) { codecs = yealink }
@@ -208,11 +224,13 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
     }
 
     /// Whether a request from `remote` is accepted: always, unless `trustServerOnly`, when only
-    /// the server's address is (any port: a server may send from another port than it listens on).
-    public func accepts(requestFrom remote: SIPSocketAddress) -> Bool {
+    /// a server's address is (any port: a server may send from another port than it listens on):
+    /// a literal server's, or one of `located` (the targets found for a named server).
+    public func accepts(requestFrom remote: SIPSocketAddress, located: [SIPSocketAddress] = []) -> Bool {
         guard trustServerOnly else { return true }
-        guard let server = serverPeer?.remote else { return false }
-        return server.address == remote.address && server.isIPv6 == remote.isIPv6
+        var known = located
+        for server in servers { if let peer = server.literalPeer { known.append(peer.remote) } }
+        return known.contains { $0.hasSameHost(as: remote) }
     }
 
     /// Yealink's per-codec keys `account.N.codec.M.enable/payload_type/priority`: the enabled

@@ -10,6 +10,14 @@
 //   (wrong password) or 403 is final: state `.failed`, no automatic retry (no loop);
 // - 423 Interval Too Brief: asks again at once with the Min-Expires value (once per value);
 // - `unregister` sends Expires: 0 and calls back when the registrar answered (or gave up).
+//
+// Servers (RFC 3263 §4.3): each attempt (start, refresh, retry) first locates the account's
+// servers (`account.1.sip_server.1/2`; a host name through `SIPServerLocator` and the UA's
+// `DNSResolver`, on the reactor), then sends REGISTER to the first target; a transport error, no
+// answer within the server's retry time (`retry_counts` retransmissions) or a 503 moves on to
+// the next target, server 1's targets before server 2's. The first target that answers is the
+// one the account is bound to (and calls go to); the next refresh starts from server 1's first
+// target again (failback).
 
 import Reactor
 
@@ -57,6 +65,15 @@ public final class SIPRegistration: CustomStringConvertible {
     private var timer: TimerID?
     private var inFlight: SIPClientTransaction?
     private var unregisterCompletion: ((Bool) -> Void)?
+    /// The targets of this attempt, in order, with the index of the server each came from.
+    public private(set) var candidates: [(target: SIPServerTarget, server: Int)] = []
+    private var candidateIndex = 0
+    /// Bumped by every new attempt and every move to another target: events of older
+    /// transactions and locations are ignored.
+    private var generation = 0
+    private var targetTimer: TimerID?
+    /// The target the account is registered with (nil before the first success).
+    public private(set) var boundTarget: SIPServerTarget?
 
     init(userAgent: SIPUserAgent) {
         self.userAgent = userAgent
@@ -84,9 +101,9 @@ public final class SIPRegistration: CustomStringConvertible {
         return min(delay, retryCap)
     }
 
-    /// Sends the first REGISTER.
+    /// Locates the servers and sends the first REGISTER.
     public func start() {
-        register(expires: requestedExpires)
+        beginAttempt()
     }
 
     /// Sends REGISTER with Expires: 0 (§10.2.2) and calls `completion(true)` on a 2xx,
@@ -98,10 +115,13 @@ public final class SIPRegistration: CustomStringConvertible {
             return
         }
         switch state {
-        case .registered, .registering:
+        case .registered where currentTarget != nil, .registering where currentTarget != nil:
+            cancelTargetTimer()
+            generation += 1
             unregisterCompletion = completion
             register(expires: 0)
         default:
+            generation += 1  // a location under way is dropped
             setState(.unregistered)
             ua.reactor.runSoon { completion(true) }
         }
@@ -109,6 +129,8 @@ public final class SIPRegistration: CustomStringConvertible {
 
     func close() {
         cancelTimer()
+        cancelTargetTimer()
+        generation += 1
         unregisterCompletion = nil
         inFlight = nil
         userAgent = nil
@@ -119,12 +141,104 @@ public final class SIPRegistration: CustomStringConvertible {
         timer = nil
     }
 
+    private func cancelTargetTimer() {
+        if let targetTimer, let ua = userAgent { ua.reactor.cancel(targetTimer) }
+        targetTimer = nil
+    }
+
     private func schedule(after seconds: Int) {
         cancelTimer()
         guard let ua = userAgent else { return }
         timer = ua.reactor.after(Int64(seconds) * SIPTimerValues.second) { [self] in
             timer = nil
-            register(expires: requestedExpires)
+            beginAttempt()
+        }
+    }
+
+    // MARK: locating the servers (RFC 3263 §4)
+
+    /// A new attempt: locate every server, then REGISTER to the first target.
+    private func beginAttempt() {
+        guard let ua = userAgent else { return }
+        cancelTimer()
+        cancelTargetTimer()
+        generation += 1
+        let attempt = generation
+        setState(.registering)
+        locate(server: 0, found: [], ua: ua) { [self] found in
+            guard attempt == generation else { return }
+            candidates = found
+            candidateIndex = 0
+            if found.isEmpty {
+                failed("no server address found", expires: requestedExpires, retry: true)
+            } else {
+                register(expires: expiresAsked)
+            }
+        }
+    }
+
+    private func locate(
+        server index: Int, found: [(target: SIPServerTarget, server: Int)], ua: SIPUserAgent,
+        completion: @escaping ([(target: SIPServerTarget, server: Int)]) -> Void
+    ) {
+        guard index < ua.account.servers.count else {
+            completion(found)
+            return
+        }
+        let server = ua.account.servers[index]
+        let label = "server " + String(index + 1) + " " + server.address
+        if let peer = server.literalPeer {
+            locate(
+                server: index + 1, found: found + [(SIPServerTarget(peer: peer, name: server.address), index)], ua: ua,
+                completion: completion)
+            return
+        }
+        guard let resolver = ua.resolver else {
+            ua.log("registration: cannot locate " + label + ": no DNS resolver")
+            locate(server: index + 1, found: found, ua: ua, completion: completion)
+            return
+        }
+        SIPServerResolution.run(server.locator(random: ua.random), resolver: resolver) { [self] targets, notes in
+            guard userAgent != nil else { return }
+            var text = ""
+            for target in targets { text += (text.isEmpty ? "" : ", ") + target.description }
+            ua.log(
+                "registration: " + label + " located: " + (targets.isEmpty ? "no target" : text) + " ["
+                    + notes.joined(separator: "; ") + "]")
+            var all = found
+            for target in targets { all.append((target, index)) }
+            locate(server: index + 1, found: all, ua: ua, completion: completion)
+        }
+    }
+
+    /// The lifetime to ask the current target's server for: server 1's (raised by a 423), or
+    /// server 2's own `expires`.
+    private var expiresAsked: Int {
+        guard let ua = userAgent, let (_, index) = currentTarget, index > 0, index < ua.account.servers.count else {
+            return requestedExpires
+        }
+        return ua.account.servers[index].expires
+    }
+
+    /// The target REGISTER goes to now.
+    private var currentTarget: (target: SIPServerTarget, server: Int)? {
+        candidateIndex < candidates.count ? candidates[candidateIndex] : nil
+    }
+
+    /// §4.3: the current target failed (`reason`); the next one is tried, or the attempt fails.
+    private func nextTarget(_ reason: String, expires: Int) {
+        guard let ua = userAgent else { return }
+        cancelTargetTimer()
+        generation += 1
+        inFlight?.terminate()  // no more retransmissions to a target given up
+        inFlight = nil
+        let failed = currentTarget?.target.description ?? "?"
+        candidateIndex += 1
+        if expires > 0, let next = currentTarget {
+            ua.log("registration: " + failed + ": " + reason + "; trying " + next.target.description)
+            register(expires: expiresAsked)
+        } else {
+            self.failed(reason, expires: expires, retry: true)
         }
     }
 
@@ -136,11 +250,13 @@ public final class SIPRegistration: CustomStringConvertible {
     }
 
     private func makeRequest(expires: Int) -> (SIPMessage, SIPPeer)? {
-        guard let ua = userAgent, let peer = ua.account.serverPeer, let server = ua.account.serverAddress else {
+        guard let ua = userAgent, let (target, index) = currentTarget, index < ua.account.servers.count else {
             return nil
         }
-        var registrar = SIPURI(host: SIPAccountConfiguration.host(server))
-        if ua.account.serverPort != 5060 { registrar.port = Int(ua.account.serverPort) }
+        let peer = target.peer
+        let server = ua.account.servers[index]
+        var registrar = SIPURI(host: SIPAccountConfiguration.host(server.address))
+        if let port = server.port, port != 5060 { registrar.port = Int(port) }
         let aor = SIPNameAddress(
             displayName: ua.account.displayName, uri: ua.account.addressOfRecord(localHost: ua.localHost))
         var from = aor
@@ -166,23 +282,35 @@ public final class SIPRegistration: CustomStringConvertible {
     private func register(expires: Int) {
         guard let ua = userAgent, let (request, peer) = makeRequest(expires: expires) else { return }
         if expires > 0 { setState(.registering) }
+        if let (target, _) = currentTarget {
+            ua.log("registration: REGISTER (expires " + String(expires) + ") to " + target.description)
+            // §4.3: no answer within the server's retry time moves on to the next target.
+            restartTargetTimer(expires: expires, ua: ua)
+        }
         send(request, to: peer, expires: expires, ua: ua)
     }
 
     private func send(_ request: SIPMessage, to peer: SIPPeer, expires: Int, ua: SIPUserAgent) {
+        let attempt = generation
         inFlight = ua.startTransaction(request, to: peer) { [self] event in
+            guard attempt == generation else { return }  // a target given up already
             switch event {
             case .provisional, .additionalSuccess:
                 return
             case .timeout:
                 inFlight = nil
-                failed("no answer from the registrar", expires: expires, retry: true)
+                nextTarget("no answer from the registrar", expires: expires)
             case .transportError:
                 inFlight = nil
-                failed("transport error", expires: expires, retry: true)
+                nextTarget("transport error", expires: expires)
             case .final(let response):
                 inFlight = nil
-                receiveFinal(response, request: request, peer: peer, expires: expires)
+                if response.status == 503 {
+                    nextTarget("503 " + (response.reason ?? ""), expires: expires)
+                } else {
+                    cancelTargetTimer()
+                    receiveFinal(response, request: request, peer: peer, expires: expires)
+                }
             }
         }
     }
@@ -199,12 +327,18 @@ public final class SIPRegistration: CustomStringConvertible {
             }
             failureCount = 0
             let granted = grantedExpires(response, asked: expires)
+            if let (target, _) = currentTarget {
+                if boundTarget != target { ua.log("registration: bound to " + target.description) }
+                boundTarget = target
+                ua.serverTarget = target
+            }
             setState(.registered(expires: granted))
             schedule(after: SIPRegistration.refreshDelay(granted: granted))
         case 401, 407:
             sequence &+= 1
             if let next = ua.authorized(request, challenge: response, newSequence: sequence) {
                 send(next, to: peer, expires: expires, ua: ua)
+                restartTargetTimer(expires: expires, ua: ua)
             } else {
                 failed("credentials rejected (" + String(status) + ")", expires: expires, retry: false)
             }
@@ -221,6 +355,20 @@ public final class SIPRegistration: CustomStringConvertible {
             failed("forbidden (403)", expires: expires, retry: false)
         default:
             failed(String(status) + " " + (response.reason ?? ""), expires: expires, retry: true)
+        }
+    }
+
+    /// Starts the target's retry time (again, for a new round trip after a challenge). The last
+    /// target has no retry time of its own: its transaction's Timer F ends the attempt.
+    private func restartTargetTimer(expires: Int, ua: SIPUserAgent) {
+        cancelTargetTimer()
+        guard let (_, index) = currentTarget, candidateIndex + 1 < candidates.count else { return }
+        let attempt = generation
+        let patience = ua.account.servers[index].attemptNanoseconds(t1: ua.transactions.timers.t1)
+        targetTimer = ua.reactor.after(patience) { [self] in
+            targetTimer = nil
+            guard attempt == generation else { return }
+            nextTarget("no answer within " + String(patience / 1_000_000) + " ms", expires: expires)
         }
     }
 

@@ -1,6 +1,7 @@
 // The user agent core (RFC 3261 §8, §12–§15): one account on one transport, its calls and its
 // registration; requests dispatched to dialogs, OPTIONS answered, the rest refused.
 
+import CLinux
 import Net
 import Reactor
 
@@ -50,6 +51,17 @@ public final class SIPUserAgent: CustomStringConvertible {
     public private(set) var calls: [SIPCall] = []
     /// The registration, nil in direct-IP mode or when the account does not register.
     public private(set) var registration: SIPRegistration?
+    /// Finds servers given by name (RFC 3263, `SIPServerLocator`); nil: only IP literals work.
+    public var resolver: DNSResolver?
+    /// `random(n)` in `0..<n` for the SRV weighted choice (RFC 2782); tests inject their own.
+    public var random: (UInt32) -> UInt32 = { bound in
+        var value: UInt32 = 0
+        _ = withUnsafeMutableBytes(of: &value) { cl_getrandom($0.baseAddress, 4) }
+        return bound == 0 ? 0 : value % bound
+    }
+    /// The server target the account is registered with (RFC 3263 §4.3): requests for the
+    /// server's domain (calls by number, the record key's INFO in those calls) go there.
+    public internal(set) var serverTarget: SIPServerTarget?
     /// Methods we accept (Allow header, RFC 3261 §20.5).
     public static let allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
     /// The User-Agent header value.
@@ -108,7 +120,7 @@ public final class SIPUserAgent: CustomStringConvertible {
         transactions.onRequest = { [self] transaction in receiveRequest(transaction) }
         transactions.onStrayACK = { [self] ack, _ in receiveStrayACK(ack) }
         transactions.onStrayResponse = { [self] response, _ in receiveStrayResponse(response) }
-        if account.enabled, account.serverPeer != nil {
+        if account.enabled, account.serverAddress != nil {
             registration = SIPRegistration(userAgent: self)
         }
     }
@@ -173,6 +185,10 @@ public final class SIPUserAgent: CustomStringConvertible {
             throw SIPError("'" + target + "' needs a host in direct-IP mode (sip:user@host:port)", status: nil)
         }
         guard peer(for: uri) != nil else {
+            if account.serverAddress != nil {
+                throw SIPError(
+                    "cannot reach " + uri.description + ": the server is not located yet (not registered)", status: nil)
+            }
             throw SIPError("cannot reach " + uri.description + ": not an IP address", status: nil)
         }
         let call = SIPCall(userAgent: self, id: takeCallID(), outgoingTo: uri)
@@ -218,14 +234,27 @@ public final class SIPUserAgent: CustomStringConvertible {
         switch uri.host {
         case .ipv4(let text), .ipv6(let text):
             let port = uri.port ?? 5060
+            // Server 1's own address: the target the account is registered with (maybe the backup).
+            if text == account.serverAddress && port == Int(account.serverPort), let serverPeer { return serverPeer }
             if let address = SIPSocketAddress(literal: text, port: UInt16(clamping: port)) {
                 return SIPPeer(transport: transport, remote: address)
             }
-            return account.serverPeer
+            return serverPeer
         case .name:
-            return account.serverPeer
+            return serverPeer
         }
     }
+
+    /// The addresses of the targets found for the account's servers (for `sip.trust_ctrl`).
+    var locatedServerAddresses: [SIPSocketAddress] {
+        var out: [SIPSocketAddress] = []
+        for candidate in registration?.candidates ?? [] { out.append(candidate.target.peer.remote) }
+        if let serverTarget { out.append(serverTarget.peer.remote) }
+        return out
+    }
+
+    /// Where requests for the server go: the target registered with, else a literal server 1.
+    var serverPeer: SIPPeer? { serverTarget?.peer ?? account.serverPeer }
 
     /// Adds the headers every request of ours carries.
     func decorate(_ request: inout SIPMessage) {
@@ -309,7 +338,9 @@ public final class SIPUserAgent: CustomStringConvertible {
     /// account's server is dropped unanswered (counted, logged in bursts); responses are
     /// matched to our own requests as always.
     public func receive(_ message: SIPMessage, from peer: SIPPeer) {
-        if message.isRequest && !account.accepts(requestFrom: peer.remote) {
+        if message.isRequest && account.trustServerOnly
+            && !account.accepts(requestFrom: peer.remote, located: locatedServerAddresses)
+        {
             untrustedRequestsDropped += 1
             let verdict = untrustedLog.admit(now: reactor.now)
             if verdict.write {

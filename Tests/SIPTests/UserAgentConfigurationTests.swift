@@ -86,6 +86,38 @@ struct UserAgentConfigurationTests {
         #expect(Self.error("account.1.codec.1.priority = high\n")?.hasPrefix("phone.cfg:2: ") == true)
     }
 
+    @Test("servers by name (RFC 3263): port 0 or absent = SRV, transport 3 = DNS-NAPTR, a backup server")
+    func serversByName() throws {
+        let account = try Self.parse(
+            """
+            account.1.enable = 1
+            account.1.sip_server.1.address = PBX.example.com.
+            account.1.sip_server.1.transport = 3
+            account.1.sip_server.1.expires = 60
+            account.1.sip_server.1.retry_counts = 1
+            account.1.sip_server.2.address = backup.example.com
+            account.1.sip_server.2.port = 5080
+            account.1.sip_server.2.transport = tcp
+
+            """)
+        #expect(account.enabled && account.serverAddress == "PBX.example.com" && account.serverPeer == nil)
+        #expect(
+            account.servers == [
+                SIPServerConfiguration(address: "PBX.example.com", port: nil, transport: nil, expires: 60, retryCounts: 1),
+                SIPServerConfiguration(address: "backup.example.com", port: 5080, transport: .tcp),
+            ])
+        // retry counts 1: T1 + 2·T1; 3: 7.5 s; 20: capped at Timer F.
+        #expect(account.servers[0].attemptNanoseconds(t1: 500_000_000) == 1_500_000_000)
+        #expect(account.servers[1].attemptNanoseconds(t1: 500_000_000) == 7_500_000_000)
+        var patient = account.servers[1]
+        patient.retryCounts = 20
+        #expect(patient.attemptNanoseconds(t1: 500_000_000) == 32_000_000_000)
+        // A literal without a port is 5060; port 0 too.
+        let literal = try Self.parse("account.1.sip_server.1.address = 10.0.0.1\naccount.1.sip_server.1.port = 0\n")
+        #expect(literal.servers.first?.port == 5060 && literal.serverPeer?.remote.port == 5060)
+        #expect(account.description.contains("at PBX.example.com NAPTR, expires 60, retry counts 1, backup"))
+    }
+
     @Test("invalid values are rejected with file:line")
     func invalid() {
         #expect(Self.error("account.1.sip_server.1.transport = 2\n")?.hasPrefix("phone.cfg:2: ") == true)
@@ -95,7 +127,12 @@ struct UserAgentConfigurationTests {
         #expect(Self.error("account.1.ptime = 25\n")?.hasPrefix("phone.cfg:2: ") == true)
         #expect(Self.error("account.1.enable = maybe\n")?.hasPrefix("phone.cfg:2: ") == true)
         #expect(Self.error("account.1.user_name = a b\n")?.hasPrefix("phone.cfg:2: ") == true)
-        #expect(Self.error("account.1.sip_server.1.address = pbx.example.com\n")?.contains("IP address") == true)
+        #expect(
+            Self.error("account.1.sip_server.1.address = pbx_example!\n")
+                == "phone.cfg:2: account.1.sip_server.1.address = 'pbx_example!': expected an IP address or a host name")
+        #expect(Self.error("account.1.sip_server.1.address = 10.0.0.1\naccount.1.sip_server.2.transport = 2\n")?
+            .hasPrefix("phone.cfg:3: ") == true)
+        #expect(Self.error("account.1.sip_server.2.retry_counts = 21\n")?.hasPrefix("phone.cfg:2: ") == true)
         #expect(Self.error("sip.listen_port = -1\n")?.hasPrefix("phone.cfg:2: ") == true)
     }
 

@@ -126,6 +126,17 @@ write("dns", "truncated", dns(7, 0x83, 0, "big.example", 1, []))
 write("dns", "servfail", dns(7, 0x81, 2, "x", 28, []))
 write("dns", "nodata", dns(9, 0x81, 0, "example.org", 28, [(1, bytes([10, 0, 0, 1]))]))
 write("dns", "name", "rec.example.com.")
+# SRV (RFC 2782) and NAPTR (RFC 3403) for RFC 3263: a compressed target, the root target, and a
+# compression pointer to itself (a loop the parser must refuse).
+write("dns", "srv", dns(0x5352, 0x81, 0, "_sip._udp.pbx.example", 33,
+                        [(33, struct.pack(">HHH", 10, 60, 5060) + dns_name("sip1.pbx.example")),
+                         (33, struct.pack(">HHH", 20, 0, 5070) + b"\x04sip2\xC0\x16"),
+                         (33, struct.pack(">HHH", 0, 0, 0) + b"\x00")]))
+write("dns", "srv-loop", dns(0x5353, 0x81, 0, "pbx.example", 33,
+                             [(33, struct.pack(">HHH", 1, 1, 5060) + b"\xC0\x2F")]))
+write("dns", "naptr", dns(0x4E41, 0x81, 0, "pbx.example", 35,
+                          [(35, struct.pack(">HH", 10, 20) + b"\x01S\x07SIP+D2U\x00" + dns_name("_sip._udp.pbx.example")),
+                           (35, struct.pack(">HH", 20, 10) + b"\x01s\x07SIP+D2T\x00\xC0\x0C")]))
 
 write("phonetext", "plain", "<YealinkIPPhoneText><Title>Rec</Title><Text>recording started</Text></YealinkIPPhoneText>")
 write("phonetext", "prolog", "\ufeff<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- c -->\n<!DOCTYPE x>\n"
