@@ -69,6 +69,18 @@ def proc_figures(pid):
     return rss, hwm, len(os.listdir("/proc/%d/fd" % pid))
 
 
+def wait_udp(port, seconds=10.0):
+    """Until something is bound to UDP `port` (SIPp takes a moment to start)."""
+    hexport = ":%04X " % port
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with open("/proc/net/udp") as f:
+            if any(hexport in line for line in f):
+                return
+        time.sleep(0.05)
+    raise TimeoutError("SIPp is not listening on UDP %d" % port)
+
+
 def main():
     cfg = os.path.join(work, "phone.cfg")
     with open(cfg, "w") as f:
@@ -90,6 +102,7 @@ def main():
     scan = {}
     try:
         log.wait(r"sip: listening", 10)
+        wait_udp(sipp_port)
         ctl = os.open(fifo, os.O_WRONLY)
 
         def say(line):
