@@ -29,6 +29,8 @@
 //                                    gets 486 Busy Here before it rings, one more dial fails
 //   account.1.ring_timeout           10..3600 s an incoming call rings unanswered before it is
 //                                    refused with 480 Temporarily Unavailable [120]
+//   account.1.nat.udp_update_enable  0|1 [1]  keep-alives to the registrar while registered;
+//   account.1.nat.udp_update_time    5..3600 s [30] their interval (SIPKeepAlive.swift)
 //   account.1.session_timer.*        RFC 4028 session timers: enable 0|1 [0], expires 90..7200 s [1800],
 //                                    refresher 0 = uac | 1 = uas [0] (SIPSessionTimer.swift)
 //   sip.listen_port                  0..65535 local SIP port, 0 = any free port [5060]
@@ -102,6 +104,8 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
     public var trustServerOnly = false
     /// Session timers (RFC 4028, `account.1.session_timer.*`).
     public var sessionTimer = SIPSessionTimerSettings()
+    /// NAT keep-alives while registered (`account.1.nat.*`).
+    public var keepAlive = SIPKeepAliveSettings()
     public static let defaultMaxCalls = 4
     public static let defaultRingTimeoutSeconds = 120
 
@@ -217,6 +221,7 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
             prefix + "ring_timeout", default: SIPAccountConfiguration.defaultRingTimeoutSeconds, in: 10...3600)
         trustServerOnly = try file.bool("sip.trust_ctrl", default: false)
         sessionTimer = try SIPSessionTimerSettings(file, prefix: prefix)
+        keepAlive = try SIPKeepAliveSettings(file, prefix: prefix)
         if trustServerOnly && serverAddress == nil {
             throw file.error(
                 "sip.trust_ctrl", "sip.trust_ctrl = 1 needs a server (" + serverKey + "address): it would refuse every call")

@@ -72,6 +72,10 @@ public final class SIPRegistration: CustomStringConvertible {
     /// transactions and locations are ignored.
     private var generation = 0
     private var targetTimer: TimerID?
+    /// The next keep-alive, or the wait for a TCP pong.
+    private var keepAliveTimer: TimerID?
+    /// Keep-alives sent so far.
+    public private(set) var keepAlivesSent = 0
     /// The target the account is registered with (nil before the first success).
     public private(set) var boundTarget: SIPServerTarget?
 
@@ -110,6 +114,7 @@ public final class SIPRegistration: CustomStringConvertible {
     /// `completion(false)` on a failure or timeout. Without a binding it completes at once.
     public func unregister(completion: @escaping (Bool) -> Void) {
         cancelTimer()
+        cancelKeepAlive()
         guard let ua = userAgent else {
             completion(false)
             return
@@ -130,6 +135,7 @@ public final class SIPRegistration: CustomStringConvertible {
     func close() {
         cancelTimer()
         cancelTargetTimer()
+        cancelKeepAlive()
         generation += 1
         unregisterCompletion = nil
         inFlight = nil
@@ -162,6 +168,7 @@ public final class SIPRegistration: CustomStringConvertible {
         guard let ua = userAgent else { return }
         cancelTimer()
         cancelTargetTimer()
+        cancelKeepAlive()
         generation += 1
         let attempt = generation
         setState(.registering)
@@ -334,6 +341,7 @@ public final class SIPRegistration: CustomStringConvertible {
             }
             setState(.registered(expires: granted))
             schedule(after: SIPRegistration.refreshDelay(granted: granted))
+            scheduleKeepAlive()
         case 401, 407:
             sequence &+= 1
             if let next = ua.authorized(request, challenge: response, newSequence: sequence) {
@@ -392,8 +400,70 @@ public final class SIPRegistration: CustomStringConvertible {
             return
         }
         failureCount += 1
+        cancelKeepAlive()
         setState(.failed(reason: reason, retrying: retry))
         if retry { schedule(after: retryDelay(failures: failureCount)) }
+    }
+
+    // MARK: keep-alives (SIPKeepAlive.swift)
+
+    private func cancelKeepAlive() {
+        if let keepAliveTimer, let ua = userAgent { ua.reactor.cancel(keepAliveTimer) }
+        keepAliveTimer = nil
+    }
+
+    /// The next keep-alive one interval (less `elapsed`) from now, while registered with
+    /// keep-alives on.
+    private func scheduleKeepAlive(elapsed: Int64 = 0) {
+        cancelKeepAlive()
+        guard let ua = userAgent, ua.account.keepAlive.enabled, ua.sendKeepAlive != nil, boundTarget != nil else {
+            return
+        }
+        let interval = Int64(ua.account.keepAlive.interval) * SIPTimerValues.second
+        keepAliveTimer = ua.reactor.after(max(SIPTimerValues.second, interval - elapsed)) { [self] in
+            keepAliveTimer = nil
+            keepAlive()
+        }
+    }
+
+    private func keepAlive() {
+        guard let ua = userAgent, case .registered = state, inFlight == nil, let target = boundTarget,
+            let send = ua.sendKeepAlive
+        else { return }
+        keepAlivesSent += 1
+        guard target.peer.transport == .tcp else {
+            send(target.peer)
+            scheduleKeepAlive()
+            return
+        }
+        // RFC 5626 §4.4.1: a ping on a stream wants its pong within 10 s, else the flow failed.
+        let pongs = ua.keepAlivePongs()
+        send(target.peer)
+        keepAliveTimer = ua.reactor.after(SIPKeepAliveSettings.pongWait) { [self] in
+            keepAliveTimer = nil
+            guard let ua = userAgent else { return }
+            if ua.keepAlivePongs() > pongs {
+                scheduleKeepAlive(elapsed: SIPKeepAliveSettings.pongWait)
+            } else {
+                flowFailed("no pong within 10 s")
+            }
+        }
+    }
+
+    /// A transport error (an ICMP error for a keep-alive, a reset connection) to `peer`: when it
+    /// is the registrar the account is bound to and nothing is in flight, register again now
+    /// (which moves on to the next target when this one stays dead).
+    func transportFailed(_ peer: SIPPeer) {
+        guard case .registered = state, inFlight == nil, let target = boundTarget,
+            target.peer.remote == peer.remote, target.peer.transport == peer.transport
+        else { return }
+        flowFailed("transport error")
+    }
+
+    private func flowFailed(_ reason: String) {
+        guard let ua = userAgent, let target = boundTarget else { return }
+        ua.log("registration: " + target.description + ": " + reason + ": registering again")
+        beginAttempt()
     }
 
     private func finishUnregister(_ success: Bool) {

@@ -42,6 +42,11 @@ public final class SIPUserAgent: CustomStringConvertible {
     public var onInfo: ((SIPCall, SIPMessage) -> Void)?
     /// Registration state changes.
     public var onRegistrationState: ((SIPRegistrationState) -> Void)?
+    /// Sends one NAT keep-alive to the registrar (`SIPKeepAlive`): set by the transport-backed
+    /// initializer; nil sends none.
+    public var sendKeepAlive: ((SIPPeer) -> Void)?
+    /// CRLF pongs received so far on TCP (the transport's counter), for the keep-alive's check.
+    public var keepAlivePongs: () -> Int = { 0 }
     /// One line per protocol event worth a log line.
     public var onLog: ((String) -> Void)?
 
@@ -90,6 +95,14 @@ public final class SIPUserAgent: CustomStringConvertible {
                 return true
             })
         self.transport = transport
+        sendKeepAlive = { peer in
+            if peer.transport == .tcp {
+                transport.sendKeepAlivePing(to: peer.remote)
+            } else {
+                transport.sendBytes(SIPKeepAlive.ping, to: peer)
+            }
+        }
+        keepAlivePongs = { transport.counters.pongsReceived }
         transport.onMessage = { [self] message, peer in receive(message, from: peer) }
         transport.onError = { [self] peer, error in
             let verdict = transportErrorLog.admit(now: reactor.now)
@@ -99,6 +112,9 @@ public final class SIPUserAgent: CustomStringConvertible {
                         + (verdict.dropped > 0 ? " (" + String(verdict.dropped) + " more not logged)" : ""))
             }
             transactions.transportFailed(peer: peer)
+            // A keep-alive's ICMP error: the registrar is gone (after the transactions, so a
+            // REGISTER in flight fails over by itself).
+            registration?.transportFailed(peer)
         }
     }
 
@@ -163,6 +179,7 @@ public final class SIPUserAgent: CustomStringConvertible {
         onMediaStopped = nil
         onInfo = nil
         onRegistrationState = nil
+        sendKeepAlive = nil
         onLog = nil
     }
 

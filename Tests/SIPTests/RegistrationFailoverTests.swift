@@ -21,11 +21,13 @@ final class TwoServerUA {
     static let primary = SIPSocketAddress(ipv4: 192, 0, 2, 1, port: 5060)
     static let backup = SIPSocketAddress(ipv4: 192, 0, 2, 2, port: 5070)
 
-    init(expires: Int = 60) throws {
+    /// `configure`: changes to the account (keep-alives, ...).
+    init(expires: Int = 60, configure: (inout SIPAccountConfiguration) -> Void = { _ in }) throws {
         var account = SIPAccountConfiguration(userName: "1001", serverAddress: "192.0.2.1", expires: expires)
         account.servers[0].retryCounts = 1
         account.servers.append(
             SIPServerConfiguration(address: "192.0.2.2", port: 5070, transport: .udp, expires: 90, retryCounts: 1))
+        configure(&account)
         reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
         let reactor = self.reactor
         var deliver: ((SIPMessage, SIPPeer) -> Void)? = nil
