@@ -76,6 +76,8 @@ public final class SIPRegistration: CustomStringConvertible {
     private var keepAliveTimer: TimerID?
     /// Keep-alives sent so far.
     public private(set) var keepAlivesSent = 0
+    /// The attempt (`generation`) that last learnt a public address.
+    private var learnedInAttempt = -1
     /// The target the account is registered with (nil before the first success).
     public private(set) var boundTarget: SIPServerTarget?
 
@@ -333,6 +335,11 @@ public final class SIPRegistration: CustomStringConvertible {
                 return
             }
             failureCount = 0
+            if learnPublicAddress(from: response, ua: ua) {
+                // RFC 3581 §4 behind a NAT: register the address the registrar sees instead.
+                register(expires: expires)
+                return
+            }
             let granted = grantedExpires(response, asked: expires)
             if let (target, _) = currentTarget {
                 if boundTarget != target { ua.log("registration: bound to " + target.description) }
@@ -403,6 +410,28 @@ public final class SIPRegistration: CustomStringConvertible {
         cancelKeepAlive()
         setState(.failed(reason: reason, retrying: retry))
         if retry { schedule(after: retryDelay(failures: failureCount)) }
+    }
+
+    /// The 2xx's top Via says where the REGISTER came from (`received`, `rport`); true when that
+    /// differs from the Contact registered, so the phone is behind a NAT and takes it as its
+    /// public address (logged). Once per change: the next 2xx then matches.
+    private func learnPublicAddress(from response: SIPMessage, ua: SIPUserAgent) -> Bool {
+        // Once per attempt: an answer that kept changing would otherwise loop.
+        guard ua.account.keepAlive.learnsPublicAddress, learnedInAttempt != generation, let via = response.via.first
+        else { return false }
+        let current = ua.publicAddress ?? (ua.localHost, ua.localPort)
+        let host = via.received ?? current.host
+        var port = current.port
+        if case .some(.some(let value)) = via.rport, value > 0, value <= 65535 { port = UInt16(value) }
+        guard SIPSocketAddress(literal: host, port: port) != nil, host != current.host || port != current.port else {
+            return false
+        }
+        ua.publicAddress = (host, port)
+        learnedInAttempt = generation
+        ua.log(
+            "registration: the registrar sees us at " + host + ":" + String(port)
+                + " (received/rport): registering that Contact")
+        return true
     }
 
     // MARK: keep-alives (SIPKeepAlive.swift)

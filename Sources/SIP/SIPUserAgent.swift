@@ -22,6 +22,9 @@ public final class SIPUserAgent: CustomStringConvertible {
 
     /// Host and port written in Contact and Via (the transport's sent-by).
     public let localHost: String
+    /// The address the registrar saw our REGISTER come from (`received`/`rport` of its 2xx,
+    /// RFC 3581), when it differs from ours: a NAT's mapping. Contact uses it (`account.1.nat.rport`).
+    public internal(set) var publicAddress: (host: String, port: UInt16)?
     public let localPort: UInt16
 
     /// Where our RTP goes: the media layer's address and port for the next offer/answer of a call
@@ -225,7 +228,9 @@ public final class SIPUserAgent: CustomStringConvertible {
 
     /// Our Contact (RFC 3261 §8.1.1.8), with `transport=tcp` on TCP.
     func contact(transport: SIPTransportProtocol) -> SIPNameAddress {
-        var uri = SIPURI(user: account.userName, host: SIPAccountConfiguration.host(localHost), port: Int(localPort))
+        let host = publicAddress?.host ?? localHost
+        let port = publicAddress?.port ?? localPort
+        var uri = SIPURI(user: account.userName, host: SIPAccountConfiguration.host(host), port: Int(port))
         if transport == .tcp { uri.setParameter("transport", .some("tcp")) }
         return SIPNameAddress(uri: uri)
     }

@@ -121,4 +121,43 @@ struct KeepAliveTests {
                 == SIPKeepAliveSettings(enabled: false, interval: 20))
         #expect(throws: ConfigError.self) { _ = try account("account.1.nat.udp_update_time = 2\n") }
     }
+
+    @Test("received/rport in the REGISTER's 200: the phone registers again with that Contact, once; nat.rport = 0 keeps its own")
+    func publicAddress() throws {
+        for learns in [true, false] {
+            var account = SIPAccountConfiguration(userName: "1001", serverAddress: "192.0.2.1", expires: 600)
+            account.keepAlive.learnsPublicAddress = learns
+            let scripted = try ScriptedPeerUA(account: account)
+            defer { scripted.close() }
+            scripted.answer = { request in
+                guard request.method == .register else { return nil }
+                var ok = SIPMessage.response(to: request, status: 200, toTag: "reg")
+                var via = ok.via
+                via[0].received = "203.0.113.7"
+                via[0].rport = .some(40123)
+                ok.via = via
+                if let contact = request.header("Contact") { try? ok.addHeader("Contact", contact + ";expires=600") }
+                return ok
+            }
+            scripted.ua.start()
+            try scripted.reactor.run(for: 5 * SIPTimerValues.second)
+            let registers = scripted.requests.filter { $0.message.method == .register }.map(\.message)
+            if learns {
+                #expect(registers.count == 2)
+                #expect(registers.first?.header("Contact")?.contains("192.0.2.10:5060") == true)
+                #expect(registers.last?.header("Contact")?.contains("sip:1001@203.0.113.7:40123") == true)
+                #expect(scripted.ua.publicAddress?.host == "203.0.113.7" && scripted.ua.publicAddress?.port == 40123)
+                // Calls use it too.
+                #expect(scripted.ua.contact(transport: .udp).uri.description == "sip:1001@203.0.113.7:40123")
+                if case .registered = scripted.ua.registration?.state {} else { Issue.record("not registered") }
+                // The refresh's 200 says the same: no third REGISTER.
+                try scripted.reactor.run(for: 600 * SIPTimerValues.second)
+                let refreshes = scripted.requests.filter { $0.message.method == .register }.count
+                #expect(refreshes == 3, "\(refreshes) REGISTERs")
+            } else {
+                #expect(registers.count == 1)
+                #expect(scripted.ua.publicAddress == nil)
+            }
+        }
+    }
 }
