@@ -5,8 +5,8 @@ import SIP
 
 enum FramerFuzz {
     /// The input as one stream, whole and again in random splits, in both roles (server: lone
-    /// CRLFs are padding; client: they are pongs): the frames and the error must not depend on
-    /// the split; every message is within the limits, starts where the stream is, and the
+    /// CRLFs are padding; client: they are pongs): the frames (client: the messages) and the
+    /// error must not depend on the split; every message is within the limits, starts where the stream is, and the
     /// messages appear in the input in order.
     static func framer(_ bytes: UnsafeRawBufferPointer) {
         let limits = SIPStreamFramer.Limits(maxHeaderBytes: 512, maxMessageBytes: 2048)
@@ -14,7 +14,13 @@ enum FramerFuzz {
             let whole = frames(bytes, limits, pongs, splits: nil)
             var splits = FuzzSplits(bytes)
             let split = frames(bytes, limits, pongs, splits: &splits)
-            if whole.frames != split.frames || whole.error != split.error {
+            // A client reports a lone CRLF as a pong at once (it cannot wait for a second CRLF that
+            // may never come), so a ping split between its two CRLFs comes out as two pongs there:
+            // in that role only the messages and the error must not depend on the split.
+            let same =
+                pongs
+                ? messages(whole.frames) == messages(split.frames) : whole.frames == split.frames
+            if !same || whole.error != split.error {
                 fatalError(
                     "SIP framing depends on the split: " + String(whole.frames.count) + " vs "
                         + String(split.frames.count) + " frames, error " + (whole.error?.description ?? "none")
@@ -32,6 +38,13 @@ enum FramerFuzz {
                 }
                 from = at + message.count
             }
+        }
+    }
+
+    private static func messages(_ frames: [SIPStreamFrame]) -> [[UInt8]] {
+        frames.compactMap { frame in
+            if case .message(let bytes) = frame { return bytes }
+            return nil
         }
     }
 
