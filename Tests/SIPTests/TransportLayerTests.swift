@@ -278,7 +278,9 @@ struct TransportLayerTests {
         #expect(
             spin(layer.reactor) {
                 // Keep trickling header lines: activity alone must not keep the connection open.
-                if peer.poll() == -1 { closed = true } else { peer.write("X-Slow: 1\r\n") }
+                // (The layer may cut the connection between the poll and the write: a failed
+                // write is the cut seen from this side.)
+                if peer.poll() == -1 || !peer.tryWrite("X-Slow: 1\r\n") { closed = true }
                 return closed
             })
         #expect(layer.counters.connectionsTimedOut == 1)

@@ -69,6 +69,13 @@ final class TransportTestPeer {
 
     func write(_ text: String) { write(Array(text.utf8)) }
 
+    /// Writes on a stream the far side may have closed meanwhile: false when the send failed
+    /// (EPIPE/ECONNRESET: the layer cut the connection between our poll and this write).
+    func tryWrite(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { cl_socket_send(fd, $0.baseAddress, $0.count) } == bytes.count
+    }
+
     /// Reads whatever is waiting (datagram or stream bytes) into `received`; returns the
     /// datagram's source for UDP. -1 = end of stream seen.
     @discardableResult
