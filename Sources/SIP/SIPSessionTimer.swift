@@ -86,7 +86,7 @@ public enum SIPSessionTimerNegotiation {
 
     /// Whether option tag `tag` is in the message's `name` header (Supported, Require).
     public static func lists(_ message: SIPMessage, _ name: String, _ tag: String) -> Bool {
-        message.headers(name).contains { ConfigFileText.asciiLowercase(trimmed($0)) == tag }
+        message.optionTags(name).contains { ConfigFileText.asciiLowercase($0) == tag }
     }
 
     /// The headers of an INVITE (initial, re-INVITE or refresh) from a phone with `settings`:
@@ -169,5 +169,17 @@ public enum SIPSessionTimerNegotiation {
     }
 
     private static func trimmed(_ text: Substring) -> String { String(ConfigFileText.trim(text)) }
-    private static func trimmed(_ text: String) -> String { String(ConfigFileText.trim(Substring(text))) }
+}
+
+extension SIPMessage {
+    /// The option tags of a Supported, Require or Unsupported header (RFC 3261 §19.2), each
+    /// trimmed, empty ones dropped: what the 420 check and the session-timer negotiation read.
+    func optionTags(_ name: String) -> [String] {
+        var tags: [String] = []
+        for value in headers(name) {
+            let tag = String(ConfigFileText.trim(Substring(value)))
+            if !tag.isEmpty { tags.append(tag) }
+        }
+        return tags
+    }
 }

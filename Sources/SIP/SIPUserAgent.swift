@@ -448,15 +448,10 @@ public final class SIPUserAgent: CustomStringConvertible {
     /// The option tags of the request's Require header that the phone does not support, joined
     /// for an Unsupported header; nil when it supports all of them.
     func unsupportedExtensions(_ request: SIPMessage) -> String? {
-        var missing = ""
-        for value in request.headers("Require") {
-            let tag = String(ConfigFileText.trim(Substring(value)))
-            if tag.isEmpty || (account.sessionTimer.enabled && ConfigFileText.asciiLowercase(tag) == "timer") {
-                continue
-            }
-            missing += (missing.isEmpty ? "" : ", ") + tag
+        let missing = request.optionTags("Require").filter {
+            !(account.sessionTimer.enabled && ConfigFileText.asciiLowercase($0) == "timer")
         }
-        return missing.isEmpty ? nil : missing
+        return missing.isEmpty ? nil : missing.joined(separator: ", ")
     }
 
     /// A response built by the UA for a request it does not pass to a call.
