@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "IndicatorsTests", dependencies: ["Indicators", "Config", "Reactor", "CLinux"]),
         .testTarget(name: "AudioTests", dependencies: ["TestSupport", "Audio", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
         .testTarget(name: "NetTests", dependencies: ["TestSupport", "Net", "Reactor", "CLinux"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Net"]),
+        .testTarget(name: "HTTPTests", dependencies: ["TestSupport", "HTTP", "Net"]),
         .testTarget(
             name: "MediaTests",
             dependencies: ["TestSupport", "Media", "Net", "Audio", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"]),

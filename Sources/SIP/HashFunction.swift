@@ -77,40 +77,6 @@ enum HashBits {
     static func rotateLeft(_ value: UInt32, _ count: UInt32) -> UInt32 {
         (value &<< count) | (value &>> (32 &- count))
     }
-
-    @inline(__always)
-    static func rotateRight(_ value: UInt32, _ count: UInt32) -> UInt32 {
-        (value &>> count) | (value &<< (32 &- count))
-    }
-
-    @inline(__always)
-    static func rotateRight(_ value: UInt64, _ count: UInt64) -> UInt64 {
-        (value &>> count) | (value &<< (64 &- count))
-    }
-
-    @inline(__always)
-    static func loadBigEndianUInt32(_ base: UnsafeRawPointer, _ offset: Int) -> UInt32 {
-        UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-    }
-
-    @inline(__always)
-    static func loadBigEndianUInt64(_ base: UnsafeRawPointer, _ offset: Int) -> UInt64 {
-        UInt64(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-    }
-
-    @inline(__always)
-    static func appendBigEndian(_ value: UInt32, to bytes: inout [UInt8]) {
-        for shift in stride(from: 24, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
-        }
-    }
-
-    @inline(__always)
-    static func appendBigEndian(_ value: UInt64, to bytes: inout [UInt8]) {
-        for shift in stride(from: 56, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-        }
-    }
 }
 
 /// The partial block and the message length shared by the Merkle–Damgård hashes: bytes gather

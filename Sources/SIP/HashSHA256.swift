@@ -2,12 +2,11 @@
 public struct SHA256: HashFunction {
     public static let outputByteCount = 32
 
-    private var state = SHA256.initialState
-    private var buffer = HashBlockBuffer(blockByteCount: 64)
+    private var core = SHA2Core(parameters: SHA256.parameters, initialState: SHA256.initialState)
 
     /// FIPS 180-4 §5.3.3: the first 32 bits of the fractional parts of the square roots of the
     /// first eight primes.
-    private static let initialState: [UInt32] = [
+    static let initialState: [UInt32] = [
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
     ]
 
@@ -24,71 +23,18 @@ public struct SHA256: HashFunction {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
+    /// FIPS 180-4 §4.1.2: the rotations and shifts of the four 32-bit σ/Σ functions.
+    static let parameters = SHA2Parameters<UInt32>(
+        roundConstants: roundConstants, sigma0: (7, 18, 3), sigma1: (17, 19, 10),
+        bigSigma0: (2, 13, 22), bigSigma1: (6, 11, 25))
+
     public init() {}
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        var current = state
-        buffer.absorb(bytes) { block in SHA256.compress(&current, block) }
-        state = current
+        core.update(bytes)
     }
 
     public mutating func finalize() -> [UInt8] {
-        var current = state
-        buffer.pad(lengthByteCount: 8, bigEndian: true) { block in SHA256.compress(&current, block) }
-        var digest: [UInt8] = []
-        digest.reserveCapacity(32)
-        for word in current {
-            HashBits.appendBigEndian(word, to: &digest)
-        }
-        state = SHA256.initialState
-        return digest
-    }
-
-    /// FIPS 180-4 §6.2.2: the message schedule and 64 rounds over one 64-byte block.
-    private static func compress(_ state: inout [UInt32], _ block: UnsafeRawPointer) {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
-            for index in 0..<16 {
-                schedule[index] = HashBits.loadBigEndianUInt32(block, index &* 4)
-            }
-            for index in 16..<64 {
-                let w15 = schedule[index &- 15]
-                let w2 = schedule[index &- 2]
-                let sigma0 = HashBits.rotateRight(w15, 7) ^ HashBits.rotateRight(w15, 18) ^ (w15 &>> 3)
-                let sigma1 = HashBits.rotateRight(w2, 17) ^ HashBits.rotateRight(w2, 19) ^ (w2 &>> 10)
-                schedule[index] = sigma1 &+ schedule[index &- 7] &+ sigma0 &+ schedule[index &- 16]
-            }
-            var a = state[0]
-            var b = state[1]
-            var c = state[2]
-            var d = state[3]
-            var e = state[4]
-            var f = state[5]
-            var g = state[6]
-            var h = state[7]
-            for index in 0..<64 {
-                let bigSigma1 = HashBits.rotateRight(e, 6) ^ HashBits.rotateRight(e, 11) ^ HashBits.rotateRight(e, 25)
-                let choose = (e & f) ^ (~e & g)
-                let t1 = h &+ bigSigma1 &+ choose &+ roundConstants[index] &+ schedule[index]
-                let bigSigma0 = HashBits.rotateRight(a, 2) ^ HashBits.rotateRight(a, 13) ^ HashBits.rotateRight(a, 22)
-                let majority = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = bigSigma0 &+ majority
-                h = g
-                g = f
-                f = e
-                e = d &+ t1
-                d = c
-                c = b
-                b = a
-                a = t1 &+ t2
-            }
-            state[0] = state[0] &+ a
-            state[1] = state[1] &+ b
-            state[2] = state[2] &+ c
-            state[3] = state[3] &+ d
-            state[4] = state[4] &+ e
-            state[5] = state[5] &+ f
-            state[6] = state[6] &+ g
-            state[7] = state[7] &+ h
-        }
+        core.finalize(outputByteCount: SHA256.outputByteCount)
     }
 }

@@ -2,7 +2,7 @@
 public struct SHA512: HashFunction {
     public static let outputByteCount = 64
 
-    var core = SHA512Core(initialState: SHA512Core.sha512InitialState)
+    var core = SHA2Core(parameters: SHA512Core.parameters, initialState: SHA512Core.sha512InitialState)
 
     public init() {}
 
@@ -20,7 +20,7 @@ public struct SHA512: HashFunction {
 public struct SHA512_256: HashFunction {
     public static let outputByteCount = 32
 
-    var core = SHA512Core(initialState: SHA512Core.sha512_256InitialState)
+    var core = SHA2Core(parameters: SHA512Core.parameters, initialState: SHA512Core.sha512_256InitialState)
 
     public init() {}
 
@@ -33,12 +33,8 @@ public struct SHA512_256: HashFunction {
     }
 }
 
-/// The SHA-512 compression function and padding shared by SHA-512 and SHA-512/256.
-struct SHA512Core {
-    let initialState: [UInt64]
-    private var state: [UInt64]
-    private var buffer = HashBlockBuffer(blockByteCount: 128)
-
+/// The constants shared by SHA-512 and SHA-512/256.
+enum SHA512Core {
     /// FIPS 180-4 §5.3.5.
     static let sha512InitialState: [UInt64] = [
         0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
@@ -76,74 +72,8 @@ struct SHA512Core {
         0x4cc5d4becb3e42b6, 0x597f299cfc657e2a, 0x5fcb6fab3ad6faec, 0x6c44198c4a475817,
     ]
 
-    init(initialState: [UInt64]) {
-        self.initialState = initialState
-        self.state = initialState
-    }
-
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        var current = state
-        buffer.absorb(bytes) { block in SHA512Core.compress(&current, block) }
-        state = current
-    }
-
-    mutating func finalize(outputByteCount: Int) -> [UInt8] {
-        var current = state
-        buffer.pad(lengthByteCount: 16, bigEndian: true) { block in SHA512Core.compress(&current, block) }
-        var digest: [UInt8] = []
-        digest.reserveCapacity(64)
-        for word in current {
-            HashBits.appendBigEndian(word, to: &digest)
-        }
-        state = initialState
-        return Array(digest.prefix(outputByteCount))
-    }
-
-    /// FIPS 180-4 §6.4.2: the message schedule and 80 rounds over one 128-byte block.
-    private static func compress(_ state: inout [UInt64], _ block: UnsafeRawPointer) {
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 80) { schedule in
-            for index in 0..<16 {
-                schedule[index] = HashBits.loadBigEndianUInt64(block, index &* 8)
-            }
-            for index in 16..<80 {
-                let w15 = schedule[index &- 15]
-                let w2 = schedule[index &- 2]
-                let sigma0 = HashBits.rotateRight(w15, 1) ^ HashBits.rotateRight(w15, 8) ^ (w15 &>> 7)
-                let sigma1 = HashBits.rotateRight(w2, 19) ^ HashBits.rotateRight(w2, 61) ^ (w2 &>> 6)
-                schedule[index] = sigma1 &+ schedule[index &- 7] &+ sigma0 &+ schedule[index &- 16]
-            }
-            var a = state[0]
-            var b = state[1]
-            var c = state[2]
-            var d = state[3]
-            var e = state[4]
-            var f = state[5]
-            var g = state[6]
-            var h = state[7]
-            for index in 0..<80 {
-                let bigSigma1 = HashBits.rotateRight(e, 14) ^ HashBits.rotateRight(e, 18) ^ HashBits.rotateRight(e, 41)
-                let choose = (e & f) ^ (~e & g)
-                let t1 = h &+ bigSigma1 &+ choose &+ roundConstants[index] &+ schedule[index]
-                let bigSigma0 = HashBits.rotateRight(a, 28) ^ HashBits.rotateRight(a, 34) ^ HashBits.rotateRight(a, 39)
-                let majority = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = bigSigma0 &+ majority
-                h = g
-                g = f
-                f = e
-                e = d &+ t1
-                d = c
-                c = b
-                b = a
-                a = t1 &+ t2
-            }
-            state[0] = state[0] &+ a
-            state[1] = state[1] &+ b
-            state[2] = state[2] &+ c
-            state[3] = state[3] &+ d
-            state[4] = state[4] &+ e
-            state[5] = state[5] &+ f
-            state[6] = state[6] &+ g
-            state[7] = state[7] &+ h
-        }
-    }
+    /// FIPS 180-4 §4.1.3: the rotations and shifts of the four 64-bit σ/Σ functions.
+    static let parameters = SHA2Parameters<UInt64>(
+        roundConstants: roundConstants, sigma0: (1, 8, 7), sigma1: (19, 61, 6),
+        bigSigma0: (28, 34, 39), bigSigma1: (14, 18, 41))
 }

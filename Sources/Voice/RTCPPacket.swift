@@ -358,40 +358,13 @@ public struct RTCPCompoundWriter {
     public mutating func appendSenderReport<Blocks: Collection>(
         ssrc: UInt32, info: RTCPSenderInfo, blocks: Blocks
     ) throws(RTCPError) where Blocks.Element == RTCPReportBlock {
-        guard blocks.count <= 31 else { throw .tooMany(what: "report blocks", count: blocks.count) }
-        let size = 28 + RTCPReportBlock.size * blocks.count
-        try reserve(size)
-        let o = count
-        writeHeader(at: o, itemCount: blocks.count, type: RTCPPacketType.senderReport, size: size)
-        RTPBytes.store32(ssrc, buffer, o + 4)
-        RTPBytes.store32(UInt32(truncatingIfNeeded: info.ntpTimestamp >> 32), buffer, o + 8)
-        RTPBytes.store32(UInt32(truncatingIfNeeded: info.ntpTimestamp), buffer, o + 12)
-        RTPBytes.store32(info.rtpTimestamp, buffer, o + 16)
-        RTPBytes.store32(info.packetCount, buffer, o + 20)
-        RTPBytes.store32(info.octetCount, buffer, o + 24)
-        var at = o + 28
-        for block in blocks {
-            block.write(buffer, at)
-            at += RTCPReportBlock.size
-        }
-        count += size
+        try appendReport(ssrc: ssrc, senderInfo: info, blocks: blocks)
     }
 
     /// Appends an RR (RFC 3550 §6.4.2) with up to 31 report blocks (none is valid: an empty RR).
     public mutating func appendReceiverReport<Blocks: Collection>(ssrc: UInt32, blocks: Blocks) throws(RTCPError)
     where Blocks.Element == RTCPReportBlock {
-        guard blocks.count <= 31 else { throw .tooMany(what: "report blocks", count: blocks.count) }
-        let size = 8 + RTCPReportBlock.size * blocks.count
-        try reserve(size)
-        let o = count
-        writeHeader(at: o, itemCount: blocks.count, type: RTCPPacketType.receiverReport, size: size)
-        RTPBytes.store32(ssrc, buffer, o + 4)
-        var at = o + 8
-        for block in blocks {
-            block.write(buffer, at)
-            at += RTCPReportBlock.size
-        }
-        count += size
+        try appendReport(ssrc: ssrc, senderInfo: nil, blocks: blocks)
     }
 
     /// Appends the report that starts every compound packet (RFC 3550 §6.4): an SR when `senderInfo`
@@ -399,11 +372,27 @@ public struct RTCPCompoundWriter {
     public mutating func appendReport<Blocks: Collection>(
         ssrc: UInt32, senderInfo: RTCPSenderInfo?, blocks: Blocks
     ) throws(RTCPError) where Blocks.Element == RTCPReportBlock {
-        if let senderInfo {
-            try appendSenderReport(ssrc: ssrc, info: senderInfo, blocks: blocks)
-        } else {
-            try appendReceiverReport(ssrc: ssrc, blocks: blocks)
+        guard blocks.count <= 31 else { throw .tooMany(what: "report blocks", count: blocks.count) }
+        let headerSize = senderInfo == nil ? 8 : 28
+        let size = headerSize + RTCPReportBlock.size * blocks.count
+        try reserve(size)
+        let o = count
+        let type = senderInfo == nil ? RTCPPacketType.receiverReport : RTCPPacketType.senderReport
+        writeHeader(at: o, itemCount: blocks.count, type: type, size: size)
+        RTPBytes.store32(ssrc, buffer, o + 4)
+        if let info = senderInfo {
+            RTPBytes.store32(UInt32(truncatingIfNeeded: info.ntpTimestamp >> 32), buffer, o + 8)
+            RTPBytes.store32(UInt32(truncatingIfNeeded: info.ntpTimestamp), buffer, o + 12)
+            RTPBytes.store32(info.rtpTimestamp, buffer, o + 16)
+            RTPBytes.store32(info.packetCount, buffer, o + 20)
+            RTPBytes.store32(info.octetCount, buffer, o + 24)
         }
+        var at = o + headerSize
+        for block in blocks {
+            block.write(buffer, at)
+            at += RTCPReportBlock.size
+        }
+        count += size
     }
 
     /// Appends an SDES packet with one chunk holding the CNAME item (RFC 3550 §6.5.1).
@@ -418,15 +407,7 @@ public struct RTCPCompoundWriter {
         RTPBytes.store32(ssrc, buffer, o + 4)
         buffer[o + 8] = 1
         buffer[o + 9] = UInt8(text.count)
-        var at = o + 10
-        for byte in text {
-            buffer[at] = byte
-            at += 1
-        }
-        while at < o + size {
-            buffer[at] = 0
-            at += 1
-        }
+        copyPadded(text, at: o + 10, end: o + size)
         count += size
     }
 
@@ -441,17 +422,23 @@ public struct RTCPCompoundWriter {
         RTPBytes.store32(ssrc, buffer, o + 4)
         if let reason {
             buffer[o + 8] = UInt8(reasonBytes)
-            var at = o + 9
-            for byte in reason.utf8 {
-                buffer[at] = byte
-                at += 1
-            }
-            while at < o + size {
-                buffer[at] = 0
-                at += 1
-            }
+            copyPadded(reason.utf8, at: o + 9, end: o + size)
         }
         count += size
+    }
+
+    /// Writes `bytes` from `start` and zeroes the rest of the item up to `end` (RFC 3550 §6.5, §6.6:
+    /// items end on a 32-bit boundary).
+    private mutating func copyPadded<Bytes: Sequence<UInt8>>(_ bytes: Bytes, at start: Int, end: Int) {
+        var at = start
+        for byte in bytes {
+            buffer[at] = byte
+            at += 1
+        }
+        while at < end {
+            buffer[at] = 0
+            at += 1
+        }
     }
 
     /// Appends an XR packet (RFC 3611 §2) from `ssrc` carrying one VoIP metrics block (§4.7).

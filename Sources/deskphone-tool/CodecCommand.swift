@@ -42,14 +42,8 @@ struct CodecOptions: ParsableArguments {
     var dtx = false
 
     func makeConfiguration() throws -> CodecConfiguration {
-        let kind: CodecKind
-        switch codec.lowercased() {
-        case "pcmu": kind = .pcmu
-        case "pcma": kind = .pcma
-        case "g722": kind = .g722
-        case "opus": kind = .opus
-        case "l16": kind = .l16
-        default: throw ValidationError("unknown codec '\(codec)' (pcmu, pcma, g722, opus, l16)")
+        guard let kind = CodecKind(commandLineName: codec) else {
+            throw ValidationError("unknown codec '\(codec)' (pcmu, pcma, g722, opus, l16)")
         }
         var configuration = CodecConfiguration(kind: kind, sampleRate: rate, frameMilliseconds: frameMilliseconds)
         guard let g722Mode = G722Mode(rawValue: mode) else {
@@ -261,5 +255,19 @@ struct LossPattern {
         guard !pattern.isEmpty else { throw ToolError("\(spec): empty loss pattern") }
         // A pattern shorter than the stream repeats.
         return (0..<count).map { pattern[$0 % pattern.count] }
+    }
+}
+
+extension CodecKind {
+    /// The codec a command line names (pcmu, pcma, g722, opus, l16; any case), nil for another name.
+    init?(commandLineName name: String) {
+        switch name.lowercased() {
+        case "pcmu": self = .pcmu
+        case "pcma": self = .pcma
+        case "g722": self = .g722
+        case "opus": self = .opus
+        case "l16": self = .l16
+        default: return nil
+        }
     }
 }

@@ -36,13 +36,8 @@ struct JBSimCommand: ParsableCommand {
     func run() throws {
         let (meta, packets) = try loadTrace(trace)
         let ptime = Int(meta["ptime_ms"] ?? "20") ?? 20
-        let kind: CodecKind
-        switch codec.lowercased() {
-        case "pcmu": kind = .pcmu
-        case "pcma": kind = .pcma
-        case "g722": kind = .g722
-        case "opus": kind = .opus
-        default: throw ToolError("unknown codec '\(codec)' (pcmu, g722, opus)")
+        guard let kind = CodecKind(commandLineName: codec), kind != .l16 else {
+            throw ToolError("unknown codec '\(codec)' (pcmu, pcma, g722, opus)")
         }
         guard periodMilliseconds >= 5, periodMilliseconds <= 60, periodMilliseconds % 5 == 0 else {
             throw ToolError("--period-ms must be 5...60 in steps of 5, not \(periodMilliseconds)")

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import HTTP
@@ -168,13 +169,8 @@ struct HTTPResponseParserTests {
 
     @Test("random bytes never crash the parser (deterministic generator)")
     func randomInput() {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return state
-        }
+        var generator = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
+        func next() -> UInt64 { generator.next() }
         let pieces: [[UInt8]] = [
             Array("HTTP/1.1 200 OK\r\n".utf8), Array("Content-Length: 3\r\n".utf8),
             Array("Transfer-Encoding: chunked\r\n".utf8), Array("\r\n".utf8), Array("3\r\nabc\r\n".utf8),

@@ -37,13 +37,8 @@ struct RTPSessionTests {
     func headers() throws {
         let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
         defer { reactor.close() }
-        let session = try RTPSession(reactor: reactor, configuration: RTPSessionConfiguration(bindAddress: "127.0.0.1"))
+        let (session, peer) = try startedAgainstPeer(reactor, CodecRegistry.pcma)
         defer { session.close() }
-        let peer = try UDPPeer()
-        let (mine, _) = try Negotiation.pair(
-            offerer: Negotiation.configuration(port: session.localAddress.port, codecs: [CodecRegistry.pcma]),
-            answerer: Negotiation.configuration(port: peer.port, codecs: [CodecRegistry.pcma]))
-        try session.start(mine)
         let tone = Signal.sine(1000, amplitude: 8000, count: 8000, sampleRate: 8000)
         var fed = 0
         reactor.every(10_000_000) {
@@ -330,31 +325,12 @@ struct RTPSessionTests {
 
 @Suite("RTP session against a hand-made far end", .serialized)
 struct RTPFarEndTests {
-    /// One µ-law packet of `samples`.
-    private func packet(ssrc: UInt32, sequence: UInt16, timestamp: UInt32, marker: Bool, _ samples: ArraySlice<Int16>)
-        -> [UInt8]
-    {
-        var bytes = [UInt8](repeating: 0, count: 12 + samples.count)
-        bytes.withUnsafeMutableBytes { raw in
-            let header = RTPHeader(marker: marker, payloadType: 0, sequence: sequence, timestamp: timestamp, ssrc: ssrc)
-            _ = try? header.write(into: raw)
-            let payload = UnsafeMutableRawBufferPointer(rebasing: raw[12...]).bindMemory(to: UInt8.self)
-            Array(samples).withUnsafeBufferPointer { _ = G711.encode(.muLaw, $0, into: payload) }
-        }
-        return bytes
-    }
-
     @Test("a far end that restarts with a new SSRC: one probation packet dropped, then its stream plays")
     func ssrcChange() throws {
         let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
         defer { reactor.close() }
-        let session = try RTPSession(reactor: reactor, configuration: RTPSessionConfiguration(bindAddress: "127.0.0.1"))
+        let (session, peer) = try startedAgainstPeer(reactor, CodecRegistry.pcmu)
         defer { session.close() }
-        let peer = try UDPPeer()
-        let (mine, _) = try Negotiation.pair(
-            offerer: Negotiation.configuration(port: session.localAddress.port, codecs: [CodecRegistry.pcmu]),
-            answerer: Negotiation.configuration(port: peer.port, codecs: [CodecRegistry.pcmu]))
-        try session.start(mine)
         let tone = Signal.sine(500, amplitude: 6000, count: 8000 * 3, sampleRate: 8000)
         var index = 0
         reactor.every(20_000_000) {
@@ -363,7 +339,7 @@ struct RTPFarEndTests {
             let sequence = second ? UInt16(40_000 + index) : UInt16(100 + index)
             let timestamp = second ? UInt32(9_000_000 + 160 * index) : UInt32(160 * index)
             peer.send(
-                packet(
+                forgedPCMU(
                     ssrc: ssrc, sequence: sequence, timestamp: timestamp, marker: index == 0 || index == 50,
                     tone[(160 * index)..<(160 * index + 160)]), to: session.localAddress)
             index += 1
@@ -484,10 +460,7 @@ struct RTPStrangerTests {
     func exclusivePorts() throws {
         let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
         defer { reactor.close() }
-        // A free even port with a free port above it, from the kernel.
-        let probe = try RTPSession(reactor: reactor, configuration: RTPSessionConfiguration(bindAddress: "127.0.0.1"))
-        let port = Int(probe.localAddress.port)
-        probe.close()
+        let port = try freeEvenPort(reactor)
         let range = RTPSessionConfiguration(bindAddress: "127.0.0.1", portMin: port, portMax: port + 1)
         let first = try RTPSession(reactor: reactor, configuration: range)
         #expect(first.localAddress.port == UInt16(port))
@@ -511,9 +484,7 @@ struct RTPStrangerTests {
     func rangeExhausted() throws {
         let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
         defer { reactor.close() }
-        let probe = try RTPSession(reactor: reactor, configuration: RTPSessionConfiguration(bindAddress: "127.0.0.1"))
-        let port = Int(probe.localAddress.port)
-        probe.close()
+        let port = try freeEvenPort(reactor)
         // Three pairs (the kernel's free port may sit at the top of the range's neighbours: all tries count).
         let range = RTPSessionConfiguration(bindAddress: "127.0.0.1", portMin: port, portMax: port + 5)
         var sessions: [RTPSession] = []
@@ -530,4 +501,27 @@ struct RTPStrangerTests {
         #expect(ports.count <= 3)
         #expect(ports.allSatisfy { $0 >= port && $0 <= port + 4 && $0 % 2 == 0 })
     }
+}
+
+/// A session on 127.0.0.1, started against a plain UDP peer with `codec` on both sides.
+private func startedAgainstPeer(_ reactor: Reactor, _ codec: CodecDescriptor) throws -> (RTPSession, UDPPeer) {
+    let session = try RTPSession(reactor: reactor, configuration: RTPSessionConfiguration(bindAddress: "127.0.0.1"))
+    do {
+        let peer = try UDPPeer()
+        let (mine, _) = try Negotiation.pair(
+            offerer: Negotiation.configuration(port: session.localAddress.port, codecs: [codec]),
+            answerer: Negotiation.configuration(port: peer.port, codecs: [codec]))
+        try session.start(mine)
+        return (session, peer)
+    } catch {
+        session.close()
+        throw error
+    }
+}
+
+/// A free even port with a free port above it, from the kernel (a session bound and closed).
+private func freeEvenPort(_ reactor: Reactor) throws -> Int {
+    let probe = try RTPSession(reactor: reactor, configuration: RTPSessionConfiguration(bindAddress: "127.0.0.1"))
+    defer { probe.close() }
+    return Int(probe.localAddress.port)
 }

@@ -4,6 +4,7 @@ import Foundation
 import Media
 import Reactor
 import SIP
+import TestSupport
 import Testing
 
 @testable import Phone
@@ -22,8 +23,7 @@ final class PhonePair {
         codecs: String = "pcmu", toneA: Double = 1000, toneB: Double = 600, rate: Int = 8000, extraB: String = ""
     ) throws {
         reactor = try Reactor()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("softphone-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try makeTemporaryDirectory("softphone")
         let reactor = self.reactor
         let directory = self.directory
         func phone(_ user: String, tone: Double, extra: String = "") throws -> Softphone {

@@ -5,6 +5,7 @@ import Indicators
 import Keys
 import Reactor
 import Recording
+import TestSupport
 import Testing
 
 @testable import Phone
@@ -262,8 +263,7 @@ final class WholePhone {
     ) throws {
         reactor = try Reactor(clock: .virtual(startNanoseconds: 1_000_000_000))
         farEnd = try FarEnd(reactor: reactor, timers: farEndTimers)
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("wholephone-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try makeTemporaryDirectory("wholephone")
         let cfg = directory.appendingPathComponent("phone.cfg").path
         let text = """
             #!version:1.0.0.1

@@ -5,6 +5,7 @@ import HTTP
 import Indicators
 import Keys
 import SIP
+import TestSupport
 import Testing
 
 @testable import Recording
@@ -15,8 +16,7 @@ import Testing
 struct RecordingControllerHTTPTests {
     @Test("a press GETs the expanded URL from a real server; the XML text shows; 404 cannot stop")
     func realServer() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("rec-http-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let root = try makeTemporaryDirectory("rec-http")
         defer { try? FileManager.default.removeItem(at: root) }
         let xml = "<YealinkIPPhoneText><Title>PBX</Title><Text>Recording started</Text></YealinkIPPhoneText>"
         try xml.write(to: root.appendingPathComponent("start.xml"), atomically: true, encoding: .utf8)

@@ -81,8 +81,7 @@ final class RecordingTestPhone {
         self.port = port
         let reactor = try Reactor()
         self.reactor = reactor
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("recording-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try makeTemporaryDirectory("recording")
         let text = """
             #!version:1.0.0.1
             account.1.user_name = 1001

@@ -33,9 +33,7 @@ struct CallInDialogRequestTests {
                 return nil
             }
         }
-        let call = try scripted.ua.call("sip:peer@192.0.2.1")
-        try scripted.reactor.runUntilIdle()
-        #expect(call.state == .connected)
+        let call = try scripted.connectedCall()
         return (scripted, call)
     }
 

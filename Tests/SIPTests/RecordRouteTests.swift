@@ -187,9 +187,7 @@ struct RecordRouteTests {
                 return nil
             }
         }
-        let call = try scripted.ua.call("sip:peer@192.0.2.1")
-        try scripted.reactor.runUntilIdle()
-        #expect(call.state == .connected)
+        let call = try scripted.connectedCall()
         let reversed = Array(Self.recordRouteURIs.reversed())
         #expect(call.dialog?.routeSet.map { $0.uri.description } == reversed)
         var info: SIPInDialogResult? = nil

@@ -58,6 +58,14 @@ final class ScriptedPeerUA {
         try reactor.runUntilIdle()
     }
 
+    /// Calls `uri` and runs until the call settles, expecting it connected.
+    func connectedCall(to uri: String = "sip:peer@192.0.2.1") throws -> SIPCall {
+        let call = try ua.call(uri)
+        try reactor.runUntilIdle()
+        #expect(call.state == .connected)
+        return call
+    }
+
     func close() { ua.close() }
 }
 

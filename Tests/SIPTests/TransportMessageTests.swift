@@ -1,5 +1,6 @@
 import CLinux
 import Reactor
+import TestSupport
 import Testing
 
 @testable import SIP
@@ -212,13 +213,8 @@ struct TransportMessageTests {
         defer { layer.close() }
         var got: [SIPMessage] = []
         layer.onMessage = { message, _ in got.append(message) }
-        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func random() -> UInt64 {
-            seed ^= seed << 13
-            seed ^= seed >> 7
-            seed ^= seed << 17
-            return seed
-        }
+        var generator = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
+        func random() -> UInt64 { generator.next() }
         let prefixes = ["", "INVITE sip:a@b SIP/2.0\r\n", "SIP/2.0 200 OK\r\n", "\r\n\r\n", "l: 5\r\n\r\n"]
         func garbage() -> [UInt8] {
             var bytes = Array(prefixes[Int(random() % UInt64(prefixes.count))].utf8)

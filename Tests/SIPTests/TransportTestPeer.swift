@@ -45,11 +45,7 @@ final class TransportTestPeer {
     }
 
     var localAddress: SIPSocketAddress {
-        var family: Int32 = 0
-        var port: UInt16 = 0
-        var bytes = [UInt8](repeating: 0, count: 16)
-        _ = bytes.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &port) }
-        return SIPSocketAddress(bytes: family == 4 ? Array(bytes[0..<4]) : bytes, port: port)!
+        socketLocalAddress(fd)
     }
 
     func sendTo(_ bytes: [UInt8], _ remote: SIPSocketAddress) {
@@ -117,11 +113,7 @@ final class TransportTestListener {
     deinit { _ = cl_close(fd) }
 
     var address: SIPSocketAddress {
-        var family: Int32 = 0
-        var port: UInt16 = 0
-        var bytes = [UInt8](repeating: 0, count: 16)
-        _ = bytes.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &port) }
-        return SIPSocketAddress(bytes: family == 4 ? Array(bytes[0..<4]) : bytes, port: port)!
+        socketLocalAddress(fd)
     }
 
     /// Accepts every pending connection.
@@ -177,4 +169,13 @@ func sampleRequest(
         + "CSeq: 1 " + method + "\r\n"
         + "Content-Length: " + String(body.utf8.count) + "\r\n\r\n" + body
     return Array(text.utf8)
+}
+
+/// The address a socket is bound to (getsockname).
+func socketLocalAddress(_ fd: Int32) -> SIPSocketAddress {
+        var family: Int32 = 0
+        var port: UInt16 = 0
+        var bytes = [UInt8](repeating: 0, count: 16)
+        _ = bytes.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &port) }
+        return SIPSocketAddress(bytes: family == 4 ? Array(bytes[0..<4]) : bytes, port: port)!
 }

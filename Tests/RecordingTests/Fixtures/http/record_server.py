@@ -80,12 +80,8 @@ class Handler(socketserver.BaseRequestHandler):
         elif segment.startswith(b"redirect"):
             conn.sendall(response(302, "Found", [("Location", "http://127.0.0.1:9/elsewhere")], b""))
         elif segment.startswith(b"silent"):
-            while True:
-                try:
-                    if not conn.recv(4096):
-                        return
-                except OSError:
-                    return
+            drain(conn)
+            return
         elif segment.startswith(b"cut"):
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n0123456789")
         elif segment.startswith(b"chunked"):
@@ -107,12 +103,8 @@ class Handler(socketserver.BaseRequestHandler):
             conn.sendall(b"SIP/2.0 200 OK\r\n\r\n")
         elif segment.startswith(b"slowhead"):
             conn.sendall(b"HTTP/1.1 200 OK\r\n")
-            while True:
-                try:
-                    if not conn.recv(4096):
-                        return
-                except OSError:
-                    return
+            drain(conn)
+            return
         elif segment.startswith(b"split"):
             data = response(200, "OK", [("Content-Type", "text/xml")], TEXT_BODY)
             for i in range(0, len(data), 7):
@@ -132,6 +124,16 @@ def response(status, reason, headers, body):
         out += b"%s: %s\r\n" % (name.encode(), value.encode())
     out += b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
     return out + body
+
+
+def drain(conn):
+    """Reads until the client closes (or the connection fails): a server that never answers."""
+    while True:
+        try:
+            if not conn.recv(4096):
+                return
+        except OSError:
+            return
 
 
 def stream(conn, total):
