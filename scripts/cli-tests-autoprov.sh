@@ -9,9 +9,10 @@
 # the server dead (refusing, or silent: the boot wait is bounded by the timeout) the phone boots on
 # the stored last good set; `deskphone-tool provision fetch`
 # prints the plan and the merged result; a wrong password (401), a redirect loop (bounded at 5) and a
-# file over 256 KiB are refused.
+# file over 256 KiB are refused. The same boot from a TFTP server (tftpd-hpa's in.tftpd, started
+# here), where a file the server does not have (TFTP error 1) is skipped as a 404 is.
 # Each check prints `ok   ...` or `FAIL ...`; the last line is `cli-autoprov: N passed, N failed`.
-# usage: scripts/cli-tests-autoprov.sh DESKPHONE    (ports: HTTP 26960, SIP 26961, RTP 35900-35919)
+# usage: scripts/cli-tests-autoprov.sh DESKPHONE    (ports: HTTP 26960, SIP 26961, TFTP 26975, RTP 35900-35919)
 # The tool is .build/release/deskphone-tool (or $DESKPHONE_TOOL).
 set -uo pipefail
 phone=$(realpath "$1")
@@ -226,5 +227,47 @@ check $n "$work/$n.log" " as 2001" "on the stored last good set"
 stop_phone
 kill "$silent_pid" 2> /dev/null
 reap _ "$silent_pid"
+
+# --- 8. TFTP: boot from tftp://, the MAC file over the common file; a missing file is skipped ---
+n=tftp
+tftp_port=26975
+if [ -x /usr/sbin/in.tftpd ]; then
+  mkdir -p "$work/tftp" "$work/store-tftp"
+  chmod 755 "$work" "$work/tftp"
+  cp "$work/www/prov/y000000000000.cfg" "$work/tftp/y000000000000.cfg"
+  printf '#!version:1.0.0.1\naccount.1.user_name = 3003\n' > "$work/tftp/$mac_file"
+  chmod 644 "$work/tftp/"*.cfg
+  /usr/sbin/in.tftpd --foreground --listen --address "127.0.0.1:$tftp_port" --user "$(id -un)" --secure "$work/tftp" \
+    > "$work/tftpd.out" 2>&1 &
+  tftpd_pid=$!
+  pids+=("$tftpd_pid")
+  wait_udp $tftp_port || fail "$n: in.tftpd did not start: $(head -c 300 "$work/tftpd.out")"
+  cat > "$work/cfg/tftp.cfg" << CFG
+#!version:1.0.0.1
+network.mac = 00:15:65:A1:B2:C3
+sip.listen_address = 127.0.0.1
+auto_provision.server.url = tftp://127.0.0.1:$tftp_port/
+auto_provision.server.timeout = 3
+CFG
+  "$phone" --board "$board" --config "$work/cfg/tftp.cfg" --provision-dir "$work/store-tftp" > "$work/$n.log" 2>&1 &
+  phone_pid=$!
+  pids+=("$phone_pid")
+  wait_for "$work/$n.log" "sip: listening" 1 20 || fail "$n: the phone did not start: $(head -c 800 "$work/$n.log")"
+  expect_lines $n "$work/$n.log" "^provisioning: TFTP tftp://127.0.0.1:$tftp_port/y000000000000.cfg: [0-9]+ bytes\$" \
+    "^provisioning: TFTP tftp://127.0.0.1:$tftp_port/$mac_file: [0-9]+ bytes\$" "^provisioning: provisioned \(2 files\)\$" \
+    "^sip: listening on udp 127.0.0.1:$phone_port"
+  check $n "$work/$n.log" " as 3003" "the TFTP MAC file's user name"
+  stop_phone
+  if [ -x "$tool" ]; then
+    "$tool" provision fetch "tftp://127.0.0.1:$tftp_port" --mac 00:15:65:00:00:01 > "$work/$n-tool.out" 2>&1
+    status=$?
+    [ $status -eq 0 ] && pass "$n: the tool fetched over TFTP" || fail "$n: tool exit $status: $(head -c 600 "$work/$n-tool.out")"
+    check $n "$work/$n-tool.out" "ok: 1 file fetched" "a MAC file the server does not have is skipped"
+  fi
+  kill "$tftpd_pid" 2> /dev/null
+  reap _ "$tftpd_pid"
+else
+  fail "$n: tftpd-hpa is not installed (scripts/install-deps.sh)"
+fi
 
 summary cli-autoprov

@@ -7,6 +7,7 @@
 # registrar of scripts/cli-tests-proxy.sh, run as an ordinary process, never as the system service);
 # sipvicious (the SIP scanners svmap, svwar and svcrack of scripts/cli-tests-soak.sh);
 # lighttpd (the provisioning server of scripts/cli-tests-autoprov.sh, likewise its own process);
+# tftpd-hpa (the TFTP provisioning server of the TFTP client tests and cli-tests-autoprov.sh, its own process);
 # dnsmasq-base (the DNS server of scripts/cli-tests-dns.sh and the resolver tests: the binary alone, no
 # system service to stop);
 # python3 for the build scripts, and `file`. Quick and silent when everything is there. Cross sysroots
@@ -14,7 +15,8 @@
 set -euo pipefail
 
 PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev python3 file
-  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio sipvicious lighttpd dnsmasq-base)
+  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio sipvicious lighttpd dnsmasq-base
+  tftpd-hpa)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -41,13 +43,15 @@ if [[ " ${missing[*]} " == *" kamailio "* ]] && [[ -d /run/systemd/system ]]; th
   echo "install-deps: stopping and disabling the kamailio system service (the tests run their own)" >&2
   $SUDO systemctl disable --now kamailio > /dev/null 2>&1 || true
 fi
-# The same for lighttpd (its service would serve /var/www on port 80; the tests start their own).
-if [[ " ${missing[*]} " == *" lighttpd "* ]]; then
+# The same for lighttpd (its service would serve /var/www on port 80) and tftpd-hpa (port 69): the
+# tests start their own.
+for service in lighttpd tftpd-hpa; do
+  [[ " ${missing[*]} " == *" $service "* ]] || continue
   if [[ -d /run/systemd/system ]]; then
-    echo "install-deps: stopping and disabling the lighttpd system service (the tests run their own)" >&2
-    $SUDO systemctl disable --now lighttpd > /dev/null 2>&1 || true
+    echo "install-deps: stopping and disabling the $service system service (the tests run their own)" >&2
+    $SUDO systemctl disable --now "$service" > /dev/null 2>&1 || true
   elif command -v service > /dev/null; then
-    $SUDO service lighttpd stop > /dev/null 2>&1 || true
-    $SUDO update-rc.d lighttpd disable > /dev/null 2>&1 || true
+    $SUDO service "$service" stop > /dev/null 2>&1 || true
+    $SUDO update-rc.d "$service" disable > /dev/null 2>&1 || true
   fi
-fi
+done

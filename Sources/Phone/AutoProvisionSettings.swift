@@ -2,15 +2,16 @@
 // from, with which credentials, and when. Every key is in docs/CONFIG.md.
 
 import Config
+import Net
 
 /// Where and when the phone fetches its provisioning from a server (`auto_provision.*`).
 /// No server URL: the phone uses its local files (and a stored set, if it has one).
 public struct AutoProvisionSettings: Sendable {
     /// `auto_provision.server.url`: the directory on the server holding the common and MAC files
-    /// (`http://` only in this firmware); nil when unset or empty.
+    /// (`http://` or `tftp://host[:port]/dir`, RFC 3617); nil when unset or empty.
     public var serverURL: String? = nil
     /// `auto_provision.server.username` / `.password`: HTTP basic credentials (sent when the
-    /// user name is not empty).
+    /// user name is not empty; TFTP has none).
     public var userName = ""
     public var password = ""
     /// `auto_provision.power_on`: fetch at boot, before registering (default on).
@@ -35,11 +36,12 @@ public struct AutoProvisionSettings: Sendable {
                 if b == UInt8(ascii: ":") { break }
                 scheme.append(b >= 65 && b <= 90 ? b + 32 : b)
             }
-            guard scheme == Array("http".utf8), url.utf8.count > 7 else {
+            let http = scheme == Array("http".utf8) && url.utf8.count > 7
+            guard http || TFTPURL(url.hasSuffix("/") ? url + "x" : url + "/x") != nil else {
                 throw file.error(
                     "auto_provision.server.url",
                     "auto_provision.server.url = '" + url
-                        + "': expected an http:// URL (https and tftp are not supported yet)")
+                        + "': expected an http:// or tftp:// URL (https is not supported yet)")
             }
             serverURL = url
         }

@@ -1,5 +1,5 @@
 // The provisioning edge on the reactor: fetches the plan's files in order with `HTTPClient`
-// (credentials, redirects, size limit, timeouts, conditional GETs), checks the set with the local
+// (credentials, redirects, size limit, timeouts, conditional GETs) or `TFTPClient` (tftp:// URLs), checks the set with the local
 // files, stores it, and hands the new configuration over; at boot (bounded) and on a repeating
 // timer. The decisions are `ProvisioningPlan`'s, `ProvisioningCache`'s and `ProvisioningCandidate`'s.
 
@@ -38,6 +38,7 @@ public final class AutoProvisioner {
     private let hasRecordKey: Bool
     private let lineKeys: Int?
     private let http: HTTPClient
+    private let tftp: TFTPClient
     private var cache = ProvisioningCache()
     private var applied: [ProvisionedFile]? = nil
     private var repeatTimer: TimerID? = nil
@@ -67,7 +68,10 @@ public final class AutoProvisioner {
         self.lineKeys = lineKeys
         http = HTTPClient(
             reactor: reactor, userAgent: userAgent, timeoutNanoseconds: Int64(settings.timeoutSeconds) * 1_000_000_000)
-        http.resolver = DNSResolver.system(reactor: reactor)
+        let resolver = DNSResolver.system(reactor: reactor)
+        http.resolver = resolver
+        tftp = TFTPClient(
+            reactor: reactor, resolver: resolver, timeoutNanoseconds: Int64(settings.timeoutSeconds) * 1_000_000_000)
     }
 
     /// Fetches the plan's files in order; `completion` runs once on the loop.
@@ -85,6 +89,10 @@ public final class AutoProvisioner {
             return
         }
         let url = plan.urls[index]
+        if TFTPURL(url) != nil {
+            fetchByTFTP(index, files, completion)
+            return
+        }
         var options = HTTPRequestOptions()
         options.maximumRedirects = ProvisioningPlan.maximumRedirects
         options.maximumBodyBytes = ProvisioningPlan.maximumFileBytes
@@ -126,6 +134,29 @@ public final class AutoProvisioner {
             }
         }
         _ = started  // a refused URL still completes (on the next loop pass)
+    }
+
+    /// `plan.urls[index]` by TFTP: a file the server does not have (ERROR 1) is skipped as a 404 is.
+    private func fetchByTFTP(
+        _ index: Int, _ files: [ProvisionedFile], _ completion: @escaping (FetchResult) -> Void
+    ) {
+        let url = plan.urls[index]
+        tftp.get(url, maximumBytes: ProvisioningPlan.maximumFileBytes) { [self] result in
+            guard !self.closed else { return }
+            switch result {
+            case .file(let bytes):
+                self.onLog("provisioning: TFTP " + url + ": " + String(bytes.count) + " bytes")
+                let file = ProvisionedFile(url: url, text: String(decoding: bytes, as: UTF8.self))
+                self.fetch(index + 1, files + [file], completion)
+            case .failed(let failure) where failure.isNotFound:
+                self.onLog("provisioning: TFTP " + url + ": " + failure.description + " (not on the server: skipped)")
+                self.fetch(index + 1, files, completion)
+            case .failed(let failure):
+                completion(.failed(url + ": " + failure.description))
+            case .refused(let why):
+                completion(.failed(url + ": " + why))
+            }
+        }
     }
 
     /// One round: fetch, check with the local files, store, report. `completion` runs once.
@@ -199,6 +230,7 @@ public final class AutoProvisioner {
         if let repeatTimer { reactor.cancel(repeatTimer) }
         repeatTimer = nil
         http.close()
+        tftp.close()
     }
 
     /// The configuration the phone boots on. The local files (`local`, already checked), over a
@@ -245,6 +277,7 @@ public final class AutoProvisioner {
         }
         if !finished {
             provisioner.http.cancelAll()
+            provisioner.tftp.cancelAll()
             provisioner.busy = false
             _ = provisioner.failed("no answer within " + String(bound / 1_000_000_000) + " s")
         }

@@ -26,7 +26,7 @@ struct AutoProvisioningTests {
         #expect(plain.provisionDirectory == nil)
     }
 
-    @Test("auto_provision keys: defaults, values, a URL this firmware cannot fetch refused at its line")
+    @Test("auto_provision keys: defaults, values, a URL this firmware cannot fetch refused at its line; tftp taken")
     func settings() throws {
         let none = try AutoProvisionSettings(ConfigFile(text: "#!version:1.0.0.1\n", path: "a.cfg"))
         #expect(none.serverURL == nil)
@@ -48,11 +48,20 @@ struct AutoProvisioningTests {
         #expect(
             throws: ConfigError(
                 "a.cfg", 2,
-                "auto_provision.server.url = 'tftp://192.0.2.1/': expected an http:// URL (https and tftp are not supported yet)"
+                "auto_provision.server.url = 'ftp://192.0.2.1/': expected an http:// or tftp:// URL (https is not supported yet)"
             )
         ) {
             try AutoProvisionSettings(
-                ConfigFile(text: "#!version:1.0.0.1\nauto_provision.server.url = tftp://192.0.2.1/\n", path: "a.cfg"))
+                ConfigFile(text: "#!version:1.0.0.1\nauto_provision.server.url = ftp://192.0.2.1/\n", path: "a.cfg"))
+        }
+        for tftp in ["tftp://192.0.2.1", "tftp://192.0.2.1/", "tftp://pbx.test:6969/phones/"] {
+            let set = try AutoProvisionSettings(
+                ConfigFile(text: "#!version:1.0.0.1\nauto_provision.server.url = " + tftp + "\n", path: "a.cfg"))
+            #expect(set.serverURL == tftp)
+        }
+        #expect(throws: ConfigError.self) {
+            try AutoProvisionSettings(
+                ConfigFile(text: "#!version:1.0.0.1\nauto_provision.server.url = tftp:///\n", path: "a.cfg"))
         }
         // Checked with every other module: Provisioning refuses it too, and knows the keys.
         let p = try Provisioning(

@@ -27,26 +27,16 @@ public final class DnsmasqProcess {
                 "--user=" + NSUserName(), "--local-ttl=" + String(localTTL), "--log-queries",
                 "--log-facility=" + logURL.path,
             ] + records
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Ready when its UDP port shows in /proc/net/udp (at most 5 s).
-        let hex = String(format: ":%04X ", Int(port))
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline {
-            if let table = try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8), table.contains(hex) { return }
-            if !process.isRunning { break }
-            usleep(20_000)
+        do {
+            try launchUDPServer(process, port: port, name: "dnsmasq")
+        } catch {
+            stop()
+            throw error
         }
-        stop()
-        throw TestServerError(message: "dnsmasq did not start on port " + String(port))
     }
 
-    /// SIGKILL: the test process blocks SIGTERM, and a child inherits the blocked mask.
     public func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        killAndWait(process)
         if !stopped { try? FileManager.default.removeItem(at: logURL) }
         stopped = true
     }

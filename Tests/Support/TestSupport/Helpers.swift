@@ -38,3 +38,26 @@ public func makeTemporaryDirectory(_ prefix: String) throws -> URL {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     return directory
 }
+
+/// Runs `process` (a server) with no standard input or output and waits until its UDP `port`
+/// shows in /proc/net/udp (at most 5 s); throws when it does not.
+public func launchUDPServer(_ process: Process, port: UInt16, name: String) throws {
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let hex = String(format: ":%04X ", Int(port))
+    let deadline = Date().addingTimeInterval(5)
+    while Date() < deadline {
+        if let table = try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8), table.contains(hex) { return }
+        if !process.isRunning { break }
+        usleep(20_000)
+    }
+    throw TestServerError(message: name + " did not start on port " + String(port))
+}
+
+/// SIGKILL and wait: the test process blocks SIGTERM, and a child inherits the blocked mask.
+public func killAndWait(_ process: Process) {
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    process.waitUntilExit()
+}
