@@ -92,22 +92,13 @@ public enum PhoneAction: Equatable, Sendable {
     case screenChanged
 }
 
-/// The call and screen state machine of a desk phone as values: inputs in, actions out, no I/O.
+/// The call and screen state machine of a desk phone: inputs in, actions out, no I/O (a class,
+/// like `RecordingLogic`: one copy of the state, no copies of it in the runtime).
 /// One entry point, `handle(_:into:)`. The behaviour is the one `PhoneStateMachine` documents.
-public struct PhoneLogic: Sendable {
-    /// One live call as the logic knows it.
-    public struct Call: Equatable, Sendable {
-        public var id: Int
-        public var state: SIPCallState
-        public var party: String
-        /// The call has its media open; its microphone is muted.
-        public var hasMedia = false
-        public var muted = false
-    }
-
+public final class PhoneLogic {
     public private(set) var settings: PhoneSettings
     /// Live calls, oldest first (an ended call stays until the next input).
-    public private(set) var calls: [Call] = []
+    public private(set) var calls: [PhoneCallView] = []
     public private(set) var screen: PhoneScreen = .idle
     /// Digits typed so far on the dialling screen.
     public private(set) var dialed = ""
@@ -133,30 +124,29 @@ public struct PhoneLogic: Sendable {
         self.settings = settings
         self.accountLabel = accountLabel
         doNotDisturb = settings.doNotDisturb
-        shown = PhoneScreenModel.make(screenInput)
+        refresh()
     }
 
     /// The ringing incoming call, if any.
     public var incomingCallID: Int? { calls.first { $0.state == .incoming }?.id }
 
-    /// Tells the logic what it cannot see in call `id`'s state changes: who is on the other end
-    /// now, whether its media is open and its microphone muted. No actions: the runtime keeps
-    /// the logic in step with the softphone before each input and each drawing.
-    public mutating func noteCall(_ id: Int, party: String, hasMedia: Bool, muted: Bool) {
+    /// Tells the logic what it cannot see in call `id`'s state changes: whether its media is
+    /// open and its microphone muted. No actions: the runtime keeps the logic in step with the
+    /// softphone before each input and each drawing.
+    public func noteMedia(call id: Int, open: Bool, muted: Bool) {
         guard let i = index(of: id) else { return }
-        calls[i].party = party
-        calls[i].hasMedia = hasMedia
+        calls[i].hasMedia = open
         calls[i].muted = muted
     }
 
-    /// Drops call `id` (the softphone no longer has it; an ended call is dropped at the next
-    /// input anyway).
-    public mutating func forgetCall(_ id: Int) {
-        calls.removeAll { $0.id == id }
+    /// Drops the calls `gone` says the softphone no longer has (an ended call is dropped at the
+    /// next input anyway).
+    public func forgetCalls(where gone: (Int) -> Bool) {
+        calls.removeAll { gone($0.id) }
     }
 
     /// Computes `shown` again from the current state (no input, no actions).
-    public mutating func refresh() {
+    public func refresh() {
         shown = PhoneScreenModel.make(screenInput)
         screen = shown.screen
     }
@@ -164,9 +154,7 @@ public struct PhoneLogic: Sendable {
     /// The values the screen is computed from (the recording indication is the runtime's).
     public var screenInput: PhoneScreenInput {
         var input = PhoneScreenInput()
-        for call in calls {
-            input.calls.append(PhoneCallView(id: call.id, state: call.state, party: call.party, muted: call.muted))
-        }
+        input.calls = calls
         input.activeCallID = activeCallID
         input.dialing = screen == .dialing
         input.dialed = dialed
@@ -184,36 +172,38 @@ public struct PhoneLogic: Sendable {
     // MARK: the entry point
 
     /// Handles one input and appends what should happen, in order, to `actions`.
-    public mutating func handle(_ input: PhoneInput, into actions: inout [PhoneAction]) {
+    public func handle(_ input: PhoneInput, into actions: inout [PhoneAction]) {
+        Swift.swap(&out, &actions)
+        defer { Swift.swap(&out, &actions) }
         calls.removeAll { $0.state.isEnded }
         switch input {
         case .key(let event):
             switch event.kind {
-            case .press: press(event.key, &actions)
-            case .release: if event.key == .hook { hookDown(&actions) }
+            case .press: press(event.key)
+            case .release: if event.key == .hook { hookDown() }
             case .repeat:
-                if event.key == .volumeUp || event.key == .volumeDown { press(event.key, &actions) }
+                if event.key == .volumeUp || event.key == .volumeDown { press(event.key) }
             case .long: break
             }
         case .callState(let id, let state, let party):
-            callStateChanged(id, state, party: party, &actions)
+            callStateChanged(id, state, party: party)
         case .placed(let id):
-            setActive(id, &actions)
-            actions.append(.focus(call: id, path: path))
-            actions.append(.volume(volume(for: path)))
+            setActive(id)
+            emit(.focus(call: id, path: path))
+            emit(.volume(volume(for: path)))
             screen = .calling
         case .failed(let failure):
             switch failure {
             case .dial(let number, let reason):
                 screen = .idle
-                flash("Cannot call " + number + ": " + reason, nanoseconds: PhoneLogic.messageTime, &actions)
-            case .answer: flash("Cannot answer", nanoseconds: PhoneLogic.messageTime, &actions)
-            case .hold: flash("Cannot hold now", nanoseconds: PhoneLogic.messageTime, &actions)
-            case .resume: flash("Cannot resume now", nanoseconds: PhoneLogic.messageTime, &actions)
+                flash("Cannot call " + number + ": " + reason, nanoseconds: PhoneLogic.messageTime)
+            case .answer: flash("Cannot answer", nanoseconds: PhoneLogic.messageTime)
+            case .hold: flash("Cannot hold now", nanoseconds: PhoneLogic.messageTime)
+            case .resume: flash("Cannot resume now", nanoseconds: PhoneLogic.messageTime)
             }
         case .timerExpired(.interDigit):
             interDigitRunning = false
-            if screen == .dialing && !dialed.isEmpty { dialNow(&actions) }
+            if screen == .dialing && !dialed.isEmpty { dialNow() }
         case .timerExpired(.message):
             messageRunning = false
             message = nil
@@ -222,12 +212,21 @@ public struct PhoneLogic: Sendable {
             // provisioned value changed.
             if new.doNotDisturb != settings.doNotDisturb { doNotDisturb = new.doNotDisturb }
             settings = new
-            actions.append(.volume(volume(for: path)))
+            emit(.volume(volume(for: path)))
         case .flash(let text, let nanoseconds):
-            flash(text, nanoseconds: nanoseconds, &actions)
+            flash(text, nanoseconds: nanoseconds)
         }
         refresh()
-        actions.append(.screenChanged)
+        emit(.screenChanged)
+    }
+
+    /// The actions of the input being handled (the caller's list, taken for the time of `handle`).
+    private var out: [PhoneAction] = []
+
+    /// Appends one action (one call, not an inlined array append, at each place that acts).
+    @inline(never)
+    private func emit(_ action: PhoneAction) {
+        out.append(action)
     }
 
     /// How long the phone's own messages stay (3 s).
@@ -235,213 +234,213 @@ public struct PhoneLogic: Sendable {
 
     // MARK: keys
 
-    private mutating func press(_ key: PhoneKey, _ actions: inout [PhoneAction]) {
+    private func press(_ key: PhoneKey) {
         switch key {
-        case .hook: hookUp(&actions)
-        case .speaker: speakerKey(&actions)
-        case .headset: headsetKey(&actions)
-        case .digit(let n): digit(UInt8(48 + n), &actions)
-        case .star: digit(UInt8(ascii: "*"), &actions)
-        case .pound: digit(UInt8(ascii: "#"), &actions)
-        case .ok: okKey(&actions)
-        case .cancel: cancelKey(&actions)
-        case .softkey(let n): softkey(n, &actions)
-        case .line(let n): lineKey(n, &actions)
-        case .record: actions.append(.recordKey(line: nil))
-        case .hold: holdKey(&actions)
-        case .redial: redial(&actions)
-        case .mute: muteKey(&actions)
-        case .volumeUp: changeVolume(by: 1, &actions)
-        case .volumeDown: changeVolume(by: -1, &actions)
-        case .transfer: flash("Transfer: not supported yet", nanoseconds: PhoneLogic.messageTime, &actions)
-        case .conference: flash("Conference: not supported yet", nanoseconds: PhoneLogic.messageTime, &actions)
+        case .hook: hookUp()
+        case .speaker: speakerKey()
+        case .headset: headsetKey()
+        case .digit(let n): digit(UInt8(48 + n))
+        case .star: digit(UInt8(ascii: "*"))
+        case .pound: digit(UInt8(ascii: "#"))
+        case .ok: okKey()
+        case .cancel: cancelKey()
+        case .softkey(let n): softkey(n)
+        case .line(let n): lineKey(n)
+        case .record: emit(.recordKey(line: nil))
+        case .hold: holdKey()
+        case .redial: redial()
+        case .mute: muteKey()
+        case .volumeUp: changeVolume(by: 1)
+        case .volumeDown: changeVolume(by: -1)
+        case .transfer: flash("Transfer: not supported yet", nanoseconds: PhoneLogic.messageTime)
+        case .conference: flash("Conference: not supported yet", nanoseconds: PhoneLogic.messageTime)
         case .message, .up, .down, .left, .right: break
         }
     }
 
-    private var activeCall: Call? {
+    private var activeCall: PhoneCallView? {
         guard let id = activeCallID else { return nil }
         return calls.first { $0.id == id }
     }
 
-    private var incomingCall: Call? { calls.first { $0.state == .incoming } }
+    private var incomingCall: PhoneCallView? { calls.first { $0.state == .incoming } }
 
-    private mutating func hookUp(_ actions: inout [PhoneAction]) {
+    private func hookUp() {
         offHook = true
         if let incoming = incomingCall {
-            answer(incoming.id, on: .handset, &actions)
+            answer(incoming.id, on: .handset)
         } else if activeCall != nil || screen == .dialing {
-            moveAudio(to: .handset, &actions)
+            moveAudio(to: .handset)
         } else {
-            startDialing(on: .handset, &actions)
+            startDialing(on: .handset)
         }
     }
 
-    private mutating func hookDown(_ actions: inout [PhoneAction]) {
+    private func hookDown() {
         offHook = false
         guard path == .handset else { return }
         if let call = activeCall, !call.state.isEnded {
-            actions.append(.hangUp(call: call.id))
+            emit(.hangUp(call: call.id))
         } else if screen == .dialing {
-            stopDialing(&actions)
+            stopDialing()
         }
         path = headsetMode ? .headset : .speaker
     }
 
-    private mutating func speakerKey(_ actions: inout [PhoneAction]) {
+    private func speakerKey() {
         if let incoming = incomingCall {
-            answer(incoming.id, on: .speaker, &actions)
+            answer(incoming.id, on: .speaker)
         } else if let call = activeCall {
             if path == .speaker {
-                if offHook { moveAudio(to: .handset, &actions) } else { actions.append(.hangUp(call: call.id)) }
+                if offHook { moveAudio(to: .handset) } else { emit(.hangUp(call: call.id)) }
             } else {
-                moveAudio(to: .speaker, &actions)
+                moveAudio(to: .speaker)
             }
         } else if screen == .dialing {
-            if path == .speaker && !offHook { stopDialing(&actions) } else { moveAudio(to: .speaker, &actions) }
+            if path == .speaker && !offHook { stopDialing() } else { moveAudio(to: .speaker) }
         } else {
-            startDialing(on: .speaker, &actions)
+            startDialing(on: .speaker)
         }
     }
 
-    private mutating func headsetKey(_ actions: inout [PhoneAction]) {
+    private func headsetKey() {
         headsetMode.toggle()
         if let incoming = incomingCall, headsetMode {
-            answer(incoming.id, on: .headset, &actions)
+            answer(incoming.id, on: .headset)
         } else if activeCall != nil || screen == .dialing {
-            moveAudio(to: headsetMode ? .headset : (offHook ? .handset : .speaker), &actions)
+            moveAudio(to: headsetMode ? .headset : (offHook ? .handset : .speaker))
         }
     }
 
-    private mutating func digit(_ character: UInt8, _ actions: inout [PhoneAction]) {
+    private func digit(_ character: UInt8) {
         if let call = activeCall, call.state == .connected || call.state == .remoteHeld {
-            actions.append(.sendDigit(call: call.id, character))
+            emit(.sendDigit(call: call.id, character))
             return
         }
         if incomingCall != nil || activeCall != nil { return }
         if character == UInt8(ascii: "#") {
             // `#` is the send key: it dials what was typed, and with nothing typed does nothing.
-            if !dialed.isEmpty { dialNow(&actions) }
+            if !dialed.isEmpty { dialNow() }
             return
         }
         screen = .dialing
-        stopTone(&actions)
+        stopTone()
         dialed.append(Character(Unicode.Scalar(character)))
-        restartInterDigitTimer(&actions)
+        restartInterDigitTimer()
     }
 
-    private mutating func okKey(_ actions: inout [PhoneAction]) {
+    private func okKey() {
         if let incoming = incomingCall {
-            answer(incoming.id, on: defaultPath, &actions)
+            answer(incoming.id, on: defaultPath)
         } else if screen == .dialing, !dialed.isEmpty {
-            dialNow(&actions)
+            dialNow()
         }
     }
 
-    private mutating func cancelKey(_ actions: inout [PhoneAction]) {
+    private func cancelKey() {
         if let incoming = incomingCall {
-            actions.append(.reject(call: incoming.id, status: 486))
+            emit(.reject(call: incoming.id, status: 486))
         } else if let call = activeCall, call.state == .calling || PhoneLogic.isRinging(call.state) {
-            actions.append(.hangUp(call: call.id))
+            emit(.hangUp(call: call.id))
         } else if screen == .dialing {
-            stopDialing(&actions)
+            stopDialing()
         } else {
-            clearMessage(&actions)
+            clearMessage()
         }
     }
 
     /// A softkey acts by the label the screen shows on it.
-    private mutating func softkey(_ n: Int, _ actions: inout [PhoneAction]) {
+    private func softkey(_ n: Int) {
         let labels = shown.softkeys
         guard n >= 1, n <= labels.count else { return }
         switch labels[n - 1] {
-        case "Answer": if let incoming = incomingCall { answer(incoming.id, on: defaultPath, &actions) }
-        case "Reject": if let incoming = incomingCall { actions.append(.reject(call: incoming.id, status: 486)) }
-        case "Send": if !dialed.isEmpty { dialNow(&actions) }
+        case "Answer": if let incoming = incomingCall { answer(incoming.id, on: defaultPath) }
+        case "Reject": if let incoming = incomingCall { emit(.reject(call: incoming.id, status: 486)) }
+        case "Send": if !dialed.isEmpty { dialNow() }
         case "Delete":
             if !dialed.isEmpty { dialed.removeLast() }
-            if dialed.isEmpty { cancelInterDigitTimer(&actions) } else { restartInterDigitTimer(&actions) }
+            if dialed.isEmpty { cancelInterDigitTimer() } else { restartInterDigitTimer() }
         case "Cancel":
             if screen == .dialing {
-                stopDialing(&actions)
+                stopDialing()
             } else if let call = activeCall {
-                actions.append(.hangUp(call: call.id))
+                emit(.hangUp(call: call.id))
             }
-        case "End": if let call = activeCall { actions.append(.hangUp(call: call.id)) }
-        case "Hold", "Resume": holdKey(&actions)
-        case "Swap": swap(&actions)
-        case "New", "Dial": startDialing(on: defaultPath, &actions)
-        case "Mute", "Unmute": muteKey(&actions)
-        case "Redial": redial(&actions)
+        case "End": if let call = activeCall { emit(.hangUp(call: call.id)) }
+        case "Hold", "Resume": holdKey()
+        case "Swap": swap()
+        case "New", "Dial": startDialing(on: defaultPath)
+        case "Mute", "Unmute": muteKey()
+        case "Redial": redial()
         case "DND", "DND off":
             doNotDisturb.toggle()
-            flash(doNotDisturb ? "Do not disturb on" : "Do not disturb off", nanoseconds: PhoneLogic.messageTime, &actions)
-        case "Record": actions.append(.recordKey(line: nil))
+            flash(doNotDisturb ? "Do not disturb on" : "Do not disturb off", nanoseconds: PhoneLogic.messageTime)
+        case "Record": emit(.recordKey(line: nil))
         default: break
         }
     }
 
-    private mutating func lineKey(_ n: Int, _ actions: inout [PhoneAction]) {
+    private func lineKey(_ n: Int) {
         if recordLineKeys.contains(n) {
-            actions.append(.recordKey(line: n))
+            emit(.recordKey(line: n))
             return
         }
         if let incoming = incomingCall {
-            answer(incoming.id, on: defaultPath, &actions)
+            answer(incoming.id, on: defaultPath)
             return
         }
         if n <= calls.count {
             let call = calls[n - 1]
             if call.id != activeCallID {
-                swap(to: call, &actions)
+                swap(to: call)
             } else if call.state == .held {
-                actions.append(.resume(call: call.id, report: false))
+                emit(.resume(call: call.id, report: false))
             }
         } else if calls.isEmpty && screen != .dialing {
-            startDialing(on: defaultPath, &actions)
+            startDialing(on: defaultPath)
         }
     }
 
-    private mutating func holdKey(_ actions: inout [PhoneAction]) {
+    private func holdKey() {
         guard let call = activeCall else { return }
         if call.state == .held {
             for other in calls where other.id != call.id && other.state == .connected {
-                actions.append(.hold(call: other.id, report: false))
+                emit(.hold(call: other.id, report: false))
             }
-            actions.append(.focus(call: call.id, path: path))
-            actions.append(.resume(call: call.id, report: true))
+            emit(.focus(call: call.id, path: path))
+            emit(.resume(call: call.id, report: true))
         } else if call.state.isEstablished {
-            actions.append(.hold(call: call.id, report: true))
+            emit(.hold(call: call.id, report: true))
         }
     }
 
-    private mutating func swap(_ actions: inout [PhoneAction]) {
+    private func swap() {
         guard let current = activeCall else { return }
         if let other = calls.first(where: { $0.id != current.id && $0.state.isEstablished }) {
-            swap(to: other, &actions)
+            swap(to: other)
         }
     }
 
-    private mutating func swap(to call: Call, _ actions: inout [PhoneAction]) {
+    private func swap(to call: PhoneCallView) {
         if let current = activeCall, current.id != call.id, current.state == .connected || current.state == .remoteHeld {
-            actions.append(.hold(call: current.id, report: false))
+            emit(.hold(call: current.id, report: false))
         }
-        setActive(call.id, &actions)
-        actions.append(.focus(call: call.id, path: path))
-        if call.state == .held { actions.append(.resume(call: call.id, report: false)) }
+        setActive(call.id)
+        emit(.focus(call: call.id, path: path))
+        if call.state == .held { emit(.resume(call: call.id, report: false)) }
     }
 
-    private mutating func muteKey(_ actions: inout [PhoneAction]) {
+    private func muteKey() {
         guard let id = activeCallID, let i = index(of: id), calls[i].hasMedia else { return }
         calls[i].muted.toggle()
-        actions.append(.mute(call: id, on: calls[i].muted))
+        emit(.mute(call: id, on: calls[i].muted))
     }
 
-    private mutating func changeVolume(by step: Int, _ actions: inout [PhoneAction]) {
+    private func changeVolume(by step: Int) {
         if incomingCall != nil && activeCall == nil {
             settings.ringerVolume = max(0, min(15, settings.ringerVolume + step))
-            actions.append(.volume(settings.ringerVolume))
-            flash("Ringer volume " + String(settings.ringerVolume), nanoseconds: PhoneLogic.messageTime, &actions)
+            emit(.volume(settings.ringerVolume))
+            flash("Ringer volume " + String(settings.ringerVolume), nanoseconds: PhoneLogic.messageTime)
             return
         }
         let level = max(0, min(15, volume(for: path) + step))
@@ -450,9 +449,9 @@ public struct PhoneLogic: Sendable {
         case .headset: settings.headsetVolume = level
         case .speaker: settings.speakerVolume = level
         }
-        actions.append(.volume(level))
+        emit(.volume(level))
         let name = path == .handset ? "Handset" : path == .headset ? "Headset" : "Speaker"
-        flash(name + " volume " + String(level), nanoseconds: PhoneLogic.messageTime, &actions)
+        flash(name + " volume " + String(level), nanoseconds: PhoneLogic.messageTime)
     }
 
     private func volume(for path: AudioPath) -> Int {
@@ -463,39 +462,39 @@ public struct PhoneLogic: Sendable {
         }
     }
 
-    private mutating func redial(_ actions: inout [PhoneAction]) {
+    private func redial() {
         guard let last = lastDialed else {
-            flash("No number to redial", nanoseconds: PhoneLogic.messageTime, &actions)
+            flash("No number to redial", nanoseconds: PhoneLogic.messageTime)
             return
         }
         if activeCall != nil || incomingCall != nil { return }
         dialed = last
-        dialNow(&actions)
+        dialNow()
     }
 
     // MARK: dialling
 
     private var defaultPath: AudioPath { offHook ? .handset : (headsetMode ? .headset : .speaker) }
 
-    private mutating func startDialing(on path: AudioPath, _ actions: inout [PhoneAction]) {
-        moveAudio(to: path, &actions)
+    private func startDialing(on path: AudioPath) {
+        moveAudio(to: path)
         screen = .dialing
         dialed = ""
-        clearMessage(&actions)
-        actions.append(.playDialTone(path))
+        clearMessage()
+        emit(.playDialTone(path))
         dialTone = true
     }
 
-    private mutating func stopDialing(_ actions: inout [PhoneAction]) {
-        cancelInterDigitTimer(&actions)
-        stopTone(&actions)
+    private func stopDialing() {
+        cancelInterDigitTimer()
+        stopTone()
         dialed = ""
         screen = .idle
     }
 
-    private mutating func dialNow(_ actions: inout [PhoneAction]) {
-        cancelInterDigitTimer(&actions)
-        stopTone(&actions)
+    private func dialNow() {
+        cancelInterDigitTimer()
+        stopTone()
         let number = dialed
         dialed = ""
         guard let target = settings.target(for: number) else {
@@ -503,55 +502,55 @@ public struct PhoneLogic: Sendable {
             return
         }
         if let current = activeCall, current.state == .connected || current.state == .remoteHeld {
-            actions.append(.hold(call: current.id, report: false))
+            emit(.hold(call: current.id, report: false))
         }
         lastDialed = number
         path = defaultPath
-        actions.append(.dial(number: number, target: target))
+        emit(.dial(number: number, target: target))
     }
 
-    private mutating func restartInterDigitTimer(_ actions: inout [PhoneAction]) {
-        cancelInterDigitTimer(&actions)
-        actions.append(.startTimer(.interDigit, nanoseconds: settings.interDigitTimeout))
+    private func restartInterDigitTimer() {
+        cancelInterDigitTimer()
+        emit(.startTimer(.interDigit, nanoseconds: settings.interDigitTimeout))
         interDigitRunning = true
     }
 
-    private mutating func cancelInterDigitTimer(_ actions: inout [PhoneAction]) {
-        if interDigitRunning { actions.append(.cancelTimer(.interDigit)) }
+    private func cancelInterDigitTimer() {
+        if interDigitRunning { emit(.cancelTimer(.interDigit)) }
         interDigitRunning = false
     }
 
-    private mutating func stopTone(_ actions: inout [PhoneAction]) {
-        if dialTone { actions.append(.stopTone) }
+    private func stopTone() {
+        if dialTone { emit(.stopTone) }
         dialTone = false
     }
 
     // MARK: answering and audio
 
-    private mutating func answer(_ id: Int, on path: AudioPath, _ actions: inout [PhoneAction]) {
-        cancelInterDigitTimer(&actions)
-        stopTone(&actions)
+    private func answer(_ id: Int, on path: AudioPath) {
+        cancelInterDigitTimer()
+        stopTone()
         dialed = ""
         for other in calls where other.id != id && (other.state == .connected || other.state == .remoteHeld) {
-            actions.append(.hold(call: other.id, report: false))
+            emit(.hold(call: other.id, report: false))
         }
         self.path = path
-        setActive(id, &actions)
-        actions.append(.focus(call: id, path: path))
-        actions.append(.volume(volume(for: path)))
-        actions.append(.answer(call: id))
+        setActive(id)
+        emit(.focus(call: id, path: path))
+        emit(.volume(volume(for: path)))
+        emit(.answer(call: id))
     }
 
-    private mutating func moveAudio(to path: AudioPath, _ actions: inout [PhoneAction]) {
+    private func moveAudio(to path: AudioPath) {
         self.path = path
-        actions.append(.moveAudio(path))
-        actions.append(.volume(volume(for: path)))
+        emit(.moveAudio(path))
+        emit(.volume(volume(for: path)))
     }
 
-    private mutating func setActive(_ id: Int?, _ actions: inout [PhoneAction]) {
+    private func setActive(_ id: Int?) {
         guard id != activeCallID else { return }
         activeCallID = id
-        actions.append(.activeCall(id))
+        emit(.activeCall(id))
     }
 
     private func index(of id: Int) -> Int? { calls.firstIndex { $0.id == id } }
@@ -563,35 +562,35 @@ public struct PhoneLogic: Sendable {
 
     // MARK: call events
 
-    private mutating func callStateChanged(
-        _ id: Int, _ state: SIPCallState, party: String, _ actions: inout [PhoneAction]
+    private func callStateChanged(
+        _ id: Int, _ state: SIPCallState, party: String
     ) {
         if let i = index(of: id) {
             calls[i].state = state
             calls[i].party = party
         } else {
-            calls.append(Call(id: id, state: state, party: party))
+            calls.append(PhoneCallView(id: id, state: state, party: party))
         }
         switch state {
         case .incoming:
             // (Do-not-disturb refused the call before it rang: the runtime asks `doNotDisturb`.)
             if activeCall == nil {
-                actions.append(.volume(settings.ringerVolume))
-                stopTone(&actions)
-                if screen == .dialing { stopDialing(&actions) }
+                emit(.volume(settings.ringerVolume))
+                stopTone()
+                if screen == .dialing { stopDialing() }
             }
         case .calling, .ringing, .connected:
             // A call placed or answered without the keys (control commands, auto-answer) is
             // the one the keys act on when there is none.
             if activeCallID == nil {
-                setActive(id, &actions)
-                if state == .connected { actions.append(.focus(call: id, path: nil)) }
+                setActive(id)
+                if state == .connected { emit(.focus(call: id, path: nil)) }
             }
         case .ended(let reason):
             if activeCallID == id {
                 // The held call (if any) becomes the one the keys act on; it stays on hold.
-                setActive(calls.first(where: { $0.id != id && !$0.state.isEnded })?.id, &actions)
-                flash(PhoneLogic.endText(reason), nanoseconds: PhoneLogic.messageTime, &actions)
+                setActive(calls.first(where: { $0.id != id && !$0.state.isEnded })?.id)
+                flash(PhoneLogic.endText(reason), nanoseconds: PhoneLogic.messageTime)
             }
         default: break
         }
@@ -610,16 +609,16 @@ public struct PhoneLogic: Sendable {
 
     // MARK: messages
 
-    private mutating func flash(_ text: String, nanoseconds: Int64, _ actions: inout [PhoneAction]) {
+    private func flash(_ text: String, nanoseconds: Int64) {
         message = text
-        if messageRunning { actions.append(.cancelTimer(.message)) }
-        actions.append(.startTimer(.message, nanoseconds: nanoseconds))
+        if messageRunning { emit(.cancelTimer(.message)) }
+        emit(.startTimer(.message, nanoseconds: nanoseconds))
         messageRunning = true
-        actions.append(.log("phone: " + text))
+        emit(.log("phone: " + text))
     }
 
-    private mutating func clearMessage(_ actions: inout [PhoneAction]) {
-        if messageRunning { actions.append(.cancelTimer(.message)) }
+    private func clearMessage() {
+        if messageRunning { emit(.cancelTimer(.message)) }
         messageRunning = false
         message = nil
     }

@@ -16,6 +16,8 @@ public struct PhoneCallView: Equatable, Sendable {
     public var party: String
     /// Our microphone is muted on this call.
     public var muted: Bool
+    /// The call has its media (RTP session and audio) open (for the mute key).
+    public var hasMedia = false
 
     public init(id: Int, state: SIPCallState, party: String, muted: Bool = false) {
         self.id = id

@@ -27,7 +27,7 @@ public final class PhoneStateMachine {
     public let softphone: Softphone
     public let indicators: IndicatorModel
     /// The decisions: keys, call states and timers in, actions out.
-    public private(set) var logic: PhoneLogic
+    public let logic: PhoneLogic
     public var settings: PhoneSettings { logic.settings }
     public var screen: Screen { logic.screen }
     /// Digits typed so far on the dialling screen.
@@ -171,21 +171,12 @@ public final class PhoneStateMachine {
         return draw
     }
 
-    /// Keeps the logic's calls in step with the softphone's: party, media, mute; a call the
-    /// softphone dropped is dropped.
+    /// Keeps the logic's calls in step with the softphone's: a call the softphone dropped is
+    /// dropped, and each call's media and mute are noted.
     private func syncCalls() {
-        var i = 0
-        while i < logic.calls.count {
-            let id = logic.calls[i].id
-            if let sipCall = call(id) {
-                logic.noteCall(
-                    id, party: PhoneStateMachine.partyText(sipCall), hasMedia: softphone.hasMedia(sipCall),
-                    muted: softphone.isMuted(sipCall))
-                i += 1
-            } else {
-                logic.forgetCall(id)
-            }
-        }
+        let live = softphone.calls
+        logic.forgetCalls { id in !live.contains { $0.id == id } }
+        for call in live { logic.noteMedia(call: call.id, open: softphone.hasMedia(call), muted: softphone.isMuted(call)) }
     }
 
     private func perform(_ action: PhoneAction) {

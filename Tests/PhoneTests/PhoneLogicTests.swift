@@ -237,7 +237,7 @@ struct PhoneLogicTests {
         var rig = Rig()
         rig.connectedCall(1)
         #expect(rig.press(.mute) == [.screenChanged])
-        rig.logic.noteCall(1, party: "Peer", hasMedia: true, muted: false)
+        rig.logic.noteMedia(call: 1, open: true, muted: false)
         #expect(rig.press(.mute) == [.mute(call: 1, on: true), .screenChanged])
         #expect(rig.logic.shown.muted)
         #expect(rig.logic.shown.softkeys == ["Hold", "Unmute", "", "End"])
