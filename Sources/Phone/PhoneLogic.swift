@@ -128,7 +128,10 @@ public final class PhoneLogic {
     }
 
     /// The ringing incoming call, if any.
-    public var incomingCallID: Int? { calls.first { $0.state == .incoming }?.id }
+    public var incomingCallID: Int? {
+        for i in calls.indices where calls[i].state == .incoming { return calls[i].id }
+        return nil
+    }
 
     /// Tells the logic what it cannot see in call `id`'s state changes: whether its media is
     /// open and its microphone muted. No actions: the runtime keeps the logic in step with the
@@ -139,10 +142,10 @@ public final class PhoneLogic {
         calls[i].muted = muted
     }
 
-    /// Drops the calls `gone` says the softphone no longer has (an ended call is dropped at the
-    /// next input anyway).
-    public func forgetCalls(where gone: (Int) -> Bool) {
-        calls.removeAll { gone($0.id) }
+    /// Drops the ended calls but `keeping` (the runtime draws between inputs: the softphone
+    /// drops a call once its end is reported; an ended call is dropped at the next input anyway).
+    public func dropEndedCalls(keeping: Int?) {
+        calls.removeAll { $0.state.isEnded && $0.id != keeping }
     }
 
     /// Computes `shown` again from the current state (no input, no actions).
@@ -258,18 +261,19 @@ public final class PhoneLogic {
         }
     }
 
-    private var activeCall: PhoneCallView? {
+    /// Where the call the keys act on is in `calls` (nil: none). Indices, not copies of calls.
+    private var activeIndex: Int? {
         guard let id = activeCallID else { return nil }
-        return calls.first { $0.id == id }
+        return index(of: id)
     }
 
-    private var incomingCall: PhoneCallView? { calls.first { $0.state == .incoming } }
+    private func isTalking(_ i: Int) -> Bool { calls[i].state == .connected || calls[i].state == .remoteHeld }
 
     private func hookUp() {
         offHook = true
-        if let incoming = incomingCall {
-            answer(incoming.id, on: .handset)
-        } else if activeCall != nil || screen == .dialing {
+        if let incoming = incomingCallID {
+            answer(incoming, on: .handset)
+        } else if activeIndex != nil || screen == .dialing {
             moveAudio(to: .handset)
         } else {
             startDialing(on: .handset)
@@ -279,8 +283,8 @@ public final class PhoneLogic {
     private func hookDown() {
         offHook = false
         guard path == .handset else { return }
-        if let call = activeCall, !call.state.isEnded {
-            emit(.hangUp(call: call.id))
+        if let a = activeIndex, !calls[a].state.isEnded {
+            emit(.hangUp(call: calls[a].id))
         } else if screen == .dialing {
             stopDialing()
         }
@@ -288,11 +292,11 @@ public final class PhoneLogic {
     }
 
     private func speakerKey() {
-        if let incoming = incomingCall {
-            answer(incoming.id, on: .speaker)
-        } else if let call = activeCall {
+        if let incoming = incomingCallID {
+            answer(incoming, on: .speaker)
+        } else if let a = activeIndex {
             if path == .speaker {
-                if offHook { moveAudio(to: .handset) } else { emit(.hangUp(call: call.id)) }
+                if offHook { moveAudio(to: .handset) } else { emit(.hangUp(call: calls[a].id)) }
             } else {
                 moveAudio(to: .speaker)
             }
@@ -305,19 +309,19 @@ public final class PhoneLogic {
 
     private func headsetKey() {
         headsetMode.toggle()
-        if let incoming = incomingCall, headsetMode {
-            answer(incoming.id, on: .headset)
-        } else if activeCall != nil || screen == .dialing {
+        if let incoming = incomingCallID, headsetMode {
+            answer(incoming, on: .headset)
+        } else if activeIndex != nil || screen == .dialing {
             moveAudio(to: headsetMode ? .headset : (offHook ? .handset : .speaker))
         }
     }
 
     private func digit(_ character: UInt8) {
-        if let call = activeCall, call.state == .connected || call.state == .remoteHeld {
-            emit(.sendDigit(call: call.id, character))
+        if let a = activeIndex, isTalking(a) {
+            emit(.sendDigit(call: calls[a].id, character))
             return
         }
-        if incomingCall != nil || activeCall != nil { return }
+        if incomingCallID != nil || activeIndex != nil { return }
         if character == UInt8(ascii: "#") {
             // `#` is the send key: it dials what was typed, and with nothing typed does nothing.
             if !dialed.isEmpty { dialNow() }
@@ -330,18 +334,18 @@ public final class PhoneLogic {
     }
 
     private func okKey() {
-        if let incoming = incomingCall {
-            answer(incoming.id, on: defaultPath)
+        if let incoming = incomingCallID {
+            answer(incoming, on: defaultPath)
         } else if screen == .dialing, !dialed.isEmpty {
             dialNow()
         }
     }
 
     private func cancelKey() {
-        if let incoming = incomingCall {
-            emit(.reject(call: incoming.id, status: 486))
-        } else if let call = activeCall, call.state == .calling || PhoneLogic.isRinging(call.state) {
-            emit(.hangUp(call: call.id))
+        if let incoming = incomingCallID {
+            emit(.reject(call: incoming, status: 486))
+        } else if let a = activeIndex, calls[a].state == .calling || PhoneLogic.isRinging(calls[a].state) {
+            emit(.hangUp(call: calls[a].id))
         } else if screen == .dialing {
             stopDialing()
         } else {
@@ -354,8 +358,8 @@ public final class PhoneLogic {
         let labels = shown.softkeys
         guard n >= 1, n <= labels.count else { return }
         switch labels[n - 1] {
-        case "Answer": if let incoming = incomingCall { answer(incoming.id, on: defaultPath) }
-        case "Reject": if let incoming = incomingCall { emit(.reject(call: incoming.id, status: 486)) }
+        case "Answer": if let incoming = incomingCallID { answer(incoming, on: defaultPath) }
+        case "Reject": if let incoming = incomingCallID { emit(.reject(call: incoming, status: 486)) }
         case "Send": if !dialed.isEmpty { dialNow() }
         case "Delete":
             if !dialed.isEmpty { dialed.removeLast() }
@@ -363,10 +367,10 @@ public final class PhoneLogic {
         case "Cancel":
             if screen == .dialing {
                 stopDialing()
-            } else if let call = activeCall {
-                emit(.hangUp(call: call.id))
+            } else if let a = activeIndex {
+                emit(.hangUp(call: calls[a].id))
             }
-        case "End": if let call = activeCall { emit(.hangUp(call: call.id)) }
+        case "End": if let a = activeIndex { emit(.hangUp(call: calls[a].id)) }
         case "Hold", "Resume": holdKey()
         case "Swap": swap()
         case "New", "Dial": startDialing(on: defaultPath)
@@ -385,16 +389,16 @@ public final class PhoneLogic {
             emit(.recordKey(line: n))
             return
         }
-        if let incoming = incomingCall {
-            answer(incoming.id, on: defaultPath)
+        if let incoming = incomingCallID {
+            answer(incoming, on: defaultPath)
             return
         }
         if n <= calls.count {
-            let call = calls[n - 1]
-            if call.id != activeCallID {
-                swap(to: call)
-            } else if call.state == .held {
-                emit(.resume(call: call.id, report: false))
+            let id = calls[n - 1].id
+            if id != activeCallID {
+                swap(to: n - 1)
+            } else if calls[n - 1].state == .held {
+                emit(.resume(call: id, report: false))
             }
         } else if calls.isEmpty && screen != .dialing {
             startDialing(on: defaultPath)
@@ -402,32 +406,34 @@ public final class PhoneLogic {
     }
 
     private func holdKey() {
-        guard let call = activeCall else { return }
-        if call.state == .held {
-            for other in calls where other.id != call.id && other.state == .connected {
-                emit(.hold(call: other.id, report: false))
+        guard let a = activeIndex else { return }
+        let id = calls[a].id
+        if calls[a].state == .held {
+            for i in calls.indices where i != a && calls[i].state == .connected {
+                emit(.hold(call: calls[i].id, report: false))
             }
-            emit(.focus(call: call.id, path: path))
-            emit(.resume(call: call.id, report: true))
-        } else if call.state.isEstablished {
-            emit(.hold(call: call.id, report: true))
+            emit(.focus(call: id, path: path))
+            emit(.resume(call: id, report: true))
+        } else if calls[a].state.isEstablished {
+            emit(.hold(call: id, report: true))
         }
     }
 
     private func swap() {
-        guard let current = activeCall else { return }
-        if let other = calls.first(where: { $0.id != current.id && $0.state.isEstablished }) {
-            swap(to: other)
+        guard let a = activeIndex else { return }
+        for i in calls.indices where i != a && calls[i].state.isEstablished {
+            swap(to: i)
+            return
         }
     }
 
-    private func swap(to call: PhoneCallView) {
-        if let current = activeCall, current.id != call.id, current.state == .connected || current.state == .remoteHeld {
-            emit(.hold(call: current.id, report: false))
-        }
-        setActive(call.id)
-        emit(.focus(call: call.id, path: path))
-        if call.state == .held { emit(.resume(call: call.id, report: false)) }
+    /// Makes `calls[i]` the call the keys act on: the talking one goes on hold, this one resumes.
+    private func swap(to i: Int) {
+        let id = calls[i].id
+        if let a = activeIndex, a != i, isTalking(a) { emit(.hold(call: calls[a].id, report: false)) }
+        setActive(id)
+        emit(.focus(call: id, path: path))
+        if calls[i].state == .held { emit(.resume(call: id, report: false)) }
     }
 
     private func muteKey() {
@@ -437,7 +443,7 @@ public final class PhoneLogic {
     }
 
     private func changeVolume(by step: Int) {
-        if incomingCall != nil && activeCall == nil {
+        if incomingCallID != nil && activeIndex == nil {
             settings.ringerVolume = max(0, min(15, settings.ringerVolume + step))
             emit(.volume(settings.ringerVolume))
             flash("Ringer volume " + String(settings.ringerVolume), nanoseconds: PhoneLogic.messageTime)
@@ -467,7 +473,7 @@ public final class PhoneLogic {
             flash("No number to redial", nanoseconds: PhoneLogic.messageTime)
             return
         }
-        if activeCall != nil || incomingCall != nil { return }
+        if activeIndex != nil || incomingCallID != nil { return }
         dialed = last
         dialNow()
     }
@@ -501,9 +507,7 @@ public final class PhoneLogic {
             screen = .idle
             return
         }
-        if let current = activeCall, current.state == .connected || current.state == .remoteHeld {
-            emit(.hold(call: current.id, report: false))
-        }
+        if let a = activeIndex, isTalking(a) { emit(.hold(call: calls[a].id, report: false)) }
         lastDialed = number
         path = defaultPath
         emit(.dial(number: number, target: target))
@@ -531,9 +535,7 @@ public final class PhoneLogic {
         cancelInterDigitTimer()
         stopTone()
         dialed = ""
-        for other in calls where other.id != id && (other.state == .connected || other.state == .remoteHeld) {
-            emit(.hold(call: other.id, report: false))
-        }
+        for i in calls.indices where calls[i].id != id && isTalking(i) { emit(.hold(call: calls[i].id, report: false)) }
         self.path = path
         setActive(id)
         emit(.focus(call: id, path: path))
@@ -574,7 +576,7 @@ public final class PhoneLogic {
         switch state {
         case .incoming:
             // (Do-not-disturb refused the call before it rang: the runtime asks `doNotDisturb`.)
-            if activeCall == nil {
+            if activeIndex == nil {
                 emit(.volume(settings.ringerVolume))
                 stopTone()
                 if screen == .dialing { stopDialing() }
@@ -589,7 +591,8 @@ public final class PhoneLogic {
         case .ended(let reason):
             if activeCallID == id {
                 // The held call (if any) becomes the one the keys act on; it stays on hold.
-                setActive(calls.first(where: { $0.id != id && !$0.state.isEnded })?.id)
+                let next = calls.firstIndex { $0.id != id && !$0.state.isEnded }
+                setActive(next.map { calls[$0].id })
                 flash(PhoneLogic.endText(reason), nanoseconds: PhoneLogic.messageTime)
             }
         default: break

@@ -75,6 +75,8 @@ public final class PhoneStateMachine {
     private var loggedScreen = "idle"
     /// An action list kept for the next input (no allocation per input once it has grown).
     private var spareActions: [PhoneAction] = []
+    /// The call whose end is being reported (the softphone drops it after the report).
+    private var endingCallID: Int? = nil
     private var closed = false
 
     public init(
@@ -142,9 +144,13 @@ public final class PhoneStateMachine {
 
     private func callStateChanged(_ call: SIPCall, _ state: SIPCallState) {
         guard !closed else { return }
+        // The softphone keeps an ended call until this report is over: the screen shows it till then.
+        let outer = endingCallID
+        if state.isEnded { endingCallID = call.id }
         let draw = carryOut(.callState(call: call.id, state: state, party: PhoneStateMachine.partyText(call)))
         onCallState?(call, state)
         if draw { render() }
+        endingCallID = outer
     }
 
     /// Hands `input` to the logic, carries out its actions and draws the screen.
@@ -171,12 +177,11 @@ public final class PhoneStateMachine {
         return draw
     }
 
-    /// Keeps the logic's calls in step with the softphone's: a call the softphone dropped is
-    /// dropped, and each call's media and mute are noted.
+    /// Notes each call's media and mute in the logic (the control channel may mute too).
     private func syncCalls() {
-        let live = softphone.calls
-        logic.forgetCalls { id in !live.contains { $0.id == id } }
-        for call in live { logic.noteMedia(call: call.id, open: softphone.hasMedia(call), muted: softphone.isMuted(call)) }
+        for call in softphone.calls {
+            logic.noteMedia(call: call.id, open: softphone.hasMedia(call), muted: softphone.isMuted(call))
+        }
     }
 
     private func perform(_ action: PhoneAction) {
@@ -288,6 +293,7 @@ public final class PhoneStateMachine {
     /// model is a pure function of `screenInput` (`PhoneScreenModel.make`), applied here.
     public func render() {
         guard !closed else { return }
+        logic.dropEndedCalls(keeping: endingCallID)
         syncCalls()
         logic.refresh()
         var model = logic.shown
