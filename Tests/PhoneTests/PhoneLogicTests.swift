@@ -79,7 +79,8 @@ struct PhoneLogicTests {
     func interDigitDial() {
         var rig = Rig()
         _ = rig.press(.hook)
-        #expect(rig.press(.digit(2)) == [.stopTone, .startTimer(.interDigit, nanoseconds: 4 * Self.second), .screenChanged])
+        #expect(
+            rig.press(.digit(2)) == [.stopTone, .startTimer(.interDigit, nanoseconds: 4 * Self.second), .screenChanged])
         #expect(
             rig.press(.digit(0)) == [
                 .cancelTimer(.interDigit), .startTimer(.interDigit, nanoseconds: 4 * Self.second), .screenChanged,
@@ -104,7 +105,10 @@ struct PhoneLogicTests {
         _ = rig.press(.speaker)
         #expect(rig.press(.pound) == [.screenChanged])
         rig.type("2001")
-        #expect(rig.press(.pound) == [.cancelTimer(.interDigit), .dial(number: "2001", target: Self.uri2001), .screenChanged])
+        #expect(
+            rig.press(.pound) == [
+                .cancelTimer(.interDigit), .dial(number: "2001", target: Self.uri2001), .screenChanged,
+            ])
     }
 
     @Test("Delete takes the last digit; the last Delete cancels the timer")
@@ -151,9 +155,15 @@ struct PhoneLogicTests {
         #expect(rig.logic.screen == .incoming)
         #expect(rig.logic.shown.lines == ["Alice"])
         #expect(rig.logic.shown.lineKeys == [.incoming])
-        #expect(rig.press(.hook) == [.activeCall(1), .focus(call: 1, path: .handset), .volume(8), .answer(call: 1), .screenChanged])
+        #expect(
+            rig.press(.hook) == [
+                .activeCall(1), .focus(call: 1, path: .handset), .volume(8), .answer(call: 1), .screenChanged,
+            ])
         #expect(rig.logic.path == .handset)
-        #expect(rig.input(.failed(.answer)) == [.startTimer(.message, nanoseconds: 3 * Self.second), .log("phone: Cannot answer"), .screenChanged])
+        #expect(
+            rig.input(.failed(.answer)) == [
+                .startTimer(.message, nanoseconds: 3 * Self.second), .log("phone: Cannot answer"), .screenChanged,
+            ])
     }
 
     @Test("an incoming call while dialling ends the dialling; Reject answers 486")
@@ -261,7 +271,8 @@ struct PhoneLogicTests {
         _ = rig.press(.cancel)
         var quiet = Rig { $0.ringerVolume = 0 }
         _ = quiet.call(1, .incoming)
-        #expect(quiet.press(.volumeDown).prefix(2) == [.volume(0), .startTimer(.message, nanoseconds: 3 * Self.second)])
+        #expect(
+            quiet.press(.volumeDown).prefix(2) == [.volume(0), .startTimer(.message, nanoseconds: 3 * Self.second)])
         #expect(quiet.logic.message == "Ringer volume 0")
     }
 
