@@ -21,34 +21,44 @@ public struct TFTPURL: Equatable, Sendable {
     /// Nil for anything else than a tftp URL with a host and a file name.
     public init?(_ text: String) {
         let bytes = Array(text.utf8)
-        let prefix = Array("tftp://".utf8)
-        guard bytes.count > prefix.count,
-            TFTPTransfer.lowercased(String(decoding: bytes[0..<prefix.count], as: UTF8.self)) == "tftp://"
-        else { return nil }
-        let rest = bytes[prefix.count...]
-        guard let slash = rest.firstIndex(of: UInt8(ascii: "/")) else { return nil }
-        var authority = rest[..<slash]
-        let file = rest[(slash + 1)...]
-        guard !file.isEmpty, !file.contains(0), !file.contains(UInt8(ascii: ";")) else { return nil }
-        port = 69
-        if authority.first == UInt8(ascii: "[") {
-            guard let close = authority.firstIndex(of: UInt8(ascii: "]")) else { return nil }
-            let after = authority[(close + 1)...]
-            if !after.isEmpty {
-                guard after.first == UInt8(ascii: ":"), let p = UInt16(String(decoding: after.dropFirst(), as: UTF8.self)),
-                    p > 0
-                else { return nil }
-                port = p
-            }
-            authority = authority[(authority.startIndex + 1)..<close]
-        } else if let colon = authority.firstIndex(of: UInt8(ascii: ":")) {
-            guard let p = UInt16(String(decoding: authority[(colon + 1)...], as: UTF8.self)), p > 0 else { return nil }
-            port = p
-            authority = authority[..<colon]
+        let prefix: StaticString = "tftp://"
+        guard bytes.count > prefix.utf8CodeUnitCount else { return nil }
+        for index in 0..<prefix.utf8CodeUnitCount where bytes[index] | 0x20 != prefix.utf8Start[index] | 0x20 {
+            return nil
         }
-        guard !authority.isEmpty else { return nil }
-        host = String(decoding: authority, as: UTF8.self)
-        fileName = String(decoding: file, as: UTF8.self)
+        let start = prefix.utf8CodeUnitCount
+        guard let slash = bytes[start...].firstIndex(of: UInt8(ascii: "/")), slash + 1 < bytes.count else { return nil }
+        for byte in bytes[(slash + 1)...] where byte == 0 || byte == UInt8(ascii: ";") { return nil }
+        // host, [v6], host:port or [v6]:port
+        var hostEnd = slash
+        var portStart: Int? = nil
+        var hostStart = start
+        if bytes[start] == UInt8(ascii: "[") {
+            guard let close = bytes[start..<slash].firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            hostStart = start + 1
+            hostEnd = close
+            if close + 1 < slash {
+                guard bytes[close + 1] == UInt8(ascii: ":") else { return nil }
+                portStart = close + 2
+            }
+        } else if let colon = bytes[start..<slash].firstIndex(of: UInt8(ascii: ":")) {
+            hostEnd = colon
+            portStart = colon + 1
+        }
+        guard hostStart < hostEnd else { return nil }
+        port = 69
+        if let portStart {
+            var value = 0
+            guard portStart < slash, slash - portStart <= 5 else { return nil }
+            for byte in bytes[portStart..<slash] {
+                guard byte >= 48 && byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            guard value > 0 && value <= 65535 else { return nil }
+            port = UInt16(value)
+        }
+        host = String(decoding: bytes[hostStart..<hostEnd], as: UTF8.self)
+        fileName = String(decoding: bytes[(slash + 1)...], as: UTF8.self)
     }
 }
 

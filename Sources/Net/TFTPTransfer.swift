@@ -135,32 +135,26 @@ public struct TFTPTransfer {
             return expectedBlock == 1 ? .send(TFTPTransfer.ack(0)) : .none
         }
         serverPort = port
-        var fields: [String] = []
-        var start = 0
-        for index in 0..<options.count where options[index] == 0 {
-            fields.append(TFTPTransfer.printable(UnsafeRawBufferPointer(rebasing: options[start..<index])))
-            start = index + 1
-        }
-        guard start == options.count, fields.count % 2 == 0 else { return fail(.malformed("an OACK that is not name/value pairs")) }
-        var index = 0
-        while index < fields.count {
-            let name = TFTPTransfer.lowercased(fields[index])
-            let value = Int(fields[index + 1])
-            index += 2
-            switch name {
-            case "blksize":
+        // name NUL value NUL pairs; the server answers only options the client asked for (RFC 2347).
+        var at = 0
+        while at < options.count {
+            guard let nameEnd = TFTPTransfer.nul(options, from: at), let valueEnd = TFTPTransfer.nul(options, from: nameEnd + 1)
+            else { return fail(.malformed("an OACK that is not name/value pairs")) }
+            let name = UnsafeRawBufferPointer(rebasing: options[at..<nameEnd])
+            let value = TFTPTransfer.number(UnsafeRawBufferPointer(rebasing: options[(nameEnd + 1)..<valueEnd]))
+            at = valueEnd + 1
+            if TFTPTransfer.equalsLowercased(name, "blksize") {
                 // RFC 2348: the server may only lower it; 8 is the smallest valid size.
                 guard let value, value >= 8, value <= TFTPTransfer.requestedBlockSize else {
-                    return fail(.malformed("blksize " + fields[index - 1]), code: 8, "bad blksize")
+                    return fail(.malformed("bad blksize"), code: 8, "bad blksize")
                 }
                 blockSize = value
-            case "tsize":
-                guard let value, value >= 0 else { return fail(.malformed("tsize " + fields[index - 1]), code: 8, "bad tsize") }
+            } else if TFTPTransfer.equalsLowercased(name, "tsize") {
+                guard let value else { return fail(.malformed("bad tsize"), code: 8, "bad tsize") }
                 announcedSize = value
                 if value > maximumBytes { return fail(.tooLarge(maximumBytes), code: 3, "file exceeds the client's limit") }
-            default:
-                // RFC 2347: the server answers only options the client asked for.
-                return fail(.malformed("option '" + name + "' not asked for"), code: 8, "unrequested option")
+            } else {
+                return fail(.malformed("an option not asked for"), code: 8, "unrequested option")
             }
         }
         let ack = TFTPTransfer.ack(0)
@@ -201,8 +195,32 @@ public struct TFTPTransfer {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func lowercased(_ text: String) -> String {
-        String(decoding: text.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+    /// The index of the first NUL at or after `from`, nil when there is none.
+    static func nul(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int? {
+        var index = from
+        while index < bytes.count {
+            if bytes[index] == 0 { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Decimal digits (at most 9) as a number; nil for anything else.
+    static func number(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 9 else { return nil }
+        var value = 0
+        for byte in bytes {
+            guard byte >= 48 && byte <= 57 else { return nil }
+            value = value * 10 + Int(byte - 48)
+        }
+        return value
+    }
+
+    /// Whether `bytes` is `name` (lowercase ASCII) in any case.
+    static func equalsLowercased(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+        guard bytes.count == name.utf8CodeUnitCount else { return false }
+        for index in 0..<bytes.count where bytes[index] | 0x20 != name.utf8Start[index] { return false }
+        return true
     }
 }
 
