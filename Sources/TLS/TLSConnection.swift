@@ -86,8 +86,13 @@ public final class TLSConnection {
 
     // MARK: bytes in and out
 
-    /// Ciphertext read from the socket. Call `advance()` afterwards.
+    /// Ciphertext read from the socket. Call `advance()` afterwards. Ignored once failed or
+    /// closed (nothing more is decrypted then).
     public func receiveCiphertext(_ bytes: UnsafeRawBufferPointer) {
+        switch progress {
+        case .failed, .closed: return
+        case .handshaking, .established: break
+        }
         if incomingStart > 0 && incomingStart == incoming.count {
             incoming.removeAll(keepingCapacity: true)
             incomingStart = 0
