@@ -25,6 +25,8 @@ enum TLSFuzz {
             while out.withUnsafeMutableBytes({ client.readPlaintext(into: $0) }) > 0 {}
             while out.withUnsafeMutableBytes({ client.takeCiphertext(into: $0) }) > 0 {}
         }
-        if case .failed(let error) = client.progress, error.reason.isEmpty { fatalError("TLS fuzz: failure without reason") }
+        if case .failed(let error) = client.progress, error.reason.isEmpty {
+            fatalError("TLS fuzz: failure without reason")
+        }
     }
 }
