@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import Testing
 
@@ -260,6 +261,18 @@ struct TLSConnectionTests {
         let (c3, s3) = try f.connect(client: other)
         #expect(run(c3, s3) == (.established, .established))
         #expect(!c3.isResumed)
+    }
+
+    @Test("no trust file means the system bundle, which loads where Debian's ca-certificates is installed")
+    func systemBundle() throws {
+        #expect(TLSConfiguration.systemTrustFile == "/etc/ssl/certs/ca-certificates.crt")
+        guard FileManager.default.fileExists(atPath: TLSConfiguration.systemTrustFile) else { return }
+        let configuration = try TLSConfiguration(trustFile: nil)
+        #expect(configuration.verifyPeer && !configuration.hasOwnCertificate)
+        // A test-PKI server is not in the system bundle.
+        let f = try Fixture()
+        let (c, s) = try f.connect(client: configuration)
+        #expect(run(c, s).0 == .failed(.issuerUnknown))
     }
 
     @Test("unreadable trust, certificate and key files are refused with their paths")
