@@ -22,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "CAlsa", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CEvdev", pkgConfig: "libevdev", providers: [.apt(["libevdev-dev"])]),
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(name: "CMbedTLS", providers: [.apt(["libmbedtls-dev"])]),  // no .pc: the module map links
 
         // MARK: firmware modules
         .target(name: "Reactor", dependencies: ["CLinux"]),
@@ -29,6 +30,7 @@ let package = Package(
         .target(name: "Config", dependencies: ["CLinux"]),
         .target(name: "Net", dependencies: ["Reactor", "Config", "CLinux"]),
         .target(name: "HTTP", dependencies: ["Net", "Reactor", "CLinux"]),
+        .target(name: "TLS", dependencies: ["Net", "CMbedTLS"]),
         .target(name: "Keys", dependencies: ["Reactor", "Config", "CLinux", "CEvdev"]),
         .target(name: "Indicators", dependencies: ["Reactor", "Config", "CLinux"]),
         .target(name: "SIP", dependencies: ["Reactor", "Net", "Voice", "Config", "CLinux"]),
@@ -47,6 +49,7 @@ let package = Package(
             dependencies: [
                 "Phone", "Net", "HTTP", "SIP", "Audio", "Media", "Recording", "Config", "Reactor", "Voice", "CLinux",
                 "CAlsa", "CEvdev", "COpus",
+                "TLS",  // compiled into every firmware build (Embedded check); linked once SIP uses it
             ]
         ),
 
@@ -66,7 +69,8 @@ let package = Package(
         ),
         // libFuzzer targets (scripts/fuzz.sh builds them with -sanitize=fuzzer; plain builds replay files).
         .executableTarget(
-            name: "deskphone-fuzz", dependencies: ["SIP", "Voice", "Config", "Keys", "Reactor", "Net", "HTTP", "Recording"],
+            name: "deskphone-fuzz",
+            dependencies: ["SIP", "Voice", "Config", "Keys", "Reactor", "Net", "HTTP", "Recording", "TLS"],
             path: "Tools/deskphone-fuzz"),
         .target(name: "CMallocCounter", path: "Tests/Support/CMallocCounter"),
         // What several test targets share: signal analysis, pipes, the SIPp process wrapper.
@@ -79,6 +83,7 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["TestSupport", "Audio", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
         .testTarget(name: "NetTests", dependencies: ["TestSupport", "Net", "Reactor", "CLinux"]),
         .testTarget(name: "HTTPTests", dependencies: ["TestSupport", "HTTP", "Net"]),
+        .testTarget(name: "TLSTests", dependencies: ["TestSupport", "TLS", "Net"]),
         .testTarget(
             name: "MediaTests",
             dependencies: ["TestSupport", "Media", "Net", "Audio", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
