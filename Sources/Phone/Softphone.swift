@@ -112,6 +112,9 @@ public final class Softphone {
     /// Starts registering (when a server is configured).
     public func start() {
         if let warning = configuration.advertisedAddressWarning { log("sip: warning: " + warning) }
+        if configuration.account.servers.contains(where: { $0.transport == .tls }), let warning = configuration.tls.warning {
+            log("sip: warning: " + warning)
+        }
         log("sip: listening on " + listeningDescription + " as " + userAgent.account.userName)
         userAgent.start()
     }

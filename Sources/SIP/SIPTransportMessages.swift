@@ -131,7 +131,7 @@ extension SIPTransportLayer {
 
     private func sendResponse(_ message: SIPMessage, to peer: SIPPeer) {
         let bytes = message.serialized()
-        if peer.transport == .tcp, let id = peer.connection, isConnectionOpen(id) {
+        if peer.transport.isStream, let id = peer.connection, isConnectionOpen(id) {
             sendBytes(bytes, to: peer)
             return
         }
