@@ -22,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "CAlsa", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CEvdev", pkgConfig: "libevdev", providers: [.apt(["libevdev-dev"])]),
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(name: "CMbedTLS", providers: [.apt(["libmbedtls-dev"])]),  // no .pc: the module map links
 
         // MARK: firmware modules
         .target(name: "Reactor", dependencies: ["CLinux"]),
@@ -29,6 +30,7 @@ let package = Package(
         .target(name: "Config", dependencies: ["CLinux"]),
         .target(name: "Net", dependencies: ["Reactor", "Config", "CLinux"]),
         .target(name: "HTTP", dependencies: ["Net", "Reactor", "CLinux"]),
+        .target(name: "TLS", dependencies: ["Net", "CMbedTLS"]),
         .target(name: "Keys", dependencies: ["Reactor", "Config", "CLinux", "CEvdev"]),
         .target(name: "Indicators", dependencies: ["Reactor", "Config", "CLinux"]),
         .target(name: "SIP", dependencies: ["Reactor", "Net", "Voice", "Config", "CLinux"]),
@@ -79,6 +81,7 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["TestSupport", "Audio", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
         .testTarget(name: "NetTests", dependencies: ["TestSupport", "Net", "Reactor", "CLinux"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Net"]),
+        .testTarget(name: "TLSTests", dependencies: ["TestSupport", "TLS", "Net"]),
         .testTarget(
             name: "MediaTests",
             dependencies: ["TestSupport", "Media", "Net", "Audio", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
