@@ -78,6 +78,9 @@ public final class Softphone {
             reactor: reactor,
             configuration: SIPTransportConfiguration(
                 address: address, tcp: true, advertisedHost: configuration.advertisedAddress))
+        // SIP over TLS: sessions from the TLS module, checked per `security.*`.
+        let engine = SIPTLSEngine(settings: configuration.tls)
+        transport.makeTLSSession = { remote, name in engine.start(remote, serverName: name) }
         do throws(SIPTransportError) {
             try transport.start()
         } catch {
@@ -185,6 +188,7 @@ public final class Softphone {
         media.removeAll()
         waitingToneOn = nil
         userAgent.close()
+        transport.makeTLSSession = nil
         transport.close()
         onLog = nil
         onCallState = nil

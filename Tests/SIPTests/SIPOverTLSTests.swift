@@ -46,7 +46,7 @@ struct SIPOverTLSTests {
         #expect(stream.description == "sip:1001@[::1]:5070;transport=tcp")
         #expect(SIPUserAgent.contactURI(user: "1001", host: "10.0.0.2", port: 5060, transport: .udp).description
             == "sip:1001@10.0.0.2:5060")
-        let reactor = try Reactor(clock: .virtual)
+        let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
         defer { reactor.close() }
         let account = SIPAccountConfiguration(
             userName: "1001", serverAddress: "127.0.0.1", serverPort: 5061, transport: .tls)
@@ -76,7 +76,7 @@ struct SIPOverTLSTests {
         let number = try SIPURI(parsing: "sip:1002@pbx.test")
         #expect(SIPUserAgent.peer(for: number, account: account, serverPeer: server) == server)
         // A sips: URI for a name while the server is plain TCP: unreachable, not downgraded.
-        let reactor = try Reactor(clock: .virtual)
+        let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
         defer { reactor.close() }
         let plain = SIPAccountConfiguration(userName: "1001", serverAddress: "127.0.0.1", transport: .tcp)
         let ua = SIPUserAgent(
