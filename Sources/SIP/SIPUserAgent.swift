@@ -252,11 +252,8 @@ public final class SIPUserAgent: CustomStringConvertible {
     func newVia(_ transport: SIPTransportProtocol) -> SIPVia {
         let branch = transactions.newBranch()
         if let layer = self.transport { return layer.via(for: transport, branch: branch) }
-        var via = SIPVia(
-            transport: transport.name, host: SIPAccountConfiguration.host(localHost), port: Int(localPort),
-            branch: branch)
-        if transport == .udp { via.rport = .some(nil) }
-        return via
+        return SIPTransportLayer.requestVia(
+            transport, host: SIPAccountConfiguration.host(localHost), port: localPort, branch: branch)
     }
 
     /// Where a request for `uri` goes: its host when that is an IP address (port and

@@ -56,6 +56,8 @@ struct SIPOverTLSTests {
         defer { ua.close() }
         let via = ua.newVia(.tls)
         #expect(via.description.hasPrefix("SIP/2.0/TLS 127.0.0.1:5070;branch=z9hG4bK"))
+        #expect(via.description.hasSuffix(";alias"))
+        #expect(!ua.newVia(.udp).description.contains("alias") && ua.newVia(.udp).description.hasSuffix(";rport"))
         #expect(ua.contact(transport: .tls).description == "<sips:1001@127.0.0.1:5070>")
     }
 
