@@ -49,6 +49,7 @@ let package = Package(
             dependencies: [
                 "Phone", "Net", "HTTP", "SIP", "Audio", "Media", "Recording", "Config", "Reactor", "Voice", "CLinux",
                 "CAlsa", "CEvdev", "COpus",
+                "TLS",  // compiled into every firmware build (Embedded check); linked once SIP uses it
             ]
         ),
 
@@ -68,7 +69,8 @@ let package = Package(
         ),
         // libFuzzer targets (scripts/fuzz.sh builds them with -sanitize=fuzzer; plain builds replay files).
         .executableTarget(
-            name: "deskphone-fuzz", dependencies: ["SIP", "Voice", "Config", "Keys", "Reactor", "Net", "HTTP", "Recording"],
+            name: "deskphone-fuzz",
+            dependencies: ["SIP", "Voice", "Config", "Keys", "Reactor", "Net", "HTTP", "Recording", "TLS"],
             path: "Tools/deskphone-fuzz"),
         .target(name: "CMallocCounter", path: "Tests/Support/CMallocCounter"),
         // What several test targets share: signal analysis, pipes, the SIPp process wrapper.

@@ -6,7 +6,8 @@
 #                                      run: the committed corpus is replayed, not changed or merged)
 #   scripts/fuzz.sh --list             print the target names (scripts/test.sh checks each)
 # Targets: message framer uri sdp auth (SIP), rtp rtcp dtmf (Voice), http dns phonetext (Recording),
-# cfg (Config), keys (Keys); Tools/deskphone-fuzz says what each checks.
+# cfg (Config), keys (Keys), tls (TLS: server records to a client engine; mbedTLS itself is not
+# instrumented, so coverage counts the Swift side); Tools/deskphone-fuzz says what each checks.
 # Builds deskphone-fuzz with libFuzzer and ASan in .build-fuzz/direct, runs it on
 # fuzz/corpus/TARGET (seeded from the test fixtures, bench/, board/, config/ and fuzz/seeds/TARGET;
 # new inputs that add coverage are kept in fuzz/corpus/TARGET, which is committed, minimized by
@@ -16,7 +17,7 @@
 # the end). Exit 1 on a crash.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-targets=(message framer uri sdp auth rtp rtcp dtmf http dns phonetext cfg keys)
+targets=(message framer uri sdp auth rtp rtcp dtmf http dns phonetext cfg keys tls)
 what=${1:-all}
 seconds=${2:-30}
 if [[ $what == --list ]]; then echo "${targets[@]}"; exit 0; fi
@@ -33,6 +34,7 @@ build() {
   local san="-sanitize=fuzzer,address"
   local maps=(-Xcc -fmodule-map-file=Sources/CLinux/include/module.modulemap
     -Xcc -fmodule-map-file=Sources/COpus/module.modulemap -Xcc -fmodule-map-file=Sources/CEvdev/module.modulemap
+    -Xcc -fmodule-map-file=Sources/CMbedTLS/module.modulemap
     $(pkg-config --cflags-only-I opus libevdev | sed 's/-I/-Xcc -I/g') -I "$B")
   local c m
   for c in Sources/CLinux/*.c; do
@@ -40,14 +42,14 @@ build() {
   done
   local stale=0
   [[ $B/deskphone-fuzz -nt scripts/fuzz.sh ]] || stale=1
-  for m in Reactor Voice Config Net SIP Keys Indicators HTTP Recording; do
+  for m in Reactor Voice Config Net TLS SIP Keys Indicators HTTP Recording; do
     if [[ $stale == 0 && -f $B/$m.o && -z $(find Sources/$m -newer "$B/$m.o" -print -quit) ]]; then continue; fi
     stale=1
     swiftc -O -wmo $san -swift-version 6 -parse-as-library -module-name $m -emit-module \
       -emit-module-path "$B/$m.swiftmodule" "${maps[@]}" -c Sources/$m/*.swift -o "$B/$m.o" || return 1
   done
   swiftc -O -wmo $san -swift-version 6 -parse-as-library -DFUZZING -module-name deskphone_fuzz "${maps[@]}" \
-    Tools/deskphone-fuzz/*.swift "$B"/*.o $(pkg-config --libs opus libevdev) -lm -o "$B/deskphone-fuzz" || return 1
+    Tools/deskphone-fuzz/*.swift "$B"/*.o $(pkg-config --libs opus libevdev) -lmbedtls -lmbedx509 -lmbedcrypto -lm -o "$B/deskphone-fuzz" || return 1
 }
 if ! build > "$B/build.log" 2>&1; then
   grep -v "Cannot export" "$B/build.log" | tail -30

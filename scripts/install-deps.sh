@@ -17,7 +17,8 @@ set -euo pipefail
 
 PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev python3 file
   libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio
-  kamailio-tls-modules sipvicious lighttpd dnsmasq-base sipsak openssl)
+  kamailio-tls-modules sipvicious lighttpd dnsmasq-base sipsak)
+PACKAGES+=(libmbedtls-dev openssl)  # TLS module (mbedTLS 2.28); openssl CLI makes the TLS tests' PKI
 
 missing=()
 for p in "${PACKAGES[@]}"; do

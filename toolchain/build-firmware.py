@@ -131,6 +131,12 @@ def pkg_config(package, what, env, verbose):
     return shlex.split(run(["pkg-config", what, package], verbose, env))
 
 
+def modulemap_links(tdir):
+    """-l flags for the `link "name"` lines of a system library's module.modulemap."""
+    text = (tdir / "module.modulemap").read_text()
+    return ["-l" + line.split('"')[1] for line in text.splitlines() if line.strip().startswith("link ")]
+
+
 def build(arch, opt, product, verbose, lto=True):
     spec = ARCHES[arch]
     out = ROOT / ".build-firmware" / arch
@@ -168,6 +174,8 @@ def build(arch, opt, product, verbose, lto=True):
                 for flag in pkg_config(package, "--cflags", env, verbose):
                     importer_flags.append(flag)
                 link_libs += pkg_config(package, "--libs", env, verbose)
+            else:
+                link_libs += modulemap_links(tdir)  # no .pc (mbedTLS): the module map's `link` lines
             continue
         swift_sources = sorted(tdir.rglob("*.swift"))
         c_sources = sorted(tdir.rglob("*.c"))

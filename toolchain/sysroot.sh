@@ -42,6 +42,7 @@ PACKAGES=(
   libasound2 libasound2-data libasound2-dev
   libevdev2 libevdev-dev
   libopus0 libopus-dev
+  libmbedtls-dev libmbedtls14 libmbedx509-1 libmbedcrypto7
 )
 
 # The stamp covers the recipe: editing this script rebuilds the sysroot

@@ -27,15 +27,12 @@ public final class TLSConnection {
 
     let configuration: TLSConfiguration
     let ssl = UnsafeMutablePointer<mbedtls_ssl_context>.allocate(capacity: 1)
-    /// Ciphertext received and not yet consumed by mbedTLS (from `incomingStart`).
-    var incoming: [UInt8] = []
-    var incomingStart = 0
-    /// Ciphertext mbedTLS produced, not yet taken (from `outgoingStart`).
-    var outgoing: [UInt8] = []
-    var outgoingStart = 0
-    /// Decrypted application data not yet read (from `plaintextStart`).
-    var plaintext: [UInt8] = []
-    var plaintextStart = 0
+    /// Ciphertext received and not yet consumed by mbedTLS.
+    var incoming = ByteQueue()
+    /// Ciphertext mbedTLS produced, not yet taken.
+    var outgoing = ByteQueue()
+    /// Decrypted application data not yet read.
+    var plaintext = ByteQueue()
     /// Application data written before the handshake finished.
     var queuedPlaintext: [UInt8] = []
     /// What certificate verification saw (all depths), for the failure's reason.
@@ -86,32 +83,21 @@ public final class TLSConnection {
 
     // MARK: bytes in and out
 
-    /// Ciphertext read from the socket. Call `advance()` afterwards.
+    /// Ciphertext read from the socket. Call `advance()` afterwards. Ignored once failed or
+    /// closed (nothing more is decrypted then).
     public func receiveCiphertext(_ bytes: UnsafeRawBufferPointer) {
-        if incomingStart > 0 && incomingStart == incoming.count {
-            incoming.removeAll(keepingCapacity: true)
-            incomingStart = 0
+        switch progress {
+        case .failed, .closed: return
+        case .handshaking, .established: break
         }
-        incoming.append(contentsOf: bytes)
+        incoming.append(bytes)
     }
 
     /// Ciphertext bytes waiting to be sent to the socket.
-    public var pendingCiphertext: Int { outgoing.count - outgoingStart }
+    public var pendingCiphertext: Int { outgoing.count }
 
     /// Moves up to `buffer.count` pending ciphertext bytes into `buffer`; returns how many.
-    public func takeCiphertext(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let n = Swift.min(buffer.count, pendingCiphertext)
-        if n == 0 { return 0 }
-        outgoing.withUnsafeBytes { source in
-            buffer.baseAddress!.copyMemory(from: source.baseAddress! + outgoingStart, byteCount: n)
-        }
-        outgoingStart += n
-        if outgoingStart == outgoing.count {
-            outgoing.removeAll(keepingCapacity: true)
-            outgoingStart = 0
-        }
-        return n
-    }
+    public func takeCiphertext(into buffer: UnsafeMutableRawBufferPointer) -> Int { outgoing.take(into: buffer) }
 
     /// Queues application data; it is encrypted at once when established, else after the
     /// handshake. Returns the count accepted (0 once failed or closed, or past the buffer limit).
@@ -128,19 +114,7 @@ public final class TLSConnection {
     }
 
     /// Moves up to `buffer.count` decrypted bytes into `buffer`; returns how many (0 when none).
-    public func readPlaintext(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let n = Swift.min(buffer.count, plaintext.count - plaintextStart)
-        if n == 0 { return 0 }
-        plaintext.withUnsafeBytes { source in
-            buffer.baseAddress!.copyMemory(from: source.baseAddress! + plaintextStart, byteCount: n)
-        }
-        plaintextStart += n
-        if plaintextStart == plaintext.count {
-            plaintext.removeAll(keepingCapacity: true)
-            plaintextStart = 0
-        }
-        return n
-    }
+    public func readPlaintext(into buffer: UnsafeMutableRawBufferPointer) -> Int { plaintext.take(into: buffer) }
 
     /// Sends close_notify (as pending ciphertext) and ends the connection.
     public func close() {
@@ -173,6 +147,11 @@ public final class TLSConnection {
             let status = mbedtls_ssl_handshake_step(ssl)
             if status == MBEDTLS_ERR_SSL_WANT_READ || status == MBEDTLS_ERR_SSL_WANT_WRITE { return }
             if status != 0 {
+                if status == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE {
+                    // mbedTLS 2.28 ends the handshake without telling the client why.
+                    _ = mbedtls_ssl_send_alert_message(
+                        ssl, UInt8(MBEDTLS_SSL_ALERT_LEVEL_FATAL), UInt8(MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE))
+                }
                 fail(handshakeError(status))
                 if offeredSession { configuration.forgetSession(for: serverName) }
                 return
@@ -200,10 +179,10 @@ public final class TLSConnection {
 
     func readRecords() {
         var chunk = [UInt8](repeating: 0, count: 4096)
-        while plaintext.count - plaintextStart < TLSConnection.bufferLimit {
+        while plaintext.count < TLSConnection.bufferLimit {
             let status = chunk.withUnsafeMutableBufferPointer { mbedtls_ssl_read(ssl, $0.baseAddress!, $0.count) }
             if status > 0 {
-                plaintext.append(contentsOf: chunk[0..<Int(status)])
+                chunk.withUnsafeBytes { plaintext.append(UnsafeRawBufferPointer(rebasing: $0[0..<Int(status)])) }
                 continue
             }
             if status == MBEDTLS_ERR_SSL_WANT_READ || status == MBEDTLS_ERR_SSL_WANT_WRITE { return }
@@ -286,20 +265,13 @@ public final class TLSConnection {
 
     func send(_ bytes: UnsafePointer<UInt8>, count: Int) -> Int32 {
         if pendingCiphertext > TLSConnection.bufferLimit { return MBEDTLS_ERR_SSL_WANT_WRITE }
-        outgoing.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))
+        outgoing.append(UnsafeRawBufferPointer(start: bytes, count: count))
         return Int32(count)
     }
 
     func receive(_ buffer: UnsafeMutablePointer<UInt8>, count: Int) -> Int32 {
-        let n = Swift.min(count, incoming.count - incomingStart)
-        if n == 0 { return MBEDTLS_ERR_SSL_WANT_READ }
-        incoming.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress! + incomingStart, count: n) }
-        incomingStart += n
-        if incomingStart == incoming.count {
-            incoming.removeAll(keepingCapacity: true)
-            incomingStart = 0
-        }
-        return Int32(n)
+        let n = incoming.take(into: UnsafeMutableRawBufferPointer(start: buffer, count: count))
+        return n == 0 ? MBEDTLS_ERR_SSL_WANT_READ : Int32(n)
     }
 }
 

@@ -55,7 +55,9 @@ struct ServerIdentityTests {
 
     @Test("a sip: URI SAN names its domain exactly: no user part, no wildcard, other schemes ignored")
     func sipURI() {
-        let names = CertificateNames(uris: ["sip:Example.com", "sips:other.test", "sip:alice@user.test", "sip:*.wild.test"])
+        let names = CertificateNames(uris: [
+            "sip:Example.com", "sips:other.test", "sip:alice@user.test", "sip:*.wild.test",
+        ])
         #expect(ServerIdentity.matches(names, wanted: "example.com"))
         #expect(!ServerIdentity.matches(names, wanted: "other.test"))
         #expect(!ServerIdentity.matches(names, wanted: "user.test"))
@@ -69,11 +71,14 @@ struct ServerIdentityTests {
         #expect(ServerIdentity.matches(CertificateNames(commonName: "pbx.test"), wanted: "pbx.test"))
         #expect(ServerIdentity.matches(CertificateNames(commonName: "*.test.org"), wanted: "pbx.test.org"))
         #expect(
-            !ServerIdentity.matches(CertificateNames(dnsNames: ["other.test"], commonName: "pbx.test"), wanted: "pbx.test"))
+            !ServerIdentity.matches(
+                CertificateNames(dnsNames: ["other.test"], commonName: "pbx.test"), wanted: "pbx.test"))
         #expect(
-            !ServerIdentity.matches(CertificateNames(uris: ["sip:other.test"], commonName: "pbx.test"), wanted: "pbx.test"))
+            !ServerIdentity.matches(
+                CertificateNames(uris: ["sip:other.test"], commonName: "pbx.test"), wanted: "pbx.test"))
         // An iPAddress SAN alone does not hide the CN for a host name.
         #expect(
-            ServerIdentity.matches(CertificateNames(ipAddresses: [[10, 0, 0, 1]], commonName: "pbx.test"), wanted: "pbx.test"))
+            ServerIdentity.matches(
+                CertificateNames(ipAddresses: [[10, 0, 0, 1]], commonName: "pbx.test"), wanted: "pbx.test"))
     }
 }

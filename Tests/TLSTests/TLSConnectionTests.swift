@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 @testable import TLS
 
@@ -55,8 +55,10 @@ final class Fixture {
     let server: TLSConfiguration
     let client: TLSConfiguration
 
-    init(server serverCertificate: ((TestPKI) throws -> TestPKI.Certificate)? = nil, sendChain: Bool = true,
-         clientTrust: Bool = false) throws {
+    init(
+        server serverCertificate: ((TestPKI) throws -> TestPKI.Certificate)? = nil, sendChain: Bool = true,
+        clientTrust: Bool = false
+    ) throws {
         pki = try TestPKI()
         let leaf = try serverCertificate?(pki) ?? pki.issue("server", commonName: "pbx.test", dns: ["pbx.test"])
         server = try TLSConfiguration(
@@ -115,14 +117,16 @@ struct TLSConnectionTests {
     @Test("expired and not-yet-valid certificates are refused with their reasons")
     func dates() throws {
         let expired = try Fixture {
-            try $0.issue("old", commonName: "pbx.test", dns: ["pbx.test"], notBefore: "20200101000000Z",
-                         notAfter: "20200201000000Z")
+            try $0.issue(
+                "old", commonName: "pbx.test", dns: ["pbx.test"], notBefore: "20200101000000Z",
+                notAfter: "20200201000000Z")
         }
         #expect(try refusal(expired) == .certificateExpired)
         #expect(TLSError.certificateExpired.reason == "certificate has expired")
         let future = try Fixture {
-            try $0.issue("future", commonName: "pbx.test", dns: ["pbx.test"], notBefore: "20400101000000Z",
-                         notAfter: "20400201000000Z")
+            try $0.issue(
+                "future", commonName: "pbx.test", dns: ["pbx.test"], notBefore: "20400101000000Z",
+                notAfter: "20400201000000Z")
         }
         #expect(try refusal(future) == .certificateNotYetValid)
     }
@@ -201,7 +205,8 @@ struct TLSConnectionTests {
         var flightLength = 0
         var k = 1
         repeat {
-            let (c, s) = try f.connect(client: f.client)
+            f.client.forgetSession(for: "pbx.test")  // the full flight, with the certificates
+            let (c, s) = try f.connect()
             c.advance()
             transfer(from: c, to: s)  // ClientHello
             var flight = [UInt8](repeating: 0, count: s.pendingCiphertext)

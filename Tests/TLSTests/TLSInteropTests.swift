@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import Testing
 import TestSupport
+import Testing
 
 @testable import TLS
 
@@ -9,12 +9,13 @@ import TestSupport
 final class OpenSSLServer {
     let process = Process()
 
-    init(port: UInt16, certificate: TestPKI.Certificate, arguments: [String] = []) throws {
+    init(port: UInt16, pki: TestPKI, certificate: TestPKI.Certificate, arguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         process.arguments =
             [
                 "s_server", "-accept", "127.0.0.1:" + String(port), "-cert", certificate.certificate,
-                "-key", certificate.key, "-cert_chain", certificate.chain, "-www", "-naccept", "8", "-quiet",
+                "-key", certificate.key, "-cert_chain", pki.intermediateCertificate, "-www", "-naccept", "8",
+                "-quiet",
             ] + arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
@@ -22,11 +23,10 @@ final class OpenSSLServer {
         try process.run()
     }
 
+    /// SIGKILL: the test process blocks SIGTERM and the child inherits the mask.
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 }
 
@@ -92,59 +92,60 @@ final class LoopbackTLS {
     deinit { Glibc.close(fd) }
 }
 
+/// Runs `body` with a fresh PKI, `openssl s_server` for pbx.test on `port` (with `arguments`) and a
+/// client configuration trusting the PKI's root; stops the server and removes the PKI after.
+func withOpenSSLServer(port: UInt16, arguments: [String] = [], _ body: (TLSConfiguration) throws -> Void) throws {
+    let pki = try TestPKI()
+    defer { pki.cleanUp() }
+    let leaf = try pki.issue("server", commonName: "pbx.test", dns: ["pbx.test"])
+    let server = try OpenSSLServer(port: port, pki: pki, certificate: leaf, arguments: arguments)
+    defer { server.stop() }
+    try body(TLSConfiguration(trustFile: pki.rootCertificate))
+}
+
 @Suite("TLS engine against openssl s_server over loopback TCP", .serialized)
 struct TLSInteropTests {
     @Test("handshake, an HTTP request and its answer, then resumption on a second connection")
     func requestAndResume() throws {
-        let pki = try TestPKI()
-        defer { pki.cleanUp() }
-        let leaf = try pki.issue("server", commonName: "pbx.test", dns: ["pbx.test"])
-        let server = try OpenSSLServer(port: 38901, certificate: leaf)
-        defer { server.stop() }
-        let configuration = try TLSConfiguration(trustFile: pki.rootCertificate)
-        for round in 0..<2 {
-            let link = try LoopbackTLS(port: 38901, tls: TLSConnection(configuration: configuration, serverName: "pbx.test"))
-            #expect(link.pump { $0.progress == .established } == .established)
-            #expect(link.tls.isResumed == (round == 1))
-            _ = Array("GET / HTTP/1.0\r\n\r\n".utf8).withUnsafeBytes { link.tls.writePlaintext($0) }
-            var answer: [UInt8] = []
-            link.pump { tls in
-                var chunk = [UInt8](repeating: 0, count: 4096)
-                let n = chunk.withUnsafeMutableBytes { tls.readPlaintext(into: $0) }
-                answer += chunk[0..<n]
-                return tls.progress == .closed
+        try withOpenSSLServer(port: 38901) { configuration in
+            for round in 0..<2 {
+                let link = try LoopbackTLS(
+                    port: 38901, tls: TLSConnection(configuration: configuration, serverName: "pbx.test"))
+                #expect(link.pump { $0.progress == .established } == .established)
+                #expect(link.tls.isResumed == (round == 1))
+                _ = Array("GET / HTTP/1.0\r\n\r\n".utf8).withUnsafeBytes { link.tls.writePlaintext($0) }
+                var answer: [UInt8] = []
+                link.pump { tls in
+                    var chunk = [UInt8](repeating: 0, count: 4096)
+                    let n = chunk.withUnsafeMutableBytes { tls.readPlaintext(into: $0) }
+                    answer += chunk[0..<n]
+                    return tls.progress == .closed
+                }
+                let text = String(decoding: answer, as: UTF8.self)
+                #expect(text.hasPrefix("HTTP/1.0 200 ok"))
+                #expect(text.contains("TLSv1.2"))
             }
-            let text = String(decoding: answer, as: UTF8.self)
-            #expect(text.hasPrefix("HTTP/1.0 200 ok"))
-            #expect(text.contains("TLSv1.2"))
         }
     }
 
     @Test("a server with only suites the phone refuses (CBC): no shared cipher")
     func noSharedCipher() throws {
-        let pki = try TestPKI()
-        defer { pki.cleanUp() }
-        let leaf = try pki.issue("server", commonName: "pbx.test", dns: ["pbx.test"])
-        let server = try OpenSSLServer(
-            port: 38902, certificate: leaf, arguments: ["-cipher", "ECDHE-ECDSA-AES128-SHA", "-no_tls1_3"])
-        defer { server.stop() }
-        let configuration = try TLSConfiguration(trustFile: pki.rootCertificate)
-        let link = try LoopbackTLS(port: 38902, tls: TLSConnection(configuration: configuration, serverName: "pbx.test"))
-        let progress = link.pump { _ in false }
-        #expect(progress == .failed(.noSharedCipher))
-        #expect(TLSError.noSharedCipher.reason == "no shared cipher")
+        try withOpenSSLServer(port: 38902, arguments: ["-cipher", "ECDHE-ECDSA-AES128-SHA", "-no_tls1_3"]) {
+            configuration in
+            let link = try LoopbackTLS(
+                port: 38902, tls: TLSConnection(configuration: configuration, serverName: "pbx.test"))
+            let progress = link.pump { _ in false }
+            #expect(progress == .failed(.noSharedCipher))
+            #expect(TLSError.noSharedCipher.reason == "no shared cipher")
+        }
     }
 
     @Test("a server demanding a client certificate (openssl -Verify): refused with that reason")
     func clientCertificateDemanded() throws {
-        let pki = try TestPKI()
-        defer { pki.cleanUp() }
-        let leaf = try pki.issue("server", commonName: "pbx.test", dns: ["pbx.test"])
-        let server = try OpenSSLServer(
-            port: 38903, certificate: leaf, arguments: ["-Verify", "2", "-CAfile", pki.rootCertificate])
-        defer { server.stop() }
-        let configuration = try TLSConfiguration(trustFile: pki.rootCertificate)
-        let link = try LoopbackTLS(port: 38903, tls: TLSConnection(configuration: configuration, serverName: "pbx.test"))
-        #expect(link.pump { _ in false } == .failed(.clientCertificateRequested))
+        try withOpenSSLServer(port: 38903, arguments: ["-Verify", "2"]) { configuration in
+            let link = try LoopbackTLS(
+                port: 38903, tls: TLSConnection(configuration: configuration, serverName: "pbx.test"))
+            #expect(link.pump { _ in false } == .failed(.clientCertificateRequested))
+        }
     }
 }

@@ -17,6 +17,7 @@ enum FuzzTarget: String, CaseIterable {
     case rtp, rtcp, dtmf
     case http, dns, phonetext
     case cfg, keys
+    case tls
 
     func run(_ bytes: UnsafeRawBufferPointer) {
         switch self {
@@ -33,6 +34,7 @@ enum FuzzTarget: String, CaseIterable {
         case .phonetext: phoneTextFuzzEntry(bytes)
         case .cfg: ConfigKeysFuzz.cfg(bytes)
         case .keys: ConfigKeysFuzz.keys(bytes)
+        case .tls: TLSFuzz.client(bytes)
         }
     }
 

@@ -28,9 +28,10 @@ public final class TestPKI {
     public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") }
 
     public init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "testpki-" + String(ProcessInfo.processInfo.processIdentifier) + "-" + UUID().uuidString
-        ).path
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent(
+                "testpki-" + String(ProcessInfo.processInfo.processIdentifier) + "-" + UUID().uuidString
+            ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: directory + "/issued", withIntermediateDirectories: true)
         try "".write(toFile: directory + "/index.txt", atomically: true, encoding: .utf8)
@@ -65,7 +66,8 @@ public final class TestPKI {
         var chain = leaf
         if issuer == .intermediate {
             chain = directory + "/" + name + "-chain.pem"
-            let text = try String(contentsOfFile: leaf, encoding: .utf8)
+            let text =
+                try String(contentsOfFile: leaf, encoding: .utf8)
                 + String(contentsOfFile: intermediateCertificate, encoding: .utf8)
             try text.write(toFile: chain, atomically: true, encoding: .utf8)
         }
