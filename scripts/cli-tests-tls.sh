@@ -84,14 +84,6 @@ else
 fi
 
 # --- the registrars ------------------------------------------------------------------------------
-wait_tcp() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    ss -Hltn "sport = :$1" 2> /dev/null | grep -q . && return 0
-    sleep 0.1
-  done
-  return 1
-}
 # start_pbx NAME PORT CERT: Kamailio as TLS registrar on 127.0.0.1:PORT with certificate CERT.
 start_pbx() {
   local name=$1 port=$2 cert=$3 pid

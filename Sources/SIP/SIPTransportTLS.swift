@@ -7,6 +7,9 @@
 // by the phone's assembly (`SIPTransportLayer.makeTLSSession`), so SIP does not link a TLS
 // library and the transport logic stays testable.
 
+import Net
+import Reactor
+
 /// Where a TLS session is (the engine's view, after the last `advance()`).
 public enum SIPTLSProgress: Equatable, Sendable {
     case handshaking

@@ -117,17 +117,6 @@ final class ReactorTLSServer {
     }
 }
 
-/// Runs the reactor in short slices until `condition` holds (about `limit` seconds at most).
-@discardableResult
-func spinTLS(_ reactor: Reactor, limit: Double = 5, until condition: () -> Bool) -> Bool {
-    let deadline = reactor.now + Int64(limit * 1e9)
-    while !condition() {
-        if reactor.now > deadline { return false }
-        try? reactor.run(for: 5_000_000)
-    }
-    return true
-}
-
 /// SIP over TLS in the transport layer, on real loopback sockets with the real engine (mbedTLS)
 /// on both ends and a test PKI made by openssl.
 @Suite("SIP over TLS: the transport layer with the TLS engine", .serialized)
@@ -170,7 +159,7 @@ struct SIPOverTLSTransportTests {
         layer.send(Self.request("first"), to: peer)
         layer.send(Self.request("second"), to: peer)
         #expect(layer.connectionCount == 1)
-        #expect(spinTLS(layer.reactor) { server.text.contains("Call-ID: second") })
+        #expect(spin(layer.reactor, limit: 5) { server.text.contains("Call-ID: second") })
         #expect(server.text.range(of: "Call-ID: first")!.lowerBound < server.text.range(of: "Call-ID: second")!.lowerBound)
         #expect(server.text.hasPrefix("OPTIONS sip:pbx.test SIP/2.0\r\nVia: SIP/2.0/TLS "))
         #expect(layer.counters.tlsHandshakes == 1)
@@ -182,20 +171,20 @@ struct SIPOverTLSTransportTests {
                 + ";branch=z9hG4bKtls\r\nTo: <sip:pbx.test>;tag=s1\r\nFrom: <sip:1001@pbx.test>;tag=a1\r\n"
                 + "Call-ID: first\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
         server.send(Self.request("from-server", via: "SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bKsrv").description)
-        #expect(spinTLS(layer.reactor) { messages.count == 2 })
+        #expect(spin(layer.reactor, limit: 5) { messages.count == 2 })
         #expect(messages.first?.0.status == 200)
         #expect(messages.last?.0.callID == "from-server")
         #expect(messages.last?.1 == SIPPeer(transport: .tls, remote: server.address, connection: connection))
         // A CRLFCRLF ping from the server: a CRLF pong on the same connection (RFC 5626 §4.4.1).
         let before = server.received.count
         server.send("\r\n\r\n")
-        #expect(spinTLS(layer.reactor) { server.received.count >= before + 2 })
+        #expect(spin(layer.reactor, limit: 5) { server.received.count >= before + 2 })
         #expect(Array(server.received[before...]) == [13, 10])
         // Our keep-alive ping on the connection to the server, and its pong.
         layer.sendKeepAlivePing(to: server.address, transport: .tls)
-        #expect(spinTLS(layer.reactor) { server.text.hasSuffix("\r\n\r\n") })
+        #expect(spin(layer.reactor, limit: 5) { server.text.hasSuffix("\r\n\r\n") })
         server.send("\r\n")
-        #expect(spinTLS(layer.reactor) { layer.counters.pongsReceived == 1 })
+        #expect(spin(layer.reactor, limit: 5) { layer.counters.pongsReceived == 1 })
         #expect(server.accepted == 1 && layer.connectionCount == 1)
         #expect(errors.isEmpty)
     }
@@ -214,7 +203,7 @@ struct SIPOverTLSTransportTests {
             var errors: [(SIPPeer, SIPTransportError)] = []
             layer.onError = { errors.append(($0, $1)) }
             layer.send(Self.request("secret"), to: SIPPeer(transport: .tls, remote: server.address))
-            #expect(spinTLS(layer.reactor) { !errors.isEmpty })
+            #expect(spin(layer.reactor, limit: 5) { !errors.isEmpty })
             #expect(errors.first?.1 == .tls(reason))
             #expect(errors.first?.0.transport == .tls)
             #expect(!server.text.contains("secret"))
@@ -230,7 +219,7 @@ struct SIPOverTLSTransportTests {
         var errors: [SIPTransportError] = []
         bare.onError = { _, error in errors.append(error) }
         bare.send(Self.request("x"), to: SIPPeer(transport: .tls, remote: SIPSocketAddress(ipv4: 127, 0, 0, 1, port: 9)))
-        #expect(spinTLS(reactor) { !errors.isEmpty })
+        #expect(spin(reactor, limit: 5) { !errors.isEmpty })
         #expect(errors == [.transportUnavailable(.tls)] && bare.connectionCount == 0)
     }
 

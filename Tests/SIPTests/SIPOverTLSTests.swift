@@ -4,10 +4,6 @@ import Testing
 
 @testable import SIP
 
-func tls(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, _ port: UInt16, _ name: String) -> SIPServerTarget {
-    SIPServerTarget(peer: SIPPeer(transport: .tls, remote: SIPSocketAddress(ipv4: a, b, c, d, port: port)), name: name)
-}
-
 /// SIP over TLS without a socket: the transport number, the default port, `sips:` Contact and
 /// Request-URIs (RFC 5630), `SIP/2.0/TLS` Via, `_sips._tcp` SRV and NAPTR `SIPS+D2T` (RFC 3263).
 @Suite("SIP over TLS: configuration, sips: URIs, Via, server location")

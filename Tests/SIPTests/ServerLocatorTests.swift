@@ -34,12 +34,23 @@ struct LocatorZone {
     }
 }
 
+/// A target on an IPv4 address: `target(.udp, 127, 0, 0, 2, 5060, "sip1.pbx.test")`.
+func target(
+    _ transport: SIPTransportProtocol, _ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, _ port: UInt16, _ name: String
+) -> SIPServerTarget {
+    SIPServerTarget(peer: SIPPeer(transport: transport, remote: SIPSocketAddress(ipv4: a, b, c, d, port: port)), name: name)
+}
+
 func udp(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, _ port: UInt16, _ name: String) -> SIPServerTarget {
-    SIPServerTarget(peer: SIPPeer(transport: .udp, remote: SIPSocketAddress(ipv4: a, b, c, d, port: port)), name: name)
+    target(.udp, a, b, c, d, port, name)
 }
 
 func tcp(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, _ port: UInt16, _ name: String) -> SIPServerTarget {
-    SIPServerTarget(peer: SIPPeer(transport: .tcp, remote: SIPSocketAddress(ipv4: a, b, c, d, port: port)), name: name)
+    target(.tcp, a, b, c, d, port, name)
+}
+
+func tls(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, _ port: UInt16, _ name: String) -> SIPServerTarget {
+    target(.tls, a, b, c, d, port, name)
 }
 
 @Suite("RFC 3263 server location (sans-IO): NAPTR, SRV with weights, A/AAAA, literals")
