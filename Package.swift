@@ -41,8 +41,8 @@ let package = Package(
         .target(
             name: "Phone",
             dependencies: [
-                "Reactor", "Config", "Keys", "Indicators", "Voice", "Net", "HTTP", "SIP", "Audio", "Media", "Recording",
-                "CLinux",
+                "Reactor", "Config", "Keys", "Indicators", "Voice", "Net", "HTTP", "SIP", "TLS", "Audio", "Media",
+                "Recording", "CLinux",
             ]),
         .executableTarget(
             name: "deskphone",
@@ -100,8 +100,8 @@ let package = Package(
         .testTarget(
             name: "PhoneTests",
             dependencies: [
-                "TestSupport", "Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "Media", "Audio", "Recording",
-                "CLinux", "CMallocCounter",
+                "TestSupport", "Phone", "Keys", "Indicators", "Config", "Reactor", "SIP", "TLS", "Net", "Media", "Audio",
+                "Recording", "CLinux", "CMallocCounter",
             ]),
     ],
     swiftLanguageModes: [.v6]

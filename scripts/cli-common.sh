@@ -46,6 +46,16 @@ wait_udp() {
   return 1
 }
 
+# wait_tcp PORT: until something listens on TCP PORT (at most 10 s).
+wait_tcp() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    ss -Hltn "sport = :$1" 2> /dev/null | grep -q . && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # reap VAR PID: waits for a child (bounded when it runs under `timeout`) and stores its exit
 # status in VAR (124: the timeout struck); the pid leaves $pids, since a reaped id may be reused.
 reap() {

@@ -94,13 +94,7 @@ wait_sipp() {
     fail "$name: SIPp exit $status: $(grep -v '^$' "$work/$name.sipp-err" "$work/$name.sipp-out" 2> /dev/null | head -c 400)"
   fi
 }
-wait_http() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    ss -Hltn "sport = :$http_port" 2> /dev/null | grep -q . && return 0
-    sleep 0.1
-  done
-}
+wait_http() { wait_tcp "$http_port"; }
 # info_headers NAME: the Record and Content-Length lines of each INFO SIPp received, one INFO a line.
 info_headers() {
   python3 - "$work/$1.msg" << 'PY'

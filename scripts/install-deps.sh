@@ -10,13 +10,15 @@
 # tftpd-hpa (the TFTP provisioning server of the TFTP client tests and cli-tests-autoprov.sh, its own process);
 # dnsmasq-base (the DNS server of scripts/cli-tests-dns.sh and the resolver tests: the binary alone, no
 # system service to stop);
+# kamailio-tls-modules, sipsak and openssl (scripts/cli-tests-tls.sh: the TLS registrar, OPTIONS over
+# TLS, the test PKI made at test time);
 # python3 for the build scripts, and `file`. Quick and silent when everything is there. Cross sysroots
 # and qemu are toolchain/sysroot.sh's job (called by the firmware build).
 set -euo pipefail
 
 PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev python3 file
-  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio sipvicious lighttpd dnsmasq-base
-  tftpd-hpa)
+  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio
+  kamailio-tls-modules sipvicious lighttpd dnsmasq-base sipsak tftpd-hpa)
 PACKAGES+=(libmbedtls-dev openssl)  # TLS module (mbedTLS 2.28); openssl CLI makes the TLS tests' PKI
 
 missing=()

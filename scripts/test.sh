@@ -30,7 +30,9 @@
 #      both ways and BYE are loose-routed through the proxy, CANCEL both ways, from its log), the
 #      registrar found by name with failover (scripts/cli-tests-dns.sh: dnsmasq answering NAPTR/SRV/A,
 #      two Kamailio registrars, the primary killed and restarted: failover, a call via the backup,
-#      failback; prints the failover time), the phone under a SIP flood (scripts/cli-tests-flood.sh: OPTIONS, garbage and MESSAGE floods during
+#      failback; prints the failover time), SIP over TLS (scripts/cli-tests-tls.sh: Kamailio as TLS
+#      registrar with a test PKI made by openssl, REGISTER with digest, a call, the record key's INFO and
+#      BYE over TLS, a wrong host name and an untrusted CA refused with their reasons, no fallback), the phone under a SIP flood (scripts/cli-tests-flood.sh: OPTIONS, garbage and MESSAGE floods during
 #      a call, 503 shedding, a peak-RSS bound, 70 silent TCP connections), and a soak and scan of
 #      the real process (scripts/cli-tests-soak.sh: 1,000 calls with record on/off against SIPp,
 #      counters, descriptors and RSS back to their level after quiet periods, sipvicious svmap,
@@ -146,7 +148,7 @@ done
 
 # --- 6. deskphone's calls against real peers (the Embedded x86_64 firmware) -----------------
 if [[ -x .build-firmware/x86_64/deskphone ]]; then
-  for part in call baresip record provisioning phone demo proxy dns flood soak timers autoprov; do
+  for part in call baresip record provisioning phone demo proxy dns tls flood soak timers autoprov; do
     label=cli-$part
     [[ $part == phone || $part == demo ]] && label=$part # their summary lines: `phone: ...`, `demo: ...`
     note "== calls: scripts/cli-tests-$part.sh"

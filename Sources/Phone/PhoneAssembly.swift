@@ -198,6 +198,9 @@ public final class PhoneAssembly {
             log.send("registration: " + state.description)
             registrationStates.send(state)
         }
+        // A TLS server refused (its certificate, the handshake): the reason is in the log line
+        // already; the screen says it too, for a while (the registration retries on its own policy).
+        softphone.userAgent.onTLSFailure = { _, reason in machine.flash("TLS: " + reason, seconds: 10) }
     }
 
     /// Starts registering (and listening: the sockets are open already).
@@ -301,6 +304,7 @@ public final class PhoneAssembly {
         resolver?.cancelAll()
         machine.close()
         softphone.userAgent.onRegistrationState = nil
+        softphone.userAgent.onTLSFailure = nil
         softphone.close()
         indicators.close()
         log.removeAll()

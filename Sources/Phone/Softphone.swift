@@ -78,6 +78,9 @@ public final class Softphone {
             reactor: reactor,
             configuration: SIPTransportConfiguration(
                 address: address, tcp: true, advertisedHost: configuration.advertisedAddress))
+        // SIP over TLS: sessions from the TLS module, checked per `security.*`.
+        let engine = SIPTLSEngine(settings: configuration.tls)
+        transport.makeTLSSession = { remote, name in engine.start(remote, serverName: name) }
         do throws(SIPTransportError) {
             try transport.start()
         } catch {
@@ -112,6 +115,9 @@ public final class Softphone {
     /// Starts registering (when a server is configured).
     public func start() {
         if let warning = configuration.advertisedAddressWarning { log("sip: warning: " + warning) }
+        if configuration.account.servers.contains(where: { $0.transport == .tls }), let warning = configuration.tls.warning {
+            log("sip: warning: " + warning)
+        }
         log("sip: listening on " + listeningDescription + " as " + userAgent.account.userName)
         userAgent.start()
     }
@@ -182,6 +188,7 @@ public final class Softphone {
         media.removeAll()
         waitingToneOn = nil
         userAgent.close()
+        transport.makeTLSSession = nil
         transport.close()
         onLog = nil
         onCallState = nil

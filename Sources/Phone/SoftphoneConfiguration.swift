@@ -9,6 +9,7 @@
 //   voice.tone_country     tone table (itu, us, gb, de, fr, nl, ...) [itu]
 //   voice.audio_path       handset | headset | speaker: where a call's audio goes [handset]
 //   account.1.*, sip.listen_port: SIPAccountConfiguration.
+//   security.*             TLS trust for SIP over TLS: SIPTLSSettings.
 
 import Audio
 import Config
@@ -27,6 +28,8 @@ public struct SoftphoneConfiguration: Sendable {
     public var rtp: RTPSessionConfiguration
     public var tones: ToneTable
     public var audioPath: AudioPath
+    /// How TLS servers are checked (`security.*`).
+    public var tls = SIPTLSSettings()
 
     /// Defaults: direct-IP account on 127.0.0.1:`listenPort`, any RTP port.
     public init(account: SIPAccountConfiguration = SIPAccountConfiguration(), listenAddress: String = "127.0.0.1") {
@@ -42,6 +45,7 @@ public struct SoftphoneConfiguration: Sendable {
     /// Reads the settings from a (merged) provisioning file.
     public init(_ file: ConfigFile) throws(ConfigError) {
         self.init(account: try SIPAccountConfiguration(file))
+        tls = try SIPTLSSettings(file)
         let listen = file.string("sip.listen_address") ?? "0.0.0.0"
         guard let listenLiteral = SIPSocketAddress(literal: listen, port: 0) else {
             throw file.error("sip.listen_address", "sip.listen_address = '" + listen + "': expected an IP address")
@@ -90,5 +94,5 @@ public struct SoftphoneConfiguration: Sendable {
     }
 
     /// The keys this struct and the account read (for reporting unknown keys once).
-    public static let knownPrefixes = ["account.", "sip.", "rtp.", "voice."]
+    public static let knownPrefixes = ["account.", "sip.", "rtp.", "voice."] + SIPTLSSettings.knownPrefixes
 }

@@ -216,7 +216,11 @@ public final class SIPRegistration: CustomStringConvertible {
                 "registration: " + label + " located: " + (targets.isEmpty ? "no target" : text) + " ["
                     + notes.joined(separator: "; ") + "]")
             var all = found
-            for target in targets { all.append((target, index)) }
+            for target in targets {
+                all.append((target, index))
+                // RFC 5922 §4.1: a TLS target's certificate must name the server's domain.
+                if target.peer.transport == .tls { ua.transport?.setTLSServerName(server.address, for: target.peer.remote) }
+            }
             locate(server: index + 1, found: all, ua: ua, completion: completion)
         }
     }
@@ -266,7 +270,7 @@ public final class SIPRegistration: CustomStringConvertible {
         let peer = target.peer
         let server = ua.account.servers[index]
         var registrar = SIPURI(host: SIPAccountConfiguration.host(server.address))
-        if let port = server.port, port != 5060 { registrar.port = Int(port) }
+        if let port = server.port, port != peer.transport.defaultPort { registrar.port = Int(port) }
         let aor = SIPNameAddress(
             displayName: ua.account.displayName, uri: ua.account.addressOfRecord(localHost: ua.localHost))
         var from = aor
@@ -461,7 +465,7 @@ public final class SIPRegistration: CustomStringConvertible {
             let send = ua.sendKeepAlive
         else { return }
         keepAlivesSent += 1
-        guard target.peer.transport == .tcp else {
+        guard target.peer.transport.isStream else {
             send(target.peer)
             scheduleKeepAlive()
             return

@@ -6,9 +6,10 @@ import Net
 public struct SIPServerConfiguration: Equatable, Sendable, CustomStringConvertible {
     /// An IP literal (in its plain form) or a host name.
     public var address: String
-    /// nil when not configured: 5060 for a literal, SRV (or NAPTR) for a name.
+    /// nil when not configured: 5060 for a literal (5061 for TLS), SRV (or NAPTR) for a name.
     public var port: UInt16?
-    /// nil for DNS-NAPTR (transport 3): NAPTR chooses, UDP for a literal.
+    /// nil for DNS-NAPTR (transport 3): NAPTR chooses, UDP for a literal. `.tls` (transport 2)
+    /// never falls back to UDP or TCP.
     public var transport: SIPTransportProtocol?
     /// Registration lifetime asked for, seconds.
     public var expires: Int
@@ -33,8 +34,9 @@ public struct SIPServerConfiguration: Equatable, Sendable, CustomStringConvertib
 
     /// The peer of a literal server, nil for a name.
     public var literalPeer: SIPPeer? {
-        guard let remote = SIPSocketAddress(literal: address, port: port ?? 5060) else { return nil }
-        return SIPPeer(transport: transport ?? .udp, remote: remote)
+        let chosen = transport ?? .udp
+        guard let remote = SIPSocketAddress(literal: address, port: port ?? chosen.defaultPort) else { return nil }
+        return SIPPeer(transport: chosen, remote: remote)
     }
 
     /// A locator for this server's targets (RFC 3263 §4).
@@ -76,20 +78,21 @@ public struct SIPServerConfiguration: Equatable, Sendable, CustomStringConvertib
             throw file.error(
                 key + "address", key + "address = '" + text + "': expected an IP address or a host name")
         }
-        let port = try file.int(key + "port", default: 0, in: 0...65535)
-        server.port = port == 0 ? (server.isLiteral ? 5060 : nil) : UInt16(port)
         if let entry = file.entry(key + "transport") {
             switch entry.value {
             case "0", "udp", "UDP": server.transport = .udp
             case "1", "tcp", "TCP": server.transport = .tcp
+            case "2", "tls", "TLS": server.transport = .tls
             case "3", "naptr", "NAPTR": server.transport = nil
             default:
                 throw ConfigError(
                     entry.file, entry.line,
-                    key + "transport = '" + entry.value
-                        + "': expected 0 (udp), 1 (tcp) or 3 (DNS-NAPTR); TLS is not supported")
+                    key + "transport = '" + entry.value + "': expected 0 (udp), 1 (tcp), 2 (tls) or 3 (DNS-NAPTR)")
             }
         }
+        let port = try file.int(key + "port", default: 0, in: 0...65535)
+        let defaultPort = (server.transport ?? .udp).defaultPort
+        server.port = port == 0 ? (server.isLiteral ? defaultPort : nil) : UInt16(port)
         server.expires = try file.int(key + "expires", default: 3600, in: 30...86400)
         server.retryCounts = try file.int(key + "retry_counts", default: defaultRetryCounts, in: 0...20)
         if text.isEmpty { return nil }

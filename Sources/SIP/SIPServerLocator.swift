@@ -23,15 +23,17 @@ public struct SIPServerTarget: Equatable, Sendable, CustomStringConvertible {
 
 /// RFC 3263 §4 for a client: from a host (name or IP literal), an optional port and an optional
 /// transport to the ordered targets.
-/// - a literal is used as it is (port 5060 when none, UDP when no transport);
+/// - a literal is used as it is (port 5060 when none, 5061 for TLS, UDP when no transport);
 /// - a name with a port: its A records (AAAA when it has none) on that port (§4.2);
-/// - a name, no port, no transport: NAPTR (§4.1: flag "s", services SIP+D2U and SIP+D2T, by
-///   order then preference) to SRV names; without usable NAPTR records, `_sip._udp` and
-///   `_sip._tcp` SRV (or only the given transport's);
+/// - a name, no port, no transport: NAPTR (§4.1: flag "s", services SIP+D2U, SIP+D2T and
+///   SIPS+D2T, by order then preference) to SRV names; without usable NAPTR records, `_sip._udp`
+///   and `_sip._tcp` SRV; with a transport, only its SRV name (`_sips._tcp` for TLS, §4.1);
+/// - `secureOnly` (a `sips:` target, RFC 3263 §4.1 and RFC 5630): only TLS targets, whatever
+///   NAPTR offers, and `_sips._tcp` without NAPTR records;
 /// - SRV records (RFC 2782): by priority, a weighted random order among equal priorities (the
 ///   random source is injected), each target's addresses on the record's port; a target "."
 ///   means no service there;
-/// - no SRV record at all: the name's addresses on 5060 (§4.2).
+/// - no SRV record at all: the name's addresses on 5060 (5061 for TLS, §4.2).
 /// At most `questionLimit` questions are asked, so a hostile zone cannot keep it going.
 public struct SIPServerLocator {
     /// What to do next.
@@ -53,6 +55,8 @@ public struct SIPServerLocator {
     public let host: String
     public let port: UInt16?
     public let transport: SIPTransportProtocol?
+    /// Only TLS targets (a `sips:` server, or transport TLS configured).
+    public let secureOnly: Bool
     /// One line per question answered ("SRV _sip._udp.example.com: 2 records", ...) for the log.
     public private(set) var notes: [String] = []
     public static let questionLimit = 24
@@ -66,17 +70,20 @@ public struct SIPServerLocator {
 
     /// `random(n)` returns a number in `0..<n` (n ≥ 1): the SRV weighted choice.
     public init(
-        host: String, port: UInt16? = nil, transport: SIPTransportProtocol? = nil,
+        host: String, port: UInt16? = nil, transport: SIPTransportProtocol? = nil, secureOnly: Bool = false,
         random: @escaping (UInt32) -> UInt32
     ) {
         self.host = host
         self.port = port
+        let transport: SIPTransportProtocol? = secureOnly && transport != nil ? .tls : transport
         self.transport = transport
+        self.secureOnly = secureOnly || transport == .tls
         self.random = random
-        if let literal = SIPSocketAddress(literal: host, port: port ?? 5060) {
-            targets = [SIPServerTarget(peer: SIPPeer(transport: transport ?? .udp, remote: literal), name: host)]
+        let chosen = transport ?? (secureOnly ? .tls : .udp)
+        if let literal = SIPSocketAddress(literal: host, port: port ?? chosen.defaultPort) {
+            targets = [SIPServerTarget(peer: SIPPeer(transport: chosen, remote: literal), name: host)]
         } else if let port {
-            work = [.addresses(name: host, port: port, transport: transport ?? .udp, type: .a)]
+            work = [.addresses(name: host, port: port, transport: chosen, type: .a)]
         } else if let transport {
             work = [.srv(name: SIPServerLocator.srvName(host, transport), transport: transport), .fallback(transport: transport)]
         } else {
@@ -84,8 +91,13 @@ public struct SIPServerLocator {
         }
     }
 
+    /// The SRV name of a transport (RFC 3263 §4.1): `_sip._udp`, `_sip._tcp`, `_sips._tcp`.
     static func srvName(_ host: String, _ transport: SIPTransportProtocol) -> String {
-        (transport == .udp ? "_sip._udp." : "_sip._tcp.") + host
+        switch transport {
+        case .udp: return "_sip._udp." + host
+        case .tcp: return "_sip._tcp." + host
+        case .tls: return "_sips._tcp." + host
+        }
     }
 
     /// The next question, or the targets when done.
@@ -112,7 +124,7 @@ public struct SIPServerLocator {
                 return .query(name: name, type: type)
             case .fallback(let transport):
                 if sawService { continue }
-                work.insert(.addresses(name: host, port: 5060, transport: transport, type: .a), at: 0)
+                work.insert(.addresses(name: host, port: transport.defaultPort, transport: transport, type: .a), at: 0)
             }
         }
         asking = nil
@@ -164,21 +176,28 @@ public struct SIPServerLocator {
                 found = .udp
             } else if upper == Array("sip+d2t".utf8) {
                 found = .tcp
+            } else if upper == Array("sips+d2t".utf8) {
+                found = .tls
             } else {
-                continue  // SIPS+D2T (TLS), SIP+D2S (SCTP) and others: not supported
+                continue  // SIP+D2S (SCTP), WebSocket and others: not supported
             }
+            if secureOnly && found != .tls { continue }  // a sips: server: TLS or nothing
             usable.append((order, preference, replacement, found))
         }
         usable.sort { $0.order != $1.order ? $0.order < $1.order : $0.preference < $1.preference }
         notes.append("NAPTR " + host + ": " + String(usable.count) + " usable of " + String(records.count))
         var next: [Work] = []
         for item in usable { next.append(.srv(name: item.name, transport: item.transport)) }
-        if next.isEmpty {
-            // §4.1: no NAPTR records, so SRV for each transport we support.
+        if next.isEmpty && secureOnly {
+            next = [.srv(name: SIPServerLocator.srvName(host, .tls), transport: .tls)]
+        } else if next.isEmpty {
+            // §4.1: no NAPTR records, so SRV for each transport we support. (TLS is only chosen
+            // when a NAPTR record offers it or it is configured: a plain server's name has no
+            // `_sips._tcp` records, so asking would only cost a question.)
             next = [.srv(name: SIPServerLocator.srvName(host, .udp), transport: .udp),
                 .srv(name: SIPServerLocator.srvName(host, .tcp), transport: .tcp)]
         }
-        next.append(.fallback(transport: .udp))
+        next.append(.fallback(transport: secureOnly ? .tls : .udp))
         work.insert(contentsOf: next, at: 0)
     }
 

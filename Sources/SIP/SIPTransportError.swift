@@ -24,6 +24,9 @@ public enum SIPTransportError: Error, Equatable, Sendable, CustomStringConvertib
     case transportUnavailable(SIPTransportProtocol)
     /// A system call failed (socket, bind, listen, send, ...).
     case system(call: String, errno: Int32)
+    /// TLS: the handshake or the session failed, or no session could be made; the text is the
+    /// engine's reason (a refused certificate names why).
+    case tls(String)
 
     public var description: String {
         switch self {
@@ -36,6 +39,7 @@ public enum SIPTransportError: Error, Equatable, Sendable, CustomStringConvertib
         case .sendQueueFull: return "send queue full"
         case .transportUnavailable(let transport): return transport.name + " transport not available"
         case .system(let call, let errno): return call + ": " + SIPTransportError.errnoText(errno)
+        case .tls(let reason): return "TLS: " + reason
         }
     }
 
@@ -87,6 +91,9 @@ public struct SIPTransportCounters: Equatable, Sendable, CustomStringConvertible
     public var connectionsEvicted = 0
     /// Transport errors reported to the error handler.
     public var errorsReported = 0
+    /// TLS handshakes completed and TLS sessions failed (handshake or later).
+    public var tlsHandshakes = 0
+    public var tlsFailures = 0
 
     public init() {}
 
@@ -95,7 +102,8 @@ public struct SIPTransportCounters: Equatable, Sendable, CustomStringConvertible
             + ", dropped " + String(dropped) + ", answered " + String(malformedAnswered) + ", connections +"
             + String(connectionsOpened) + "/+" + String(connectionsAccepted) + "/-" + String(connectionsClosed)
             + " (rejected " + String(connectionsRejected) + ", timed out " + String(connectionsTimedOut)
-            + ", evicted " + String(connectionsEvicted) + "), errors " + String(errorsReported)
+            + ", evicted " + String(connectionsEvicted) + "), errors " + String(errorsReported) + ", TLS "
+            + String(tlsHandshakes) + " up/" + String(tlsFailures) + " failed"
     }
 }
 

@@ -8,11 +8,19 @@ import Net
 import Reactor
 
 /// One TCP connection of the transport layer (RFC 3261 §18.3): its socket, the framer of its
-/// input, the queue of its output and its timing.
+/// input, the queue of its output and its timing; for TLS (§26.2.1) also its session, with
+/// `output` holding ciphertext and `plaintextQueue` the SIP bytes waiting for the handshake.
 final class SIPTransportConnection {
     let id: Int
     let fd: Int32
     let remote: SIPSocketAddress
+    /// `.tcp`, or `.tls` with `tls` set.
+    let transport: SIPTransportProtocol
+    let tls: (any SIPTLSSession)?
+    /// The TLS handshake is done (always false for TCP).
+    var secured = false
+    /// SIP bytes queued before the TLS handshake completed.
+    var plaintextQueue: [UInt8] = []
     /// We opened it (client role: lone CRLFs are pongs).
     let outbound: Bool
     var connected: Bool
@@ -34,11 +42,13 @@ final class SIPTransportConnection {
 
     init(
         id: Int, fd: Int32, remote: SIPSocketAddress, outbound: Bool, connected: Bool, limits: SIPStreamFramer.Limits,
-        now: Int64
+        now: Int64, tls: (any SIPTLSSession)? = nil
     ) {
         self.id = id
         self.fd = fd
         self.remote = remote
+        self.tls = tls
+        self.transport = tls == nil ? .tcp : .tls
         self.outbound = outbound
         self.connected = connected
         self.framer = SIPStreamFramer(limits: limits, reportsPongs: outbound)
@@ -46,12 +56,15 @@ final class SIPTransportConnection {
         self.opened = now
     }
 
-    var queuedBytes: Int { output.count - outputSent }
+    var queuedBytes: Int { output.count - outputSent + plaintextQueue.count }
+
+    /// Connected, and for TLS past the handshake.
+    var isReady: Bool { connected && (tls == nil || secured) }
 
     /// Accepted, and no whole message has come in on it yet.
     var isSilentInbound: Bool { !outbound && messagesReceived == 0 }
 
-    var peer: SIPPeer { SIPPeer(transport: .tcp, remote: remote, connection: id) }
+    var peer: SIPPeer { SIPPeer(transport: transport, remote: remote, connection: id) }
 }
 
 extension SIPTransportLayer {
@@ -122,16 +135,27 @@ extension SIPTransportLayer {
             return false
         }
         connections[id] = c
-        connectionByRemote[c.remote] = id
+        if c.tls != nil {
+            tlsConnectionByRemote[c.remote] = id
+        } else {
+            connectionByRemote[c.remote] = id
+        }
         startSweeping()
         return true
     }
 
-    func openConnection(to remote: SIPSocketAddress, udpFallback: [UInt8]?) -> SIPTransportConnection? {
-        let peer = SIPPeer(transport: .tcp, remote: remote)
+    func openConnection(
+        to remote: SIPSocketAddress, transport: SIPTransportProtocol = .tcp, udpFallback: [UInt8]?
+    ) -> SIPTransportConnection? {
+        let peer = SIPPeer(transport: transport, remote: remote)
         if connections.count >= configuration.maxConnections && !evictIdleConnection() {
             report(peer, .tooManyConnections)
             return nil
+        }
+        var session: (any SIPTLSSession)? = nil
+        if transport == .tls {
+            guard let started = startTLSSession(to: remote) else { return nil }
+            session = started
         }
         let fd: Int32
         let rc: Int32
@@ -143,9 +167,11 @@ extension SIPTransportLayer {
             fd = connecting
             rc = -EINPROGRESS
         case .socketFailed(let errno):
+            session?.close()
             report(peer, .system(call: "socket", errno: errno))
             return nil
         case .connectFailed(let errno):
+            session?.close()
             if let udpFallback, SIPTransportLayer.allowsUDPRetry(errno) {
                 sendDatagram(udpFallback, to: remote)
             } else {
@@ -155,20 +181,21 @@ extension SIPTransportLayer {
         }
         let c = SIPTransportConnection(
             id: takeConnectionID(), fd: fd, remote: remote, outbound: true,
-            connected: rc == 0, limits: configuration.limits, now: reactor.now)
-        guard register(c, events: rc == 0 ? .readable : [.readable, .writable]) else { return nil }
-        counters.connectionsOpened += 1
-        if rc == 0 {
-            connectionEstablished(c)
-        } else {
-            let id = c.id
-            c.connectTimer = reactor.after(configuration.connectTimeout) { [self] in
-                guard let c = self.connections[id], !c.connected else { return }
-                c.connectTimer = nil
-                self.report(c.peer, .connectTimeout)
-                self.closeConnection(id)
-            }
+            connected: rc == 0, limits: configuration.limits, now: reactor.now, tls: session)
+        guard register(c, events: rc == 0 ? .readable : [.readable, .writable]) else {
+            session?.close()
+            return nil
         }
+        counters.connectionsOpened += 1
+        // The connect timeout covers the TLS handshake too.
+        let id = c.id
+        c.connectTimer = reactor.after(configuration.connectTimeout) { [self] in
+            guard let c = self.connections[id], !c.isReady else { return }
+            c.connectTimer = nil
+            self.report(c.peer, c.connected ? .tls("no handshake within the connect timeout") : .connectTimeout)
+            self.closeConnection(id)
+        }
+        if rc == 0 { connectionEstablished(c) }
         return c
     }
 
@@ -203,10 +230,14 @@ extension SIPTransportLayer {
     func connectionEstablished(_ c: SIPTransportConnection) {
         c.connected = true
         c.udpFallback = []
-        if let timer = c.connectTimer { reactor.cancel(timer) }
-        c.connectTimer = nil
         if configuration.noDelay { _ = cl_socket_set_nodelay(c.fd, 1) }
         c.lastActivity = reactor.now
+        if c.tls != nil {
+            _ = advanceTLS(c)  // the ClientHello (the timer waits for the handshake)
+            return
+        }
+        if let timer = c.connectTimer { reactor.cancel(timer) }
+        c.connectTimer = nil
         flush(c)
     }
 
@@ -262,7 +293,13 @@ extension SIPTransportLayer {
                 return
             }
             c.lastActivity = reactor.now
-            c.framer.append(UnsafeRawBufferPointer(rebasing: scratch[0..<Int(n)]))
+            let input = UnsafeRawBufferPointer(rebasing: scratch[0..<Int(n)])
+            if let session = c.tls {
+                session.receiveCiphertext(input)
+                if !advanceTLS(c) { return }
+                continue
+            }
+            c.framer.append(input)
             if !drainFrames(c) { return }
         }
         if connections[id] === c {
@@ -291,7 +328,7 @@ extension SIPTransportLayer {
                 deliver(bytes, from: c.peer)
             case .ping:
                 counters.pingsAnswered += 1
-                sendStream([13, 10], to: c.remote, connection: id, countsAsMessage: false)
+                sendStream([13, 10], to: c.remote, connection: id, countsAsMessage: false, transport: c.transport)
             case .pong:
                 counters.pongsReceived += 1
             }
@@ -332,6 +369,8 @@ extension SIPTransportLayer {
     func closeConnection(_ id: Int) {
         guard let c = connections.removeValue(forKey: id) else { return }
         if connectionByRemote[c.remote] == id { connectionByRemote.removeValue(forKey: c.remote) }
+        if tlsConnectionByRemote[c.remote] == id { tlsConnectionByRemote.removeValue(forKey: c.remote) }
+        c.tls?.close()
         if let watch = c.watch { reactor.cancel(watch) }
         if let timer = c.connectTimer { reactor.cancel(timer) }
         c.watch = nil
@@ -346,7 +385,7 @@ extension SIPTransportLayer {
 
     /// Closes a TCP connection now (queued output is dropped).
     public func closeConnection(to peer: SIPPeer) {
-        if let id = peer.connection ?? connectionByRemote[peer.remote] { closeConnection(id) }
+        if let id = peer.connection ?? connection(to: peer.remote, transport: peer.transport) { closeConnection(id) }
     }
 
     // MARK: timeouts

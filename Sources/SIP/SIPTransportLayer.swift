@@ -36,7 +36,14 @@ public final class SIPTransportLayer {
     private var tcpLocal: SIPSocketAddress? = nil
 
     var connections: [Int: SIPTransportConnection] = [:]
+    /// Outbound and accepted TCP connections by remote, and TLS ones apart (one per server).
     var connectionByRemote: [SIPSocketAddress: Int] = [:]
+    var tlsConnectionByRemote: [SIPSocketAddress: Int] = [:]
+    /// Makes the TLS session of a new outbound TLS connection (remote, the name to check the
+    /// server's certificate against); nil: TLS is unavailable (`.transportUnavailable(.tls)`).
+    public var makeTLSSession: ((SIPSocketAddress, String) -> SIPTLSSessionStart)? = nil
+    /// The SIP domain each TLS target was located for (RFC 5922 §4), see `setTLSServerName`.
+    var tlsServerNames: [SIPSocketAddress: String] = [:]
     var nextConnectionID = 1
     var sweepTimer: TimerID? = nil
 
@@ -146,6 +153,7 @@ public final class SIPTransportLayer {
 
     /// The bound address of a transport (the real port when configured with port 0); nil when
     /// the transport is not running.
+    /// TLS connections are outbound only: their Via sent-by is the TCP listener's.
     public func localAddress(for transport: SIPTransportProtocol) -> SIPSocketAddress? {
         transport == .udp ? udpLocal : tcpLocal
     }
@@ -170,7 +178,15 @@ public final class SIPTransportLayer {
     public var connectionCount: Int { connections.count }
 
     /// The id of the connection to `remote` that a send would reuse, if any.
-    public func connection(to remote: SIPSocketAddress) -> Int? { connectionByRemote[remote] }
+    public func connection(to remote: SIPSocketAddress, transport: SIPTransportProtocol = .tcp) -> Int? {
+        transport == .tls ? tlsConnectionByRemote[remote] : connectionByRemote[remote]
+    }
+
+    /// TLS connections to `remote` check the server certificate against `name` (a SIP domain,
+    /// RFC 5922 §4.1), not against the address.
+    public func setTLSServerName(_ name: String, for remote: SIPSocketAddress) {
+        tlsServerNames[remote] = name
+    }
 
     /// Whether the connection is still open (or opening).
     public func isConnectionOpen(_ id: Int) -> Bool { connections[id] != nil }
@@ -217,42 +233,40 @@ public final class SIPTransportLayer {
     @discardableResult
     func sendStream(
         _ bytes: [UInt8], to remote: SIPSocketAddress, connection preferred: Int?, countsAsMessage: Bool = true,
-        udpFallback: [UInt8]? = nil
+        udpFallback: [UInt8]? = nil, transport: SIPTransportProtocol = .tcp
     )
         -> Int?
     {
-        guard configuration.tcp else {
+        // TLS connections are outbound only (the phone has no server certificate): they need no
+        // TCP listener.
+        guard configuration.tcp || transport == .tls else {
             report(SIPPeer(transport: .tcp, remote: remote, connection: preferred), .transportUnavailable(.tcp))
             return nil
         }
         var target: SIPTransportConnection? = nil
         if let preferred, let c = connections[preferred] {
             target = c
-        } else if let id = connectionByRemote[remote], let c = connections[id] {
+        } else if let id = connection(to: remote, transport: transport), let c = connections[id] {
             target = c
         }
-        if target == nil { target = openConnection(to: remote, udpFallback: udpFallback) }
+        if target == nil { target = openConnection(to: remote, transport: transport, udpFallback: udpFallback) }
         guard let c = target else { return nil }
         if let udpFallback, !c.connected { c.udpFallback.append(udpFallback) }
         if c.queuedBytes + bytes.count > configuration.maxQueuedBytes {
             report(c.peer, .sendQueueFull)
             return nil
         }
-        if c.outputSent > 0 && c.outputSent == c.output.count {
-            c.output.removeAll(keepingCapacity: true)
-            c.outputSent = 0
-        }
-        c.output.append(contentsOf: bytes)
+        queueOutput(c, bytes)
         if countsAsMessage { counters.messagesSent += 1 }
         c.lastActivity = reactor.now
         if c.connected { flush(c) }
         return c.id
     }
 
-    /// Sends a CRLFCRLF keep-alive ping on the TCP connection to `remote` (RFC 5626 §3.5.1),
-    /// opening one if needed; a CRLF pong counts in `counters.pongsReceived`.
-    public func sendKeepAlivePing(to remote: SIPSocketAddress) {
-        sendStream([13, 10, 13, 10], to: remote, connection: nil, countsAsMessage: false)
+    /// Sends a CRLFCRLF keep-alive ping on the TCP (or TLS) connection to `remote` (RFC 5626
+    /// §3.5.1), opening one if needed; a CRLF pong counts in `counters.pongsReceived`.
+    public func sendKeepAlivePing(to remote: SIPSocketAddress, transport: SIPTransportProtocol = .tcp) {
+        sendStream([13, 10, 13, 10], to: remote, connection: nil, countsAsMessage: false, transport: transport)
     }
 
     /// Sends raw bytes (one whole message) to a peer: UDP datagram or TCP stream, reusing the
@@ -264,7 +278,7 @@ public final class SIPTransportLayer {
         }
         switch peer.transport {
         case .udp: sendDatagram(bytes, to: peer.remote)
-        case .tcp: sendStream(bytes, to: peer.remote, connection: peer.connection)
+        case .tcp, .tls: sendStream(bytes, to: peer.remote, connection: peer.connection, transport: peer.transport)
         }
     }
 

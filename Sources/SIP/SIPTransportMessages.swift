@@ -131,7 +131,7 @@ extension SIPTransportLayer {
 
     private func sendResponse(_ message: SIPMessage, to peer: SIPPeer) {
         let bytes = message.serialized()
-        if peer.transport == .tcp, let id = peer.connection, isConnectionOpen(id) {
+        if peer.transport.isStream, let id = peer.connection, isConnectionOpen(id) {
             sendBytes(bytes, to: peer)
             return
         }
@@ -157,8 +157,7 @@ extension SIPTransportLayer {
         }
     }
 
-    /// A Via for a request this layer sends over `transport`: our sent-by and `branch`
-    /// (with `rport` asked for on UDP, RFC 3581 §3).
+    /// A Via for a request this layer sends over `transport`: our sent-by and `branch`.
     public func via(for transport: SIPTransportProtocol, branch: String) -> SIPVia {
         let text = sentByHost
         let host: SIPHost
@@ -167,8 +166,16 @@ extension SIPTransportLayer {
         } else {
             host = .name(text)
         }
-        var via = SIPVia(transport: transport.name, host: host, port: Int(sentByPort(for: transport)), branch: branch)
+        return SIPTransportLayer.requestVia(transport, host: host, port: sentByPort(for: transport), branch: branch)
+    }
+
+    /// A request's Via: `rport` asked for on UDP (RFC 3581 §3); `alias` on TLS (RFC 5923 §5:
+    /// the server may send its requests for our sent-by down this connection, since the phone
+    /// has no TLS listener; Kamailio honours it with `tcp_accept_aliases`).
+    static func requestVia(_ transport: SIPTransportProtocol, host: SIPHost, port: UInt16, branch: String) -> SIPVia {
+        var via = SIPVia(transport: transport.name, host: host, port: Int(port), branch: branch)
         if transport == .udp { via.rport = .some(nil) }
+        if transport == .tls { via.parameters.append(SIPParameter(name: "alias", value: nil)) }
         return via
     }
 

@@ -3,21 +3,49 @@
 import Net
 
 /// A SIP transport protocol. UDP is unreliable (retransmissions on, Timer D/K/I/J non-zero);
-/// TCP is reliable (RFC 3261 §17, §18).
+/// TCP and TLS over TCP are reliable (RFC 3261 §17, §18, §26.2.1).
 public enum SIPTransportProtocol: UInt8, Equatable, Hashable, Sendable, CustomStringConvertible {
     case udp
     case tcp
+    /// TLS over TCP (RFC 3261 §26.2.1; `sips:` URIs, RFC 5630).
+    case tls
 
-    /// The Via transport token: `UDP` or `TCP`.
+    /// The Via transport token: `UDP`, `TCP` or `TLS`.
     public var name: String {
         switch self {
         case .udp: return "UDP"
         case .tcp: return "TCP"
+        case .tls: return "TLS"
         }
     }
 
+    /// The URI `transport` parameter value: `udp`, `tcp` or `tls` (RFC 3261 §19.1.1).
+    public var parameterValue: String {
+        switch self {
+        case .udp: return "udp"
+        case .tcp: return "tcp"
+        case .tls: return "tls"
+        }
+    }
+
+    /// The transport a URI `transport` parameter names (any case), nil for others (sctp, ws).
+    public init?(parameterValue text: String) {
+        switch ConfigFileText.asciiLowercase(text) {
+        case "udp": self = .udp
+        case "tcp": self = .tcp
+        case "tls": self = .tls
+        default: return nil
+        }
+    }
+
+    /// The port when none is given: 5061 for TLS, 5060 otherwise (RFC 3261 §19.1.2, RFC 3263 §4.2).
+    public var defaultPort: UInt16 { self == .tls ? 5061 : 5060 }
+
     /// Reliable transports take no retransmissions (RFC 3261 §17.1.1.2).
-    public var isReliable: Bool { self == .tcp }
+    public var isReliable: Bool { self != .udp }
+
+    /// Runs over a TCP connection (TCP itself, or TLS on it): framed, CRLF keep-alive pings.
+    public var isStream: Bool { self != .udp }
 
     public var description: String { name }
 }

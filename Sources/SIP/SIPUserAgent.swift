@@ -52,6 +52,9 @@ public final class SIPUserAgent: CustomStringConvertible {
     public var keepAlivePongs: () -> Int = { 0 }
     /// One line per protocol event worth a log line.
     public var onLog: ((String) -> Void)?
+    /// A TLS connection failed (a refused certificate, a failed handshake): the peer and the
+    /// reason, after its log line, for the screen. Nothing falls back to UDP or TCP.
+    public var onTLSFailure: ((SIPPeer, String) -> Void)?
 
     /// The account's digest client state, shared by REGISTER and the calls (RFC 3261 §22.3).
     public var digest: DigestSession
@@ -99,8 +102,8 @@ public final class SIPUserAgent: CustomStringConvertible {
             })
         self.transport = transport
         sendKeepAlive = { peer in
-            if peer.transport == .tcp {
-                transport.sendKeepAlivePing(to: peer.remote)
+            if peer.transport.isStream {
+                transport.sendKeepAlivePing(to: peer.remote, transport: peer.transport)
             } else {
                 transport.sendBytes(SIPKeepAlive.ping, to: peer)
             }
@@ -114,6 +117,7 @@ public final class SIPUserAgent: CustomStringConvertible {
                     "transport error to " + peer.description + ": " + error.description
                         + (verdict.dropped > 0 ? " (" + String(verdict.dropped) + " more not logged)" : ""))
             }
+            if case .tls(let reason) = error { onTLSFailure?(peer, reason) }
             transactions.transportFailed(peer: peer)
             // A keep-alive's ICMP error: the registrar is gone (after the transactions, so a
             // REGISTER in flight fails over by itself).
@@ -184,6 +188,7 @@ public final class SIPUserAgent: CustomStringConvertible {
         onRegistrationState = nil
         sendKeepAlive = nil
         onLog = nil
+        onTLSFailure = nil
     }
 
     // MARK: placing calls
@@ -200,7 +205,7 @@ public final class SIPUserAgent: CustomStringConvertible {
             uri = try SIPURI(parsing: target)
         } else if let server = account.serverAddress {
             uri = try SIPURI(parsing: "sip:" + target + "@" + SIPAccountConfiguration.host(server).description)
-            if account.serverPort != 5060 { uri.port = Int(account.serverPort) }
+            if account.serverPort != account.transport.defaultPort { uri.port = Int(account.serverPort) }
         } else {
             throw SIPError("'" + target + "' needs a host in direct-IP mode (sip:user@host:port)", status: nil)
         }
@@ -226,36 +231,49 @@ public final class SIPUserAgent: CustomStringConvertible {
 
     func log(_ line: String) { onLog?(line) }
 
-    /// Our Contact (RFC 3261 §8.1.1.8), with `transport=tcp` on TCP.
+    /// Our Contact (RFC 3261 §8.1.1.8), with `transport=tcp` on TCP; a `sips:` URI on TLS
+    /// (RFC 5630 §3.1.3: requests to it must come over TLS, which they do: down the connection
+    /// the phone opened, since it has no TLS listener of its own).
     func contact(transport: SIPTransportProtocol) -> SIPNameAddress {
-        let host = publicAddress?.host ?? localHost
-        let port = publicAddress?.port ?? localPort
-        var uri = SIPURI(user: account.userName, host: SIPAccountConfiguration.host(host), port: Int(port))
+        SIPNameAddress(uri: SIPUserAgent.contactURI(
+            user: account.userName, host: publicAddress?.host ?? localHost, port: publicAddress?.port ?? localPort,
+            transport: transport))
+    }
+
+    static func contactURI(user: String, host: String, port: UInt16, transport: SIPTransportProtocol) -> SIPURI {
+        var uri = SIPURI(
+            scheme: transport == .tls ? "sips" : "sip", user: user, host: SIPAccountConfiguration.host(host),
+            port: Int(port))
         if transport == .tcp { uri.setParameter("transport", .some("tcp")) }
-        return SIPNameAddress(uri: uri)
+        return uri
     }
 
     /// A Via for a new request (new branch).
     func newVia(_ transport: SIPTransportProtocol) -> SIPVia {
         let branch = transactions.newBranch()
         if let layer = self.transport { return layer.via(for: transport, branch: branch) }
-        var via = SIPVia(
-            transport: transport.name, host: SIPAccountConfiguration.host(localHost), port: Int(localPort),
-            branch: branch)
-        if transport == .udp { via.rport = .some(nil) }
-        return via
+        return SIPTransportLayer.requestVia(
+            transport, host: SIPAccountConfiguration.host(localHost), port: localPort, branch: branch)
     }
 
     /// Where a request for `uri` goes: its host when that is an IP address (port and
-    /// `transport` parameter from the URI), else the configured server.
+    /// `transport` parameter from the URI; TLS for `sips:`), else the configured server. A `sips:`
+    /// URI is never reached over UDP or TCP (RFC 5630 §3.1.3): nil when only those are there.
     func peer(for uri: SIPURI) -> SIPPeer? {
+        guard let found = SIPUserAgent.peer(for: uri, account: account, serverPeer: serverPeer) else { return nil }
+        if uri.isSecure && found.transport != .tls { return nil }
+        return found
+    }
+
+    static func peer(for uri: SIPURI, account: SIPAccountConfiguration, serverPeer: SIPPeer?) -> SIPPeer? {
         var transport: SIPTransportProtocol = account.isDirectIP ? .udp : account.transport
+        if uri.isSecure { transport = .tls }
         if let value = uri.parameter("transport"), let name = value {
-            transport = ConfigFileText.asciiLowercase(name) == "tcp" ? .tcp : .udp
+            transport = uri.isSecure ? .tls : (SIPTransportProtocol(parameterValue: name) ?? .udp)
         }
         switch uri.host {
         case .ipv4(let text), .ipv6(let text):
-            let port = uri.port ?? 5060
+            let port = uri.port ?? Int(transport.defaultPort)
             // Server 1's own address: the target the account is registered with (maybe the backup).
             if text == account.serverAddress && port == Int(account.serverPort), let serverPeer { return serverPeer }
             if let address = SIPSocketAddress(literal: text, port: UInt16(clamping: port)) {

@@ -34,12 +34,23 @@ struct LocatorZone {
     }
 }
 
+/// A target on an IPv4 address: `target(.udp, 127, 0, 0, 2, 5060, "sip1.pbx.test")`.
+func target(
+    _ transport: SIPTransportProtocol, _ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, _ port: UInt16, _ name: String
+) -> SIPServerTarget {
+    SIPServerTarget(peer: SIPPeer(transport: transport, remote: SIPSocketAddress(ipv4: a, b, c, d, port: port)), name: name)
+}
+
 func udp(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, _ port: UInt16, _ name: String) -> SIPServerTarget {
-    SIPServerTarget(peer: SIPPeer(transport: .udp, remote: SIPSocketAddress(ipv4: a, b, c, d, port: port)), name: name)
+    target(.udp, a, b, c, d, port, name)
 }
 
 func tcp(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, _ port: UInt16, _ name: String) -> SIPServerTarget {
-    SIPServerTarget(peer: SIPPeer(transport: .tcp, remote: SIPSocketAddress(ipv4: a, b, c, d, port: port)), name: name)
+    target(.tcp, a, b, c, d, port, name)
+}
+
+func tls(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, _ port: UInt16, _ name: String) -> SIPServerTarget {
+    target(.tls, a, b, c, d, port, name)
 }
 
 @Suite("RFC 3263 server location (sans-IO): NAPTR, SRV with weights, A/AAAA, literals")
@@ -64,7 +75,7 @@ struct ServerLocatorTests {
         #expect(six.targets.map { $0.peer.remote } == [SIPSocketAddress(literal: "2001:db8::1", port: 5060)!])
     }
 
-    @Test("NAPTR by order and preference, only SIP+D2U/D2T with flag s, then SRV, then A")
+    @Test("NAPTR by order and preference, SIP+D2U/D2T and SIPS+D2T with flag s, then SRV, then A")
     func naptrChain() {
         var zone = LocatorZone()
         zone.add(
@@ -80,10 +91,11 @@ struct ServerLocatorTests {
         zone.add("sip1.pbx.test", .a, [.address([127, 0, 0, 2])])
         zone.add("sip2.pbx.test", .a, [.address([127, 0, 0, 3])])
         let result = zone.run(SIPServerLocator(host: "pbx.test", random: Self.first))
+        // SIPS+D2T (order 10, preference 1) comes first; its SRV name has no records here.
         #expect(
             result.questions == [
-                "pbx.test NAPTR", "_sip._tcp.pbx.test SRV", "sip1.pbx.test A", "_sip._udp.pbx.test SRV",
-                "sip2.pbx.test A",
+                "pbx.test NAPTR", "_sips._tcp.pbx.test SRV", "_sip._tcp.pbx.test SRV", "sip1.pbx.test A",
+                "_sip._udp.pbx.test SRV", "sip2.pbx.test A",
             ])
         #expect(result.targets == [tcp(127, 0, 0, 2, 5070, "sip1.pbx.test"), udp(127, 0, 0, 3, 5060, "sip2.pbx.test")])
     }

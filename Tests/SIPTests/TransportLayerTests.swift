@@ -1,5 +1,6 @@
 import CLinux
 import Reactor
+import TestSupport
 import Testing
 
 @testable import SIP
