@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian 12 machine that has the Swift 6.3 toolchain:
-# the C libraries the firmware links (ALSA, libevdev, Opus) with pkg-config; spandsp and
+# the C libraries the firmware links (ALSA, libevdev, Opus, libsrtp2) with pkg-config; spandsp and
 # libosip2 (host-only references of the codec and SIP parser benchmarks); SIPp (sip-tester,
 # the real SIP peer of the tests); baresip-core (the other phone of the interop tests and
 # the call benchmark) and GNU time (the benchmark's CPU and RSS); kamailio (the Record-Route proxy and
@@ -14,7 +14,8 @@
 set -euo pipefail
 
 PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev python3 file
-  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio sipvicious lighttpd dnsmasq-base)
+  libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio sipvicious lighttpd dnsmasq-base
+  libsrtp2-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -92,6 +92,7 @@ public final class PhoneStateMachine {
         self.accountLabel = accountLabel
         doNotDisturb = settings.doNotDisturb
         softphone.onCallState = { [self] call, state in callStateChanged(call, state) }
+        softphone.onSecurityWarning = { [self] _, text in flash(text) }
         // Do-not-disturb refuses a call before it rings (the caller hears no ringback).
         softphone.userAgent.refuseIncoming = { [self] _ in
             doNotDisturb ? settings.doNotDisturbStatus : nil
@@ -110,6 +111,7 @@ public final class PhoneStateMachine {
         indicators.stopCallTimer()
         tones.close()
         softphone.onCallState = nil
+        softphone.onSecurityWarning = nil
         softphone.userAgent.refuseIncoming = nil
         onActiveCall = nil
         onRecordKey = nil
@@ -597,7 +599,7 @@ public final class PhoneStateMachine {
             input.calls.append(
                 PhoneCallView(
                     id: call.id, state: call.state, party: PhoneStateMachine.partyText(call),
-                    muted: softphone.isMuted(call)))
+                    muted: softphone.isMuted(call), encrypted: call.isEncrypted))
         }
         input.activeCallID = activeCallID
         input.dialing = screen == .dialing
@@ -624,6 +626,7 @@ public final class PhoneStateMachine {
             indicators.setSoftkeys(model.softkeys)
             indicators.setIcon(.dnd, model.doNotDisturb)
             indicators.setIcon(.mute, model.muted)
+            indicators.setIcon(.encrypted, model.encrypted)
             indicators.setLED(.mute, model.muted ? .on : .off)
             indicators.setIcon(.speaker, model.speaker)
             indicators.setIcon(.headset, model.headset)

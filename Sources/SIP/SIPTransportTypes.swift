@@ -16,6 +16,13 @@ public enum SIPTransportProtocol: UInt8, Equatable, Hashable, Sendable, CustomSt
         }
     }
 
+    /// Whether the transport encrypts what it carries (only then are SDES keys safe, RFC 4568 §8.3).
+    public var isEncrypted: Bool {
+        switch self {
+        case .udp, .tcp: return false
+        }
+    }
+
     /// Reliable transports take no retransmissions (RFC 3261 §17.1.1.2).
     public var isReliable: Bool { self == .tcp }
 
