@@ -365,6 +365,17 @@ public enum SDPOfferAnswer {
         var line: SDESCrypto?
     }
 
+    /// Why the policy refuses offered m= line `offered`, nil when it does not.
+    static func srtpRefusal(_ offered: SDPMedia, _ policy: SRTPPolicy) -> String? {
+        if policy == .off { return offered.isSecureProfile ? "RTP/SAVP offered while SRTP is off" : nil }
+        guard offered.isSecureProfile || policy == .mandatory else { return nil }
+        let cryptos = offered.cryptoAttributes
+        guard cryptos.usable.isEmpty else { return nil }
+        var why = "SRTP " + (offered.isSecureProfile ? "RTP/SAVP" : "mandatory") + ": the offer has no usable a=crypto key"
+        if let refusal = cryptos.refused.first { why += " (" + refusal.reason + ")" }
+        return why
+    }
+
     /// The keys of m= line `index` once offer and answer are known; nil for plain RTP. Throws
     /// when the policy or the profile wants SRTP and the two sides did not agree on a key.
     static func negotiateSRTP(offer: SDPSession, answer: SDPSession, index: Int, localIsOfferer: Bool, policy: SRTPPolicy)
@@ -413,6 +424,11 @@ public enum SDPOfferAnswer {
                 let remoteConnection = remote.connection(ofMedia: index)
             else {
                 reason = "no audio stream was accepted (RTP/AVP or RTP/SAVP, port ≠ 0, IN IP4/IP6 connection)"
+                if !localIsOfferer, isServableAudio(offer, index),
+                    let why = srtpRefusal(offer.media[index], policy)
+                {
+                    reason = why
+                }
                 continue
             }
             let answerCodecs = codecs(of: answer.media[index])
