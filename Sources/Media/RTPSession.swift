@@ -261,9 +261,9 @@ public final class RTPSession {
         let playCodec = n.receivePayloadTypes.contains(where: { $0.codec == codec }) ? codec : (firstAudio ?? codec)
 
         var newSRTP = srtp
-        if n.srtp != negotiated?.srtp || (n.srtp == nil) != (srtp == nil) {
+        if n.srtp != srtp?.keys {
             newSRTP = nil
-            if let keys = n.srtp { newSRTP = try SRTPContext(keys) }
+            if let keys = n.srtp { newSRTP = try SRTPContext(keys, continuing: srtp) }
         }
 
         // Nothing can fail from here on.

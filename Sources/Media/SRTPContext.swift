@@ -20,10 +20,15 @@ public enum SRTPOutcome: Equatable {
 }
 
 /// The SRTP/SRTCP sessions of one call (RFC 3711 §3.2): `protect` what is sent, `unprotect`
-/// what is received. Made per negotiated key pair: a re-key is a new context.
+/// what is received. Made per negotiated key pair: a re-key is a new context, which keeps the
+/// previous context's session of a direction whose key did not change (its rollover counter
+/// and replay window must go on: a far end that keeps its key after a re-INVITE keeps its
+/// packet index, RFC 3711 §3.3.1).
 public final class SRTPContext {
     /// The suite both directions use.
     public let suite: SRTPCryptoSuite
+    /// The keys in force.
+    let keys: SDPNegotiatedSRTP
     /// Bytes `protect` may add to an RTP packet (tag) or `protectRTCP` to an RTCP one (tag + index).
     public static let maximumTrailer = Int(SRTP_MAX_TRAILER_LEN) + 4
 
@@ -32,9 +37,11 @@ public final class SRTPContext {
 
     nonisolated(unsafe) private static var libraryReady = false
 
-    /// The two sessions for `keys`; throws with libsrtp2's status when it refuses a key.
-    public init(_ keys: SDPNegotiatedSRTP) throws(MediaError) {
+    /// The two sessions for `keys`; throws with libsrtp2's status when it refuses a key. A
+    /// direction whose suite and key are those of `previous` takes over its session.
+    public init(_ keys: SDPNegotiatedSRTP, continuing previous: SRTPContext? = nil) throws(MediaError) {
         suite = keys.suite
+        self.keys = keys
         guard keys.sendKey.count == keys.suite.masterKeyLength, keys.receiveKey.count == keys.suite.masterKeyLength
         else { throw MediaError("SRTP key length is not " + String(keys.suite.masterKeyLength) + " bytes") }
         if !SRTPContext.libraryReady {
@@ -42,13 +49,32 @@ public final class SRTPContext {
             guard status == srtp_err_status_ok else { throw MediaError("srtp_init failed: " + String(status.rawValue)) }
             SRTPContext.libraryReady = true
         }
-        sending = try SRTPContext.session(keys.suite, keys.sendKey, inbound: false)
-        do throws(MediaError) {
-            receiving = try SRTPContext.session(keys.suite, keys.receiveKey, inbound: true)
-        } catch {
-            if let sending { srtp_dealloc(sending) }
-            sending = nil
-            throw error
+        let same = previous.map { $0.suite == keys.suite } ?? false
+        let keepSending = same && previous!.keys.sendKey == keys.sendKey && previous!.sending != nil
+        let keepReceiving = same && previous!.keys.receiveKey == keys.receiveKey && previous!.receiving != nil
+        var newSending: srtp_t? = nil
+        if !keepSending { newSending = try SRTPContext.session(keys.suite, keys.sendKey, inbound: false) }
+        var newReceiving: srtp_t? = nil
+        if !keepReceiving {
+            do throws(MediaError) {
+                newReceiving = try SRTPContext.session(keys.suite, keys.receiveKey, inbound: true)
+            } catch {
+                if let newSending { srtp_dealloc(newSending) }
+                throw error
+            }
+        }
+        // Nothing can fail from here on: take over the kept sessions.
+        if keepSending {
+            sending = previous!.sending
+            previous!.sending = nil
+        } else {
+            sending = newSending
+        }
+        if keepReceiving {
+            receiving = previous!.receiving
+            previous!.receiving = nil
+        } else {
+            receiving = newReceiving
         }
     }
 

@@ -115,6 +115,26 @@ struct SRTPContextTests {
         }
     }
 
+    @Test("a re-key that keeps the far end's key keeps its receiving session (replay window, rollover counter)")
+    func rekeyKeepsUnchangedDirection() throws {
+        let (mine, theirs) = Self.keys(.aesCM128HMACSHA1_80)
+        let far = try SRTPContext(mine)
+        let first = try SRTPContext(theirs)
+        let packet = try #require(Self.protect(far, Self.packet(sequence: 10)))
+        #expect(Self.unprotect(first, packet).0 == .ok(172))
+        // Our answer to a re-INVITE brings a new key of ours; the far end's stays.
+        var next = theirs
+        next.sendKey = (0..<30).map { UInt8($0 + 50) }
+        let second = try SRTPContext(next, continuing: first)
+        #expect(Self.unprotect(second, packet).0 == .replay, "the far end's window goes on")
+        #expect(Self.unprotect(second, Self.protect(far, Self.packet(sequence: 11))!).0 == .ok(172))
+        // A new far key: a fresh receiving session (the old packet opens no more).
+        var third = next
+        third.receiveKey = (0..<30).map { UInt8($0 + 90) }
+        let fresh = try SRTPContext(third, continuing: second)
+        #expect(Self.unprotect(fresh, packet).0 == .authenticationFailure)
+    }
+
     @Test("SRTCP: a compound report round-trips; a replayed or altered one is refused")
     func rtcp() throws {
         let (mine, theirs) = Self.keys(.aesCM128HMACSHA1_32)
