@@ -35,7 +35,8 @@ public final class SRTPContext {
     private var sending: srtp_t? = nil
     private var receiving: srtp_t? = nil
 
-    nonisolated(unsafe) private static var libraryReady = false
+    /// srtp_init's status, run once (a lazy static: safe when tests make contexts on several threads).
+    private static let libraryStatus: UInt32 = srtp_init().rawValue
 
     /// The two sessions for `keys`; throws with libsrtp2's status when it refuses a key. A
     /// direction whose suite and key are those of `previous` takes over its session.
@@ -44,10 +45,8 @@ public final class SRTPContext {
         self.keys = keys
         guard keys.sendKey.count == keys.suite.masterKeyLength, keys.receiveKey.count == keys.suite.masterKeyLength
         else { throw MediaError("SRTP key length is not " + String(keys.suite.masterKeyLength) + " bytes") }
-        if !SRTPContext.libraryReady {
-            let status = srtp_init()
-            guard status == srtp_err_status_ok else { throw MediaError("srtp_init failed: " + String(status.rawValue)) }
-            SRTPContext.libraryReady = true
+        guard SRTPContext.libraryStatus == srtp_err_status_ok.rawValue else {
+            throw MediaError("srtp_init failed: status " + String(SRTPContext.libraryStatus))
         }
         let same = previous.map { $0.suite == keys.suite } ?? false
         let keepSending = same && previous!.keys.sendKey == keys.sendKey && previous!.sending != nil
