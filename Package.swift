@@ -23,6 +23,7 @@ let package = Package(
         .systemLibrary(name: "CEvdev", pkgConfig: "libevdev", providers: [.apt(["libevdev-dev"])]),
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "CMbedTLS", providers: [.apt(["libmbedtls-dev"])]),  // no .pc: the module map links
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
 
         // MARK: firmware modules
         .target(name: "Reactor", dependencies: ["CLinux"]),
@@ -35,7 +36,7 @@ let package = Package(
         .target(name: "Indicators", dependencies: ["Reactor", "Config", "CLinux"]),
         .target(name: "SIP", dependencies: ["Reactor", "Net", "Voice", "Config", "CLinux"]),
         .target(name: "Audio", dependencies: ["Reactor", "CAlsa", "CLinux"]),
-        .target(name: "Media", dependencies: ["Reactor", "Net", "Voice", "Audio", "SIP", "CLinux"]),
+        .target(name: "Media", dependencies: ["Reactor", "Net", "Voice", "Audio", "SIP", "CLinux", "CSRTP"]),
         .target(
             name: "Recording", dependencies: ["Reactor", "Config", "SIP", "HTTP", "Indicators", "Keys", "CLinux"]),
         .target(
@@ -64,6 +65,7 @@ let package = Package(
             name: "deskphone-tool",
             dependencies: [
                 "Phone", "Keys", "Indicators", "SIP", "Config", "Reactor", "Voice", "CLinux", "COpus", "CSpanDSP", "COsipReference",
+                "Media", "CSRTP", "CMallocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -86,9 +88,12 @@ let package = Package(
         .testTarget(name: "TLSTests", dependencies: ["TestSupport", "TLS", "Net"]),
         .testTarget(
             name: "MediaTests",
-            dependencies: ["TestSupport", "Media", "Net", "Audio", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
+            dependencies: [
+                "TestSupport", "Media", "Net", "Audio", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter", "CSRTP",
+            ]),
         .testTarget(
-            name: "SIPTests", dependencies: ["TestSupport", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter"], exclude: ["Fixtures"]
+            name: "SIPTests", dependencies: ["TestSupport", "SIP", "Reactor", "Voice", "Net", "CLinux", "CMallocCounter"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "RecordingTests",

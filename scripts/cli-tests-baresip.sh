@@ -3,7 +3,8 @@
 # no sound card: calls both ways with G.711 (PCMU, PCMA), G.722 and Opus, two-way audio compared
 # by content (a tone each way, found again in what the other side decoded), hold and resume
 # from either side, DTMF (RFC 4733) both ways, BYE from either side, CANCEL of an unanswered
-# call both ways, RTCP (a round trip from baresip's reports). baresip runs with a private
+# call both ways, RTCP (a round trip from baresip's reports), SRTP with SDES keys both ways (baresip's
+# srtp module, `mediaenc=srtp-mand`; deskphone `account.1.srtp_encryption = 2`). baresip runs with a private
 # configuration (Tests/Fixtures-call/baresip), its stdin UI driven through a FIFO and its SIP
 # trace (-s) in its log; deskphone runs in call mode
 # with --control FIFO and raw --audio-in/--audio-out files. Each check prints `ok   ...` or
@@ -107,6 +108,11 @@ start_baresip() {
     -e "s|@DIR@|$dir/bs|g" "$fixtures/config.in" > "$dir/bs/config"
   sed -e "s|@SIP_PORT@|$bs_sip|g" -e "s|@ANSWERMODE@|$answermode|g" -e "s|@CODECS@|$codecs|g" \
     "$fixtures/accounts.in" > "$dir/bs/accounts"
+  # bs_mediaenc=srtp-mand: SRTP with SDES keys (baresip's srtp module), RTP/SAVP offers and answers.
+  if [[ -n ${bs_mediaenc:-} ]]; then
+    echo "module srtp.so" >> "$dir/bs/config"
+    sed -i "/^<sip:/s|\$|;mediaenc=$bs_mediaenc|" "$dir/bs/accounts"
+  fi
   mkfifo "$dir/bs.in"
   exec {bs_fd}<> "$dir/bs.in"
   baresip -s -f "$dir/bs" < "$dir/bs.in" > "$bs_log" 2>&1 &
@@ -123,6 +129,7 @@ start_deskphone() {
   shift
   sed -e "s|@SIP_PORT@|$dp_sip|g" -e "s|@RTP_MIN@|$dp_rtp_min|g" -e "s|@RTP_MAX@|$dp_rtp_max|g" \
     -e "s|@CODECS@|$codecs|g" "$fixtures/deskphone.cfg.in" > "$dir/dp.cfg"
+  [[ -n ${dp_srtp:-} ]] && echo "account.1.srtp_encryption = $dp_srtp" >> "$dir/dp.cfg"
   mkfifo "$dir/dp.ctl"
   exec {dp_fd}<> "$dir/dp.ctl"
   "$deskphone" --board "$root/board/sim.cfg" --config "$dir/dp.cfg" --control "$dir/dp.ctl" \
@@ -455,6 +462,65 @@ if want 8; then
   else
     fail "$n: RTCP from baresip: ${line:-no stats line}"
   fi
+  expect_packets
+fi
+
+# expect_srtp: the call was SRTP in deskphone's media line, its warning about SDES over plain UDP
+# came once, no key reached its log, and no packet failed authentication.
+expect_srtp() {
+  local line
+  expect_log "$dp_log" "^call 1: media .* srtp (AES_CM_128_HMAC_SHA1_(80|32)|AEAD_AES_128_GCM)$" "the call is SRTP"
+  [[ $(grep -c "^call 1: warning: SRTP keys (SDES) went over plain UDP" "$dp_log") -eq 1 ]] &&
+    pass "$n: deskphone warns once that the SDES keys went over plain UDP" ||
+    fail "$n: deskphone's SDES warning: $(grep -c "warning: SRTP" "$dp_log") lines"
+  grep -q "inline:" "$dp_log" && fail "$n: an SDES key reached deskphone's log" ||
+    pass "$n: no SDES key in deskphone's log"
+  line=$(grep -m1 "^call 1: stats " "$dp_log")
+  [[ $line == *" srtp_auth_failures=0 srtp_replays=0"* ]] &&
+    pass "$n: no SRTP packet failed authentication or was replayed" ||
+    fail "$n: SRTP counters: ${line:-no stats line}"
+}
+
+# --- 9. baresip calls deskphone with SRTP mandatory (RTP/SAVP, SDES) over UDP, PCMU ----------------------
+if want 9; then
+  begin 9 "baresip calls deskphone, SRTP mandatory both sides, PCMU; baresip hangs up"
+  bs_mediaenc=srtp-mand dp_srtp=2
+  start_deskphone "pcmu" --answer auto --audio-in "$signals/dp-700-8k.raw"
+  start_baresip "$signals/bs-1000-8k.wav" manual "pcmu/8000/1"
+  bs_cmd "/dial sip:deskphone@127.0.0.1:$dp_sip"
+  wait_re "$dp_log" "^call 1: connected" 1 15 && sleep 3
+  bs_cmd "/hangup"
+  wait_re "$dp_log" "^call 1: stats" 1 10
+  finish
+  unset bs_mediaenc dp_srtp
+  expect_trace sent INVITE "RTP/SAVP" "baresip offers RTP/SAVP"
+  expect_trace sent INVITE "a=crypto:" "baresip's offer carries SDES keys"
+  expect_trace received 200/INVITE "RTP/SAVP" "deskphone answers RTP/SAVP"
+  expect_trace received 200/INVITE "a=crypto:" "deskphone's answer carries its own key"
+  expect_srtp
+  expect_audio "$dir/dp-out.raw" 8000 1000 "deskphone decrypted and played baresip's 1000 Hz tone"
+  expect_audio "$(bs_decoded)" 8000 700 "baresip decrypted and decoded deskphone's 700 Hz tone"
+  expect_packets
+fi
+
+# --- 10. deskphone calls baresip with SRTP mandatory, PCMA; deskphone hangs up ---------------------------
+if want 10; then
+  begin 10 "deskphone calls baresip, SRTP mandatory both sides, PCMA; deskphone hangs up"
+  bs_mediaenc=srtp-mand dp_srtp=2
+  start_baresip "$signals/bs-1000-8k.wav" auto
+  start_deskphone "pcma" --dial "sip:bob@127.0.0.1:$bs_sip" --audio-in "$signals/dp-700-8k.raw"
+  wait_re "$dp_log" "^call 1: connected" 1 15 && sleep 3
+  dp_cmd hangup
+  wait_re "$bs_log" "terminated" 1 10
+  wait_re "$dp_log" "^call 1: stats" 1 5
+  finish
+  unset bs_mediaenc dp_srtp
+  expect_trace received INVITE "RTP/SAVP" "deskphone offers RTP/SAVP (srtp_encryption = 2)"
+  expect_trace received INVITE "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" "deskphone's offer carries its keys"
+  expect_trace sent 200/INVITE "a=crypto:" "baresip answers with its key"
+  expect_srtp
+  expect_audio "$dir/dp-out.raw" 8000 1000 "deskphone decrypted and played baresip's 1000 Hz tone"
+  expect_audio "$(bs_decoded)" 8000 700 "baresip decrypted and decoded deskphone's 700 Hz tone"
   expect_packets
 fi
 

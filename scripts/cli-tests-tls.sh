@@ -12,7 +12,8 @@
 #      CA) REGISTER over TLS with digest (the registrar logs the challenge and the binding, proto tls,
 #      Contact sips:);
 #   3. 1001 calls 1002 through the registrar: INVITE, the record key's INFO and BYE over TLS
-#      (Record-Route, loose routing), 1002 answers by itself;
+#      (Record-Route, loose routing), 1002 answers by itself; both have account.1.srtp_encryption = 2:
+#      the voice is SRTP with SDES keys that went over TLS (no plain-transport warning), none dropped;
 #   4. wrong host name: the phone logs the reason, does not register, does not fall back to UDP or
 #      TCP (nothing reaches any registrar, no UDP/TCP target in its log), the LCD says why, and no
 #      retry storm (the registration's own retry policy: one attempt in the test's window);
@@ -148,6 +149,7 @@ start_phone() {
     echo 'account.1.sip_server.1.transport = 2'
     echo 'account.1.sip_server.1.expires = 300'
     echo "security.trusted_certificates.file = $pki/ca.crt"
+    echo 'account.1.srtp_encryption = 2'
     echo 'sip.listen_address = 127.0.0.1'
     echo "sip.listen_port = $port"
     echo "rtp.port_min = $rtp"
@@ -197,6 +199,14 @@ label="call"
 to alice "dial 1002"
 if wait_re "$alice" '^call 1: connected' 1 15 && wait_re "$bob" '^call 1: connected' 1 5; then
   pass "$label: 1001 calls 1002 through the TLS registrar, both connected"
+  for who in alice bob; do
+    if grep -qE '^call 1: media .* srtp AES_CM_128_HMAC_SHA1_80' "$work/$who/phone.log"; then
+      pass "$label: $who's voice is SRTP (SDES keys over TLS, mandatory on both)"
+    else
+      fail "$label: no SRTP media line at $who: $(grep -m 1 'call 1: media' "$work/$who/phone.log")"
+    fi
+    check_not "$label" "$work/$who/phone.log" "went over plain" "$who: no plain-transport warning (the keys went over TLS)"
+  done
   to alice "key record"
   if wait_re "$bob" '^call 1: INFO received' 1 10; then
     pass "$label: the record key's INFO reaches 1002"
@@ -207,6 +217,11 @@ if wait_re "$alice" '^call 1: connected' 1 15 && wait_re "$bob" '^call 1: connec
   to alice hangup
   if wait_re "$bob" '^call 1: ended' 1 10; then
     pass "$label: 1001's BYE ends the call at 1002"
+    if wait_re "$bob" '^call 1: stats .* srtp_auth_failures=0 srtp_replays=0' 1 5; then
+      pass "$label: 1002 dropped no SRTP packet (no authentication failure, no replay)"
+    else
+      fail "$label: 1002's SRTP counters: $(grep -m 1 'call 1: stats' "$bob")"
+    fi
   else
     fail "$label: the call did not end at 1002: $(tail -n 3 "$bob" | tr '\n' '|')"
   fi

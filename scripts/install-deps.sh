@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian 12 machine that has the Swift 6.3 toolchain:
-# the C libraries the firmware links (ALSA, libevdev, Opus) with pkg-config; spandsp and
+# the C libraries the firmware links (ALSA, libevdev, Opus, libsrtp2) with pkg-config; spandsp and
 # libosip2 (host-only references of the codec and SIP parser benchmarks); SIPp (sip-tester,
 # the real SIP peer of the tests); baresip-core (the other phone of the interop tests and
 # the call benchmark) and GNU time (the benchmark's CPU and RSS); kamailio (the Record-Route proxy and
@@ -20,6 +20,7 @@ PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev pyth
   libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio
   kamailio-tls-modules sipvicious lighttpd dnsmasq-base sipsak tftpd-hpa)
 PACKAGES+=(libmbedtls-dev openssl)  # TLS module (mbedTLS 2.28); openssl CLI makes the TLS tests' PKI
+PACKAGES+=(libsrtp2-dev)  # SRTP (libsrtp2, built on NSS in Debian)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -43,6 +43,7 @@ PACKAGES=(
   libevdev2 libevdev-dev
   libopus0 libopus-dev
   libmbedtls-dev libmbedtls14 libmbedx509-1 libmbedcrypto7
+  libsrtp2-1 libsrtp2-dev libnss3 libnspr4
 )
 
 # The stamp covers the recipe: editing this script rebuilds the sysroot
@@ -182,6 +183,7 @@ check=(
   "lib/$LDSO" "lib/$MULTIARCH/$LDSO"
   "usr/lib/$MULTIARCH/crt1.o" "usr/lib/$MULTIARCH/libc.so" "usr/lib/$MULTIARCH/libc.so.6"
   "usr/lib/$MULTIARCH/libasound.so" "usr/lib/$MULTIARCH/libevdev.so" "usr/lib/$MULTIARCH/libopus.so"
+  "usr/lib/$MULTIARCH/libsrtp2.so"
   "usr/lib/$MULTIARCH/libm.so" "usr/lib/gcc/$MULTIARCH/12/crtbegin.o"
   "usr/lib/gcc/$MULTIARCH/12/libgcc.a" "usr/lib/gcc/$MULTIARCH/12/libgcc_s.so"
   "usr/lib/gcc/$MULTIARCH/12/libatomic.so"

@@ -1,3 +1,5 @@
+import Net
+
 /// How one GET differs from the plain URL-record request: extra header fields (credentials,
 /// conditional-request validators), redirects to follow, a body size limit. Provisioning uses
 /// it; URL record sends the defaults (no extra fields, redirects not followed, 64 KiB).
@@ -16,38 +18,6 @@ public struct HTTPRequestOptions {
     /// `Authorization: Basic ...` for `user` and `password` (RFC 7617 §2: base64 of `user:password`).
     public static func basicAuthorization(user: String, password: String) -> String {
         "Basic " + Base64.encode(Array((user + ":" + password).utf8))
-    }
-}
-
-/// Base64 (RFC 4648 §4, with padding), for HTTP basic credentials.
-public enum Base64 {
-    public static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i < bytes.count {
-            let b0 = UInt32(bytes[i])
-            let b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0
-            let b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
-            let group = b0 << 16 | b1 << 8 | b2
-            out.append(digit(group >> 18))
-            out.append(digit(group >> 12))
-            out.append(i + 1 < bytes.count ? digit(group >> 6) : 61)  // "="
-            out.append(i + 2 < bytes.count ? digit(group) : 61)
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func digit(_ v: UInt32) -> UInt8 {
-        let v = UInt8(v & 63)
-        switch v {
-        case 0..<26: return 65 + v
-        case 26..<52: return 97 + v - 26
-        case 52..<62: return 48 + v - 52
-        case 62: return 43  // "+"
-        default: return 47  // "/"
-        }
     }
 }
 

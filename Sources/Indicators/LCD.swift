@@ -19,6 +19,8 @@ public enum LCDIcon: Equatable, Hashable, Sendable, CaseIterable, CustomStringCo
     case headset
     case speaker
     case locked
+    /// The call shown is encrypted (SRTP): the padlock of vendor phones.
+    case encrypted
     case networkDown
 
     /// The name used in status logs and configuration (`recording_failed`).
@@ -38,6 +40,7 @@ public enum LCDIcon: Equatable, Hashable, Sendable, CaseIterable, CustomStringCo
         case .headset: return "headset"
         case .speaker: return "speaker"
         case .locked: return "locked"
+        case .encrypted: return "encrypted"
         case .networkDown: return "network_down"
         }
     }
@@ -59,6 +62,7 @@ public enum LCDIcon: Equatable, Hashable, Sendable, CaseIterable, CustomStringCo
         case .headset: return "HS"
         case .speaker: return "SPK"
         case .locked: return "LOCK"
+        case .encrypted: return "SRTP"
         case .networkDown: return "NET!"
         }
     }

@@ -17,6 +17,7 @@ extension RTPSession {
                 counters.malformed += 1
                 continue
             }
+            guard let length = unprotectDatagram(rtcpBuffer, length: length) else { continue }
             // Parsed in place: nothing sends RTCP from inside the parse, so the buffer stays ours.
             let bytes = UnsafeRawBufferPointer(rebasing: rtcpBuffer[0..<length])
             receiveReport(bytes, from: source)

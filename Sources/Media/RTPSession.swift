@@ -14,6 +14,12 @@
 //
 // All times are the reactor's clock (virtual in tests); NTP times are that clock plus the
 // wall-clock offset taken when the session was made, so LSR/DLSR arithmetic stays consistent.
+//
+// SRTP (RFC 3711): when the negotiation carries keys, an `SRTPContext` protects each RTP and
+// RTCP packet in place in its send buffer just before sendto (the buffers have room for the
+// tag) and verifies each datagram in place right after recvfrom; a packet failing
+// authentication or replayed is counted (`srtpAuthFailures`, `srtpReplays`) and dropped before
+// any parsing. New keys (a re-INVITE) make a new context.
 
 import CLinux
 import Net
@@ -113,6 +119,8 @@ public final class RTPSession {
     private let arrivalSequences: UnsafeMutablePointer<Int32>
     var interval = RTCPTransmissionInterval(sessionBandwidth: 10_000)
     var counters = RTPSessionStatistics()
+    /// The SRTP/SRTCP context of the keys in force; nil for plain RTP.
+    var srtp: SRTPContext? = nil
 
     /// Opens and binds the RTP/RTCP socket pair (an even port from the configured range, or any
     /// even port) and watches both on `reactor`. Nothing is sent before `start`.
@@ -252,7 +260,17 @@ public final class RTPSession {
         codecs[n.sendPayloadType & 127] = codecs[n.sendPayloadType & 127] ?? codec
         let playCodec = n.receivePayloadTypes.contains(where: { $0.codec == codec }) ? codec : (firstAudio ?? codec)
 
+        var newSRTP = srtp
+        if n.srtp != srtp?.keys {
+            newSRTP = nil
+            if let keys = n.srtp { newSRTP = try SRTPContext(keys, continuing: srtp) }
+        }
+
         // Nothing can fail from here on.
+        if newSRTP !== srtp {
+            srtp = newSRTP
+            log(newSRTP.map { "SRTP " + $0.suite.name + " with new keys" } ?? "plain RTP (no SRTP)")
+        }
         let rateChanged = rate != audioSampleRate || sendCodec == nil
         if let newEncoder, newEncoder !== encoder {
             encoder = newEncoder
@@ -441,6 +459,18 @@ public final class RTPSession {
     func transmit(_ length: Int, to destination: RTPEndpoint, on socket: UDPSocket) -> Bool {
         guard socket.fd >= 0 else { return false }
         let buffer = socket === rtcp ? rtcpBuffer : sendBuffer
+        var length = length
+        if let srtp, let base = buffer.baseAddress {
+            let outcome =
+                socket === rtcp
+                ? srtp.protectRTCP(base, length: length, capacity: buffer.count)
+                : srtp.protect(base, length: length, capacity: buffer.count)
+            guard case .ok(let protected) = outcome else {
+                counters.sendErrors += 1
+                return false
+            }
+            length = protected
+        }
         // An ICMP error of an earlier datagram (far end not listening yet) surfaces here once.
         let bytes = UnsafeRawBufferPointer(start: buffer.baseAddress, count: length)
         let n = socket.send(bytes, to: destination) { _, _ in counters.sendErrors += 1 }
@@ -458,6 +488,26 @@ public final class RTPSession {
         socket.receive(into: buffer, attempts: 4) { _, _ in counters.sendErrors += 1 }
     }
 
+    /// Verifies and decrypts a received datagram in place when the call is SRTP: its new
+    /// length, or nil when it is dropped (counted: authentication failure, replay, malformed).
+    /// RTCP is told from RTP by its header, which SRTP leaves in clear (RFC 5761 §4).
+    func unprotectDatagram(_ buffer: UnsafeMutableRawBufferPointer, length: Int) -> Int? {
+        guard let srtp else { return length }
+        guard let base = buffer.baseAddress else { return nil }
+        let isRTCP = RTPPacket.isRTCP(UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
+        let outcome = isRTCP ? srtp.unprotectRTCP(base, length: length) : srtp.unprotect(base, length: length)
+        switch outcome {
+        case .ok(let plain): return plain
+        case .authenticationFailure: counters.srtpAuthFailures += 1
+        case .replay: counters.srtpReplays += 1
+        case .failed: counters.malformed += 1
+        }
+        return nil
+    }
+
+    /// Whether the stream in force is SRTP.
+    public var isEncrypted: Bool { srtp != nil }
+
     private func rtpReadable(_ ready: IOEvents) {
         if ready.contains(.error) { rtp.drainErrors { _, _ in counters.sendErrors += 1 } }
         var budget = 64
@@ -468,6 +518,7 @@ public final class RTPSession {
                 counters.malformed += 1
                 continue
             }
+            guard let length = unprotectDatagram(receiveBuffer, length: length) else { continue }
             let bytes = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<length])
             if RTPPacket.isRTCP(bytes) {
                 receiveReport(bytes, from: source)

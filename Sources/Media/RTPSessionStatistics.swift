@@ -21,6 +21,10 @@ public struct RTPSessionStatistics: Sendable, CustomStringConvertible {
     /// RTP and RTCP packets from an address other than the far end's (the signalled one, or
     /// the one latched at the start): dropped, never played, never moving where media goes.
     public var foreign: UInt64 = 0
+    /// SRTP/SRTCP packets whose authentication tag did not verify: dropped, never played.
+    public var srtpAuthFailures: UInt64 = 0
+    /// SRTP/SRTCP packets seen before (or older than the replay window): dropped, never played.
+    public var srtpReplays: UInt64 = 0
     /// Packets that arrived while the stream was not receiving (hold): ignored.
     public var ignoredNotReceiving: UInt64 = 0
     /// Lost in the network, from the receiver's sequence accounting (RFC 3550 A.3).
@@ -61,6 +65,9 @@ public struct RTPSessionStatistics: Sendable, CustomStringConvertible {
         if droppedBySourceCheck > 0 { text += ", dropped " + String(droppedBySourceCheck) }
         if foreign > 0 { text += ", foreign " + String(foreign) }
         if ignoredNotReceiving > 0 { text += ", ignored on hold " + String(ignoredNotReceiving) }
+        if srtpAuthFailures > 0 || srtpReplays > 0 {
+            text += ", srtp auth failures " + String(srtpAuthFailures) + " replays " + String(srtpReplays)
+        }
         text += ", rtcp " + String(rtcpSent) + "/" + String(rtcpReceived)
         if let rtt = roundTripMicroseconds { text += ", rtt " + LatencyHistogram.milliseconds(rtt * 1000) }
         if digitsSent > 0 || digitsReceived > 0 {

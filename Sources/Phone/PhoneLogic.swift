@@ -134,12 +134,13 @@ public final class PhoneLogic {
     }
 
     /// Tells the logic what it cannot see in call `id`'s state changes: whether its media is
-    /// open and its microphone muted. No actions: the runtime keeps the logic in step with the
-    /// softphone before each input and each drawing.
-    public func noteMedia(call id: Int, open: Bool, muted: Bool) {
+    /// open, its microphone muted and its audio SRTP. No actions: the runtime keeps the logic in
+    /// step with the softphone before each input and each drawing.
+    public func noteMedia(call id: Int, open: Bool, muted: Bool, encrypted: Bool = false) {
         guard let i = index(of: id) else { return }
         calls[i].hasMedia = open
         calls[i].muted = muted
+        calls[i].encrypted = encrypted
     }
 
     /// Drops the ended calls but `keeping` (the runtime draws between inputs: the softphone

@@ -18,12 +18,15 @@ public struct PhoneCallView: Equatable, Sendable {
     public var muted: Bool
     /// The call has its media (RTP session and audio) open (for the mute key).
     public var hasMedia = false
+    /// The call's audio is SRTP.
+    public var encrypted: Bool
 
-    public init(id: Int, state: SIPCallState, party: String, muted: Bool = false) {
+    public init(id: Int, state: SIPCallState, party: String, muted: Bool = false, encrypted: Bool = false) {
         self.id = id
         self.state = state
         self.party = party
         self.muted = muted
+        self.encrypted = encrypted
     }
 }
 
@@ -67,6 +70,8 @@ public struct PhoneScreenModel: Equatable, Sendable {
     /// Icons shown: DND, mute (with the mute LED), speaker (with its LED), headset (with its LED).
     public var doNotDisturb = false
     public var muted = false
+    /// The lock icon: the call shown is encrypted (SRTP).
+    public var encrypted = false
     public var speaker = false
     public var headset = false
     /// Line key `n`'s state at index `n - 1`; nil for a record key (the recording shows there).
@@ -139,6 +144,7 @@ public struct PhoneScreenModel: Equatable, Sendable {
         model.title = title
         model.doNotDisturb = input.doNotDisturb
         model.muted = active?.muted ?? false
+        model.encrypted = active.map { $0.encrypted && $0.state.isEstablished } ?? false
         let audioOn = active != nil || model.screen == .dialing
         model.speaker = audioOn && input.path == .speaker
         model.headset = input.headsetMode

@@ -89,6 +89,7 @@ public final class PhoneStateMachine {
         self.tones = tones
         logic = PhoneLogic(settings: settings, accountLabel: accountLabel)
         softphone.onCallState = { [self] call, state in callStateChanged(call, state) }
+        softphone.onSecurityWarning = { [self] _, text in flash(text) }
         // Do-not-disturb refuses a call before it rings (the caller hears no ringback).
         softphone.userAgent.refuseIncoming = { [self] _ in
             logic.doNotDisturb ? logic.settings.doNotDisturbStatus : nil
@@ -106,6 +107,7 @@ public final class PhoneStateMachine {
         indicators.stopCallTimer()
         tones.close()
         softphone.onCallState = nil
+        softphone.onSecurityWarning = nil
         softphone.userAgent.refuseIncoming = nil
         onActiveCall = nil
         onRecordKey = nil
@@ -177,10 +179,11 @@ public final class PhoneStateMachine {
         return draw
     }
 
-    /// Notes each call's media and mute in the logic (the control channel may mute too).
+    /// Notes each call's media, mute and encryption in the logic (the control channel may mute too).
     private func syncCalls() {
         for call in softphone.calls {
-            logic.noteMedia(call: call.id, open: softphone.hasMedia(call), muted: softphone.isMuted(call))
+            logic.noteMedia(
+                call: call.id, open: softphone.hasMedia(call), muted: softphone.isMuted(call), encrypted: call.isEncrypted)
         }
     }
 
@@ -325,6 +328,7 @@ public final class PhoneStateMachine {
             indicators.setSoftkeys(model.softkeys)
             indicators.setIcon(.dnd, model.doNotDisturb)
             indicators.setIcon(.mute, model.muted)
+            indicators.setIcon(.encrypted, model.encrypted)
             indicators.setLED(.mute, model.muted ? .on : .off)
             indicators.setIcon(.speaker, model.speaker)
             indicators.setIcon(.headset, model.headset)

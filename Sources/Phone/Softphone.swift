@@ -53,6 +53,8 @@ public final class Softphone {
     public var onLog: ((String) -> Void)?
     /// Every call state change, after the phone's own handling.
     public var onCallState: ((SIPCall, SIPCallState) -> Void)?
+    /// A security warning for the user about a call (SDES keys over a plain transport), once per call.
+    public var onSecurityWarning: ((SIPCall, String) -> Void)?
 
     private let routes: [AudioRoute]
     private let clock: AudioClock
@@ -96,6 +98,7 @@ public final class Softphone {
         userAgent.onCallState = { [self] call, state in callStateChanged(call, state) }
         userAgent.onMediaNegotiated = { [self] call, audio in mediaNegotiated(call, audio) }
         userAgent.onMediaStopped = { [self] call in media[call.id]?.session.stop() }
+        userAgent.onSecurityWarning = { [self] call, text in onSecurityWarning?(call, text) }
         userAgent.onRegistrationState = { [self] state in log("registration: " + state.description) }
         // The user agent logs call state changes as `call N: <state>`; other lines get "sip: ".
         userAgent.onLog = { [self] line in log(line.hasPrefix("call ") ? line : "sip: " + line) }
@@ -192,6 +195,7 @@ public final class Softphone {
         transport.close()
         onLog = nil
         onCallState = nil
+        onSecurityWarning = nil
     }
 
     // MARK: media per call
@@ -364,6 +368,7 @@ public final class Softphone {
         line += " remote " + negotiated.remoteConnection.address + ":" + String(negotiated.remotePort)
         line += " " + negotiated.localDirection.description
         if let event = negotiated.sendTelephoneEventPayloadType { line += " telephone-event " + String(event) }
+        if let srtp = negotiated.srtp { line += " srtp " + srtp.suite.name }
         return line
     }
 
@@ -382,6 +387,7 @@ public final class Softphone {
         line += " receive_to_playback_p50_ms=" + decimal(s.receiveToPlayback.p50Nanoseconds, per: 1_000_000)
         line += " receive_to_playback_p99_ms=" + decimal(s.receiveToPlayback.p99Nanoseconds, per: 1_000_000)
         line += " xruns=" + String(s.xruns)
+        line += " srtp_auth_failures=" + String(s.srtpAuthFailures) + " srtp_replays=" + String(s.srtpReplays)
         return line
     }
 

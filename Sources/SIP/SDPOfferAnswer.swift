@@ -19,6 +19,11 @@
 // - Negotiation: the send codec is the first codec of the answer the phone supports, sent with
 //   the payload type the REMOTE description uses for it (RFC 3264 §5.1: a side receives on the
 //   numbers it wrote).
+// - SRTP (RFC 3711, SDES keys RFC 4568; see SDPCrypto.swift) by `srtp` policy: off writes no
+//   keys, ignores keys in an RTP/AVP offer and refuses RTP/SAVP; optional offers RTP/AVP with
+//   `a=crypto` lines and answers either; mandatory offers RTP/SAVP and accepts only an offer with
+//   a usable key. The answer takes the offer's first usable `a=crypto` line whose suite the phone
+//   has a key for, repeating its tag with the phone's own fresh key.
 
 import Voice
 
@@ -51,6 +56,11 @@ public struct SDPAudioConfiguration: Equatable {
     public var answerCodecOrder: SDPCodecOrder
     /// How many common codecs an answer lists (at least 1).
     public var answerCodecLimit: Int
+    /// The account's SRTP policy.
+    public var srtp: SRTPPolicy
+    /// The phone's keys for this description (one per suite, in preference order), fresh for
+    /// every offer and answer; empty when `srtp` is off.
+    public var cryptos: [SDESCrypto]
 
     public init(
         address: String, rtpPort: Int, sessionID: String, sessionVersion: UInt64 = 1,
@@ -72,7 +82,12 @@ public struct SDPAudioConfiguration: Equatable {
         self.sessionName = "deskphone"
         self.answerCodecOrder = .offerer
         self.answerCodecLimit = 1
+        self.srtp = .off
+        self.cryptos = []
     }
+
+    /// The profile offers use: RTP/SAVP when SRTP is mandatory (RFC 3711 §12).
+    var offerProfile: String { srtp == .mandatory && !cryptos.isEmpty ? "RTP/SAVP" : "RTP/AVP" }
 
     /// The local connection, IP6 when the address contains ':'.
     public var connection: SDPConnection { SDPConnection(address: address) }
@@ -129,6 +144,8 @@ public struct SDPNegotiatedAudio: Equatable, CustomStringConvertible {
     /// The direction in the phone's description and in the peer's.
     public var localDirection: SDPDirection
     public var remoteDirection: SDPDirection
+    /// The SRTP keys of the stream; nil for plain RTP.
+    public var srtp: SDPNegotiatedSRTP? = nil
 
     /// True when the phone sends RTP: it said it sends, the peer said it receives.
     public var sends: Bool { localDirection.sends && remoteDirection.receives }
@@ -141,6 +158,7 @@ public struct SDPNegotiatedAudio: Equatable, CustomStringConvertible {
         text += " rtcp " + String(remoteRTCPPort)
         if let te = sendTelephoneEventPayloadType { text += " dtmf " + String(te) }
         text += " local " + localDirection.description + " remote " + remoteDirection.description
+        if let srtp { text += " srtp " + srtp.suite.name }
         return text
     }
 }
@@ -176,7 +194,7 @@ public enum SDPOfferAnswer {
                 events.append(SDPPayloadType(number: pt, codec: event))
             }
         }
-        var section = SDPMedia(media: "audio", port: config.rtpPort, formats: [])
+        var section = SDPMedia(media: "audio", port: config.rtpPort, proto: config.offerProfile, formats: [])
         for entry in withDynamic + events {
             section.formats.append(String(entry.number))
             section.attributes.append(SDPAttribute("rtpmap", String(entry.number) + " " + entry.codec.rtpmap))
@@ -190,18 +208,29 @@ public enum SDPOfferAnswer {
         if let ptime = config.ptime { section.attributes.append(SDPAttribute("ptime", String(ptime))) }
         if let maxptime = config.maxptime { section.attributes.append(SDPAttribute("maxptime", String(maxptime))) }
         section.setDirection(config.direction)
+        if config.srtp != .off {
+            for crypto in config.cryptos { section.attributes.append(SDPAttribute("crypto", crypto.value)) }
+        }
         return SDPSession(
             origin: config.origin, sessionName: config.sessionName, connection: config.connection, media: [section])
     }
 
     /// A new offer for the same session (RFC 3264 §8): version + 1 and `direction` on every
     /// stream in use; sendonly (or inactive) puts the peer on hold (§8.4), sendrecv resumes.
-    public static func reoffer(_ previous: SDPSession, direction: SDPDirection) -> SDPSession {
+    /// `cryptos`, when given, replace the `a=crypto` lines of every stream that had some: a new
+    /// offer carries new keys (RFC 4568 §7.1.4).
+    public static func reoffer(_ previous: SDPSession, direction: SDPDirection, cryptos: [SDESCrypto]? = nil)
+        -> SDPSession
+    {
         var next = previous
         next.origin.sessionVersion &+= 1
         next.attributes.removeAll { $0.value == nil && SDPDirection(attributeName: $0.name) != nil }
         for index in next.media.indices where next.media[index].port != 0 {
             next.media[index].setDirection(direction)
+            if let cryptos, next.media[index].hasCrypto {
+                next.media[index].attributes.removeAll { $0.name == "crypto" }
+                for crypto in cryptos { next.media[index].attributes.append(SDPAttribute("crypto", crypto.value)) }
+            }
         }
         return next
     }
@@ -226,11 +255,11 @@ public enum SDPOfferAnswer {
     }
 
     /// True when the phone can serve m= line `index` of `description` at all: audio, port ≠ 0,
-    /// RTP/AVP, with an IN IP4 or IN IP6 connection.
+    /// RTP/AVP (or RTP/SAVP), with an IN IP4 or IN IP6 connection.
     public static func isServableAudio(_ description: SDPSession, _ index: Int) -> Bool {
         guard index >= 0, index < description.media.count else { return false }
         let section = description.media[index]
-        guard section.media == "audio", section.port != 0, section.proto == "RTP/AVP",
+        guard section.media == "audio", section.port != 0, section.proto == "RTP/AVP" || section.proto == "RTP/SAVP",
             let connection = description.connection(ofMedia: index), connection.networkType == "IN",
             connection.addressType == "IP4" || connection.addressType == "IP6"
         else { return false }
@@ -260,6 +289,7 @@ public enum SDPOfferAnswer {
             return nil
         }
         let offered = offer.media[index]
+        guard let crypto = answerCrypto(offered, config) else { return nil }
         let offeredCodecs = codecs(of: offered)
         let local = config.audioCodecs
         var common: [SDPPayloadType] = []
@@ -285,7 +315,7 @@ public enum SDPOfferAnswer {
                 $0.codec.kind == .telephoneEvent && $0.codec.rtpClockRate == first.codec.rtpClockRate
             }
         }
-        var section = SDPMedia(media: "audio", port: config.rtpPort, formats: [])
+        var section = SDPMedia(media: "audio", port: config.rtpPort, proto: offered.proto, formats: [])
         for entry in chosen {
             section.formats.append(String(entry.number))
             section.attributes.append(SDPAttribute("rtpmap", String(entry.number) + " " + entry.codec.rtpmap))
@@ -311,15 +341,76 @@ public enum SDPOfferAnswer {
             SDPDirection(
                 sends: offerDirection.receives && config.direction.sends,
                 receives: offerDirection.sends && config.direction.receives))
+        if let line = crypto.line { section.attributes.append(SDPAttribute("crypto", line.value)) }
         return section
+    }
+
+    /// The `a=crypto` line to answer offered m= line `offered` with (`line` nil: plain RTP), or
+    /// nil when the policy refuses the line: RTP/SAVP while SRTP is off, or no usable key
+    /// (RTP/SAVP, or SRTP mandatory).
+    static func answerCrypto(_ offered: SDPMedia, _ config: SDPAudioConfiguration) -> AnsweredCrypto? {
+        if config.srtp == .off { return offered.isSecureProfile ? nil : AnsweredCrypto(line: nil) }
+        for theirs in offered.cryptoAttributes.usable {
+            if var ours = config.cryptos.first(where: { $0.suite == theirs.suite }) {
+                ours.tag = theirs.tag
+                return AnsweredCrypto(line: ours)
+            }
+        }
+        if offered.isSecureProfile || config.srtp == .mandatory { return nil }
+        return AnsweredCrypto(line: nil)
+    }
+
+    /// The `a=crypto` line of an accepted m= line; `line` nil for plain RTP.
+    struct AnsweredCrypto {
+        var line: SDESCrypto?
+    }
+
+    /// Why the policy refuses offered m= line `offered`, nil when it does not.
+    static func srtpRefusal(_ offered: SDPMedia, _ policy: SRTPPolicy) -> String? {
+        if policy == .off { return offered.isSecureProfile ? "RTP/SAVP offered while SRTP is off" : nil }
+        guard offered.isSecureProfile || policy == .mandatory else { return nil }
+        let cryptos = offered.cryptoAttributes
+        guard cryptos.usable.isEmpty else { return nil }
+        var why = "SRTP " + (offered.isSecureProfile ? "RTP/SAVP" : "mandatory") + ": the offer has no usable a=crypto key"
+        if let refusal = cryptos.refused.first { why += " (" + refusal.reason + ")" }
+        return why
+    }
+
+    /// The keys of m= line `index` once offer and answer are known; nil for plain RTP. Throws
+    /// when the policy or the profile wants SRTP and the two sides did not agree on a key.
+    static func negotiateSRTP(offer: SDPSession, answer: SDPSession, index: Int, localIsOfferer: Bool, policy: SRTPPolicy)
+        throws(SDPError) -> SDPNegotiatedSRTP?
+    {
+        let secure = offer.media[index].isSecureProfile || answer.media[index].isSecureProfile
+        if policy == .off {
+            if secure { throw SDPError("RTP/SAVP while SRTP is off (account srtp_encryption = 0)") }
+            return nil
+        }
+        let answered = answer.media[index].cryptoAttributes
+        if let chosen = answered.usable.first,
+            let offered = offer.media[index].cryptoAttributes.usable.first(where: { $0.tag == chosen.tag }),
+            offered.suite == chosen.suite
+        {
+            return SDPNegotiatedSRTP(
+                suite: chosen.suite, tag: chosen.tag, sendKey: localIsOfferer ? offered.keySalt : chosen.keySalt,
+                receiveKey: localIsOfferer ? chosen.keySalt : offered.keySalt)
+        }
+        if secure || policy == .mandatory {
+            var why = "no a=crypto key both sides accept"
+            if let refusal = answered.refused.first ?? offer.media[index].cryptoAttributes.refused.first {
+                why += " (" + refusal.reason + ")"
+            }
+            throw SDPError("SRTP " + (secure ? "RTP/SAVP" : "mandatory") + ": " + why)
+        }
+        return nil
     }
 
     /// The audio stream an offer and its answer settled on, from the phone's side: `localIsOfferer`
     /// says which of the two the phone wrote. Throws when the m= lines do not pair up or no audio
     /// stream is usable (a UA then answers 488 or ends the call).
-    public static func negotiate(offer: SDPSession, answer: SDPSession, localIsOfferer: Bool) throws(SDPError)
-        -> SDPNegotiatedAudio
-    {
+    public static func negotiate(
+        offer: SDPSession, answer: SDPSession, localIsOfferer: Bool, srtp policy: SRTPPolicy = .off
+    ) throws(SDPError) -> SDPNegotiatedAudio {
         guard offer.media.count == answer.media.count else {
             throw SDPError(
                 "the answer has " + String(answer.media.count) + " m= lines, the offer "
@@ -332,7 +423,12 @@ public enum SDPOfferAnswer {
             guard isServableAudio(offer, index), isServableAudio(answer, index),
                 let remoteConnection = remote.connection(ofMedia: index)
             else {
-                reason = "no audio stream was accepted (RTP/AVP, port ≠ 0, IN IP4/IP6 connection)"
+                reason = "no audio stream was accepted (RTP/AVP or RTP/SAVP, port ≠ 0, IN IP4/IP6 connection)"
+                if !localIsOfferer, isServableAudio(offer, index),
+                    let why = srtpRefusal(offer.media[index], policy)
+                {
+                    reason = why
+                }
                 continue
             }
             let answerCodecs = codecs(of: answer.media[index])
@@ -375,12 +471,20 @@ public enum SDPOfferAnswer {
             if remoteConnection.isUnspecified {
                 remoteDirection = SDPDirection(sends: remoteDirection.sends, receives: false)
             }
+            let keys: SDPNegotiatedSRTP?
+            do throws(SDPError) {
+                keys = try negotiateSRTP(
+                    offer: offer, answer: answer, index: index, localIsOfferer: localIsOfferer, policy: policy)
+            } catch {
+                reason = error.message
+                continue
+            }
             return SDPNegotiatedAudio(
                 mediaIndex: index, remoteConnection: remoteConnection, remotePort: remoteSection.port,
                 remoteRTCPConnection: rtcpConnection, remoteRTCPPort: rtcpPort, sendCodec: send.codec,
                 sendPayloadType: send.number, ptime: ptime, sendTelephoneEventPayloadType: sendEvent,
                 receivePayloadTypes: receive, localDirection: local.direction(ofMedia: index),
-                remoteDirection: remoteDirection)
+                remoteDirection: remoteDirection, srtp: keys)
         }
         throw SDPError("no usable audio stream: " + reason)
     }

@@ -25,6 +25,8 @@
 //                                    [N]) then N; unknown names (G729, iLBC) are skipped
 //   account.1.ptime                  10|20|30|40 ms packet duration offered [20]
 //   account.1.dtmf.telephone_event   0|1 offer RFC 4733 telephone-event [1]
+//   account.1.srtp_encryption        0 off | 1 optional | 2 mandatory [0]: SRTP with SDES keys
+//                                    (SDPCrypto.swift; offer/answer policy in SDPOfferAnswer.swift)
 //   account.1.max_calls              1..16 calls at once, in and out [4]; one more incoming INVITE
 //                                    gets 486 Busy Here before it rings, one more dial fails
 //   account.1.ring_timeout           10..3600 s an incoming call rings unanswered before it is
@@ -93,6 +95,8 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
     public var codecs: [CodecDescriptor]
     public var ptime: Int
     public var telephoneEvent: Bool
+    /// SRTP with SDES keys (`account.1.srtp_encryption`).
+    public var srtp: SRTPPolicy = .off
     /// Live calls at once, incoming and outgoing (`account.1.max_calls`): one more incoming
     /// INVITE is answered 486 Busy Here before it rings, one more dial is refused.
     public var maxCalls: Int
@@ -216,6 +220,7 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
             throw file.error(prefix + "ptime", prefix + "ptime = " + String(ptime) + ": expected 10, 20, 30 or 40")
         }
         telephoneEvent = try file.bool(prefix + "dtmf.telephone_event", default: true)
+        srtp = SRTPPolicy(configValue: try file.int(prefix + "srtp_encryption", default: 0, in: 0...2)) ?? .off
         maxCalls = try file.int(prefix + "max_calls", default: SIPAccountConfiguration.defaultMaxCalls, in: 1...16)
         ringTimeoutSeconds = try file.int(
             prefix + "ring_timeout", default: SIPAccountConfiguration.defaultRingTimeoutSeconds, in: 10...3600)

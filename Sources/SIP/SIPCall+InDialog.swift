@@ -140,7 +140,8 @@ extension SIPCall {
         else { return false }
         var offer = previous
         if !refresh {
-            offer = SDPOfferAnswer.reoffer(previous, direction: hold ? .sendonly : .sendrecv)
+            offer = SDPOfferAnswer.reoffer(
+                previous, direction: hold ? .sendonly : .sendrecv, cryptos: ua.account.srtp == .off ? nil : SIPCall.freshCryptos())
             sessionVersion = max(sessionVersion, offer.origin.sessionVersion)
             offer.origin.sessionVersion = sessionVersion
         }
@@ -255,7 +256,7 @@ extension SIPCall {
         for (name, value) in timerHeaders { SIPUserAgent.add(&response, name, value) }
         if request.body.isEmpty {
             var offer =
-                localSDP.map { SDPOfferAnswer.reoffer($0, direction: wantedDirection) }
+                localSDP.map { SDPOfferAnswer.reoffer($0, direction: wantedDirection, cryptos: config.cryptos) }
                 ?? SDPOfferAnswer.offer(config)
             sessionVersion = max(sessionVersion, offer.origin.sessionVersion)
             offer.origin.sessionVersion = sessionVersion
@@ -272,7 +273,7 @@ extension SIPCall {
                 answer.origin.sessionID = previous.origin.sessionID
             }
             do throws(SDPError) {
-                _ = try SDPOfferAnswer.negotiate(offer: offer, answer: answer, localIsOfferer: false)
+                _ = try SDPOfferAnswer.negotiate(offer: offer, answer: answer, localIsOfferer: false, srtp: config.srtp)
             } catch {
                 respond(transaction, 488)
                 return

@@ -25,7 +25,8 @@ extension SIPCall {
             }
             do throws(SDPError) {
                 _ = try SDPOfferAnswer.negotiate(
-                    offer: offer, answer: SDPOfferAnswer.answer(to: offer, config), localIsOfferer: false)
+                    offer: offer, answer: SDPOfferAnswer.answer(to: offer, config), localIsOfferer: false,
+                    srtp: config.srtp)
             } catch {
                 ua.log("call " + String(id) + ": cannot answer the offer: " + error.description)
                 reject(status: 488)

@@ -27,6 +27,10 @@ public final class SIPCall: CustomStringConvertible {
     public internal(set) var remoteParty: SIPNameAddress
     /// The last negotiated audio stream, nil before the first offer/answer completes.
     public internal(set) var negotiatedAudio: SDPNegotiatedAudio?
+    /// The call's audio is SRTP (its last offer/answer settled on keys).
+    public var isEncrypted: Bool { negotiatedAudio?.srtp != nil }
+    /// The plain-transport SDES warning was given (once per call).
+    var warnedPlainSDES = false
     /// We asked for hold (our last offer said sendonly).
     public internal(set) var isLocalHold = false
     /// The far end holds us (its last description does not receive).
@@ -162,10 +166,37 @@ public final class SIPCall: CustomStringConvertible {
             return nil
         }
         sessionVersion += 1
-        return SDPAudioConfiguration(
+        var config = SDPAudioConfiguration(
             address: media.host, rtpPort: Int(media.port), sessionID: sessionID, sessionVersion: sessionVersion,
             codecs: ua.account.codecs, ptime: ua.account.ptime, direction: direction,
             telephoneEvent: ua.account.telephoneEvent)
+        config.srtp = ua.account.srtp
+        if config.srtp != .off {
+            guard let keys = SIPCall.freshCryptos() else {
+                ua.log("call " + String(id) + ": no randomness for SRTP keys")
+                return nil
+            }
+            config.cryptos = keys
+        }
+        return config
+    }
+
+    /// One fresh key per supported suite, in the order offered (tags 1, 2, 3); nil when
+    /// getrandom(2) fails. Never logged.
+    static func freshCryptos() -> [SDESCrypto]? {
+        var keys: [SDESCrypto] = []
+        let suites: [SRTPCryptoSuite] = [.aesCM128HMACSHA1_80, .aesCM128HMACSHA1_32, .aeadAES128GCM]
+        for (index, suite) in suites.enumerated() {
+            guard let key = SDESCrypto.fresh(tag: index + 1, suite: suite) else { return nil }
+            keys.append(key)
+        }
+        return keys
+    }
+
+    /// The transport the call's signalling goes over (the dialog's next hop), nil before a dialog.
+    var signallingTransport: SIPTransportProtocol? {
+        guard let ua = userAgent, let dialog else { return nil }
+        return ua.peer(for: dialog.nextHopURI)?.transport
     }
 
     var wantedDirection: SDPDirection { isLocalHold ? .sendonly : .sendrecv }
@@ -193,7 +224,8 @@ public final class SIPCall: CustomStringConvertible {
     func completeNegotiation(offer: SDPSession, answer: SDPSession, localIsOfferer: Bool) -> Bool {
         let audio: SDPNegotiatedAudio
         do throws(SDPError) {
-            audio = try SDPOfferAnswer.negotiate(offer: offer, answer: answer, localIsOfferer: localIsOfferer)
+            audio = try SDPOfferAnswer.negotiate(
+                offer: offer, answer: answer, localIsOfferer: localIsOfferer, srtp: userAgent?.account.srtp ?? .off)
         } catch {
             userAgent?.log("call " + String(id) + ": offer/answer failed: " + error.description)
             return false
@@ -202,6 +234,13 @@ public final class SIPCall: CustomStringConvertible {
         remoteSDP = localIsOfferer ? answer : offer
         negotiatedAudio = audio
         isRemoteHold = !audio.remoteDirection.receives
+        if audio.srtp != nil, !warnedPlainSDES, let ua = userAgent, !(signallingTransport?.isEncrypted ?? false) {
+            warnedPlainSDES = true
+            let transport = signallingTransport?.name ?? "UDP"
+            ua.log("call " + String(id) + ": warning: SRTP keys (SDES) went over plain " + transport
+                + ": whoever reads the signalling can decrypt the call")
+            ua.onSecurityWarning?(self, "SRTP keys sent over plain " + transport)
+        }
         if let ua = userAgent { ua.onMediaNegotiated?(self, audio) }
         return true
     }

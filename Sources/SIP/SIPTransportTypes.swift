@@ -41,6 +41,14 @@ public enum SIPTransportProtocol: UInt8, Equatable, Hashable, Sendable, CustomSt
     /// The port when none is given: 5061 for TLS, 5060 otherwise (RFC 3261 §19.1.2, RFC 3263 §4.2).
     public var defaultPort: UInt16 { self == .tls ? 5061 : 5060 }
 
+    /// Whether the transport encrypts what it carries (only then are SDES keys safe, RFC 4568 §8.3).
+    public var isEncrypted: Bool {
+        switch self {
+        case .udp, .tcp: return false
+        case .tls: return true
+        }
+    }
+
     /// Reliable transports take no retransmissions (RFC 3261 §17.1.1.2).
     public var isReliable: Bool { self != .udp }
 

@@ -39,6 +39,8 @@ public final class SIPUserAgent: CustomStringConvertible {
     public var onCallState: ((SIPCall, SIPCallState) -> Void)?
     /// An offer/answer exchange completed (initial and every re-INVITE): start or update media.
     public var onMediaNegotiated: ((SIPCall, SDPNegotiatedAudio) -> Void)?
+    /// A security warning about a call for the user (SDES keys over a plain transport), once per call.
+    public var onSecurityWarning: ((SIPCall, String) -> Void)?
     /// The call's media must stop (the call ended).
     public var onMediaStopped: ((SIPCall) -> Void)?
     /// An INFO arrived in a call's dialog (already answered 200).
@@ -183,6 +185,7 @@ public final class SIPUserAgent: CustomStringConvertible {
         transport?.onError = nil
         onCallState = nil
         onMediaNegotiated = nil
+        onSecurityWarning = nil
         onMediaStopped = nil
         onInfo = nil
         onRegistrationState = nil

@@ -55,7 +55,8 @@ final class FarEnd {
 
     /// `timers`: the far end's SIP timers (the soak shortens T1 so that the far end's finished
     /// server transactions, kept for 64*T1, stay under its table's cap at one call every 0.3 s).
-    init(reactor: Reactor, timers: SIPTimerValues = SIPTimerValues()) throws {
+    /// `srtp`: the far end's SRTP policy (its keys are fresh per call, as the phone's).
+    init(reactor: Reactor, timers: SIPTimerValues = SIPTimerValues(), srtp: SRTPPolicy = .off) throws {
         self.reactor = reactor
         fd = FarEnd.boundUDP()
         rtpSink = FarEnd.boundUDP()
@@ -63,8 +64,10 @@ final class FarEnd {
         let rtpPort = FarEnd.localPort(rtpSink)
         let fd = self.fd
         let box = PortBox()
+        var account = SIPAccountConfiguration(userName: "2001", displayName: "Far End")
+        account.srtp = srtp
         ua = SIPUserAgent(
-            reactor: reactor, account: SIPAccountConfiguration(userName: "2001", displayName: "Far End"),
+            reactor: reactor, account: account,
             localHost: "127.0.0.1", localPort: port, timers: timers,
             mediaAddress: { _ in ("127.0.0.1", rtpPort) },
             send: { message, _ in
@@ -256,13 +259,14 @@ final class WholePhone {
 
     /// `config`: more provisioning lines. `statusLog`: write the JSON-lines status log (off in
     /// the soak, where the file would only grow). `farEndTimers`: the far end's SIP timers.
-    /// `statusLogAt`: write the status log there instead (a fault: `/dev/full`).
+    /// `statusLogAt`: write the status log there instead (a fault: `/dev/full`). `farEndSRTP`: the
+    /// far end's SRTP policy.
     init(
         config: String = "", statusLog: Bool = true, statusLogAt: String? = nil,
-        farEndTimers: SIPTimerValues = SIPTimerValues()
+        farEndTimers: SIPTimerValues = SIPTimerValues(), farEndSRTP: SRTPPolicy = .off
     ) throws {
         reactor = try Reactor(clock: .virtual(startNanoseconds: 1_000_000_000))
-        farEnd = try FarEnd(reactor: reactor, timers: farEndTimers)
+        farEnd = try FarEnd(reactor: reactor, timers: farEndTimers, srtp: farEndSRTP)
         directory = try makeTemporaryDirectory("wholephone")
         let cfg = directory.appendingPathComponent("phone.cfg").path
         let text = """

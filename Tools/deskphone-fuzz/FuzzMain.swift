@@ -1,5 +1,5 @@
 // Host-only tool, kept in Tools/ (Sources/ is firmware): libFuzzer entry points for every parser
-// that reads the outside (issue 5): SIP messages and TCP stream framing, URI, SDP and digest auth; RTP, RTCP and RFC 4733 events;
+// that reads the outside (issue 5): SIP messages and TCP stream framing, URI, SDP, SDES a=crypto and digest auth; RTP, RTCP and RFC 4733 events;
 // HTTP responses and record URLs, DNS and TFTP answers and <YealinkIPPhoneText> bodies; `.cfg` text and
 // `input_event` streams. Built by scripts/fuzz.sh with `swiftc -sanitize=fuzzer,address -DFUZZING`;
 // the target is chosen by the environment variable DESKPHONE_FUZZ_TARGET (a `FuzzTarget` name).
@@ -13,7 +13,7 @@ import SIP
 /// One fuzz target: feeds arbitrary bytes to a parser; traps only on a real bug (a round trip
 /// that changes meaning), never on bad input.
 enum FuzzTarget: String, CaseIterable {
-    case message, framer, uri, sdp, auth
+    case message, framer, uri, sdp, crypto, auth
     case rtp, rtcp, dtmf
     case http, dns, tftp, phonetext
     case cfg, keys
@@ -25,6 +25,7 @@ enum FuzzTarget: String, CaseIterable {
         case .framer: FramerFuzz.framer(bytes)
         case .uri: FuzzTarget.uri(bytes)
         case .sdp: sdpFuzzEntry(bytes)
+        case .crypto: sdpCryptoFuzzEntry(bytes)
         case .auth: digestFuzzEntry(bytes)
         case .rtp: VoiceFuzz.rtp(bytes)
         case .rtcp: VoiceFuzz.rtcp(bytes)

@@ -182,3 +182,22 @@ write("framer", "two-messages-ping-pong", OPTIONS + "\r\n\r\n" + MESSAGE + "\r\n
 write("framer", "folded-length-lf", MESSAGE.replace("l: 5\r\n", "Content-Length:\r\n 5\r\n").replace("\r\n", "\n"))
 write("framer", "no-length", OPTIONS.replace("Content-Length: 0\r\n", ""))
 write("framer", "huge-length", MESSAGE.replace("l: 5", "l: 99999999999999999999"))
+
+# crypto: SDES a=crypto values (RFC 4568 §9.1): the three suites, lifetimes, MKI, several keys,
+# wrong key lengths, an unknown suite, session parameters accepted and refused.
+import base64  # noqa: E402
+
+K30 = base64.b64encode(bytes(range(30))).decode()
+K28 = base64.b64encode(bytes(range(28))).decode()
+for i, value in enumerate([
+        f"1 AES_CM_128_HMAC_SHA1_80 inline:{K30}",
+        f"2 AES_CM_128_HMAC_SHA1_32 inline:{K30}|2^31",
+        f"3 AEAD_AES_128_GCM inline:{K28}",
+        f"1 AES_CM_128_HMAC_SHA1_80 inline:{K30}|2^20|1:4",
+        f"1 AES_CM_128_HMAC_SHA1_80 inline:{K30}|2^31|1:4;inline:{K30}|2^31|2:4",
+        f"1 AES_CM_128_HMAC_SHA1_80 inline:{K28}",
+        f"1 F8_128_HMAC_SHA1_80 inline:{K30}",
+        f"1 AES_CM_128_HMAC_SHA1_80 inline:{K30} KDR=0 WSH=64",
+        f"1 AES_CM_128_HMAC_SHA1_80 inline:{K30} UNENCRYPTED_SRTP",
+        f"1 AES_CM_128_HMAC_SHA1_80 inline:{K30}|1099511627776"]):
+    write("crypto", "seed" + str(i), value)
