@@ -123,32 +123,35 @@ public final class SRTPContext {
     /// Protects the RTP packet of `length` bytes at `packet` in place; `capacity` must leave
     /// `maximumTrailer` bytes after it.
     public func protect(_ packet: UnsafeMutableRawPointer, length: Int, capacity: Int) -> SRTPOutcome {
-        guard let sending else { return .failed(-1) }
-        guard length + SRTPContext.maximumTrailer <= capacity else { return .failed(-2) }
-        var n = Int32(length)
-        return SRTPContext.outcome(srtp_protect(sending, packet, &n), n)
+        SRTPContext.run(srtp_protect, sending, packet, length, room: capacity - length)
     }
 
     /// Verifies and decrypts the SRTP packet of `length` bytes at `packet` in place.
     public func unprotect(_ packet: UnsafeMutableRawPointer, length: Int) -> SRTPOutcome {
-        guard let receiving else { return .failed(-1) }
-        var n = Int32(length)
-        return SRTPContext.outcome(srtp_unprotect(receiving, packet, &n), n)
+        SRTPContext.run(srtp_unprotect, receiving, packet, length, room: nil)
     }
 
     /// Protects a compound RTCP packet in place (SRTCP, RFC 3711 §3.4).
     public func protectRTCP(_ packet: UnsafeMutableRawPointer, length: Int, capacity: Int) -> SRTPOutcome {
-        guard let sending else { return .failed(-1) }
-        guard length + SRTPContext.maximumTrailer <= capacity else { return .failed(-2) }
-        var n = Int32(length)
-        return SRTPContext.outcome(srtp_protect_rtcp(sending, packet, &n), n)
+        SRTPContext.run(srtp_protect_rtcp, sending, packet, length, room: capacity - length)
     }
 
     /// Verifies and decrypts an SRTCP packet in place.
     public func unprotectRTCP(_ packet: UnsafeMutableRawPointer, length: Int) -> SRTPOutcome {
-        guard let receiving else { return .failed(-1) }
+        SRTPContext.run(srtp_unprotect_rtcp, receiving, packet, length, room: nil)
+    }
+
+    /// One libsrtp2 call on `session` over the packet in place; `room` (protecting): the bytes free
+    /// after the packet, which must hold the longest trailer.
+    @inline(__always)
+    private static func run(
+        _ call: (srtp_t?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int32>?) -> srtp_err_status_t,
+        _ session: srtp_t?, _ packet: UnsafeMutableRawPointer, _ length: Int, room: Int?
+    ) -> SRTPOutcome {
+        guard let session else { return .failed(-1) }
+        if let room, room < SRTPContext.maximumTrailer { return .failed(-2) }
         var n = Int32(length)
-        return SRTPContext.outcome(srtp_unprotect_rtcp(receiving, packet, &n), n)
+        return outcome(call(session, packet, &n), n)
     }
 
     private static func outcome(_ status: srtp_err_status_t, _ length: Int32) -> SRTPOutcome {

@@ -27,12 +27,7 @@ public final class DnsmasqProcess {
                 "--user=" + NSUserName(), "--local-ttl=" + String(localTTL), "--log-queries",
                 "--log-facility=" + logURL.path,
             ] + records
-        do {
-            try launchUDPServer(process, port: port, name: "dnsmasq")
-        } catch {
-            stop()
-            throw error
-        }
+        try launchUDPServer(process, port: port, name: "dnsmasq", orElse: stop)
     }
 
     public func stop() {

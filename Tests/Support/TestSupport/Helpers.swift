@@ -40,12 +40,18 @@ public func makeTemporaryDirectory(_ prefix: String) throws -> URL {
 }
 
 /// Runs `process` (a server) with no standard input or output and waits until its UDP `port`
-/// shows in /proc/net/udp (at most 5 s); throws when it does not.
-public func launchUDPServer(_ process: Process, port: UInt16, name: String) throws {
+/// shows in /proc/net/udp (at most 5 s); when it does not, runs `orElse` (the server's clean-up)
+/// and throws.
+public func launchUDPServer(_ process: Process, port: UInt16, name: String, orElse cleanUp: () -> Void) throws {
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
-    try process.run()
+    do {
+        try process.run()
+    } catch {
+        cleanUp()
+        throw error
+    }
     let hex = String(format: ":%04X ", Int(port))
     let deadline = Date().addingTimeInterval(5)
     while Date() < deadline {
@@ -53,6 +59,7 @@ public func launchUDPServer(_ process: Process, port: UInt16, name: String) thro
         if !process.isRunning { break }
         usleep(20_000)
     }
+    cleanUp()
     throw TestServerError(message: name + " did not start on port " + String(port))
 }
 

@@ -25,12 +25,7 @@ public final class TFTPServerProcess {
             "--foreground", "--listen", "--address", "127.0.0.1:" + String(port), "--user", NSUserName(), "--secure",
             directory.path,
         ]
-        do {
-            try launchUDPServer(process, port: port, name: "in.tftpd")
-        } catch {
-            stop()
-            throw error
-        }
+        try launchUDPServer(process, port: port, name: "in.tftpd", orElse: stop)
     }
 
     public func stop() {
