@@ -24,12 +24,8 @@ public enum SRTPCryptoSuite: Equatable, Sendable, CaseIterable, CustomStringConv
 
     /// The suite of an `a=crypto` name; nil for one the phone does not implement.
     public init?(name: String) {
-        switch name {
-        case "AES_CM_128_HMAC_SHA1_80": self = .aesCM128HMACSHA1_80
-        case "AES_CM_128_HMAC_SHA1_32": self = .aesCM128HMACSHA1_32
-        case "AEAD_AES_128_GCM": self = .aeadAES128GCM
-        default: return nil
-        }
+        guard let suite = SRTPCryptoSuite.allCases.first(where: { $0.name == name }) else { return nil }
+        self = suite
     }
 
     public var name: String {
@@ -212,12 +208,9 @@ public enum SRTPPolicy: Equatable, Hashable, Sendable, CustomStringConvertible {
     case mandatory
 
     public init?(configValue: Int) {
-        switch configValue {
-        case 0: self = .off
-        case 1: self = .optional
-        case 2: self = .mandatory
-        default: return nil
-        }
+        let numbered: [SRTPPolicy] = [.off, .optional, .mandatory]
+        guard configValue >= 0 && configValue < numbered.count else { return nil }
+        self = numbered[configValue]
     }
 
     public var description: String {

@@ -40,14 +40,7 @@ final class UDPPeer {
         var out: [[UInt8]] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            var family: Int32 = 0
-            var port: UInt16 = 0
-            var raw = [UInt8](repeating: 0, count: 16)
-            let n = buffer.withUnsafeMutableBytes { b in
-                raw.withUnsafeMutableBufferPointer { r in
-                    cl_socket_receive_from(fd, b.baseAddress, b.count, &family, r.baseAddress, &port)
-                }
-            }
+            let n = receiveDatagram(fd, into: &buffer)
             if n < 0 {
                 if Int32(-n) == EAGAIN || Int32(-n) == EWOULDBLOCK { break }
                 continue

@@ -116,14 +116,7 @@ final class FarEnd {
 
     private func receive() {
         while true {
-            var family: Int32 = 0
-            var port: UInt16 = 0
-            var address = [UInt8](repeating: 0, count: 16)
-            let n = buffer.withUnsafeMutableBytes { b in
-                address.withUnsafeMutableBufferPointer { a in
-                    cl_socket_receive_from(fd, b.baseAddress, b.count, &family, a.baseAddress, &port)
-                }
-            }
+            let n = receiveDatagram(fd, into: &buffer)
             guard n > 0 else { return }
             guard let message = try? SIPMessage.parse(Array(buffer[0..<n])) else { continue }
             if message.isRequest, message.method == .info, !handleInfo(message) { continue }

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Reactor
 
@@ -67,4 +68,17 @@ public func launchUDPServer(_ process: Process, port: UInt16, name: String, orEl
 public func killAndWait(_ process: Process) {
     if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     process.waitUntilExit()
+}
+
+/// One datagram from the non-blocking socket `fd` into `buffer` (its source is not kept): the
+/// byte count, or -errno (-EAGAIN when nothing is queued).
+public func receiveDatagram(_ fd: Int32, into buffer: inout [UInt8]) -> Int {
+    var family: Int32 = 0
+    var port: UInt16 = 0
+    var address = [UInt8](repeating: 0, count: 16)
+    return buffer.withUnsafeMutableBytes { b in
+        address.withUnsafeMutableBufferPointer { a in
+            Int(cl_socket_receive_from(fd, b.baseAddress, b.count, &family, a.baseAddress, &port))
+        }
+    }
 }
