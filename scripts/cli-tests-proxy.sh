@@ -10,7 +10,11 @@
 #      (RFC 3261 §12.1.1), so SIPp's ACK, re-INVITEs and BYE go through the proxy, and so do the
 #      phone's INFO and re-INVITEs (its route set is the Record-Route in order);
 #   3. SIPp calls and cancels while the phone rings (CANCEL, 487 through the proxy);
-#   4. the phone calls and cancels while SIPp rings.
+#   4. the phone calls and cancels while SIPp rings;
+#   5, 6. baresip calls the phone and is called by it through the proxy;
+#   7. the phone with the proxy as its outbound proxy (`account.1.outbound_proxy_enable`) and its
+#      server only by a name it cannot resolve (pbx.test, the proxy's alias): REGISTER and INVITE
+#      reach the proxy with its loose route (RFC 3261 §8.1.2), then case 1's call.
 # What crossed the proxy is read from its log (one `PROXY ...` line per request and relayed
 # reply): every in-dialog request must be `PROXY loose-route`, none `PROXY no-route`.
 # No root needed. Each check prints `ok   ...` or `FAIL ...`; the last line is
@@ -50,7 +54,7 @@ proxy_rr="sip:127\\.0\\.0\\.1:$proxy_port;lr"  # the proxy's Record-Route URI (a
 # --- the proxy -----------------------------------------------------------------------------------
 
 mkdir -p "$work/kamailio-run"
-kamailio -f "$fixtures/proxy.cfg" -A "PROXY_PORT=$proxy_port" -P "$work/kamailio.pid" -Y "$work/kamailio-run" \
+kamailio -f "$fixtures/proxy.cfg" -A "PROXY_PORT=$proxy_port" -A PROXY_DOMAIN=pbx.test -P "$work/kamailio.pid" -Y "$work/kamailio-run" \
   -DD -E -m 32 -M 8 ${PROXY_DEBUG:+--debug=3} > "$work/kamailio.out" 2> "$proxy_log" &
 kamailio_pid=$!
 pids+=("$kamailio_pid")
@@ -132,8 +136,16 @@ start_phone() {
     echo 'account.1.user_name = 1001'
     echo 'account.1.display_name = Desk'
     echo 'account.1.codecs = pcmu'
-    echo 'account.1.sip_server.1.address = 127.0.0.1'
-    echo "account.1.sip_server.1.port = $proxy_port"
+    if [ -n "${outbound_proxy:-}" ]; then
+      # The server by a name the phone cannot resolve: only the outbound proxy is located.
+      echo 'account.1.sip_server.1.address = pbx.test'
+      echo 'account.1.outbound_proxy_enable = 1'
+      echo "account.1.outbound_proxy.1.address = 127.0.0.1"
+      echo "account.1.outbound_proxy.1.port = $proxy_port"
+    else
+      echo 'account.1.sip_server.1.address = 127.0.0.1'
+      echo "account.1.sip_server.1.port = $proxy_port"
+    fi
     echo 'account.1.sip_server.1.expires = 300'
     echo 'sip.listen_address = 127.0.0.1'
     echo "sip.listen_port = $phone_port"
@@ -187,6 +199,12 @@ case_1() {
   dir=$work/1-outgoing
   mkdir -p "$dir"
   mark=$(proxy_mark)
+  phone_calls_2000
+}
+
+# phone_calls_2000: in $dir, as $label, from $mark: SIPp registers 2000, the phone calls it,
+# records on and off, holds and resumes both ways and hangs up; what the proxy saw is checked.
+phone_calls_2000() {
   register_sipp "$dir"
   start_sipp "$dir" sipp -sf "$fixtures/uas-proxied.xml" -p "$sipp_port" -mp 28100 -cp 28012
   wait_udp "$sipp_port" || fail "$label: SIPp did not start"
@@ -217,6 +235,23 @@ case_1() {
   expect_proxy "$label" "$dir/proxy.log" 1 "PROXY request BYE .*route=\\[<sip:127\\.0\\.0\\.1:$proxy_port;lr" \
     "the phone's BYE carries the proxy's Route"
   expect_no_bypass "$dir" "$label"
+}
+
+# --- 7. an outbound proxy: the server only by name, every first request through the proxy -------
+case_7() {
+  label="7 phone via outbound proxy"
+  dir=$work/7-outbound
+  mkdir -p "$dir"
+  mark=$(proxy_mark)
+  outbound_proxy=1 phone_calls_2000
+  expect_proxy "$label" "$dir/proxy.log" 2 \
+    "PROXY request REGISTER sip:pbx\\.test cseq=\\[[0-9]+ REGISTER\\] .*route=\\[<sip:127\\.0\\.0\\.1:$proxy_port;lr>\\]" \
+    "the REGISTER for pbx.test (a name the phone cannot resolve) and the one at quit reach the proxy with its Route"
+  expect_proxy "$label" "$dir/proxy.log" 2 "PROXY registered sip:1001@pbx\\.test " \
+    "the proxy binds 1001@pbx.test and unbinds it at quit"
+  expect_proxy "$label" "$dir/proxy.log" 1 \
+    "PROXY outbound-route INVITE sip:2000@pbx\\.test route=\\[<sip:127\\.0\\.0\\.1:$proxy_port;lr>\\]" \
+    "the INVITE to 2000@pbx.test carries the outbound proxy's Route"
 }
 
 # --- 2. SIPp calls the phone through the proxy ---------------------------------------------------
@@ -394,7 +429,7 @@ case_6() {
   expect_no_bypass "$dir" "$label"
 }
 
-for k in ${PROXY_CASES:-1 2 3 4 5 6}; do
+for k in ${PROXY_CASES:-1 2 3 4 5 6 7}; do
   case_$k
 done
 

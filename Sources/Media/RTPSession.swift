@@ -458,11 +458,12 @@ public final class RTPSession {
 
     func transmit(_ length: Int, to destination: RTPEndpoint, on socket: UDPSocket) -> Bool {
         guard socket.fd >= 0 else { return false }
-        let buffer = socket === rtcp ? rtcpBuffer : sendBuffer
+        let isRTCP = socket === rtcp
+        let buffer = isRTCP ? rtcpBuffer : sendBuffer
         var length = length
         if let srtp, let base = buffer.baseAddress {
             let outcome =
-                socket === rtcp
+                isRTCP
                 ? srtp.protectRTCP(base, length: length, capacity: buffer.count)
                 : srtp.protect(base, length: length, capacity: buffer.count)
             guard case .ok(let protected) = outcome else {
@@ -490,11 +491,11 @@ public final class RTPSession {
 
     /// Verifies and decrypts a received datagram in place when the call is SRTP: its new
     /// length, or nil when it is dropped (counted: authentication failure, replay, malformed).
-    /// RTCP is told from RTP by its header, which SRTP leaves in clear (RFC 5761 §4).
-    func unprotectDatagram(_ buffer: UnsafeMutableRawBufferPointer, length: Int) -> Int? {
+    /// RTCP is told from RTP by its header, which SRTP leaves in clear (RFC 5761 §4), so the
+    /// caller tells it once, before and after.
+    func unprotectDatagram(_ buffer: UnsafeMutableRawBufferPointer, length: Int, isRTCP: Bool) -> Int? {
         guard let srtp else { return length }
         guard let base = buffer.baseAddress else { return nil }
-        let isRTCP = RTPPacket.isRTCP(UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
         let outcome = isRTCP ? srtp.unprotectRTCP(base, length: length) : srtp.unprotect(base, length: length)
         switch outcome {
         case .ok(let plain): return plain
@@ -518,9 +519,10 @@ public final class RTPSession {
                 counters.malformed += 1
                 continue
             }
-            guard let length = unprotectDatagram(receiveBuffer, length: length) else { continue }
+            let isRTCP = RTPPacket.isRTCP(UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<length]))
+            guard let length = unprotectDatagram(receiveBuffer, length: length, isRTCP: isRTCP) else { continue }
             let bytes = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<length])
-            if RTPPacket.isRTCP(bytes) {
+            if isRTCP {
                 receiveReport(bytes, from: source)
                 continue
             }

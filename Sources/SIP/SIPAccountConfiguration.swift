@@ -58,6 +58,11 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
     /// The account's servers in the order tried (`account.1.sip_server.1/2.*`); empty means
     /// direct-IP mode.
     public var servers: [SIPServerConfiguration] = []
+    /// Outbound proxies in the order tried (`account.1.outbound_proxy_enable` and
+    /// `account.1.outbound_proxy.1/2.*`): when there are any, every request outside a dialog
+    /// goes to one of them with its `Route` (RFC 3261 §8.1.2, loose routing); the REGISTER's
+    /// Request-URI stays the server's. Empty: requests go to the server itself.
+    public var outboundProxies: [SIPServerConfiguration] = []
     /// Server 1's address: an IP literal or a host name; nil means direct-IP mode.
     public var serverAddress: String? {
         get { servers.first?.address }
@@ -164,6 +169,7 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
         if !servers.isEmpty {
             text += " at " + servers[0].description
             if servers.count > 1 { text += ", backup " + servers[1].description }
+            for proxy in outboundProxies { text += ", via outbound proxy " + proxy.description }
             text += enabled ? " (registers)" : " (not registering)"
         } else {
             text += " direct-IP"
@@ -198,6 +204,28 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
             if let server = try SIPServerConfiguration.read(file, prefix: key) { servers.append(server) }
         }
         enabled = try file.bool(prefix + "enable", default: false) && serverAddress != nil
+        outboundProxies = []
+        for n in 1...2 {
+            let key = prefix + "outbound_proxy." + String(n) + "."
+            guard var proxy = try SIPServerConfiguration.read(file, prefix: key) else { continue }
+            // The proxy speaks the account's transport unless told otherwise.
+            if file.entry(key + "transport") == nil, let transport = servers.first?.transport {
+                proxy.transport = transport
+                if proxy.isLiteral && file.entry(key + "port") == nil { proxy.port = transport.defaultPort }
+            }
+            outboundProxies.append(proxy)
+        }
+        if !(try file.bool(prefix + "outbound_proxy_enable", default: false)) {
+            outboundProxies = []
+        } else if outboundProxies.isEmpty {
+            throw file.error(
+                prefix + "outbound_proxy_enable",
+                prefix + "outbound_proxy_enable = 1 needs " + prefix + "outbound_proxy.1.address")
+        } else if serverAddress == nil {
+            throw file.error(
+                prefix + "outbound_proxy_enable",
+                prefix + "outbound_proxy_enable = 1 needs a server (" + serverKey + "address) to register with")
+        }
         listenPort = UInt16(try file.int("sip.listen_port", default: 5060, in: 0...65535))
         if let yealink = try SIPAccountConfiguration.yealinkCodecs(file, prefix: prefix) { codecs = yealink }
         if let entry = file.entry(prefix + "codecs") {

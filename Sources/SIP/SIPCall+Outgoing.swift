@@ -6,7 +6,7 @@ extension SIPCall {
     // MARK: outgoing (UAC, RFC 3261 §13.2)
 
     func startOutgoing() {
-        guard let ua = userAgent, var dialog, let peer = ua.peer(for: dialog.remoteTarget) else {
+        guard let ua = userAgent, let dialog, let peer = ua.peer(for: dialog.nextHopURI) else {
             end(.failed("no route"))
             return
         }

@@ -85,7 +85,8 @@ public final class SIPCall: CustomStringConvertible {
         dialog = SIPDialog(
             callID: callID, localTag: SIPTransactionLayer.randomToken(byteCount: 4), remoteTag: "",
             localAddress: local, remoteAddress: SIPNameAddress(uri: target),
-            localSequence: SIPDialog.initialSequence(), remoteSequence: nil, remoteTarget: target, routeSet: [],
+            localSequence: SIPDialog.initialSequence(), remoteSequence: nil, remoteTarget: target,
+            routeSet: userAgent.outboundRoute,
             isConfirmed: false)
     }
 

@@ -177,7 +177,8 @@ public final class SIPRegistration: CustomStringConvertible {
         setState(.registering)
         locate(server: 0, found: [], ua: ua) { [self] found in
             guard attempt == generation else { return }
-            candidates = found
+            candidates = SIPRegistration.candidates(
+                found, servers: ua.account.servers.count, viaProxies: !ua.account.outboundProxies.isEmpty)
             candidateIndex = 0
             if found.isEmpty {
                 failed("no server address found", expires: requestedExpires, retry: true)
@@ -187,16 +188,34 @@ public final class SIPRegistration: CustomStringConvertible {
         }
     }
 
+    /// With outbound proxies the targets located are the proxies', and each server is registered
+    /// with through them in turn (server 1 through every proxy target, then server 2); without,
+    /// the servers' own targets.
+    static func candidates(
+        _ found: [(target: SIPServerTarget, server: Int)], servers: Int, viaProxies: Bool
+    ) -> [(target: SIPServerTarget, server: Int)] {
+        guard viaProxies else { return found }
+        var out: [(target: SIPServerTarget, server: Int)] = []
+        for server in 0..<servers {
+            for item in found { out.append((item.target, server)) }
+        }
+        return out
+    }
+
+    /// Locates the first hops one by one (RFC 3263 §4): the outbound proxies when there are any,
+    /// else the servers; `server` in what it finds is the index of the hop.
     private func locate(
         server index: Int, found: [(target: SIPServerTarget, server: Int)], ua: SIPUserAgent,
         completion: @escaping ([(target: SIPServerTarget, server: Int)]) -> Void
     ) {
-        guard index < ua.account.servers.count else {
+        let viaProxies = !ua.account.outboundProxies.isEmpty
+        let hops = viaProxies ? ua.account.outboundProxies : ua.account.servers
+        guard index < hops.count else {
             completion(found)
             return
         }
-        let server = ua.account.servers[index]
-        let label = "server " + String(index + 1) + " " + server.address
+        let server = hops[index]
+        let label = (viaProxies ? "outbound proxy " : "server ") + String(index + 1) + " " + server.address
         if let peer = server.literalPeer {
             locate(
                 server: index + 1, found: found + [(SIPServerTarget(peer: peer, name: server.address), index)], ua: ua,
@@ -284,6 +303,8 @@ public final class SIPRegistration: CustomStringConvertible {
         SIPUserAgent.add(&request, "Contact", contact.description)
         SIPUserAgent.add(&request, "Expires", String(expires))
         SIPUserAgent.add(&request, "Allow", SIPUserAgent.allowedMethods)
+        // §8.1.2: through an outbound proxy, the REGISTER carries the proxy's route.
+        if let proxy = ua.outboundProxy(for: target) { request.routes = [proxy.looseRoute] }
         ua.decorate(&request)
         // §22.3: reuse the credentials of the last challenge (refreshes and the unregistration
         // then pass without a new round trip while the nonce lasts).
@@ -382,9 +403,10 @@ public final class SIPRegistration: CustomStringConvertible {
     /// target has no retry time of its own: its transaction's Timer F ends the attempt.
     private func restartTargetTimer(expires: Int, ua: SIPUserAgent) {
         cancelTargetTimer()
-        guard let (_, index) = currentTarget, candidateIndex + 1 < candidates.count else { return }
+        guard let (target, index) = currentTarget, candidateIndex + 1 < candidates.count else { return }
         let attempt = generation
-        let patience = ua.account.servers[index].attemptNanoseconds(t1: ua.transactions.timers.t1)
+        let hop = ua.outboundProxy(for: target) ?? ua.account.servers[index]
+        let patience = hop.attemptNanoseconds(t1: ua.transactions.timers.t1)
         targetTimer = ua.reactor.after(patience) { [self] in
             targetTimer = nil
             guard attempt == generation else { return }

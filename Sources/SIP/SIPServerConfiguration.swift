@@ -39,6 +39,17 @@ public struct SIPServerConfiguration: Equatable, Sendable, CustomStringConvertib
         return SIPPeer(transport: chosen, remote: remote)
     }
 
+    /// This server as a loose route (RFC 3261 §8.1.2, §19.1.1): `<sip:host[:port][;transport=tcp];lr>`,
+    /// `sips:` for TLS.
+    public var looseRoute: SIPNameAddress {
+        var uri = SIPURI(
+            scheme: transport == .tls ? "sips" : "sip", host: SIPAccountConfiguration.host(address),
+            port: port.map { Int($0) })
+        if transport == .tcp { uri.parameters.append(SIPParameter(name: "transport", value: "tcp")) }
+        uri.parameters.append(SIPParameter(name: "lr"))
+        return SIPNameAddress(uri: uri)
+    }
+
     /// A locator for this server's targets (RFC 3263 §4).
     public func locator(random: @escaping (UInt32) -> UInt32) -> SIPServerLocator {
         SIPServerLocator(host: address, port: port, transport: transport, random: random)

@@ -212,7 +212,7 @@ public final class SIPUserAgent: CustomStringConvertible {
         } else {
             throw SIPError("'" + target + "' needs a host in direct-IP mode (sip:user@host:port)", status: nil)
         }
-        guard peer(for: uri) != nil else {
+        guard peer(for: outboundRoute.first?.uri ?? uri) != nil else {
             if account.serverAddress != nil {
                 throw SIPError(
                     "cannot reach " + uri.description + ": the server is not located yet (not registered)", status: nil)
@@ -268,6 +268,20 @@ public final class SIPUserAgent: CustomStringConvertible {
         return found
     }
 
+    /// The outbound proxy (if any) `target` was located from.
+    func outboundProxy(for target: SIPServerTarget) -> SIPServerConfiguration? {
+        for proxy in account.outboundProxies where proxy.address == target.name { return proxy }
+        return nil
+    }
+
+    /// The pre-loaded route of a request outside a dialog (RFC 3261 §8.1.2): the outbound proxy
+    /// the account is registered through (proxy 1 before that); none without outbound proxies.
+    var outboundRoute: [SIPNameAddress] {
+        guard let first = account.outboundProxies.first else { return [] }
+        if let serverTarget, let used = outboundProxy(for: serverTarget) { return [used.looseRoute] }
+        return [first.looseRoute]
+    }
+
     static func peer(for uri: SIPURI, account: SIPAccountConfiguration, serverPeer: SIPPeer?) -> SIPPeer? {
         var transport: SIPTransportProtocol = account.isDirectIP ? .udp : account.transport
         if uri.isSecure { transport = .tls }
@@ -277,8 +291,13 @@ public final class SIPUserAgent: CustomStringConvertible {
         switch uri.host {
         case .ipv4(let text), .ipv6(let text):
             let port = uri.port ?? Int(transport.defaultPort)
-            // Server 1's own address: the target the account is registered with (maybe the backup).
-            if text == account.serverAddress && port == Int(account.serverPort), let serverPeer { return serverPeer }
+            // The first hop's own address (outbound proxy 1, else server 1): the target the account
+            // is registered with (maybe the backup).
+            if let hop = account.outboundProxies.first ?? account.servers.first, text == hop.address,
+                port == Int(hop.port ?? 5060), let serverPeer
+            {
+                return serverPeer
+            }
             if let address = SIPSocketAddress(literal: text, port: UInt16(clamping: port)) {
                 return SIPPeer(transport: transport, remote: address)
             }

@@ -17,6 +17,8 @@ final class TwoServerUA {
     var behaviour: [SIPSocketAddress: Behaviour] = [:]
     /// Every request sent (retransmissions included): time, method, destination, Expires.
     var sent: [(time: Int64, method: String, to: SIPSocketAddress, expires: String?)] = []
+    /// The same requests whole, with where they went.
+    var requests: [(message: SIPMessage, to: SIPSocketAddress)] = []
 
     static let primary = SIPSocketAddress(ipv4: 192, 0, 2, 1, port: 5060)
     static let backup = SIPSocketAddress(ipv4: 192, 0, 2, 2, port: 5070)
@@ -41,6 +43,7 @@ final class TwoServerUA {
         deliver = { [unowned self] message, peer in
             guard message.isRequest else { return }
             sent.append((reactor.now, message.method?.name ?? "?", peer.remote, message.header("Expires")))
+            requests.append((message, peer.remote))
             switch behaviour[peer.remote] ?? .silent {
             case .silent:
                 break
