@@ -4,6 +4,9 @@
 # calls a second phone asking for 90 s with itself as refresher and never refreshes, and that
 # phone must grant it (Session-Expires, Require: timer) and send BYE 60 s after answering. Then
 # a third phone without session timers gets an INVITE with Require: timer and answers 420.
+# Reliable provisionals (RFC 3262) at the same time: SIPp calls a fourth phone with Require: 100rel
+# and PRACKs its reliable 180 after one retransmission; a fifth phone (account.1.100rel_enable = 1)
+# calls a SIPp UAS that rings with a reliable 183 and must PRACK it.
 # Each check prints `ok   ...` or `FAIL ...`; the last line is `cli-timers: N passed, N failed`.
 # usage: scripts/cli-tests-timers.sh DESKPHONE     (ports: SIP 26980-26989, RTP 38600-38699)
 set -uo pipefail
@@ -30,6 +33,7 @@ phone_cfg() {
     echo "rtp.port_max = $(($3 + 9))"
     echo "account.1.session_timer.enable = $4"
     echo 'account.1.session_timer.expires = 90'
+    echo "account.1.100rel_enable = ${5:-0}"
   } > "$1/phone.cfg"
 }
 
@@ -54,6 +58,28 @@ wait_for "$work/expiry/phone.log" "sip: listening" 1 10 || fail "expiry: the pho
   -m 1 -nostdin -timeout 80s -timeout_error -trace_err 127.0.0.1:26982 > sipp.out 2>&1) &
 expiry_sipp=$!
 pids+=("$expiry_sipp")
+
+# 4. SIPp requires 100rel of a phone that answers 2 s after ringing: reliable 180, PRACK, 200.
+phone_cfg "$work/prack-in" 26985 38650 0
+(cd "$work/prack-in" && exec timeout -k 3 30 "$deskphone" --board "$root/board/sim.cfg" --config phone.cfg \
+  --answer auto --answer-delay 2000 > phone.log 2> phone.err) &
+pids+=($!)
+wait_for "$work/prack-in/phone.log" "sip: listening" 1 10 || fail "prack-in: the phone did not start"
+(cd "$work/prack-in" && exec timeout -k 3 25 sipp -sf "$fixtures/uac-100rel.xml" -i 127.0.0.1 -p 26986 -mp 38670 \
+  -m 1 -nostdin -timeout 20s -timeout_error -trace_err -trace_msg 127.0.0.1:26985 > sipp.out 2>&1) &
+prack_in_sipp=$!
+pids+=("$prack_in_sipp")
+
+# 5. The phone (100rel_enable) calls a SIPp UAS that rings reliably: the phone must PRACK.
+phone_cfg "$work/prack-out" 26987 38660 0 1
+(cd "$work/prack-out" && exec timeout -k 3 25 sipp -sf "$fixtures/uas-100rel.xml" -i 127.0.0.1 -p 26988 -mp 38675 \
+  -m 1 -nostdin -timeout 20s -timeout_error -trace_err -trace_msg > sipp.out 2>&1) &
+prack_out_sipp=$!
+pids+=("$prack_out_sipp")
+wait_udp 26988 || fail "prack-out: SIPp did not start"
+(cd "$work/prack-out" && exec timeout -k 3 25 "$deskphone" --board "$root/board/sim.cfg" --config phone.cfg \
+  --dial "sip:sipp@127.0.0.1:26988" --hangup-after 1 --exit-after-call > phone.log 2> phone.err) &
+pids+=($!)
 
 # 3. Require: timer to a phone without session timers: 420 Bad Extension, Unsupported: timer.
 phone_cfg "$work/require" 26984 38640 0
@@ -91,4 +117,23 @@ reap status "$expiry_sipp"
 if [ "$status" = 0 ]; then pass "a far end that never refreshes: the phone granted 90 s (Require: timer) and sent BYE"; else
   fail "expiry: SIPp exited $status: $(grep -iE 'error|unexpected' "$work/expiry/sipp.out" | head -3)"; fi
 check expiry "$work/expiry/phone.log" "session expired: no refresh within 90 s" "the phone logged the expiry"
+reap status "$prack_in_sipp"
+if [ "$status" = 0 ]; then
+  pass "Require: 100rel: the phone's 180 is reliable (RSeq), sent again until SIPp's PRACK, which gets 200; then the call"
+else
+  fail "prack-in: SIPp exited $status: $(grep -a -h -iE 'error|unexpected|check_it' "$work/prack-in"/*errors.log \
+    "$work/prack-in/sipp.out" 2> /dev/null | head -3 | tr '\n' '|')"
+fi
+check prack-in "$work/prack-in/phone.log" "call 1: connected" "the phone answered after the PRACK"
+ringing=$(cat "$work/prack-in"/*messages.log 2> /dev/null | grep -a -c '^SIP/2.0 180 ')
+if [ "$ringing" -ge 2 ]; then pass "prack-in: the reliable 180 went again before the PRACK (${ringing}x)"; else
+  fail "prack-in: the 180 reached SIPp ${ringing}x, wanted at least 2 (a retransmission)"; fi
+reap status "$prack_out_sipp"
+if [ "$status" = 0 ]; then
+  pass "a reliable 183 to the phone's INVITE (Supported: 100rel): PRACK with RAck: 4711 N INVITE, then the call"
+else
+  fail "prack-out: SIPp exited $status: $(grep -a -h -iE 'error|unexpected|check_it' "$work/prack-out"/*errors.log \
+    "$work/prack-out/sipp.out" 2> /dev/null | head -3 | tr '\n' '|')"
+fi
+check prack-out "$work/prack-out/phone.log" "call 1: connected" "the phone's call connected after its PRACK"
 summary cli-timers

@@ -115,6 +115,11 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
     public var sessionTimer = SIPSessionTimerSettings()
     /// NAT keep-alives while registered (`account.1.nat.*`).
     public var keepAlive = SIPKeepAliveSettings()
+    /// `account.1.100rel_enable`: offer `Supported: 100rel` in our INVITEs and send our 180
+    /// reliably to a caller that supports it (RFC 3262). Off: reliable provisionals only when the
+    /// caller requires them (a caller's `Require: 100rel` is always honoured, a reliable 1xx to
+    /// our INVITE always acknowledged).
+    public var reliableProvisional = false
     public static let defaultMaxCalls = 4
     public static let defaultRingTimeoutSeconds = 120
 
@@ -255,6 +260,7 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
         trustServerOnly = try file.bool("sip.trust_ctrl", default: false)
         sessionTimer = try SIPSessionTimerSettings(file, prefix: prefix)
         keepAlive = try SIPKeepAliveSettings(file, prefix: prefix)
+        reliableProvisional = try file.bool(prefix + "100rel_enable", default: false)
         if trustServerOnly && serverAddress == nil {
             throw file.error(
                 "sip.trust_ctrl", "sip.trust_ctrl = 1 needs a server (" + serverKey + "address): it would refuse every call")

@@ -102,6 +102,8 @@ extension SIPCall {
             ua.onInfo?(self, request)
         case .options:
             ua.respond(transaction, 200, toTag: dialog.localTag, capabilities: true)
+        case .prack:
+            receivePRACK(transaction)
         default:
             ua.respond(transaction, 405, toTag: dialog.localTag, capabilities: true)
         }

@@ -45,7 +45,7 @@ extension SIPCall {
             offeredSessionTimer = timer
             sessionTimerHeaders = headers
         }
-        respondProvisional(180)
+        respondProvisional(180, reliably: wantsReliableProvisional(request, account: ua.account))
         // Nobody answers: refused after the ring timeout (scheduled first: the `.incoming`
         // handlers may answer or end the call at once, which cancels it).
         let seconds = ua.account.ringTimeoutSeconds
@@ -63,12 +63,16 @@ extension SIPCall {
         ringTimer = nil
     }
 
-    func respondProvisional(_ status: Int) {
+    func respondProvisional(_ status: Int, reliably: Bool = false) {
         guard let ua = userAgent, let transaction = inviteServer, let dialog else { return }
         var response = SIPMessage.response(to: transaction.request, status: status, toTag: dialog.localTag)
         SIPUserAgent.add(&response, "Contact", ua.contact(transport: transaction.peer.transport).description)
         SIPUserAgent.add(&response, "Server", ua.userAgentHeader)
-        transaction.respond(response)
+        if reliably {
+            sendReliably(response)
+        } else {
+            transaction.respond(response)
+        }
     }
 
     /// Answers an incoming call with 200 and our SDP answer (or offer, when the INVITE had
@@ -101,6 +105,8 @@ extension SIPCall {
         dialog.isConfirmed = true
         self.dialog = dialog
         cancelRingTimer()
+        // §3: a 2xx may go before the PRACK of a reliable 1xx without SDP (ours has none).
+        stopReliableRetransmission()
         transaction.respond(response)
         retransmitSuccess(response, peer: transaction.peer)
         updateEstablishedState()

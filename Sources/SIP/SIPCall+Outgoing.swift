@@ -33,6 +33,7 @@ extension SIPCall {
         SIPUserAgent.add(&request, "Contact", ua.contact(transport: peer.transport).description)
         SIPUserAgent.add(&request, "Allow", SIPUserAgent.allowedMethods)
         addSessionTimerHeaders(&request, seconds: sessionSeconds)
+        if ua.account.reliableProvisional { SIPUserAgent.add(&request, "Supported", "100rel") }
         ua.decorate(&request)
         SIPCall.attach(offer, to: &request)
         return request
@@ -57,6 +58,7 @@ extension SIPCall {
                 dialog.routeSet = early.routeSet
                 self.dialog = dialog
             }
+            guard acknowledgeReliable(response, request: request, peer: peer) else { return }
             if let answer = SIPCall.sdp(of: response), negotiatedAudio == nil, let offer = localSDP {
                 _ = completeNegotiation(offer: offer, answer: answer, localIsOfferer: true)
             }

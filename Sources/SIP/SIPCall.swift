@@ -58,6 +58,11 @@ public final class SIPCall: CustomStringConvertible {
     var retryTimer: TimerID?
     /// Ends an incoming call nobody answers (`account.ringTimeoutSeconds`).
     var ringTimer: TimerID?
+    // reliable provisional responses (RFC 3262)
+    /// Our reliable 1xx waiting for its PRACK.
+    var pendingReliable: SIPReliableProvisional?
+    /// The RSeq of the last reliable 1xx sent (UAS) or acknowledged (UAC).
+    var lastReliableRSeq: UInt32?
     // session timer (RFC 4028)
     /// The session timer running in the dialog, nil when there is none.
     public internal(set) var sessionTimer: SIPSessionTimer?
@@ -144,6 +149,7 @@ public final class SIPCall: CustomStringConvertible {
         retryTimer = nil
         cancelRingTimer()
         cancelSessionTimer()
+        stopReliableRetransmission()
         successRetransmission?.acknowledge()
         successRetransmission = nil
         let hadMedia = negotiatedAudio != nil

@@ -76,7 +76,7 @@ public final class SIPUserAgent: CustomStringConvertible {
     /// server's domain (calls by number, the record key's INFO in those calls) go there.
     public internal(set) var serverTarget: SIPServerTarget?
     /// Methods we accept (Allow header, RFC 3261 §20.5).
-    public static let allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+    public static let allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK"
     /// The User-Agent header value.
     public var userAgentHeader = SIPStack.userAgentProduct
 
@@ -482,14 +482,16 @@ public final class SIPUserAgent: CustomStringConvertible {
         call.receiveCancel()
     }
 
-    /// The option tags the phone supports (RFC 3261 §19.2): `timer` with session timers on.
-    var supportedExtensions: String { account.sessionTimer.enabled ? "timer" : "" }
+    /// The option tags the phone supports (RFC 3261 §19.2): `100rel` (RFC 3262), and `timer` with
+    /// session timers on.
+    var supportedExtensions: String { account.sessionTimer.enabled ? "100rel, timer" : "100rel" }
 
     /// The option tags of the request's Require header that the phone does not support, joined
     /// for an Unsupported header; nil when it supports all of them.
     func unsupportedExtensions(_ request: SIPMessage) -> String? {
         let missing = request.optionTags("Require").filter {
-            !(account.sessionTimer.enabled && ConfigFileText.asciiLowercase($0) == "timer")
+            let tag = ConfigFileText.asciiLowercase($0)
+            return tag != "100rel" && !(account.sessionTimer.enabled && tag == "timer")
         }
         return missing.isEmpty ? nil : missing.joined(separator: ", ")
     }

@@ -270,10 +270,10 @@ struct SessionTimerTests {
     @Test("Require: an extension the phone lacks gets 420 with Unsupported; timer is required only when on")
     func require() throws {
         for (enabled, extra, status, unsupported) in [
-            (false, ["Require: 100rel"], 420, "100rel"),
+            (false, ["Require: foo"], 420, "foo"),
             (false, ["Require: timer", "Session-Expires: 1800"], 420, "timer"),
             (true, ["Require: timer", "Supported: timer", "Session-Expires: 1800"], 180, nil),
-            (true, ["Require: timer, 100rel"], 420, "100rel"),
+            (true, ["Require: timer, foo"], 420, "foo"),
         ] as [(Bool, [String], Int, String?)] {
             let scripted = try ScriptedPeerUA(
                 account: Self.account("1001", timer: SIPSessionTimerSettings(enabled: enabled)))
