@@ -46,6 +46,7 @@ primary_port=38401
 backup_port=38402
 phone_port=38403
 expires=30
+password=dns-test-s3cret  # the registrars' digest password (Kamailio AUTH_PASSWORD)
 # NAT keep-alives every 5 s: the dead primary's ICMP error for one starts the failover.
 keepalive=5
 
@@ -75,6 +76,7 @@ start_registrar() {
   local name=$1 port=$2 pid
   mkdir -p "$work/$name-run"
   kamailio -f "$fixtures/proxy.cfg" -A "PROXY_PORT=$port" -A PROXY_DOMAIN=pbx.test -A REGISTRAR_MIN_EXPIRES=10 \
+    -A "AUTH_PASSWORD=\"$password\"" \
     -P "$work/$name.pid" -Y "$work/$name-run" -DD -E -m 32 -M 8 >> "$work/$name.out" 2>> "$work/$name.log" &
   pid=$!
   pids+=("$pid")
@@ -93,6 +95,7 @@ start_registrar backup $backup_port
   echo '#!version:1.0.0.1'
   echo 'account.1.enable = 1'
   echo 'account.1.user_name = 1001'
+  echo "account.1.password = $password"
   echo 'account.1.codecs = pcmu'
   echo 'account.1.sip_server.1.address = pbx.test'
   echo 'account.1.sip_server.1.transport = 3'
@@ -130,13 +133,17 @@ expect_lines "$label" "$work/dnsmasq.log" 'query\[NAPTR\] pbx\.test from 127\.0\
   'query\[SRV\] _sip\._udp\.pbx\.test from 127\.0\.0\.1' 'query\[A\] sip1\.pbx\.test from 127\.0\.0\.1'
 check "$label" "$work/primary.log" "PROXY registered sip:1001@pbx.test contact=[<sip:1001@127.0.0.1:$phone_port" \
   "the primary holds the phone's binding"
+expect_lines "$label" "$work/primary.log" "PROXY challenge REGISTER sip:1001@pbx\\.test" \
+  "PROXY authenticated REGISTER sip:1001@pbx\\.test"
+check_not "$label" "$log" "$password" "the password is in no log line"
 
 # The far end: baresip registered at the backup as bob.
 mkdir -p "$work/bs"
 python3 "$root/Tests/Fixtures-call/baresip/audio.py" tone "$work/tone.wav" 8000 1000 30
 sed -e "s|@SIP_PORT@|38410|g" -e "s|@RTP_PORTS@|38440-38459|g" -e "s|@SOURCE@|$work/tone.wav|g" \
   -e "s|@DIR@|$work/bs|g" "$root/Tests/Fixtures-call/baresip/config.in" > "$work/bs/config"
-echo "<sip:bob@127.0.0.1:$backup_port>;regint=300;answermode=auto;audio_codecs=pcmu/8000/1" > "$work/bs/accounts"
+echo "<sip:bob@127.0.0.1:$backup_port>;auth_pass=$password;regint=300;answermode=auto;audio_codecs=pcmu/8000/1" \
+  > "$work/bs/accounts"
 mkfifo "$work/bs.in"
 exec {bs_fd}<> "$work/bs.in"
 (exec timeout -k 3 120 baresip -f "$work/bs" < "$work/bs.in" > "$work/bs.log" 2>&1) &

@@ -94,7 +94,7 @@ extension SIPCall {
     }
 
     /// `RAck: response-num CSeq-num Method` (RFC 3262 §7.2).
-    static func rack(_ value: String?) -> (rseq: UInt32, cseq: UInt32, method: String)? {
+    public static func rack(_ value: String?) -> (rseq: UInt32, cseq: UInt32, method: String)? {
         guard let value else { return nil }
         let parts = value.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard parts.count == 3, let rseq = UInt32(parts[0]), let cseq = UInt32(parts[1]) else { return nil }

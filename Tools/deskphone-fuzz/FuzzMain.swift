@@ -40,7 +40,8 @@ enum FuzzTarget: String, CaseIterable {
         }
     }
 
-    /// A message that parses must serialize to bytes that parse to the same serialization.
+    /// A message that parses must serialize to bytes that parse to the same serialization; its
+    /// RAck likewise.
     static func message(_ bytes: UnsafeRawBufferPointer) {
         guard let message = try? SIPMessage.parse(bytes) else { return }
         let once = message.serialized()
@@ -52,6 +53,11 @@ enum FuzzTarget: String, CaseIterable {
             fatalError("serialization is not stable:\n\(String(decoding: once, as: UTF8.self))")
         }
         _ = SIPMessage.response(to: message, status: 400)
+        // RAck (RFC 3262 §7.2): what parses prints as text that parses to the same.
+        if let rack = SIPCall.rack(message.header("RAck")) {
+            let text = String(rack.rseq) + " " + String(rack.cseq) + " " + rack.method
+            guard let again = SIPCall.rack(text), again == rack else { fatalError("RAck does not round-trip: " + text) }
+        }
     }
 
     /// A URI that parses must print as text that parses to an equal URI.
