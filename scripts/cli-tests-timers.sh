@@ -107,33 +107,31 @@ else
   fail "Require: timer: $(head -3 "$work/require/answer.txt")"
 fi
 
-reap status "$refresh_sipp"
-if [ "$status" = 0 ]; then pass "the phone refreshed the session (re-INVITE with Session-Expires: 90;refresher=uac) and hung up"; else
-  fail "refresh: SIPp exited $status: $(grep -iE 'error|unexpected' "$work/refresh/sipp.out" | head -3)"; fi
+# sipp_passed PID NAME WHAT: SIPp's scenario in $work/NAME ended with status 0.
+sipp_passed() {
+  local status
+  reap status "$1"
+  if [ "$status" = 0 ]; then pass "$3"; else
+    fail "$2: SIPp exited $status: $(grep -a -h -iE 'error|unexpected|check_it' "$work/$2"/*errors.log \
+      "$work/$2/sipp.out" 2> /dev/null | head -3 | tr '\n' '|')"
+  fi
+}
+
+sipp_passed "$refresh_sipp" refresh "the phone refreshed the session (re-INVITE with Session-Expires: 90;refresher=uac) and hung up"
 check refresh "$work/refresh/phone.log" "call 1: session timer 90 s, refresher us" "the phone logged its refresher role"
 check refresh "$work/refresh/phone.log" "call 1: session refresh (re-INVITE)" "the phone logged the refresh"
 
-reap status "$expiry_sipp"
-if [ "$status" = 0 ]; then pass "a far end that never refreshes: the phone granted 90 s (Require: timer) and sent BYE"; else
-  fail "expiry: SIPp exited $status: $(grep -iE 'error|unexpected' "$work/expiry/sipp.out" | head -3)"; fi
+sipp_passed "$expiry_sipp" expiry "a far end that never refreshes: the phone granted 90 s (Require: timer) and sent BYE"
 check expiry "$work/expiry/phone.log" "session expired: no refresh within 90 s" "the phone logged the expiry"
-reap status "$prack_in_sipp"
-if [ "$status" = 0 ]; then
-  pass "Require: 100rel: the phone's 180 is reliable (RSeq), sent again until SIPp's PRACK, which gets 200; then the call"
-else
-  fail "prack-in: SIPp exited $status: $(grep -a -h -iE 'error|unexpected|check_it' "$work/prack-in"/*errors.log \
-    "$work/prack-in/sipp.out" 2> /dev/null | head -3 | tr '\n' '|')"
-fi
+
+sipp_passed "$prack_in_sipp" prack-in \
+  "Require: 100rel: the phone's 180 is reliable (RSeq), sent again until SIPp's PRACK, which gets 200; then the call"
 check prack-in "$work/prack-in/phone.log" "call 1: connected" "the phone answered after the PRACK"
 ringing=$(cat "$work/prack-in"/*messages.log 2> /dev/null | grep -a -c '^SIP/2.0 180 ')
 if [ "$ringing" -ge 2 ]; then pass "prack-in: the reliable 180 went again before the PRACK (${ringing}x)"; else
   fail "prack-in: the 180 reached SIPp ${ringing}x, wanted at least 2 (a retransmission)"; fi
-reap status "$prack_out_sipp"
-if [ "$status" = 0 ]; then
-  pass "a reliable 183 to the phone's INVITE (Supported: 100rel): PRACK with RAck: 4711 N INVITE, then the call"
-else
-  fail "prack-out: SIPp exited $status: $(grep -a -h -iE 'error|unexpected|check_it' "$work/prack-out"/*errors.log \
-    "$work/prack-out/sipp.out" 2> /dev/null | head -3 | tr '\n' '|')"
-fi
+
+sipp_passed "$prack_out_sipp" prack-out \
+  "a reliable 183 to the phone's INVITE (Supported: 100rel): PRACK with RAck: 4711 N INVITE, then the call"
 check prack-out "$work/prack-out/phone.log" "call 1: connected" "the phone's call connected after its PRACK"
 summary cli-timers
