@@ -69,6 +69,8 @@ public final class SIPRegistration: CustomStringConvertible {
     /// The targets of this attempt, in order, with the index of the server each came from.
     public private(set) var candidates: [(target: SIPServerTarget, server: Int)] = []
     private var candidateIndex = 0
+    /// Targets that answered 503 with Retry-After (RFC 3263 §4.3): not asked again before then.
+    private var avoided: [SIPSocketAddress: Int64] = [:]
     /// Bumped by every new attempt and every move to another target: events of older
     /// transactions and locations are ignored.
     private var generation = 0
@@ -180,8 +182,11 @@ public final class SIPRegistration: CustomStringConvertible {
             candidates = SIPRegistration.candidates(
                 found, servers: ua.account.servers.count, viaProxies: !ua.account.outboundProxies.isEmpty)
             candidateIndex = 0
+            skipAvoided(ua)
             if found.isEmpty {
                 failed("no server address found", expires: requestedExpires, retry: true)
+            } else if currentTarget == nil {
+                failed("every server asked to wait (503 with Retry-After)", expires: requestedExpires, retry: true)
             } else {
                 register(expires: expiresAsked)
             }
@@ -258,6 +263,28 @@ public final class SIPRegistration: CustomStringConvertible {
         candidateIndex < candidates.count ? candidates[candidateIndex] : nil
     }
 
+    /// Moves past the targets a 503's Retry-After still rules out (and forgets the expired ones).
+    private func skipAvoided(_ ua: SIPUserAgent) {
+        let now = ua.reactor.now
+        avoided = avoided.filter { $0.value > now }
+        while let (target, _) = currentTarget, avoided[target.peer.remote] != nil { candidateIndex += 1 }
+    }
+
+    /// A 503's `Retry-After: N` (RFC 3261 §20.33, seconds, comment and parameters ignored), at
+    /// most an hour; nil without one.
+    static func retryAfterSeconds(_ response: SIPMessage) -> Int? {
+        guard let value = response.header("Retry-After") else { return nil }
+        var seconds = 0
+        var digits = 0
+        for c in value.utf8 {
+            if c == 32 && digits == 0 { continue }
+            guard c >= 48 && c <= 57 else { break }
+            seconds = min(3600, seconds * 10 + Int(c - 48))
+            digits += 1
+        }
+        return digits > 0 ? seconds : nil
+    }
+
     /// §4.3: the current target failed (`reason`); the next one is tried, or the attempt fails.
     private func nextTarget(_ reason: String, expires: Int) {
         guard let ua = userAgent else { return }
@@ -267,6 +294,7 @@ public final class SIPRegistration: CustomStringConvertible {
         inFlight = nil
         let failed = currentTarget?.target.description ?? "?"
         candidateIndex += 1
+        skipAvoided(ua)
         if expires > 0, let next = currentTarget {
             ua.log("registration: " + failed + ": " + reason + "; trying " + next.target.description)
             register(expires: expiresAsked)
@@ -341,7 +369,12 @@ public final class SIPRegistration: CustomStringConvertible {
             case .final(let response):
                 inFlight = nil
                 if response.status == 503 {
-                    nextTarget("503 " + (response.reason ?? ""), expires: expires)
+                    var reason = "503 " + (response.reason ?? "")
+                    if let seconds = SIPRegistration.retryAfterSeconds(response), seconds > 0 {
+                        avoided[peer.remote] = ua.reactor.now + Int64(seconds) * SIPTimerValues.second
+                        reason += " (Retry-After " + String(seconds) + " s: not asked again before then)"
+                    }
+                    nextTarget(reason, expires: expires)
                 } else {
                     cancelTargetTimer()
                     receiveFinal(response, request: request, peer: peer, expires: expires)

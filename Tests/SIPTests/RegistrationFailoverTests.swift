@@ -17,6 +17,8 @@ final class TwoServerUA {
     var behaviour: [SIPSocketAddress: Behaviour] = [:]
     /// Every request sent (retransmissions included): time, method, destination, Expires.
     var sent: [(time: Int64, method: String, to: SIPSocketAddress, expires: String?)] = []
+    /// A Retry-After a server puts in its answers.
+    var retryAfter: [SIPSocketAddress: String] = [:]
     /// The same requests whole, with where they went.
     var requests: [(message: SIPMessage, to: SIPSocketAddress)] = []
 
@@ -49,6 +51,7 @@ final class TwoServerUA {
                 break
             case .answer(let status):
                 var response = SIPMessage.response(to: message, status: status, toTag: "srv")
+                if let value = retryAfter[peer.remote] { try? response.addHeader("Retry-After", value) }
                 if status == 200 && message.method == .register {
                     try? response.addHeader("Contact", "<sip:1001@192.0.2.10:5060>;expires=" + String(expires))
                 }
@@ -97,6 +100,37 @@ struct RegistrationFailoverTests {
         #expect(refresh.map { $0.to } == [TwoServerUA.primary])
         #expect(rig.ua.serverTarget?.peer.remote == TwoServerUA.primary)
         #expect(rig.ua.registration?.state == .registered(expires: 60))
+    }
+
+    @Test("a 503 with Retry-After: that server is not asked again before the time (RFC 3263 §4.3)")
+    func retryAfterRemembered() throws {
+        let rig = try TwoServerUA(expires: 60)
+        defer { rig.close() }
+        rig.behaviour[TwoServerUA.primary] = .answer(503)
+        rig.retryAfter[TwoServerUA.primary] = "50 (maintenance)"
+        rig.behaviour[TwoServerUA.backup] = .answer(200)
+        rig.ua.start()
+        try rig.reactor.run(for: 100 * Self.ms)
+        #expect(rig.registers(since: 0).map { $0.to } == [TwoServerUA.primary, TwoServerUA.backup])
+        // The refresh at 30 s goes straight to the backup: the primary asked for 50 s.
+        rig.behaviour[TwoServerUA.primary] = .answer(200)
+        try rig.reactor.run(for: 31 * SIPTimerValues.second)
+        #expect(rig.registers(since: SIPTimerValues.second).map { $0.to } == [TwoServerUA.backup])
+        // The next refresh (60 s) is past the 50 s: the primary again (failback).
+        try rig.reactor.run(for: 30 * SIPTimerValues.second)
+        #expect(rig.registers(since: 50 * SIPTimerValues.second).map { $0.to } == [TwoServerUA.primary])
+        #expect(rig.ua.serverTarget?.peer.remote == TwoServerUA.primary)
+        // Retry-After forms: digits first, comment and parameters ignored, at most an hour.
+        func parsed(_ value: String?) -> Int? {
+            var response = SIPMessage.response(to: rig.requests[0].message, status: 503, toTag: "x")
+            if let value { try? response.addHeader("Retry-After", value) }
+            return SIPRegistration.retryAfterSeconds(response)
+        }
+        #expect(parsed("120") == 120)
+        #expect(parsed("18000;duration=3600") == 3600)
+        #expect(parsed("5 (back soon)") == 5)
+        #expect(parsed("soon") == nil)
+        #expect(parsed(nil) == nil)
     }
 
     @Test("a 503 or a transport error moves on at once; every target failing is one failure with backoff")
