@@ -210,6 +210,12 @@ def build(arch, opt, product, verbose, lto=True):
         run(cmd, verbose)
         objects.append(obj)
 
+    # Strong replacements for Embedded runtime functions this toolchain gets wrong
+    # (toolchain/embedded-runtime-fixes.c says which and why).
+    fixes = objdir / "embedded-runtime-fixes.o"
+    run([CLANG, *c_flags, "-c", ROOT / "toolchain" / "embedded-runtime-fixes.c", "-o", fixes], verbose)
+    objects.append(fixes)
+
     binary = out / product
     unicode_tables = EMBEDDED_LIB / spec["swift_target"] / "libswiftUnicodeDataTables.a"
     link = [CLANG, *c_flags, "-fuse-ld=lld", *(LTO_LINK_FLAGS if lto else []), *LINK_FLAGS,

@@ -1,6 +1,6 @@
 // What the phone's screen and LEDs show, computed by a pure function from values (the calls as
 // the screen sees them, the dialling state, the settings that show): `PhoneScreenModel.make`.
-// `PhoneStateMachine.render()` gathers the values, calls it, and is the one writer that applies
+// `PhoneLogic` gathers the values and calls it; `PhoneStateMachine.render()` is the one writer that applies
 // the model to the indicators (which pass on only what changed).
 
 import Audio
@@ -16,6 +16,8 @@ public struct PhoneCallView: Equatable, Sendable {
     public var party: String
     /// Our microphone is muted on this call.
     public var muted: Bool
+    /// The call has its media (RTP session and audio) open (for the mute key).
+    public var hasMedia = false
     /// The call's audio is SRTP.
     public var encrypted: Bool
 
@@ -58,7 +60,7 @@ public struct PhoneScreenInput: Equatable, Sendable {
 /// What the screen and the LEDs show: the LCD's account, title, lines and softkeys, the status
 /// icons and the LEDs that follow them, the line keys, the call timer and the recording.
 public struct PhoneScreenModel: Equatable, Sendable {
-    public var screen: PhoneStateMachine.Screen = .idle
+    public var screen: PhoneScreen = .idle
     /// The call the screen is about (for the log's `talking call 2`).
     public var callID: Int? = nil
     public var account = ""

@@ -1,11 +1,12 @@
-// The phone a person uses: key events in, calls and the LED/LCD out. It owns what the keypad
-// means in each situation (idle, dialling, calling, ringing, talking, held, two calls) and what
-// the screen and the LEDs show; `Softphone` carries the calls and their audio.
+// The phone a person uses: key events in, calls and the LED/LCD out. What the keypad means in
+// each situation (idle, dialling, calling, ringing, talking, held, two calls) is decided by
+// `PhoneLogic` (PhoneLogic.swift, no I/O); this file is its runtime: it feeds the logic keys,
+// call states and timer expiries, and carries out the actions on `Softphone` (the calls and their
+// audio), the local tone player, the reactor's timers and the indicators.
 
 import Audio
 import Indicators
 import Keys
-import Media
 import Reactor
 import Recording
 import SIP
@@ -16,52 +17,46 @@ import SIP
 /// OK or softkey; reject), talking (call timer, DTMF), hold and resume, a second call (answer
 /// while holding the first, swap), mute, volume per audio path, DND, hanging up by hook, key or
 /// softkey, the far end hanging up. Audio follows the hook, speaker and headset keys. The
-/// softkeys change with the screen; softkey presses act by their label.
+/// softkeys change with the screen; softkey presses act by their label. The decisions are
+/// `PhoneLogic`'s; this class carries them out and is the one writer of the screen and LEDs.
 public final class PhoneStateMachine {
     /// What the screen shows.
-    public enum Screen: Equatable, Sendable, CustomStringConvertible {
-        case idle, dialing, calling, incoming, talking, held
-
-        public var description: String {
-            switch self {
-            case .idle: return "idle"
-            case .dialing: return "dialing"
-            case .calling: return "calling"
-            case .incoming: return "incoming"
-            case .talking: return "talking"
-            case .held: return "held"
-            }
-        }
-    }
+    public typealias Screen = PhoneScreen
 
     public let reactor: Reactor
     public let softphone: Softphone
     public let indicators: IndicatorModel
-    public private(set) var settings: PhoneSettings
-    public private(set) var screen: Screen = .idle
+    /// The decisions: keys, call states and timers in, actions out.
+    public let logic: PhoneLogic
+    public var settings: PhoneSettings { logic.settings }
+    public var screen: Screen { logic.screen }
     /// Digits typed so far on the dialling screen.
-    public private(set) var dialed = ""
+    public var dialed: String { logic.dialed }
     /// The handset is lifted.
-    public private(set) var offHook = false
+    public var offHook: Bool { logic.offHook }
     /// Headset mode (the headset key): calls go to the headset instead of the speaker.
-    public private(set) var headsetMode = false
+    public var headsetMode: Bool { logic.headsetMode }
     /// Where the audio goes now.
-    public private(set) var path: AudioPath = .speaker
-    public private(set) var doNotDisturb: Bool
+    public var path: AudioPath { logic.path }
+    public var doNotDisturb: Bool { logic.doNotDisturb }
     /// The last number dialled (Redial).
-    public private(set) var lastDialed: String? = nil
+    public var lastDialed: String? { logic.lastDialed }
     /// The call the keys act on (talking, calling or held by us), nil when none.
-    public private(set) var activeCallID: Int? = nil {
-        didSet { if activeCallID != oldValue { onActiveCall?(activeCall) } }
-    }
+    public var activeCallID: Int? { logic.activeCallID }
     /// The call the keys act on changed (the recording controller shows that call's state).
     public var onActiveCall: ((SIPCall?) -> Void)? = nil
     /// The brief message under the screen's lines (`Call ended: busy`, `Volume 9`).
-    public private(set) var message: String? = nil
+    public var message: String? { logic.message }
     /// The account's name in the status bar.
-    public var accountLabel: String
+    public var accountLabel: String {
+        get { logic.accountLabel }
+        set { logic.accountLabel = newValue }
+    }
     /// Line keys that are Record / URL Record keys (issue 8): their presses go to `onRecordKey`.
-    public var recordLineKeys: [Int] = []
+    public var recordLineKeys: [Int] {
+        get { logic.recordLineKeys }
+        set { logic.recordLineKeys = newValue }
+    }
     /// The record key (nil) or a record line key (its number) was pressed.
     public var onRecordKey: ((Int?) -> Void)? = nil
     /// Every call state change, after the phone handled it (the recording controller listens).
@@ -78,6 +73,10 @@ public final class PhoneStateMachine {
     private var timedCallID: Int? = nil
     /// The last screen the log named ("talking call 2").
     private var loggedScreen = "idle"
+    /// An action list kept for the next input (no allocation per input once it has grown).
+    private var spareActions: [PhoneAction] = []
+    /// The call whose end is being reported (the softphone drops it after the report).
+    private var endingCallID: Int? = nil
     private var closed = false
 
     public init(
@@ -87,15 +86,13 @@ public final class PhoneStateMachine {
         self.reactor = reactor
         self.softphone = softphone
         self.indicators = indicators
-        self.settings = settings
         self.tones = tones
-        self.accountLabel = accountLabel
-        doNotDisturb = settings.doNotDisturb
+        logic = PhoneLogic(settings: settings, accountLabel: accountLabel)
         softphone.onCallState = { [self] call, state in callStateChanged(call, state) }
         softphone.onSecurityWarning = { [self] _, text in flash(text) }
         // Do-not-disturb refuses a call before it rings (the caller hears no ringback).
         softphone.userAgent.refuseIncoming = { [self] _ in
-            doNotDisturb ? settings.doNotDisturbStatus : nil
+            logic.doNotDisturb ? logic.settings.doNotDisturbStatus : nil
         }
         render()
     }
@@ -105,9 +102,8 @@ public final class PhoneStateMachine {
     public func close() {
         guard !closed else { return }
         closed = true
-        cancelInterDigitTimer()
-        if let messageTimer { reactor.cancel(messageTimer) }
-        messageTimer = nil
+        cancel(.interDigit)
+        cancel(.message)
         indicators.stopCallTimer()
         tones.close()
         softphone.onCallState = nil
@@ -122,10 +118,7 @@ public final class PhoneStateMachine {
     /// Applies new settings (a provisioning reload): dial plan, timeouts, volumes. DND keeps
     /// its current state (the softkey may have changed it) unless the provisioned value changed.
     public func update(settings: PhoneSettings) {
-        if settings.doNotDisturb != self.settings.doNotDisturb { doNotDisturb = settings.doNotDisturb }
-        self.settings = settings
-        softphone.volume = volume(for: path)
-        render()
+        run(.settings(settings))
     }
 
     // MARK: calls
@@ -135,384 +128,121 @@ public final class PhoneStateMachine {
 
     /// The call the keys act on.
     public var activeCall: SIPCall? {
-        guard let id = activeCallID else { return nil }
-        return calls.first { $0.id == id }
+        guard let id = logic.activeCallID else { return nil }
+        return call(id)
     }
 
     /// The ringing incoming call, if any.
     public var incomingCall: SIPCall? { calls.first { $0.state == .incoming } }
 
-    // MARK: keys
+    private func call(_ id: Int) -> SIPCall? { softphone.calls.first { $0.id == id } }
+
+    // MARK: inputs
 
     /// One key event from the board's key source.
     public func handle(_ event: KeyEvent) {
-        guard !closed else { return }
-        switch event.kind {
-        case .press: press(event.key)
-        case .release: if event.key == .hook { hookDown() }
-        case .repeat:
-            if event.key == .volumeUp || event.key == .volumeDown { press(event.key) }
-        case .long: break
-        }
-        render()
+        run(.key(event))
     }
-
-    private func press(_ key: PhoneKey) {
-        switch key {
-        case .hook: hookUp()
-        case .speaker: speakerKey()
-        case .headset: headsetKey()
-        case .digit(let n): digit(UInt8(48 + n))
-        case .star: digit(UInt8(ascii: "*"))
-        case .pound: digit(UInt8(ascii: "#"))
-        case .ok: okKey()
-        case .cancel: cancelKey()
-        case .softkey(let n): softkey(n)
-        case .line(let n): lineKey(n)
-        case .record: recordKey(line: nil)
-        case .hold: holdKey()
-        case .redial: redial()
-        case .mute: muteKey()
-        case .volumeUp: changeVolume(by: 1)
-        case .volumeDown: changeVolume(by: -1)
-        case .transfer, .conference: flash(key == .transfer ? "Transfer: not supported yet" : "Conference: not supported yet")
-        case .message, .up, .down, .left, .right: break
-        }
-    }
-
-    private func hookUp() {
-        offHook = true
-        if let incoming = incomingCall {
-            answer(incoming, on: .handset)
-        } else if activeCall != nil {
-            moveAudio(to: .handset)
-        } else if screen == .dialing {
-            moveAudio(to: .handset)
-        } else {
-            startDialing(on: .handset)
-        }
-    }
-
-    private func hookDown() {
-        offHook = false
-        guard path == .handset else { return }
-        if let call = activeCall, !call.state.isEnded {
-            call.hangUp()
-        } else if screen == .dialing {
-            stopDialing()
-        }
-        path = headsetMode ? .headset : .speaker
-    }
-
-    private func speakerKey() {
-        if let incoming = incomingCall {
-            answer(incoming, on: .speaker)
-        } else if let call = activeCall {
-            if path == .speaker {
-                if offHook { moveAudio(to: .handset) } else { call.hangUp() }
-            } else {
-                moveAudio(to: .speaker)
-            }
-        } else if screen == .dialing {
-            if path == .speaker && !offHook { stopDialing() } else { moveAudio(to: .speaker) }
-        } else {
-            startDialing(on: .speaker)
-        }
-    }
-
-    private func headsetKey() {
-        headsetMode.toggle()
-        if let incoming = incomingCall, headsetMode {
-            answer(incoming, on: .headset)
-        } else if activeCall != nil || screen == .dialing {
-            moveAudio(to: headsetMode ? .headset : (offHook ? .handset : .speaker))
-        }
-    }
-
-    private func digit(_ character: UInt8) {
-        if let call = activeCall, call.state == .connected || call.state == .remoteHeld {
-            softphone.sendDigits(String(Unicode.Scalar(character)), on: call)
-            return
-        }
-        if incomingCall != nil || activeCall != nil { return }
-        if character == UInt8(ascii: "#") {
-            // `#` is the send key: it dials what was typed, and with nothing typed does nothing.
-            if !dialed.isEmpty { dialNow() }
-            return
-        }
-        if screen != .dialing { screen = .dialing }
-        tones.stop()
-        dialed.append(Character(Unicode.Scalar(character)))
-        restartInterDigitTimer()
-    }
-
-    private func okKey() {
-        if let incoming = incomingCall {
-            answer(incoming, on: defaultPath)
-        } else if screen == .dialing, !dialed.isEmpty {
-            dialNow()
-        }
-    }
-
-    private func cancelKey() {
-        if let incoming = incomingCall {
-            incoming.reject(status: 486)
-        } else if let call = activeCall, call.state == .calling || isRinging(call) {
-            call.hangUp()
-        } else if screen == .dialing {
-            stopDialing()
-        } else {
-            clearMessage()
-        }
-    }
-
-    private func softkey(_ n: Int) {
-        let labels = indicators.lcd.softkeys
-        guard n >= 1, n <= labels.count else { return }
-        switch labels[n - 1] {
-        case "Answer": if let incoming = incomingCall { answer(incoming, on: defaultPath) }
-        case "Reject": incomingCall?.reject(status: 486)
-        case "Send": if !dialed.isEmpty { dialNow() }
-        case "Delete":
-            if !dialed.isEmpty { dialed.removeLast() }
-            if dialed.isEmpty { cancelInterDigitTimer() } else { restartInterDigitTimer() }
-        case "Cancel":
-            if screen == .dialing { stopDialing() } else { activeCall?.hangUp() }
-        case "End": activeCall?.hangUp()
-        case "Hold": holdKey()
-        case "Resume": holdKey()
-        case "Swap": swap()
-        case "New": startDialing(on: defaultPath)
-        case "Mute", "Unmute": muteKey()
-        case "Redial": redial()
-        case "Dial": startDialing(on: defaultPath)
-        case "DND", "DND off":
-            doNotDisturb.toggle()
-            flash(doNotDisturb ? "Do not disturb on" : "Do not disturb off")
-        case "Record": recordKey(line: nil)
-        default: break
-        }
-    }
-
-    private func lineKey(_ n: Int) {
-        if recordLineKeys.contains(n) {
-            recordKey(line: n)
-            return
-        }
-        if let incoming = incomingCall {
-            answer(incoming, on: defaultPath)
-            return
-        }
-        let live = calls
-        if n <= live.count {
-            let call = live[n - 1]
-            if call.id != activeCallID { swap(to: call) } else if call.state == .held { _ = call.resume() }
-        } else if live.isEmpty && screen != .dialing {
-            startDialing(on: defaultPath)
-        }
-    }
-
-    private func recordKey(line: Int?) {
-        if let onRecordKey {
-            onRecordKey(line)
-        } else {
-            flash("Recording is not configured")
-        }
-    }
-
-    private func holdKey() {
-        guard let call = activeCall else { return }
-        if call.state == .held {
-            for other in calls where other.id != call.id && other.state == .connected { _ = other.hold() }
-            softphone.focus(call, path: path)
-            if !call.resume() { flash("Cannot resume now") }
-        } else if call.state.isEstablished {
-            if !call.hold() { flash("Cannot hold now") }
-        }
-    }
-
-    private func swap() {
-        guard let current = activeCall else { return }
-        if let other = calls.first(where: { $0.id != current.id && $0.state.isEstablished }) { swap(to: other) }
-    }
-
-    private func swap(to call: SIPCall) {
-        if let current = activeCall, current.id != call.id, current.state == .connected || current.state == .remoteHeld {
-            _ = current.hold()
-        }
-        activeCallID = call.id
-        softphone.focus(call, path: path)
-        if call.state == .held { _ = call.resume() }
-    }
-
-    private func muteKey() {
-        guard let call = activeCall, softphone.hasMedia(call) else { return }
-        softphone.setMuted(!softphone.isMuted(call), on: call)
-    }
-
-    private func changeVolume(by step: Int) {
-        if incomingCall != nil && activeCall == nil {
-            settings.ringerVolume = max(0, min(15, settings.ringerVolume + step))
-            softphone.volume = settings.ringerVolume
-            flash("Ringer volume " + String(settings.ringerVolume))
-            return
-        }
-        let level = max(0, min(15, volume(for: path) + step))
-        switch path {
-        case .handset: settings.handsetVolume = level
-        case .headset: settings.headsetVolume = level
-        case .speaker: settings.speakerVolume = level
-        }
-        softphone.volume = level
-        let name = path == .handset ? "Handset" : path == .headset ? "Headset" : "Speaker"
-        flash(name + " volume " + String(level))
-    }
-
-    private func volume(for path: AudioPath) -> Int {
-        switch path {
-        case .handset: return settings.handsetVolume
-        case .headset: return settings.headsetVolume
-        case .speaker: return settings.speakerVolume
-        }
-    }
-
-    private func redial() {
-        guard let last = lastDialed else {
-            flash("No number to redial")
-            return
-        }
-        if activeCall != nil || incomingCall != nil { return }
-        dialed = last
-        dialNow()
-    }
-
-    // MARK: dialling
-
-    private var defaultPath: AudioPath { offHook ? .handset : (headsetMode ? .headset : .speaker) }
-
-    private func startDialing(on path: AudioPath) {
-        moveAudio(to: path)
-        screen = .dialing
-        dialed = ""
-        clearMessage()
-        tones.play(.dial, on: path)
-    }
-
-    private func stopDialing() {
-        cancelInterDigitTimer()
-        tones.stop()
-        dialed = ""
-        screen = .idle
-    }
-
-    private func dialNow() {
-        cancelInterDigitTimer()
-        tones.stop()
-        let number = dialed
-        dialed = ""
-        guard let target = settings.target(for: number) else {
-            screen = .idle
-            return
-        }
-        if let current = activeCall, current.state == .connected || current.state == .remoteHeld { _ = current.hold() }
-        lastDialed = number
-        let path = defaultPath
-        self.path = path
-        do throws(SIPError) {
-            let call = try softphone.dial(target)
-            activeCallID = call.id
-            softphone.focus(call, path: path)
-            softphone.volume = volume(for: path)
-            screen = .calling
-        } catch {
-            screen = .idle
-            flash("Cannot call " + number + ": " + error.description)
-        }
-    }
-
-    private func restartInterDigitTimer() {
-        cancelInterDigitTimer()
-        interDigitTimer = reactor.after(settings.interDigitTimeout) { [self] in
-            interDigitTimer = nil
-            if screen == .dialing && !dialed.isEmpty {
-                dialNow()
-                render()
-            }
-        }
-    }
-
-    private func cancelInterDigitTimer() {
-        if let interDigitTimer { reactor.cancel(interDigitTimer) }
-        interDigitTimer = nil
-    }
-
-    // MARK: answering and audio
-
-    private func answer(_ call: SIPCall, on path: AudioPath) {
-        cancelInterDigitTimer()
-        tones.stop()
-        dialed = ""
-        for other in calls where other.id != call.id && (other.state == .connected || other.state == .remoteHeld) {
-            _ = other.hold()
-        }
-        self.path = path
-        activeCallID = call.id
-        softphone.focus(call, path: path)
-        softphone.volume = volume(for: path)
-        if !softphone.answer(call) { flash("Cannot answer") }
-    }
-
-    private func moveAudio(to path: AudioPath) {
-        self.path = path
-        softphone.switchAudio(to: path)
-        softphone.volume = volume(for: path)
-        if let kind = tones.kind { tones.play(kind, on: path) }
-    }
-
-    private func isRinging(_ call: SIPCall) -> Bool {
-        if case .ringing = call.state { return true }
-        return false
-    }
-
-    // MARK: call events
 
     private func callStateChanged(_ call: SIPCall, _ state: SIPCallState) {
-        switch state {
-        case .incoming:
-            // (Do-not-disturb refused the call before it rang: `refuseIncoming`.)
-            if activeCall == nil {
-                softphone.volume = settings.ringerVolume
-                tones.stop()
-                if screen == .dialing { stopDialing() }
-            }
-        case .calling, .ringing, .connected:
-            // A call placed or answered without the keys (control commands, auto-answer) is
-            // the one the keys act on when there is none.
-            if activeCallID == nil {
-                activeCallID = call.id
-                if state == .connected { softphone.focus(call, path: softphone.audioPath) }
-            }
-        case .ended(let reason):
-            if activeCallID == call.id {
-                // The held call (if any) becomes the one the keys act on; it stays on hold.
-                activeCallID = calls.first(where: { $0.id != call.id && !$0.state.isEnded })?.id
-                flash(PhoneStateMachine.endText(reason))
-            }
-        default: break
-        }
+        guard !closed else { return }
+        // The softphone keeps an ended call until this report is over: the screen shows it till then.
+        let outer = endingCallID
+        if state.isEnded { endingCallID = call.id }
+        let draw = carryOut(.callState(call: call.id, state: state, party: PhoneStateMachine.partyText(call)))
         onCallState?(call, state)
-        render()
+        if draw { render() }
+        endingCallID = outer
     }
 
-    static func endText(_ reason: SIPCallEndReason) -> String {
-        switch reason {
-        case .rejected(let status, _) where status == 486 || status == 600: return "Call ended: busy"
-        case .rejected(let status, let text): return "Call failed: " + String(status) + " " + text
-        case .timeout: return "Call failed: no answer"
-        case .transportError: return "Call failed: unreachable"
-        case .failed(let why): return "Call failed: " + why
-        default: return "Call ended"
+    /// Hands `input` to the logic, carries out its actions and draws the screen.
+    private func run(_ input: PhoneInput) {
+        if carryOut(input) { render() }
+    }
+
+    /// Hands `input` to the logic and carries out its actions; true when the screen is to be
+    /// drawn. An action may report back (a placed call, a refusal) or make the softphone report
+    /// a call state: that input is handled at once, inside this one, as the call happens.
+    private func carryOut(_ input: PhoneInput) -> Bool {
+        guard !closed else { return false }
+        syncCalls()
+        var actions = spareActions
+        spareActions = []
+        actions.removeAll(keepingCapacity: true)
+        logic.handle(input, into: &actions)
+        var draw = false
+        for action in actions {
+            if case .screenChanged = action { draw = true } else { perform(action) }
         }
+        actions.removeAll(keepingCapacity: true)
+        if actions.capacity > spareActions.capacity { spareActions = actions }
+        return draw
+    }
+
+    /// Notes each call's media, mute and encryption in the logic (the control channel may mute too).
+    private func syncCalls() {
+        for call in softphone.calls {
+            logic.noteMedia(
+                call: call.id, open: softphone.hasMedia(call), muted: softphone.isMuted(call), encrypted: call.isEncrypted)
+        }
+    }
+
+    private func perform(_ action: PhoneAction) {
+        switch action {
+        case .dial(let number, let target):
+            do throws(SIPError) {
+                let placed = try softphone.dial(target)
+                run(.placed(call: placed.id))
+            } catch {
+                run(.failed(.dial(number: number, reason: error.description)))
+            }
+        case .answer(let id):
+            if let incoming = call(id), softphone.answer(incoming) { return }
+            run(.failed(.answer))
+        case .reject(let id, let status): call(id)?.reject(status: status)
+        case .hangUp(let id): call(id)?.hangUp()
+        case .hold(let id, let report):
+            if !(call(id)?.hold() ?? false) && report { run(.failed(.hold)) }
+        case .resume(let id, let report):
+            if !(call(id)?.resume() ?? false) && report { run(.failed(.resume)) }
+        case .focus(let id, let path):
+            if let focused = call(id) { softphone.focus(focused, path: path ?? softphone.audioPath) }
+        case .moveAudio(let path):
+            softphone.switchAudio(to: path)
+            if let kind = tones.kind { tones.play(kind, on: path) }
+        case .volume(let level): softphone.volume = level
+        case .mute(let id, let on): if let muted = call(id) { softphone.setMuted(on, on: muted) }
+        case .sendDigit(let id, let digit):
+            if let target = call(id) { softphone.sendDigits(String(Unicode.Scalar(digit)), on: target) }
+        case .playDialTone(let path): tones.play(.dial, on: path)
+        case .stopTone: tones.stop()
+        case .recordKey(let line):
+            if let onRecordKey { onRecordKey(line) } else { flash("Recording is not configured") }
+        case .activeCall: onActiveCall?(activeCall)
+        case .startTimer(let timer, let nanoseconds):
+            cancel(timer)
+            let id = reactor.after(nanoseconds) { [self] in
+                set(timer, nil)
+                run(.timerExpired(timer))
+            }
+            set(timer, id)
+        case .cancelTimer(let timer): cancel(timer)
+        case .log(let line): onLog?(line)
+        case .screenChanged: render()
+        }
+    }
+
+    private func set(_ timer: PhoneTimer, _ id: TimerID?) {
+        switch timer {
+        case .interDigit: interDigitTimer = id
+        case .message: messageTimer = id
+        }
+    }
+
+    private func cancel(_ timer: PhoneTimer) {
+        let running = timer == .interDigit ? interDigitTimer : messageTimer
+        if let running { reactor.cancel(running) }
+        set(timer, nil)
     }
 
     // MARK: messages
@@ -524,15 +254,7 @@ public final class PhoneStateMachine {
 
     /// Shows `text` under the screen for `nanoseconds`.
     public func flash(_ text: String, nanoseconds: Int64) {
-        message = text
-        if let messageTimer { reactor.cancel(messageTimer) }
-        messageTimer = reactor.after(nanoseconds) { [self] in
-            messageTimer = nil
-            message = nil
-            render()
-        }
-        onLog?("phone: " + text)
-        render()
+        run(.flash(text, nanoseconds: nanoseconds))
     }
 
     /// Shows the recording controller's messages under the screen for as long as it says
@@ -564,14 +286,8 @@ public final class PhoneStateMachine {
     private func drawRecording(_ indication: RecordingIndication) {
         indicators.batch {
             indicators.setRecording(indication)
-            for n in recordLineKeys { indicators.setLED(.line(n), indication.ledState) }
+            for n in logic.recordLineKeys { indicators.setLED(.line(n), indication.ledState) }
         }
-    }
-
-    private func clearMessage() {
-        if let messageTimer { reactor.cancel(messageTimer) }
-        messageTimer = nil
-        message = nil
     }
 
     // MARK: the screen
@@ -580,39 +296,25 @@ public final class PhoneStateMachine {
     /// model is a pure function of `screenInput` (`PhoneScreenModel.make`), applied here.
     public func render() {
         guard !closed else { return }
-        let model = PhoneScreenModel.make(screenInput)
-        // The log names every screen shown (the key handlers may have set `screen` already).
+        logic.dropEndedCalls(keeping: endingCallID)
+        syncCalls()
+        logic.refresh()
+        var model = logic.shown
+        model.recording = showsRecording ? recordingIndication : nil
+        // The log names every screen shown.
         let shown = model.logName
         if shown != loggedScreen {
             loggedScreen = shown
             onLog?("screen: " + shown)
         }
-        screen = model.screen
         apply(model)
-        lineLEDsShown = model.callCount
+        logic.lineKeysShown = model.callCount
     }
 
-    /// The values the screen is computed from, read from the calls and the local state.
+    /// The values the screen is computed from: the logic's, with the recording indication.
     public var screenInput: PhoneScreenInput {
-        var input = PhoneScreenInput()
-        for call in calls {
-            input.calls.append(
-                PhoneCallView(
-                    id: call.id, state: call.state, party: PhoneStateMachine.partyText(call),
-                    muted: softphone.isMuted(call), encrypted: call.isEncrypted))
-        }
-        input.activeCallID = activeCallID
-        input.dialing = screen == .dialing
-        input.dialed = dialed
-        input.doNotDisturb = doNotDisturb
-        input.canRedial = lastDialed != nil
-        input.message = message
-        input.path = path
-        input.headsetMode = headsetMode
-        input.accountLabel = accountLabel
-        input.recordLineKeys = recordLineKeys
+        var input = logic.screenInput
         input.recording = showsRecording ? recordingIndication : nil
-        input.lineKeysShown = lineLEDsShown
         return input
     }
 
@@ -642,8 +344,6 @@ public final class PhoneStateMachine {
             }
         }
     }
-
-    private var lineLEDsShown = 1
 
     static func partyText(_ call: SIPCall) -> String {
         let party = call.remoteParty
