@@ -160,8 +160,10 @@ public final class AutoProvisioner {
     }
 
     /// One round: fetch, check with the local files, store, report. `completion` runs once.
-    public func runRound(completion: @escaping (Outcome) -> Void) {
-        guard !busy, !closed else { return }
+    /// Returns false (and `completion` never runs) while a round is running or after `close`.
+    @discardableResult
+    public func runRound(completion: @escaping (Outcome) -> Void) -> Bool {
+        guard !busy, !closed else { return false }
         busy = true
         report("provisioning: provisioning... from " + serverURL, status: "provisioning...")
         fetch { [self] result in
@@ -198,6 +200,7 @@ public final class AutoProvisioner {
                 }
             }
         }
+        return true
     }
 
     private func failed(_ why: String) -> Outcome {
