@@ -264,6 +264,26 @@ CFG
     [ $status -eq 0 ] && pass "$n: the tool fetched over TFTP" || fail "$n: tool exit $status: $(head -c 600 "$work/$n-tool.out")"
     check $n "$work/$n-tool.out" "ok: 1 file fetched" "a MAC file the server does not have is skipped"
   fi
+  # DHCP option 66 from a udhcpc hook's lease file names the TFTP server (no server URL set).
+  n=dhcp-tftp
+  printf 'interface=eth0\nip=127.0.0.1\nopt66=127.0.0.1:%s\n' "$tftp_port" > "$work/udhcpc.lease"
+  cat > "$work/cfg/dhcp.cfg" << CFG
+#!version:1.0.0.1
+network.mac = 00:15:65:A1:B2:C3
+sip.listen_address = 127.0.0.1
+auto_provision.dhcp_option.lease_file = $work/udhcpc.lease
+auto_provision.server.timeout = 3
+CFG
+  mkdir -p "$work/store-dhcp"
+  "$phone" --board "$board" --config "$work/cfg/dhcp.cfg" --provision-dir "$work/store-dhcp" > "$work/$n.log" 2>&1 &
+  phone_pid=$!
+  pids+=("$phone_pid")
+  wait_for "$work/$n.log" "sip: listening" 1 20 || fail "$n: the phone did not start: $(head -c 800 "$work/$n.log")"
+  expect_lines $n "$work/$n.log" \
+    "^provisioning: server from DHCP option 66 in $work/udhcpc.lease: tftp://127.0.0.1:$tftp_port/\$" \
+    "^provisioning: TFTP tftp://127.0.0.1:$tftp_port/$mac_file: [0-9]+ bytes\$" "^provisioning: provisioned \(2 files\)\$"
+  check $n "$work/$n.log" " as 3003" "the TFTP MAC file's user name, from the server DHCP named"
+  stop_phone
   kill "$tftpd_pid" 2> /dev/null
   reap _ "$tftpd_pid"
 else
@@ -453,6 +473,38 @@ if command -v sipp > /dev/null; then
   still_running && pass "$n: the phone runs on" || fail "$n: the phone exited"
   stop_phone
   [ "$phone_status" -eq 0 ] && pass "$n: orderly exit" || fail "$n: exit status $phone_status"
+
+  # --- 12. DHCP option 66 in dhclient's lease syntax names the HTTP server ----------------------
+  n=dhcp-http
+  cat > "$sd/dhclient.leases" << LEASE
+lease {
+  interface "eth0";
+  fixed-address 127.0.0.1;
+  option tftp-server-name "192.0.2.1";
+}
+lease {
+  interface "eth0";
+  fixed-address 127.0.0.1;
+  option tftp-server-name "http://127.0.0.1:$sync_http/sync/";
+  renew 1 2026/12/07 18:00:00;
+}
+LEASE
+  cat > "$sd/dhcp.cfg" << CFG
+#!version:1.0.0.1
+network.mac = 00:15:65:A1:B2:C3
+sip.listen_address = 127.0.0.1
+auto_provision.dhcp_option.enable = 1
+auto_provision.dhcp_option.lease_file = $sd/dhclient.leases
+auto_provision.server.timeout = 3
+CFG
+  rm -rf "$sd/store"
+  start_sync_phone $n "$sd/dhcp.cfg"
+  wait_for "$sd/$n.log" "sip: listening" 1 20 || fail "$n: the phone did not start: $(head -c 800 "$sd/$n.log")"
+  expect_lines $n "$sd/$n.log" \
+    "^provisioning: server from DHCP option 66 in $sd/dhclient.leases: http://127.0.0.1:$sync_http/sync/\$" \
+    "^provisioning: GET http://127.0.0.1:$sync_http/sync/$mac_file: 200" "^provisioning: provisioned \(2 files\)\$" \
+    "^sip: listening on udp 127.0.0.1:$sync_phone"
+  stop_phone
 else
   fail "$n: sipp is not installed (scripts/install-deps.sh)"
 fi

@@ -3,6 +3,7 @@
 // files, stores it, and hands the new configuration over; at boot (bounded) and on a repeating
 // timer. The decisions are `ProvisioningPlan`'s, `ProvisioningCache`'s and `ProvisioningCandidate`'s.
 
+import CLinux
 import Config
 import HTTP
 import Net
@@ -42,6 +43,7 @@ public final class AutoProvisioner {
     private var cache = ProvisioningCache()
     private var applied: [ProvisionedFile]? = nil
     private var repeatTimer: TimerID? = nil
+    private var weeklyTimer: WeeklyRoundTimer? = nil
     private var busy = false
     private var closed = false
     /// The last LCD text ("provisioning...", "provisioned (N files)", "provisioning failed").
@@ -214,8 +216,26 @@ public final class AutoProvisioner {
         onStatus(status)
     }
 
-    /// With `auto_provision.repeat.enable`, a round every interval; each new good set goes to `apply`.
+    /// With `auto_provision.repeat.enable`, a round every interval; with `auto_provision.weekly.enable`
+    /// one on each chosen day at a random moment of the window; each new good set goes to `apply`.
     public func startRepeating(apply: @escaping (Provisioning) -> Void) {
+        if let schedule = settings.weekly, weeklyTimer == nil, !closed {
+            let weekly = WeeklyRoundTimer(
+                reactor: reactor, schedule: schedule,
+                random: { bound in
+                    var value: UInt64 = 0
+                    _ = withUnsafeMutableBytes(of: &value) { cl_getrandom($0.baseAddress, 8) }
+                    return bound <= 0 ? 0 : Int64(value % UInt64(bound))
+                },
+                fire: { [self] in
+                    self.runRound { outcome in
+                        if case .provisioned(let provisioning, _) = outcome { apply(provisioning) }
+                    }
+                })
+            weekly.onLog = { [self] line in self.onLog(line) }
+            weeklyTimer = weekly
+            weekly.start()
+        }
         guard settings.repeatEnabled, repeatTimer == nil, !closed else { return }
         let interval = settings.repeatIntervalNanoseconds
         onLog("provisioning: again every " + String(interval / 1_000_000_000) + " s")
@@ -232,6 +252,8 @@ public final class AutoProvisioner {
         closed = true
         if let repeatTimer { reactor.cancel(repeatTimer) }
         repeatTimer = nil
+        weeklyTimer?.close()
+        weeklyTimer = nil
         http.close()
         tftp.close()
     }
@@ -257,7 +279,7 @@ public final class AutoProvisioner {
             }
         }
         let settings = current.autoProvision
-        guard let url = settings.serverURL else { return (current, nil) }
+        guard let url = settings.serverURL ?? settings.dhcpServerURL(log: log) else { return (current, nil) }
         let provisioner = AutoProvisioner(
             reactor: reactor, serverURL: url, settings: settings, commonFile: board.provisionCommonFile,
             mac: current.network.mac, localPaths: localPaths, hasRecordKey: board.hasRecordKey,
