@@ -497,14 +497,46 @@ auto_provision.dhcp_option.enable = 1
 auto_provision.dhcp_option.lease_file = $sd/dhclient.leases
 auto_provision.server.timeout = 3
 CFG
+  # The MAC file includes inc/a.cfg (relative), which includes /sync/inc/b.cfg (absolute path).
+  mkdir -p "$sd/www/sync/inc" "$sd/www/cycle"
+  write_sync_mac 'include:config "inc/a.cfg"' "account.1.display_name = Mac file"
+  printf '#!version:1.0.0.1\ninclude:config </sync/inc/b.cfg>\nfeatures.dnd.enable = 1\naccount.1.display_name = A\n' \
+    > "$sd/www/sync/inc/a.cfg"
+  printf '#!version:1.0.0.1\nvoice.volume.ringer = 7\nfeatures.dnd.enable = 0\n' > "$sd/www/sync/inc/b.cfg"
   rm -rf "$sd/store"
   start_sync_phone $n "$sd/dhcp.cfg"
   wait_for "$sd/$n.log" "sip: listening" 1 20 || fail "$n: the phone did not start: $(head -c 800 "$sd/$n.log")"
   expect_lines $n "$sd/$n.log" \
     "^provisioning: server from DHCP option 66 in $sd/dhclient.leases: http://127.0.0.1:$sync_http/sync/\$" \
-    "^provisioning: GET http://127.0.0.1:$sync_http/sync/$mac_file: 200" "^provisioning: provisioned \(2 files\)\$" \
-    "^sip: listening on udp 127.0.0.1:$sync_phone"
+    "^provisioning: GET http://127.0.0.1:$sync_http/sync/$mac_file: 200" \
+    "^provisioning: http://127.0.0.1:$sync_http/sync/$mac_file includes http://127.0.0.1:$sync_http/sync/inc/a.cfg\$" \
+    "^provisioning: http://127.0.0.1:$sync_http/sync/inc/a.cfg includes http://127.0.0.1:$sync_http/sync/inc/b.cfg\$" \
+    "^provisioning: provisioned \(4 files\)\$" "^sip: listening on udp 127.0.0.1:$sync_phone"
+  wait_for "$sd/$n.status" '"dnd"' 1 5 && pass "$n: DND from the included file (its includer wins over b.cfg)" \
+    || fail "$n: no DND on the LCD"
   stop_phone
+
+  # --- 13. include:config: what the tool merges, a cycle refused --------------------------------
+  n=include
+  if [ -x "$tool" ]; then
+    "$tool" provision fetch "http://127.0.0.1:$sync_http/sync" --mac 00:15:65:A1:B2:C3 > "$sd/$n.out" 2>&1
+    status=$?
+    [ $status -eq 0 ] && pass "$n: exit 0" || fail "$n: exit $status: $(head -c 600 "$sd/$n.out")"
+    check $n "$sd/$n.out" "merged: voice.volume.ringer = 7    # http://127.0.0.1:$sync_http/sync/inc/b.cfg:2" \
+      "a key only the innermost file has"
+    check $n "$sd/$n.out" "merged: features.dnd.enable = 1    # http://127.0.0.1:$sync_http/sync/inc/a.cfg:3" \
+      "the including file wins over the file it includes"
+    check $n "$sd/$n.out" "merged: account.1.display_name = Mac file    # http://127.0.0.1:$sync_http/sync/$mac_file:3" \
+      "the MAC file wins over what it includes"
+    printf '#!version:1.0.0.1\ninclude:config "loop.cfg"\n' > "$sd/www/cycle/y000000000000.cfg"
+    printf '#!version:1.0.0.1\ninclude:config "y000000000000.cfg"\n' > "$sd/www/cycle/loop.cfg"
+    "$tool" provision fetch "http://127.0.0.1:$sync_http/cycle" --mac 00:15:65:A1:B2:C3 > "$sd/$n-cycle.out" 2>&1
+    status=$?
+    [ $status -eq 1 ] && pass "$n: a cycle exits 1" || fail "$n: a cycle: exit $status: $(head -c 600 "$sd/$n-cycle.out")"
+    check $n "$sd/$n-cycle.out" \
+      "http://127.0.0.1:$sync_http/cycle/y000000000000.cfg: include:config cycle (http://127.0.0.1:$sync_http/cycle/y000000000000.cfg http://127.0.0.1:$sync_http/cycle/loop.cfg http://127.0.0.1:$sync_http/cycle/y000000000000.cfg)" \
+      "the cycle is named"
+  fi
 else
   fail "$n: sipp is not installed (scripts/install-deps.sh)"
 fi

@@ -45,6 +45,8 @@ public final class AutoProvisioner {
     private var repeatTimer: TimerID? = nil
     private var weeklyTimer: WeeklyRoundTimer? = nil
     private var busy = false
+    /// Files fetched by `include:config` in the current round.
+    private var includedFiles = 0
     private var closed = false
     /// The last LCD text ("provisioning...", "provisioned (N files)", "provisioning failed").
     public private(set) var status = ""
@@ -76,12 +78,21 @@ public final class AutoProvisioner {
             reactor: reactor, resolver: resolver, timeoutNanoseconds: Int64(settings.timeoutSeconds) * 1_000_000_000)
     }
 
-    /// Fetches the plan's files in order; `completion` runs once on the loop.
+    /// Fetches the plan's files in order, each after the files it includes (`include:config`,
+    /// `ProvisioningInclude`); `completion` runs once on the loop.
     public func fetch(completion: @escaping (FetchResult) -> Void) {
-        fetch(0, [], completion)
+        includedFiles = 0
+        fetchPlanned(0, [], completion)
     }
 
-    private func fetch(_ index: Int, _ files: [ProvisionedFile], _ completion: @escaping (FetchResult) -> Void) {
+    /// One file as fetched: its text, not on the server (404/410, TFTP error 1), or why not.
+    private enum FileFetch {
+        case text(String)
+        case missing
+        case failed(String)
+    }
+
+    private func fetchPlanned(_ index: Int, _ files: [ProvisionedFile], _ completion: @escaping (FetchResult) -> Void) {
         guard index < plan.urls.count else {
             if files.isEmpty {
                 completion(.failed("no provisioning file on the server (" + PhoneAssembly.joined(plan.urls) + ")"))
@@ -90,9 +101,81 @@ public final class AutoProvisioner {
             }
             return
         }
-        let url = plan.urls[index]
+        fetchWithIncludes(plan.urls[index], chain: [], files) { [self] result in
+            switch result {
+            case .files(let more): self.fetchPlanned(index + 1, more, completion)
+            case .failed: completion(result)
+            }
+        }
+    }
+
+    /// `url` after the files it includes (depth first, so the including file's own keys win);
+    /// `files` are those fetched so far, `chain` the files including this one.
+    private func fetchWithIncludes(
+        _ url: String, chain: [String], _ files: [ProvisionedFile], _ completion: @escaping (FetchResult) -> Void
+    ) {
+        fetchFile(url) { [self] fetched in
+            switch fetched {
+            case .failed(let why):
+                completion(.failed(url + ": " + why))
+            case .missing:
+                completion(.files(files))
+            case .text(let text):
+                let split = ProvisioningInclude.split(text, base: url)
+                let file = ProvisionedFile(url: url, text: split.text)
+                if split.urls.isEmpty {
+                    completion(.files(files + [file]))
+                    return
+                }
+                if chain.count + 1 >= ProvisioningInclude.maximumDepth {
+                    completion(
+                        .failed(
+                            url + ": include:config nested deeper than " + String(ProvisioningInclude.maximumDepth)
+                                + " files"))
+                    return
+                }
+                self.fetchIncludes(split.urls, 0, chain + [url], files) { result in
+                    switch result {
+                    case .files(let more): completion(.files(more + [file]))
+                    case .failed: completion(result)
+                    }
+                }
+            }
+        }
+    }
+
+    private func fetchIncludes(
+        _ urls: [String], _ index: Int, _ chain: [String], _ files: [ProvisionedFile],
+        _ completion: @escaping (FetchResult) -> Void
+    ) {
+        guard index < urls.count else {
+            completion(.files(files))
+            return
+        }
+        let url = urls[index]
+        if chain.contains(url) {
+            completion(.failed(url + ": include:config cycle (" + PhoneAssembly.joined(chain + [url]) + ")"))
+            return
+        }
+        includedFiles += 1
+        if includedFiles > ProvisioningInclude.maximumFiles {
+            completion(
+                .failed(url + ": more than " + String(ProvisioningInclude.maximumFiles) + " included files in one round"))
+            return
+        }
+        onLog("provisioning: " + chain[chain.count - 1] + " includes " + url)
+        fetchWithIncludes(url, chain: chain, files) { [self] result in
+            switch result {
+            case .files(let more): self.fetchIncludes(urls, index + 1, chain, more, completion)
+            case .failed: completion(result)
+            }
+        }
+    }
+
+    /// One file by HTTP (credentials, redirects, size limit, conditional GET) or TFTP.
+    private func fetchFile(_ url: String, _ completion: @escaping (FileFetch) -> Void) {
         if TFTPURL(url) != nil {
-            fetchByTFTP(index, files, completion)
+            fetchByTFTP(url, completion)
             return
         }
         var options = HTTPRequestOptions()
@@ -110,20 +193,20 @@ public final class AutoProvisioner {
             guard !self.closed else { return }
             switch result {
             case .failed(let why):
-                completion(.failed(url + ": " + why))
+                completion(.failed(why))
             case .response(let response):
                 if response.status == 404 || response.status == 410 {
                     self.cache.forget(url)
                     self.onLog(
                         "provisioning: GET " + url + ": " + String(response.status) + " (not on the server: skipped)")
-                    self.fetch(index + 1, files, completion)
+                    completion(.missing)
                     return
                 }
                 let text = self.cache.text(
                     for: url, status: response.status, etag: response.header("ETag"),
                     lastModified: response.header("Last-Modified"), body: response.body)
                 guard let text else {
-                    completion(.failed(url + ": " + response.description))
+                    completion(.failed(response.description))
                     return
                 }
                 let what =
@@ -132,31 +215,27 @@ public final class AutoProvisioner {
                     : String(response.status) + " ("
                         + String(response.body.count) + " bytes)"
                 self.onLog("provisioning: GET " + url + ": " + what)
-                self.fetch(index + 1, files + [ProvisionedFile(url: url, text: text)], completion)
+                completion(.text(text))
             }
         }
         _ = started  // a refused URL still completes (on the next loop pass)
     }
 
-    /// `plan.urls[index]` by TFTP: a file the server does not have (ERROR 1) is skipped as a 404 is.
-    private func fetchByTFTP(
-        _ index: Int, _ files: [ProvisionedFile], _ completion: @escaping (FetchResult) -> Void
-    ) {
-        let url = plan.urls[index]
+    /// `url` by TFTP: a file the server does not have (ERROR 1) is skipped as a 404 is.
+    private func fetchByTFTP(_ url: String, _ completion: @escaping (FileFetch) -> Void) {
         tftp.get(url, maximumBytes: ProvisioningPlan.maximumFileBytes) { [self] result in
             guard !self.closed else { return }
             switch result {
             case .file(let bytes):
                 self.onLog("provisioning: TFTP " + url + ": " + String(bytes.count) + " bytes")
-                let file = ProvisionedFile(url: url, text: String(decoding: bytes, as: UTF8.self))
-                self.fetch(index + 1, files + [file], completion)
+                completion(.text(String(decoding: bytes, as: UTF8.self)))
             case .failed(let failure) where failure.isNotFound:
                 self.onLog("provisioning: TFTP " + url + ": " + failure.description + " (not on the server: skipped)")
-                self.fetch(index + 1, files, completion)
+                completion(.missing)
             case .failed(let failure):
-                completion(.failed(url + ": " + failure.description))
+                completion(.failed(failure.description))
             case .refused(let why):
-                completion(.failed(url + ": " + why))
+                completion(.failed(why))
             }
         }
     }

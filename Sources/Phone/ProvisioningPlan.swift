@@ -153,3 +153,77 @@ public struct ProvisioningStore: Equatable, Sendable {
         try FileText.writeAtomically(path, Array(text.utf8))
     }
 }
+
+/// `include:config "URL"` lines in a fetched file (the desk-phone convention): each names another
+/// file fetched the same way (HTTP or TFTP) and applied before the including file, so the
+/// including file's own keys win. At most `maximumDepth` files deep and `maximumFiles` included
+/// files in one round; a file that includes itself, directly or not, is refused.
+public enum ProvisioningInclude {
+    public static let maximumDepth = 8
+    public static let maximumFiles = 32
+
+    /// The URLs of `text`'s include lines, resolved against `base` (the file's own URL), and the
+    /// text with each include line turned into a comment (the line numbers stay).
+    /// Accepted: `include:config "URL"`, `include:config <URL>`, `include:config = URL`.
+    public static func split(_ text: String, base: String) -> (urls: [String], text: String) {
+        var urls: [String] = []
+        var out = ""
+        var first = true
+        // Lines by their bytes (a String splits "\r\n" as one character, not at its "\n").
+        for line in text.utf8.split(separator: 10, omittingEmptySubsequences: false) {
+            if !first { out += "\n" }
+            first = false
+            let bytes = Array(line)
+            var at = 0
+            while at < bytes.count && (bytes[at] == 32 || bytes[at] == 9) { at += 1 }
+            let keyword = Array("include:config".utf8)
+            guard bytes.count >= at + keyword.count, Array(bytes[at..<(at + keyword.count)]) == keyword else {
+                out += String(decoding: bytes, as: UTF8.self)
+                continue
+            }
+            var rest = Array(bytes[(at + keyword.count)...])
+            while let b = rest.first, b == 32 || b == 9 || b == UInt8(ascii: "=") { rest.removeFirst() }
+            while let b = rest.last, b == 32 || b == 9 || b == 13 { rest.removeLast() }
+            if rest.count >= 2,
+                (rest[0] == UInt8(ascii: "\"") && rest[rest.count - 1] == UInt8(ascii: "\""))
+                    || (rest[0] == UInt8(ascii: "<") && rest[rest.count - 1] == UInt8(ascii: ">"))
+            {
+                rest = Array(rest[1..<(rest.count - 1)])
+            }
+            if !rest.isEmpty { urls.append(resolve(String(decoding: rest, as: UTF8.self), against: base)) }
+            out += "# " + String(decoding: bytes, as: UTF8.self)
+        }
+        return (urls, out)
+    }
+
+    /// `reference` against `base` (RFC 3986 §5.2 for the forms a provisioning file uses): a URL
+    /// with a scheme as it is; `/path` on the base's scheme and host; anything else in the
+    /// base's directory.
+    public static func resolve(_ reference: String, against base: String) -> String {
+        let ref = Array(reference.utf8)
+        for (i, b) in ref.enumerated() {
+            if b == UInt8(ascii: ":") {
+                if i > 0 && i + 2 < ref.count && ref[i + 1] == UInt8(ascii: "/") && ref[i + 2] == UInt8(ascii: "/") {
+                    return reference
+                }
+                break
+            }
+            if b == UInt8(ascii: "/") { break }
+        }
+        let bytes = Array(base.utf8)
+        // The end of `scheme://authority`.
+        var authorityEnd = bytes.count
+        if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon + 2 < bytes.count,
+            bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/")
+        {
+            authorityEnd = bytes[(colon + 3)...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.count
+        }
+        if ref.first == UInt8(ascii: "/") {
+            return String(decoding: bytes[..<authorityEnd], as: UTF8.self) + reference
+        }
+        var directoryEnd = authorityEnd
+        if let slash = bytes.lastIndex(of: UInt8(ascii: "/")), slash >= authorityEnd { directoryEnd = slash + 1 }
+        let directory = String(decoding: bytes[..<directoryEnd], as: UTF8.self)
+        return directory + (directoryEnd == authorityEnd ? "/" : "") + reference
+    }
+}

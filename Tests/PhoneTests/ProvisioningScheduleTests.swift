@@ -134,3 +134,31 @@ struct ProvisioningScheduleTests {
         #expect(schedule.callsChanged(callsUp: 0) == nil)
     }
 }
+
+@Suite("Provisioning: include:config")
+struct ProvisioningIncludeTests {
+    @Test("include lines: their URLs resolved against the file's, the lines kept as comments")
+    func split() {
+        let text = "#!version:1.0.0.1\ninclude:config \"sip.cfg\"\n  include:config = </shared/codecs.cfg>\r\n"
+            + "include:config http://other.test/x.cfg\nfeatures.dnd.enable = 1\n"
+        let split = ProvisioningInclude.split(text, base: "http://192.0.2.1:8080/prov/001565a1b2c3.cfg")
+        #expect(
+            split.urls == [
+                "http://192.0.2.1:8080/prov/sip.cfg", "http://192.0.2.1:8080/shared/codecs.cfg", "http://other.test/x.cfg",
+            ])
+        #expect(
+            split.text == "#!version:1.0.0.1\n# include:config \"sip.cfg\"\n#   include:config = </shared/codecs.cfg>\r\n"
+                + "# include:config http://other.test/x.cfg\nfeatures.dnd.enable = 1\n")
+        #expect(ProvisioningInclude.split("a = 1\n", base: "http://h/x.cfg").urls.isEmpty)
+    }
+
+    @Test("relative references: a scheme as it is, /path on the host, else the including file's directory")
+    func resolve() {
+        #expect(ProvisioningInclude.resolve("a.cfg", against: "tftp://192.0.2.1:6969/dir/y.cfg") == "tftp://192.0.2.1:6969/dir/a.cfg")
+        #expect(ProvisioningInclude.resolve("sub/a.cfg", against: "http://h/y.cfg") == "http://h/sub/a.cfg")
+        #expect(ProvisioningInclude.resolve("a.cfg", against: "http://h") == "http://h/a.cfg")
+        #expect(ProvisioningInclude.resolve("/a.cfg", against: "http://h:80/d/y.cfg") == "http://h:80/a.cfg")
+        #expect(ProvisioningInclude.resolve("tftp://t/a.cfg", against: "http://h/y.cfg") == "tftp://t/a.cfg")
+        #expect(ProvisioningInclude.resolve("a:b.cfg", against: "http://h/d/") == "http://h/d/a:b.cfg")
+    }
+}
