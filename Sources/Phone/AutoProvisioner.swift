@@ -109,8 +109,8 @@ public final class AutoProvisioner {
         }
     }
 
-    /// `url` after the files it includes (depth first, so the including file's own keys win);
-    /// `files` are those fetched so far, `chain` the files including this one.
+    /// `url` and the files it includes (depth first; the check puts their keys in the include
+    /// lines' places); `files` are those fetched so far, `chain` the files including this one.
     private func fetchWithIncludes(
         _ url: String, chain: [String], _ files: [ProvisionedFile], _ completion: @escaping (FetchResult) -> Void
     ) {
@@ -121,9 +121,9 @@ public final class AutoProvisioner {
             case .missing:
                 completion(.files(files))
             case .text(let text):
-                let split = ProvisioningInclude.split(text, base: url)
-                let file = ProvisionedFile(url: url, text: split.text)
-                if split.urls.isEmpty {
+                let includes = ProvisioningInclude.urls(in: text, base: url)
+                let file = ProvisionedFile(url: url, text: text, includedBy: chain.last)
+                if includes.isEmpty {
                     completion(.files(files + [file]))
                     return
                 }
@@ -134,7 +134,7 @@ public final class AutoProvisioner {
                                 + " files"))
                     return
                 }
-                self.fetchIncludes(split.urls, 0, chain + [url], files) { result in
+                self.fetchIncludes(includes, 0, chain + [url], files) { result in
                     switch result {
                     case .files(let more): completion(.files(more + [file]))
                     case .failed: completion(result)

@@ -39,14 +39,16 @@ public struct ProvisioningPlan: Equatable {
     }
 }
 
-/// One file as fetched: its URL and text.
+/// One file as fetched: its URL and text, and the file that includes it (nil: a file of the plan).
 public struct ProvisionedFile: Equatable, Sendable {
     public let url: String
     public let text: String
+    public let includedBy: String?
 
-    public init(url: String, text: String) {
+    public init(url: String, text: String, includedBy: String? = nil) {
         self.url = url
         self.text = text
+        self.includedBy = includedBy
     }
 }
 
@@ -102,8 +104,26 @@ public struct ProvisioningCandidate {
         _ fetched: [ProvisionedFile], storedPath: String?, localPaths: [String], hasRecordKey: Bool, lineKeys: Int?
     ) -> Result<ProvisioningCandidate, ConfigError> {
         var files: [ConfigFile] = []
+        // Included files by URL: their entries take the include line's place (`ProvisioningInclude`).
+        var texts: [String: String] = [:]
+        for file in fetched where file.includedBy != nil { texts[file.url] = file.text }
+        func parse(_ url: String, _ text: String, depth: Int) throws(ConfigError) -> ConfigFile {
+            try ConfigFile(
+                text: text, path: url, requireVersionLine: true,
+                include: { (name: String, line: Int) throws(ConfigError) -> [ConfigFile.Entry] in
+                    let target = ProvisioningInclude.resolve(name, against: url)
+                    guard depth < ProvisioningInclude.maximumDepth else {
+                        throw ConfigError(url, line, "include:config \"" + name + "\": nested too deep")
+                    }
+                    // Not fetched: the server did not have it (skipped as a 404 is).
+                    guard let included = texts[target] else { return [] }
+                    return try parse(target, included, depth: depth + 1).entries
+                })
+        }
         do throws(ConfigError) {
-            for file in fetched { files.append(try ConfigFile(text: file.text, path: file.url)) }
+            for file in fetched where file.includedBy == nil {
+                files.append(try parse(file.url, file.text, depth: 1))
+            }
             var all = files
             for path in localPaths { all.append(try ConfigFile.load(path: path)) }
             let paths = (storedPath.map { [$0] } ?? []) + localPaths
@@ -155,45 +175,24 @@ public struct ProvisioningStore: Equatable, Sendable {
 }
 
 /// `include:config "URL"` lines in a fetched file (the desk-phone convention): each names another
-/// file fetched the same way (HTTP or TFTP) and applied before the including file, so the
-/// including file's own keys win. At most `maximumDepth` files deep and `maximumFiles` included
+/// file fetched the same way (HTTP or TFTP) whose keys take the include line's place, as a local
+/// include's do (lines below it override it). At most `maximumDepth` files deep and `maximumFiles` included
 /// files in one round; a file that includes itself, directly or not, is refused.
 public enum ProvisioningInclude {
     public static let maximumDepth = 8
     public static let maximumFiles = 32
 
-    /// The URLs of `text`'s include lines, resolved against `base` (the file's own URL), and the
-    /// text with each include line turned into a comment (the line numbers stay).
-    /// Accepted: `include:config "URL"`, `include:config <URL>`, `include:config = URL`.
-    public static func split(_ text: String, base: String) -> (urls: [String], text: String) {
+    /// The URLs of `text`'s include lines (`include:config "URL"`, `<URL>` or a bare URL, as a
+    /// local include is written), resolved against `base`, the file's own URL.
+    public static func urls(in text: String, base: String) -> [String] {
         var urls: [String] = []
-        var out = ""
-        var first = true
-        // Lines by their bytes (a String splits "\r\n" as one character, not at its "\n").
-        for line in text.utf8.split(separator: 10, omittingEmptySubsequences: false) {
-            if !first { out += "\n" }
-            first = false
-            let bytes = Array(line)
-            var at = 0
-            while at < bytes.count && (bytes[at] == 32 || bytes[at] == 9) { at += 1 }
-            let keyword = Array("include:config".utf8)
-            guard bytes.count >= at + keyword.count, Array(bytes[at..<(at + keyword.count)]) == keyword else {
-                out += String(decoding: bytes, as: UTF8.self)
+        for line in text.utf8.split(whereSeparator: { $0 == 10 || $0 == 13 }) {
+            guard let name = ConfigFile.includeName(line: String(decoding: line, as: UTF8.self)), !name.isEmpty else {
                 continue
             }
-            var rest = Array(bytes[(at + keyword.count)...])
-            while let b = rest.first, b == 32 || b == 9 || b == UInt8(ascii: "=") { rest.removeFirst() }
-            while let b = rest.last, b == 32 || b == 9 || b == 13 { rest.removeLast() }
-            if rest.count >= 2,
-                (rest[0] == UInt8(ascii: "\"") && rest[rest.count - 1] == UInt8(ascii: "\""))
-                    || (rest[0] == UInt8(ascii: "<") && rest[rest.count - 1] == UInt8(ascii: ">"))
-            {
-                rest = Array(rest[1..<(rest.count - 1)])
-            }
-            if !rest.isEmpty { urls.append(resolve(String(decoding: rest, as: UTF8.self), against: base)) }
-            out += "# " + String(decoding: bytes, as: UTF8.self)
+            urls.append(resolve(name, against: base))
         }
-        return (urls, out)
+        return urls
     }
 
     /// `reference` against `base` (RFC 3986 §5.2 for the forms a provisioning file uses): a URL

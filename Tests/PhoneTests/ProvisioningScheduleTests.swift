@@ -137,19 +137,40 @@ struct ProvisioningScheduleTests {
 
 @Suite("Provisioning: include:config")
 struct ProvisioningIncludeTests {
-    @Test("include lines: their URLs resolved against the file's, the lines kept as comments")
-    func split() {
-        let text = "#!version:1.0.0.1\ninclude:config \"sip.cfg\"\n  include:config = </shared/codecs.cfg>\r\n"
+    @Test("include lines: their URLs resolved against the including file's URL")
+    func urls() {
+        let text = "#!version:1.0.0.1\ninclude:config \"sip.cfg\"\n  include:config </shared/codecs.cfg>\r\n"
             + "include:config http://other.test/x.cfg\nfeatures.dnd.enable = 1\n"
-        let split = ProvisioningInclude.split(text, base: "http://192.0.2.1:8080/prov/001565a1b2c3.cfg")
         #expect(
-            split.urls == [
+            ProvisioningInclude.urls(in: text, base: "http://192.0.2.1:8080/prov/001565a1b2c3.cfg") == [
                 "http://192.0.2.1:8080/prov/sip.cfg", "http://192.0.2.1:8080/shared/codecs.cfg", "http://other.test/x.cfg",
             ])
-        #expect(
-            split.text == "#!version:1.0.0.1\n# include:config \"sip.cfg\"\n#   include:config = </shared/codecs.cfg>\r\n"
-                + "# include:config http://other.test/x.cfg\nfeatures.dnd.enable = 1\n")
-        #expect(ProvisioningInclude.split("a = 1\n", base: "http://h/x.cfg").urls.isEmpty)
+        #expect(ProvisioningInclude.urls(in: "a = 1\n", base: "http://h/x.cfg").isEmpty)
+    }
+
+    @Test("an included file's keys take the include line's place: lines below it win, lines above lose")
+    func inline() throws {
+        let main = ProvisionedFile(
+            url: "http://h/p/m.cfg",
+            text: "#!version:1.0.0.1\nvoice.volume.ringer = 3\nfeatures.dnd.enable = 1\ninclude:config \"inc/a.cfg\"\n"
+                + "features.dnd.enable = 0\n")
+        let included = ProvisionedFile(
+            url: "http://h/p/inc/a.cfg", text: "#!version:1.0.0.1\nvoice.volume.ringer = 9\nfeatures.dnd.enable = 1\n",
+            includedBy: "http://h/p/m.cfg")
+        let candidate = try ProvisioningCandidate.check(
+            [included, main], storedPath: nil, localPaths: [], hasRecordKey: false, lineKeys: nil
+        ).get()
+        #expect(candidate.files.count == 1)
+        let merged = ConfigFile(merging: candidate.files)
+        #expect(merged.entry("voice.volume.ringer")?.value == "9")
+        #expect(merged.entry("voice.volume.ringer")?.file == "http://h/p/inc/a.cfg")
+        #expect(merged.entry("features.dnd.enable")?.value == "0")
+        #expect(candidate.storedText.contains("voice.volume.ringer = \"9\""))
+        // An include the server did not have (not fetched) is skipped.
+        let alone = try ProvisioningCandidate.check(
+            [main], storedPath: nil, localPaths: [], hasRecordKey: false, lineKeys: nil
+        ).get()
+        #expect(ConfigFile(merging: alone.files).entry("voice.volume.ringer")?.value == "3")
     }
 
     @Test("relative references: a scheme as it is, /path on the host, else the including file's directory")
