@@ -33,21 +33,22 @@ mkdir -p "$work/www/prov" "$work/www/big" "$work/store" "$work/cfg"
 { echo '#!version:1.0.0.1'; for ((i = 0; i < 9000; i++)); do echo "# padding line $i ......................"; done; } \
   > "$work/www/big/y000000000000.cfg"
 printf 'admin:s3cret\n' > "$work/htpasswd"
-cat > "$work/lighttpd.conf" << CONF
-server.document-root = "$work/www"
-server.bind = "127.0.0.1"
-server.port = $http_port
-server.pid-file = "$work/lighttpd.pid"
-server.errorlog = "$work/lighttpd.err"
-server.modules = ("mod_redirect", "mod_auth", "mod_authn_file", "mod_accesslog")
-accesslog.filename = "$work/access.log"
-accesslog.format = "%r %s"
-url.redirect = ("^/old/(.*)\$" => "/prov/\$1", "^/loop/(.*)\$" => "/loop/\$1")
-auth.backend = "plain"
-auth.backend.plain.userfile = "$work/htpasswd"
-auth.require = ("/prov/" => ("method" => "basic", "realm" => "provisioning", "require" => "valid-user"))
-mimetype.assign = (".cfg" => "text/plain")
-CONF
+# lighttpd_conf DIR PORT [LINE]...: DIR/lighttpd.conf, serving DIR/www on 127.0.0.1:PORT.
+lighttpd_conf() {
+  local dir=$1 port=$2 line
+  shift 2
+  {
+    printf 'server.document-root = "%s/www"\nserver.bind = "127.0.0.1"\nserver.port = %s\n' "$dir" "$port"
+    printf 'server.pid-file = "%s/lighttpd.pid"\nserver.errorlog = "%s/lighttpd.err"\n' "$dir" "$dir"
+    echo 'mimetype.assign = (".cfg" => "text/plain")'
+    for line in "$@"; do echo "$line"; done
+  } > "$dir/lighttpd.conf"
+}
+lighttpd_conf "$work" $http_port 'server.modules = ("mod_redirect", "mod_auth", "mod_authn_file", "mod_accesslog")' \
+  "accesslog.filename = \"$work/access.log\"" 'accesslog.format = "%r %s"' \
+  'url.redirect = ("^/old/(.*)$" => "/prov/$1", "^/loop/(.*)$" => "/loop/$1")' 'auth.backend = "plain"' \
+  "auth.backend.plain.userfile = \"$work/htpasswd\"" \
+  'auth.require = ("/prov/" => ("method" => "basic", "realm" => "provisioning", "require" => "valid-user"))'
 start_server() {
   "$lighttpd" -D -f "$work/lighttpd.conf" > "$work/lighttpd.out" 2>&1 &
   server_pid=$!
@@ -73,10 +74,13 @@ account.1.user_name = 1000
 rtp.port_min = 35900
 rtp.port_max = 35919
 CFG
-write_mac_file() { # write_mac_file [EXTRA LINE]: the per-phone file (a new mtime and size each time)
-  printf '#!version:1.0.0.1\naccount.1.user_name = 2001\n%s\n' "${1:-}" > "$work/www/prov/$mac_file.new"
-  mv "$work/www/prov/$mac_file.new" "$work/www/prov/$mac_file"
+write_cfg() { # write_cfg FILE [LINE]...: a .cfg file on a server, replaced whole (a new mtime and size)
+  local file=$1 line
+  shift
+  { echo '#!version:1.0.0.1'; for line in "$@"; do echo "$line"; done; } > "$file.new"
+  mv "$file.new" "$file"
 }
+write_mac_file() { write_cfg "$work/www/prov/$mac_file" "account.1.user_name = 2001" "${1:-}"; } # [EXTRA LINE]
 write_mac_file
 cat > "$work/cfg/local.cfg" << CFG
 #!version:1.0.0.1
@@ -301,14 +305,7 @@ sync_stranger=42003
 sync_caller=42004
 sd=$work/sync
 mkdir -p "$sd/www/sync" "$sd/store"
-cat > "$sd/lighttpd.conf" << CONF
-server.document-root = "$sd/www"
-server.bind = "127.0.0.1"
-server.port = $sync_http
-server.pid-file = "$sd/lighttpd.pid"
-server.errorlog = "$sd/lighttpd.err"
-mimetype.assign = (".cfg" => "text/plain")
-CONF
+lighttpd_conf "$sd" $sync_http 'server.stat-cache-engine = "disable"' # files change within a second here
 cat > "$sd/www/sync/y000000000000.cfg" << CFG
 #!version:1.0.0.1
 sip.listen_port = $sync_phone
@@ -319,10 +316,7 @@ account.1.sip_server.1.port = $sync_reg
 rtp.port_min = 42050
 rtp.port_max = 42069
 CFG
-write_sync_mac() { # write_sync_mac [EXTRA LINE]...: the per-phone file on the check-sync server
-  { echo '#!version:1.0.0.1'; for line in "$@"; do echo "$line"; done; } > "$sd/www/sync/$mac_file.new"
-  mv "$sd/www/sync/$mac_file.new" "$sd/www/sync/$mac_file"
-}
+write_sync_mac() { write_cfg "$sd/www/sync/$mac_file" "$@"; } # [LINE]...: the per-phone file on the check-sync server
 write_sync_mac
 cat > "$sd/local.cfg" << CFG
 #!version:1.0.0.1
