@@ -90,6 +90,7 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
     // The phone; a restart (check-sync reboot, provisioned keys that need one) closes it and
     // builds it again from the configuration in use, on the same reactor.
     var phone: PhoneAssembly! = nil
+    @inline(never)  // one copy in the firmware, not one in each closure that calls it
     func assemble(_ provisioning: Provisioning) -> PhoneAssembly? {
         let built: PhoneAssembly
         do throws(SoftphoneError) {
@@ -146,6 +147,7 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
 
     /// Closes the phone (after unregistering, at most 2 s) and builds it again on the
     /// configuration in use; the keys and the provisioner's status follow the new one.
+    @inline(never)
     func restartPhone(_ reason: PhoneRestartSchedule.Reason) {
         guard !stopping else { return }
         emit("phone: restarting (" + reason.description + ")")
@@ -183,6 +185,7 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
         }
     }
 
+    @inline(never)
     func requestRestart(_ reason: PhoneRestartSchedule.Reason) {
         let calls = phone.softphone.calls.count
         if let now = restart.request(reason, callsUp: calls) {
@@ -200,6 +203,7 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
 
     /// A new good set from the server: applied now; keys that need a restart restart the phone
     /// once no call is up.
+    @inline(never)
     func applyProvisioned(_ new: Provisioning) {
         let keys = new.changesNeedingRestart(from: phone.provisioning)
         phone.apply(new)
@@ -208,6 +212,7 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
 
     /// A check-sync NOTIFY from the registrar (answered already): a provisioning round now, then
     /// the restart when asked for.
+    @inline(never)
     func checkSync(reboot: Bool) {
         guard let provisioner else {
             emit("provisioning: check-sync: no auto_provision.server.url (nothing to fetch)")
