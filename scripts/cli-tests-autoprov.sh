@@ -11,8 +11,17 @@
 # prints the plan and the merged result; a wrong password (401), a redirect loop (bounded at 5) and a
 # file over 256 KiB are refused. The same boot from a TFTP server (tftpd-hpa's in.tftpd, started
 # here), where a file the server does not have (TFTP error 1) is skipped as a 404 is.
+# A lease file of a udhcpc hook (opt66=) names the TFTP server, one in dhclient's syntax the HTTP
+# server. Then SIPp: the phone registers with a SIPp registrar and prints the time from start to
+# registered (`boot-to-registered: N ms`); a check-sync NOTIFY from the registrar's address makes
+# it fetch a changed file and apply it, one from a stranger's port gets 403 (logged, no fetch); a
+# change that needs a restart waits for the end of a SIPp call, then the phone restarts; with a
+# password the NOTIFY is challenged (401) and SIPp's answer with the account's credentials is
+# accepted (a wrong password: 403), reboot=true restarts the phone; include:config two levels deep
+# over HTTP, and a cycle refused by the tool.
 # Each check prints `ok   ...` or `FAIL ...`; the last line is `cli-autoprov: N passed, N failed`.
-# usage: scripts/cli-tests-autoprov.sh DESKPHONE    (ports: HTTP 26960, SIP 26961, TFTP 26975, RTP 35900-35919)
+# usage: scripts/cli-tests-autoprov.sh DESKPHONE    (ports: HTTP 26960, SIP 26961, TFTP 26975, RTP 35900-35919;
+# the check-sync part 42000-42004, RTP 42050-42069, SIPp media 42080)
 # The tool is .build/release/deskphone-tool (or $DESKPHONE_TOOL).
 set -uo pipefail
 phone=$(realpath "$1")
