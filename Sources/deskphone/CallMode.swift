@@ -87,6 +87,7 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
     var stopping = false
     var dialed = false
     var restart = PhoneRestartSchedule()
+    var restarting = false
     // The phone; a restart (check-sync reboot, provisioned keys that need one) closes it and
     // builds it again from the configuration in use, on the same reactor.
     var phone: PhoneAssembly! = nil
@@ -149,7 +150,9 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
     /// configuration in use; the keys and the provisioner's status follow the new one.
     @inline(never)
     func restartPhone(_ reason: PhoneRestartSchedule.Reason) {
-        guard !stopping else { return }
+        // One restart at a time: a check-sync while the old phone shuts down changes nothing.
+        guard !stopping, !restarting else { return }
+        restarting = true
         emit("phone: restarting (" + reason.description + ")")
         let old: PhoneAssembly = phone
         var done = false
@@ -166,6 +169,7 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
                     return
                 }
                 phone = fresh
+                restarting = false
                 wireProvisioner()
                 if let keySpec {
                     do throws(KeysError) {
@@ -187,6 +191,7 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
 
     @inline(never)
     func requestRestart(_ reason: PhoneRestartSchedule.Reason) {
+        guard !restarting else { return }
         let calls = phone.softphone.calls.count
         if let now = restart.request(reason, callsUp: calls) {
             restartPhone(now)
