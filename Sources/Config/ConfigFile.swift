@@ -29,7 +29,7 @@ public struct ConfigFile {
     /// Parses `text`; each `include:config` line's file is read by `include` (its name as
     /// written, the line number) and its entries take that line's place, so lines after the
     /// include override it and lines before are overridden by it.
-    init(
+    public init(
         text: String, path: String, requireVersionLine: Bool,
         include: ((String, Int) throws(ConfigError) -> [Entry])?
     ) throws(ConfigError) {
@@ -149,6 +149,15 @@ public struct ConfigFile {
     }
 
     /// The file name after `include:config`: quoted, in angle brackets, or bare.
+    /// The file name of an include line: `line`'s text after `include:config`, trimmed, without
+    /// its quotes or angle brackets (nil when `line` is not an include line).
+    public static func includeName(line: String) -> String? {
+        let bytes = Array(line.utf8)
+        let trimmed = trim(bytes[...])
+        guard starts(trimmed, with: "include:config") else { return nil }
+        return includeName(trimmed.dropFirst(14))
+    }
+
     static func includeName(_ rest: ArraySlice<UInt8>) -> String {
         var name = trim(rest)
         if name.count >= 2,

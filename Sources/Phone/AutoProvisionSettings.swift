@@ -24,6 +24,12 @@ public struct AutoProvisionSettings: Sendable {
     public var repeatSeconds: Int? = nil
     /// `auto_provision.server.timeout`: seconds for each file, redirects included (1...120, default 10).
     public var timeoutSeconds = 10
+    /// `auto_provision.weekly.*`: a round once on each chosen day in a time window (nil: off).
+    public var weekly: WeeklySchedule? = nil
+    /// `auto_provision.dhcp_option.enable`: with no server URL, use DHCP option 66 (default on, as Yealink).
+    public var dhcpOptionEnabled = true
+    /// `auto_provision.dhcp_option.lease_file`: where the board's DHCP client leaves option 66 (none: no DHCP).
+    public var dhcpLeaseFile: String? = nil
 
     public static let knownPrefixes = ["auto_provision."]
 
@@ -31,13 +37,7 @@ public struct AutoProvisionSettings: Sendable {
 
     public init(_ file: ConfigFile) throws(ConfigError) {
         if let url = file.string("auto_provision.server.url"), !url.isEmpty {
-            var scheme: [UInt8] = []
-            for b in url.utf8 {
-                if b == UInt8(ascii: ":") { break }
-                scheme.append(b >= 65 && b <= 90 ? b + 32 : b)
-            }
-            let http = scheme == Array("http".utf8) && url.utf8.count > 7
-            guard http || TFTPURL(url.hasSuffix("/") ? url + "x" : url + "/x") != nil else {
+            guard AutoProvisionSettings.isSupported(url) else {
                 throw file.error(
                     "auto_provision.server.url",
                     "auto_provision.server.url = '" + url
@@ -54,6 +54,45 @@ public struct AutoProvisionSettings: Sendable {
             repeatSeconds = try file.int("auto_provision.repeat.seconds", default: 60, in: 1...86400)
         }
         timeoutSeconds = try file.int("auto_provision.server.timeout", default: 10, in: 1...120)
+        weekly = try WeeklySchedule.read(file)
+        dhcpOptionEnabled = try file.bool("auto_provision.dhcp_option.enable", default: true)
+        if let path = file.string("auto_provision.dhcp_option.lease_file"), !path.isEmpty { dhcpLeaseFile = path }
+    }
+
+    /// Whether `url` is a provisioning directory this firmware fetches from (`http://`, `tftp://`).
+    public static func isSupported(_ url: String) -> Bool {
+        var scheme: [UInt8] = []
+        for b in url.utf8 {
+            if b == UInt8(ascii: ":") { break }
+            scheme.append(b >= 65 && b <= 90 ? b + 32 : b)
+        }
+        let http = scheme == Array("http".utf8) && url.utf8.count > 7
+        return http || TFTPURL(url.hasSuffix("/") ? url + "x" : url + "/x") != nil
+    }
+
+    /// The server from DHCP option 66 when `auto_provision.server.url` is empty: read from
+    /// `dhcp_option.lease_file` (`DHCPLease`), as a URL; nil (with the reason in `log`) when there
+    /// is none or it is not an http:// or tftp:// one.
+    public func dhcpServerURL(log: (String) -> Void) -> String? {
+        guard serverURL == nil, dhcpOptionEnabled, let path = dhcpLeaseFile else { return nil }
+        let bytes: [UInt8]
+        do throws(ConfigError) {
+            bytes = try FileText.bytes(path)
+        } catch {
+            log("provisioning: DHCP lease file: " + error.description + " (no server from DHCP)")
+            return nil
+        }
+        guard let value = DHCPLease.tftpServerName(in: bytes) else {
+            log("provisioning: no option 66 (TFTP server name) in " + path)
+            return nil
+        }
+        let url = DHCPLease.provisioningURL(optionValue: value)
+        guard AutoProvisionSettings.isSupported(url) else {
+            log("provisioning: DHCP option 66 '" + value + "' in " + path + ": not an http:// or tftp:// server (ignored)")
+            return nil
+        }
+        log("provisioning: server from DHCP option 66 in " + path + ": " + url)
+        return url
     }
 
     /// The time between two repeated fetches.

@@ -3,6 +3,7 @@
 // files, stores it, and hands the new configuration over; at boot (bounded) and on a repeating
 // timer. The decisions are `ProvisioningPlan`'s, `ProvisioningCache`'s and `ProvisioningCandidate`'s.
 
+import CLinux
 import Config
 import HTTP
 import Net
@@ -42,7 +43,10 @@ public final class AutoProvisioner {
     private var cache = ProvisioningCache()
     private var applied: [ProvisionedFile]? = nil
     private var repeatTimer: TimerID? = nil
+    private var weeklyTimer: WeeklyRoundTimer? = nil
     private var busy = false
+    /// Files fetched by `include:config` in the current round.
+    private var includedFiles = 0
     private var closed = false
     /// The last LCD text ("provisioning...", "provisioned (N files)", "provisioning failed").
     public private(set) var status = ""
@@ -74,12 +78,21 @@ public final class AutoProvisioner {
             reactor: reactor, resolver: resolver, timeoutNanoseconds: Int64(settings.timeoutSeconds) * 1_000_000_000)
     }
 
-    /// Fetches the plan's files in order; `completion` runs once on the loop.
+    /// Fetches the plan's files in order, each after the files it includes (`include:config`,
+    /// `ProvisioningInclude`); `completion` runs once on the loop.
     public func fetch(completion: @escaping (FetchResult) -> Void) {
-        fetch(0, [], completion)
+        includedFiles = 0
+        fetchPlanned(0, [], completion)
     }
 
-    private func fetch(_ index: Int, _ files: [ProvisionedFile], _ completion: @escaping (FetchResult) -> Void) {
+    /// One file as fetched: its text, not on the server (404/410, TFTP error 1), or why not.
+    private enum FileFetch {
+        case text(String)
+        case missing
+        case failed(String)
+    }
+
+    private func fetchPlanned(_ index: Int, _ files: [ProvisionedFile], _ completion: @escaping (FetchResult) -> Void) {
         guard index < plan.urls.count else {
             if files.isEmpty {
                 completion(.failed("no provisioning file on the server (" + PhoneAssembly.joined(plan.urls) + ")"))
@@ -88,9 +101,81 @@ public final class AutoProvisioner {
             }
             return
         }
-        let url = plan.urls[index]
+        fetchWithIncludes(plan.urls[index], chain: [], files) { [self] result in
+            switch result {
+            case .files(let more): self.fetchPlanned(index + 1, more, completion)
+            case .failed: completion(result)
+            }
+        }
+    }
+
+    /// `url` and the files it includes (depth first; the check puts their keys in the include
+    /// lines' places); `files` are those fetched so far, `chain` the files including this one.
+    private func fetchWithIncludes(
+        _ url: String, chain: [String], _ files: [ProvisionedFile], _ completion: @escaping (FetchResult) -> Void
+    ) {
+        fetchFile(url) { [self] fetched in
+            switch fetched {
+            case .failed(let why):
+                completion(.failed(url + ": " + why))
+            case .missing:
+                completion(.files(files))
+            case .text(let text):
+                let includes = ProvisioningInclude.urls(in: text, base: url)
+                let file = ProvisionedFile(url: url, text: text, includedBy: chain.last)
+                if includes.isEmpty {
+                    completion(.files(files + [file]))
+                    return
+                }
+                if chain.count + 1 >= ProvisioningInclude.maximumDepth {
+                    completion(
+                        .failed(
+                            url + ": include:config nested deeper than " + String(ProvisioningInclude.maximumDepth)
+                                + " files"))
+                    return
+                }
+                self.fetchIncludes(includes, 0, chain + [url], files) { result in
+                    switch result {
+                    case .files(let more): completion(.files(more + [file]))
+                    case .failed: completion(result)
+                    }
+                }
+            }
+        }
+    }
+
+    private func fetchIncludes(
+        _ urls: [String], _ index: Int, _ chain: [String], _ files: [ProvisionedFile],
+        _ completion: @escaping (FetchResult) -> Void
+    ) {
+        guard index < urls.count else {
+            completion(.files(files))
+            return
+        }
+        let url = urls[index]
+        if chain.contains(url) {
+            completion(.failed(url + ": include:config cycle (" + PhoneAssembly.joined(chain + [url]) + ")"))
+            return
+        }
+        includedFiles += 1
+        if includedFiles > ProvisioningInclude.maximumFiles {
+            completion(
+                .failed(url + ": more than " + String(ProvisioningInclude.maximumFiles) + " included files in one round"))
+            return
+        }
+        onLog("provisioning: " + chain[chain.count - 1] + " includes " + url)
+        fetchWithIncludes(url, chain: chain, files) { [self] result in
+            switch result {
+            case .files(let more): self.fetchIncludes(urls, index + 1, chain, more, completion)
+            case .failed: completion(result)
+            }
+        }
+    }
+
+    /// One file by HTTP (credentials, redirects, size limit, conditional GET) or TFTP.
+    private func fetchFile(_ url: String, _ completion: @escaping (FileFetch) -> Void) {
         if TFTPURL(url) != nil {
-            fetchByTFTP(index, files, completion)
+            fetchByTFTP(url, completion)
             return
         }
         var options = HTTPRequestOptions()
@@ -108,20 +193,20 @@ public final class AutoProvisioner {
             guard !self.closed else { return }
             switch result {
             case .failed(let why):
-                completion(.failed(url + ": " + why))
+                completion(.failed(why))
             case .response(let response):
                 if response.status == 404 || response.status == 410 {
                     self.cache.forget(url)
                     self.onLog(
                         "provisioning: GET " + url + ": " + String(response.status) + " (not on the server: skipped)")
-                    self.fetch(index + 1, files, completion)
+                    completion(.missing)
                     return
                 }
                 let text = self.cache.text(
                     for: url, status: response.status, etag: response.header("ETag"),
                     lastModified: response.header("Last-Modified"), body: response.body)
                 guard let text else {
-                    completion(.failed(url + ": " + response.description))
+                    completion(.failed(response.description))
                     return
                 }
                 let what =
@@ -130,38 +215,36 @@ public final class AutoProvisioner {
                     : String(response.status) + " ("
                         + String(response.body.count) + " bytes)"
                 self.onLog("provisioning: GET " + url + ": " + what)
-                self.fetch(index + 1, files + [ProvisionedFile(url: url, text: text)], completion)
+                completion(.text(text))
             }
         }
         _ = started  // a refused URL still completes (on the next loop pass)
     }
 
-    /// `plan.urls[index]` by TFTP: a file the server does not have (ERROR 1) is skipped as a 404 is.
-    private func fetchByTFTP(
-        _ index: Int, _ files: [ProvisionedFile], _ completion: @escaping (FetchResult) -> Void
-    ) {
-        let url = plan.urls[index]
+    /// `url` by TFTP: a file the server does not have (ERROR 1) is skipped as a 404 is.
+    private func fetchByTFTP(_ url: String, _ completion: @escaping (FileFetch) -> Void) {
         tftp.get(url, maximumBytes: ProvisioningPlan.maximumFileBytes) { [self] result in
             guard !self.closed else { return }
             switch result {
             case .file(let bytes):
                 self.onLog("provisioning: TFTP " + url + ": " + String(bytes.count) + " bytes")
-                let file = ProvisionedFile(url: url, text: String(decoding: bytes, as: UTF8.self))
-                self.fetch(index + 1, files + [file], completion)
+                completion(.text(String(decoding: bytes, as: UTF8.self)))
             case .failed(let failure) where failure.isNotFound:
                 self.onLog("provisioning: TFTP " + url + ": " + failure.description + " (not on the server: skipped)")
-                self.fetch(index + 1, files, completion)
+                completion(.missing)
             case .failed(let failure):
-                completion(.failed(url + ": " + failure.description))
+                completion(.failed(failure.description))
             case .refused(let why):
-                completion(.failed(url + ": " + why))
+                completion(.failed(why))
             }
         }
     }
 
     /// One round: fetch, check with the local files, store, report. `completion` runs once.
-    public func runRound(completion: @escaping (Outcome) -> Void) {
-        guard !busy, !closed else { return }
+    /// Returns false (and `completion` never runs) while a round is running or after `close`.
+    @discardableResult
+    public func runRound(completion: @escaping (Outcome) -> Void) -> Bool {
+        guard !busy, !closed else { return false }
         busy = true
         report("provisioning: provisioning... from " + serverURL, status: "provisioning...")
         fetch { [self] result in
@@ -198,6 +281,7 @@ public final class AutoProvisioner {
                 }
             }
         }
+        return true
     }
 
     private func failed(_ why: String) -> Outcome {
@@ -211,8 +295,26 @@ public final class AutoProvisioner {
         onStatus(status)
     }
 
-    /// With `auto_provision.repeat.enable`, a round every interval; each new good set goes to `apply`.
+    /// With `auto_provision.repeat.enable`, a round every interval; with `auto_provision.weekly.enable`
+    /// one on each chosen day at a random moment of the window; each new good set goes to `apply`.
     public func startRepeating(apply: @escaping (Provisioning) -> Void) {
+        if let schedule = settings.weekly, weeklyTimer == nil, !closed {
+            let weekly = WeeklyRoundTimer(
+                reactor: reactor, schedule: schedule,
+                random: { bound in
+                    var value: UInt64 = 0
+                    _ = withUnsafeMutableBytes(of: &value) { cl_getrandom($0.baseAddress, 8) }
+                    return bound <= 0 ? 0 : Int64(value % UInt64(bound))
+                },
+                fire: { [self] in
+                    self.runRound { outcome in
+                        if case .provisioned(let provisioning, _) = outcome { apply(provisioning) }
+                    }
+                })
+            weekly.onLog = { [self] line in self.onLog(line) }
+            weeklyTimer = weekly
+            weekly.start()
+        }
         guard settings.repeatEnabled, repeatTimer == nil, !closed else { return }
         let interval = settings.repeatIntervalNanoseconds
         onLog("provisioning: again every " + String(interval / 1_000_000_000) + " s")
@@ -229,6 +331,8 @@ public final class AutoProvisioner {
         closed = true
         if let repeatTimer { reactor.cancel(repeatTimer) }
         repeatTimer = nil
+        weeklyTimer?.close()
+        weeklyTimer = nil
         http.close()
         tftp.close()
     }
@@ -254,7 +358,7 @@ public final class AutoProvisioner {
             }
         }
         let settings = current.autoProvision
-        guard let url = settings.serverURL else { return (current, nil) }
+        guard let url = settings.serverURL ?? settings.dhcpServerURL(log: log) else { return (current, nil) }
         let provisioner = AutoProvisioner(
             reactor: reactor, serverURL: url, settings: settings, commonFile: board.provisionCommonFile,
             mac: current.network.mac, localPaths: localPaths, hasRecordKey: board.hasRecordKey,

@@ -39,14 +39,16 @@ public struct ProvisioningPlan: Equatable {
     }
 }
 
-/// One file as fetched: its URL and text.
+/// One file as fetched: its URL and text, and the file that includes it (nil: a file of the plan).
 public struct ProvisionedFile: Equatable, Sendable {
     public let url: String
     public let text: String
+    public let includedBy: String?
 
-    public init(url: String, text: String) {
+    public init(url: String, text: String, includedBy: String? = nil) {
         self.url = url
         self.text = text
+        self.includedBy = includedBy
     }
 }
 
@@ -102,8 +104,26 @@ public struct ProvisioningCandidate {
         _ fetched: [ProvisionedFile], storedPath: String?, localPaths: [String], hasRecordKey: Bool, lineKeys: Int?
     ) -> Result<ProvisioningCandidate, ConfigError> {
         var files: [ConfigFile] = []
+        // Included files by URL: their entries take the include line's place (`ProvisioningInclude`).
+        var texts: [String: String] = [:]
+        for file in fetched where file.includedBy != nil { texts[file.url] = file.text }
+        func parse(_ url: String, _ text: String, depth: Int) throws(ConfigError) -> ConfigFile {
+            try ConfigFile(
+                text: text, path: url, requireVersionLine: true,
+                include: { (name: String, line: Int) throws(ConfigError) -> [ConfigFile.Entry] in
+                    let target = ProvisioningInclude.resolve(name, against: url)
+                    guard depth < ProvisioningInclude.maximumDepth else {
+                        throw ConfigError(url, line, "include:config \"" + name + "\": nested too deep")
+                    }
+                    // Not fetched: the server did not have it (skipped as a 404 is).
+                    guard let included = texts[target] else { return [] }
+                    return try parse(target, included, depth: depth + 1).entries
+                })
+        }
         do throws(ConfigError) {
-            for file in fetched { files.append(try ConfigFile(text: file.text, path: file.url)) }
+            for file in fetched where file.includedBy == nil {
+                files.append(try parse(file.url, file.text, depth: 1))
+            }
             var all = files
             for path in localPaths { all.append(try ConfigFile.load(path: path)) }
             let paths = (storedPath.map { [$0] } ?? []) + localPaths
@@ -151,5 +171,58 @@ public struct ProvisioningStore: Equatable, Sendable {
             }
         }
         try FileText.writeAtomically(path, Array(text.utf8))
+    }
+}
+
+/// `include:config "URL"` lines in a fetched file (the desk-phone convention): each names another
+/// file fetched the same way (HTTP or TFTP) whose keys take the include line's place, as a local
+/// include's do (lines below it override it). At most `maximumDepth` files deep and `maximumFiles` included
+/// files in one round; a file that includes itself, directly or not, is refused.
+public enum ProvisioningInclude {
+    public static let maximumDepth = 8
+    public static let maximumFiles = 32
+
+    /// The URLs of `text`'s include lines (`include:config "URL"`, `<URL>` or a bare URL, as a
+    /// local include is written), resolved against `base`, the file's own URL.
+    public static func urls(in text: String, base: String) -> [String] {
+        var urls: [String] = []
+        for line in text.utf8.split(whereSeparator: { $0 == 10 || $0 == 13 }) {
+            guard let name = ConfigFile.includeName(line: String(decoding: line, as: UTF8.self)), !name.isEmpty else {
+                continue
+            }
+            urls.append(resolve(name, against: base))
+        }
+        return urls
+    }
+
+    /// `reference` against `base` (RFC 3986 §5.2 for the forms a provisioning file uses): a URL
+    /// with a scheme as it is; `/path` on the base's scheme and host; anything else in the
+    /// base's directory.
+    public static func resolve(_ reference: String, against base: String) -> String {
+        let ref = Array(reference.utf8)
+        for (i, b) in ref.enumerated() {
+            if b == UInt8(ascii: ":") {
+                if i > 0 && i + 2 < ref.count && ref[i + 1] == UInt8(ascii: "/") && ref[i + 2] == UInt8(ascii: "/") {
+                    return reference
+                }
+                break
+            }
+            if b == UInt8(ascii: "/") { break }
+        }
+        let bytes = Array(base.utf8)
+        // The end of `scheme://authority`.
+        var authorityEnd = bytes.count
+        if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon + 2 < bytes.count,
+            bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/")
+        {
+            authorityEnd = bytes[(colon + 3)...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.count
+        }
+        if ref.first == UInt8(ascii: "/") {
+            return String(decoding: bytes[..<authorityEnd], as: UTF8.self) + reference
+        }
+        var directoryEnd = authorityEnd
+        if let slash = bytes.lastIndex(of: UInt8(ascii: "/")), slash >= authorityEnd { directoryEnd = slash + 1 }
+        let directory = String(decoding: bytes[..<directoryEnd], as: UTF8.self)
+        return directory + (directoryEnd == authorityEnd ? "/" : "") + reference
     }
 }

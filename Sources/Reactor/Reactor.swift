@@ -115,6 +115,16 @@ public final class Reactor {
         }
     }
 
+    /// The wall clock (Unix time in nanoseconds, UTC): CLOCK_REALTIME on the monotonic clock; on
+    /// the virtual clock its nanosecond count itself, so a test starting at a date runs through
+    /// days and weeks of wall time in milliseconds.
+    public var wallClock: Int64 {
+        switch clock {
+        case .monotonic: return cl_realtime_ns()
+        case .virtual: return virtualNow
+        }
+    }
+
     /// Whether this reactor runs on a virtual clock.
     public var isVirtual: Bool {
         if case .virtual = clock { return true }

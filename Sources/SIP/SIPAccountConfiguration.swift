@@ -39,6 +39,10 @@
 //   sip.trust_ctrl                   0|1 [0]   accept requests only from the account's SIP server
 //                                    (calls, OPTIONS, everything: strangers get no answer at all,
 //                                    so IP calls are not accepted); needs a server address
+//   sip.notify_reboot_enable         0|1|2 [0] check-sync NOTIFY: 0 restart only with reboot=true,
+//                                    1 always restart, 2 ignore (Yealink's values; SIPCheckSync.swift)
+//   sip.check_sync.challenge         0|1 [1]   challenge a check-sync NOTIFY with 401 when the
+//                                    account has a password
 // Host names are resolved on the reactor when the registration starts and at each refresh
 // (SIPRegistration); the name servers are Net's (`static.network.primary_dns`, docs/CONFIG.md).
 
@@ -120,6 +124,9 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
     /// caller requires them (a caller's `Require: 100rel` is always honoured, a reliable 1xx to
     /// our INVITE always acknowledged).
     public var reliableProvisional = false
+    /// check-sync NOTIFYs: restart policy and digest challenge (`sip.notify_reboot_enable`,
+    /// `sip.check_sync.challenge`; SIPCheckSync.swift).
+    public var checkSync = SIPCheckSyncSettings()
     public static let defaultMaxCalls = 4
     public static let defaultRingTimeoutSeconds = 120
 
@@ -261,6 +268,7 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
         sessionTimer = try SIPSessionTimerSettings(file, prefix: prefix)
         keepAlive = try SIPKeepAliveSettings(file, prefix: prefix)
         reliableProvisional = try file.bool(prefix + "100rel_enable", default: false)
+        checkSync = try SIPCheckSyncSettings(file)
         if trustServerOnly && serverAddress == nil {
             throw file.error(
                 "sip.trust_ctrl", "sip.trust_ctrl = 1 needs a server (" + serverKey + "address): it would refuse every call")

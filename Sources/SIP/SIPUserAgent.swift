@@ -45,6 +45,11 @@ public final class SIPUserAgent: CustomStringConvertible {
     public var onMediaStopped: ((SIPCall) -> Void)?
     /// An INFO arrived in a call's dialog (already answered 200).
     public var onInfo: ((SIPCall, SIPMessage) -> Void)?
+    /// A check-sync NOTIFY from the registrar was accepted (and answered 200): fetch the
+    /// provisioning now; `true`: then restart at a safe time. Nil: check-sync is not handled (481).
+    public var onCheckSync: ((Bool) -> Void)?
+    /// Who may send check-sync, and its digest challenge (`SIPCheckSyncGuard`).
+    public var checkSyncGuard: SIPCheckSyncGuard
     /// Registration state changes.
     public var onRegistrationState: ((SIPRegistrationState) -> Void)?
     /// Sends one NAT keep-alive to the registrar (`SIPKeepAlive`): set by the transport-backed
@@ -141,6 +146,9 @@ public final class SIPUserAgent: CustomStringConvertible {
         self.mediaAddress = mediaAddress
         self.sendMessage = send
         self.digest = DigestSession(username: account.authName, password: account.password)
+        self.checkSyncGuard = SIPCheckSyncGuard(
+            settings: account.checkSync, userName: account.authName, password: account.password,
+            realm: account.serverAddress ?? localHost)
         self.transactions = SIPTransactionLayer(reactor: reactor, timers: timers, send: send)
         transactions.onRequest = { [self] transaction in receiveRequest(transaction) }
         transactions.onStrayACK = { [self] ack, _ in receiveStrayACK(ack) }
@@ -463,10 +471,42 @@ public final class SIPUserAgent: CustomStringConvertible {
             call.startIncoming()
         case .options:
             respond(transaction, 200, capabilities: true)
+        case .notify where onCheckSync != nil && SIPCheckSyncGuard.checkSync(request).isCheckSync:
+            receiveCheckSync(transaction)
         case .bye, .info, .prack, .update, .notify:
             respond(transaction, 481)
         default:
             respond(transaction, 405, capabilities: true)
+        }
+    }
+
+    /// A check-sync NOTIFY: refused (403, logged) unless from the registrar, challenged (401)
+    /// when the account has a password, else answered 200 and handed to `onCheckSync`.
+    private func receiveCheckSync(_ transaction: SIPServerTransaction) {
+        let remote = transaction.peer.remote
+        var registrar = locatedServerAddresses
+        for server in account.servers { if let peer = server.literalPeer { registrar.append(peer.remote) } }
+        let verdict = checkSyncGuard.decide(
+            transaction.request, from: remote, registrar: registrar, now: reactor.now,
+            makeNonce: { SIPTransactionLayer.randomToken(byteCount: 16) })
+        switch verdict {
+        case .refuse(let status, let why):
+            log("check-sync NOTIFY from " + remote.description + " refused: " + why + " (" + String(status) + ")")
+            respond(transaction, status)
+        case .challenge(let value):
+            log("check-sync NOTIFY from " + remote.description + ": challenged (401)")
+            var response = SIPMessage.response(
+                to: transaction.request, status: 401, toTag: SIPTransactionLayer.randomToken(byteCount: 4))
+            SIPUserAgent.add(&response, "WWW-Authenticate", value)
+            SIPUserAgent.add(&response, "Server", userAgentHeader)
+            transaction.respond(response)
+        case .ignore:
+            log("check-sync NOTIFY from " + remote.description + ": ignored (sip.notify_reboot_enable = 2)")
+            respond(transaction, 200)
+        case .accept(let reboot):
+            log("check-sync NOTIFY from " + remote.description + ": accepted" + (reboot ? " (reboot)" : ""))
+            respond(transaction, 200)
+            onCheckSync?(reboot)
         }
     }
 

@@ -83,26 +83,49 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
     if options.autoAnswer { assemblyOptions.autoAnswerDelay = options.answerDelayMilliseconds * 1_000_000 }
     assemblyOptions.firmwareVersion = firmwareVersion
 
-    let phone: PhoneAssembly
-    do throws(SoftphoneError) {
-        phone = try PhoneAssembly(
-            reactor: reactor, board: board, provisioning: provisioning, options: assemblyOptions,
-            log: { line in emit(line) })
-    } catch {
-        emitError(error.description)
-        reactor.close()
-        return 2
-    }
-    if let provisioner {
-        if !provisioner.status.isEmpty { phone.machine.flash(provisioner.status) }
-        provisioner.onStatus = { text in phone.machine.flash(text) }
-        provisioner.startRepeating(apply: { new in phone.apply(new) })
-    }
-
+    var status: Int32 = 0
     var stopping = false
+    var dialed = false
+    var restart = PhoneRestartSchedule()
+    var restarting = false
+    // The phone; a restart (check-sync reboot, provisioned keys that need one) closes it and
+    // builds it again from the configuration in use, on the same reactor.
+    var phone: PhoneAssembly! = nil
+    @inline(never)  // one copy in the firmware, not one in each closure that calls it
+    func assemble(_ provisioning: Provisioning) -> PhoneAssembly? {
+        let built: PhoneAssembly
+        do throws(SoftphoneError) {
+            built = try PhoneAssembly(
+                reactor: reactor, board: board, provisioning: provisioning, options: assemblyOptions,
+                log: { line in emit(line) })
+        } catch {
+            emitError(error.description)
+            return nil
+        }
+        built.callStates.add { change in
+            switch change.state {
+            case .connected:
+                if let after = options.hangupAfter {
+                    let call = change.call
+                    reactor.after(after) { if call.state.isEstablished { call.hangUp() } }
+                }
+            case .ended:
+                if options.exitAfterCall { finish() }
+                // After the call has left the list: a restart may have waited for it.
+                reactor.runSoon { callsChanged() }
+            default: break
+            }
+        }
+        built.registrationStates.add { state in
+            if case .registered = state { dialOnce() }
+        }
+        built.softphone.userAgent.onCheckSync = { reboot in checkSync(reboot: reboot) }
+        return built
+    }
     func finish() {
         guard !stopping else { return }
         stopping = true
+        restart.clear()
         // Hang up and unregister, then leave the loop (at most 2 s for the registrar).
         let deadline = reactor.after(2_000_000_000) { reactor.stop() }
         phone.shutdown {
@@ -112,7 +135,6 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
         }
     }
 
-    var dialed = false
     func dialOnce() {
         guard !dialed, let target = options.dial else { return }
         dialed = true
@@ -124,21 +146,106 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
         }
     }
 
-    phone.callStates.add { change in
-        switch change.state {
-        case .connected:
-            if let after = options.hangupAfter {
-                let call = change.call
-                reactor.after(after) { if call.state.isEstablished { call.hangUp() } }
+    /// Closes the phone (after unregistering, at most 2 s) and builds it again on the
+    /// configuration in use; the keys and the provisioner's status follow the new one.
+    @inline(never)
+    func restartPhone(_ reason: PhoneRestartSchedule.Reason) {
+        // One restart at a time: a check-sync while the old phone shuts down changes nothing.
+        guard !stopping, !restarting else { return }
+        restarting = true
+        emit("phone: restarting (" + reason.description + ")")
+        let old: PhoneAssembly = phone
+        var done = false
+        func rebuild() {
+            guard !done, !stopping else { return }
+            done = true
+            reactor.runSoon {
+                let configuration = old.provisioning
+                old.close()
+                guard let fresh = assemble(configuration) else {
+                    emit("phone: the restart failed: the phone stops")
+                    status = 1
+                    reactor.stop()
+                    return
+                }
+                phone = fresh
+                restarting = false
+                wireProvisioner()
+                if let keySpec {
+                    do throws(KeysError) {
+                        try fresh.openKeys(keySpec)
+                    } catch {
+                        emit("keys: " + error.description)
+                    }
+                }
+                emit("phone: restarted")
+                fresh.start()
             }
-        case .ended:
-            if options.exitAfterCall { finish() }
-        default: break
+        }
+        let deadline = reactor.after(2_000_000_000) { rebuild() }
+        old.shutdown {
+            reactor.cancel(deadline)
+            rebuild()
         }
     }
-    phone.registrationStates.add { state in
-        if case .registered = state { dialOnce() }
+
+    @inline(never)
+    func requestRestart(_ reason: PhoneRestartSchedule.Reason) {
+        guard !restarting else { return }
+        let calls = phone.softphone.calls.count
+        if let now = restart.request(reason, callsUp: calls) {
+            restartPhone(now)
+        } else {
+            emit("phone: restart waits for the end of the call (" + reason.description + ")")
+        }
     }
+
+    func callsChanged() {
+        guard let reason = restart.callsChanged(callsUp: phone.softphone.calls.count) else { return }
+        if case .provisioned = reason { emit("provisioning: applied after the call") }
+        restartPhone(reason)
+    }
+
+    /// A new good set from the server: applied now; keys that need a restart restart the phone
+    /// once no call is up.
+    @inline(never)
+    func applyProvisioned(_ new: Provisioning) {
+        let keys = new.changesNeedingRestart(from: phone.provisioning)
+        phone.apply(new)
+        if !keys.isEmpty { requestRestart(.provisioned(keys)) }
+    }
+
+    /// A check-sync NOTIFY from the registrar (answered already): a provisioning round now, then
+    /// the restart when asked for.
+    @inline(never)
+    func checkSync(reboot: Bool) {
+        guard let provisioner else {
+            emit("provisioning: check-sync: no auto_provision.server.url (nothing to fetch)")
+            if reboot { requestRestart(.checkSync) }
+            return
+        }
+        let started = provisioner.runRound { outcome in
+            if case .provisioned(let new, _) = outcome { applyProvisioned(new) }
+            if reboot { requestRestart(.checkSync) }
+        }
+        if !started {
+            emit("provisioning: check-sync: a round is running already")
+            if reboot { requestRestart(.checkSync) }
+        }
+    }
+
+    func wireProvisioner() {
+        guard let provisioner else { return }
+        if !provisioner.status.isEmpty { phone.machine.flash(provisioner.status) }
+        provisioner.onStatus = { text in phone.machine.flash(text) }
+    }
+    guard let first = assemble(provisioning) else {
+        reactor.close()
+        return 2
+    }
+    phone = first
+    wireProvisioner()
+    provisioner?.startRepeating(apply: { new in applyProvisioned(new) })
 
     if let keySpec {
         do throws(KeysError) {
@@ -183,7 +290,6 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
         reactor.runSoon { dialOnce() }
     }
 
-    var status: Int32 = 0
     do throws(ReactorError) {
         try reactor.run()
     } catch {
