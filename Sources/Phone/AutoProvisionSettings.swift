@@ -8,10 +8,10 @@ import Net
 /// No server URL: the phone uses its local files (and a stored set, if it has one).
 public struct AutoProvisionSettings: Sendable {
     /// `auto_provision.server.url`: the directory on the server holding the common and MAC files
-    /// (`http://` or `tftp://host[:port]/dir`, RFC 3617); nil when unset or empty.
+    /// (`http://`, `https://` or `tftp://host[:port]/dir`, RFC 3617); nil when unset or empty.
     public var serverURL: String? = nil
-    /// `auto_provision.server.username` / `.password`: HTTP basic credentials (sent when the
-    /// user name is not empty; TFTP has none).
+    /// `auto_provision.server.username` / `.password`: HTTP credentials answering a 401 (digest,
+    /// RFC 7616, or basic, RFC 7617) when the user name is not empty; TFTP has none.
     public var userName = ""
     public var password = ""
     /// `auto_provision.power_on`: fetch at boot, before registering (default on).
@@ -36,12 +36,13 @@ public struct AutoProvisionSettings: Sendable {
                 if b == UInt8(ascii: ":") { break }
                 scheme.append(b >= 65 && b <= 90 ? b + 32 : b)
             }
-            let http = scheme == Array("http".utf8) && url.utf8.count > 7
+            let http =
+                (scheme == Array("http".utf8) || scheme == Array("https".utf8)) && url.utf8.count > scheme.count + 3
             guard http || TFTPURL(url.hasSuffix("/") ? url + "x" : url + "/x") != nil else {
                 throw file.error(
                     "auto_provision.server.url",
                     "auto_provision.server.url = '" + url
-                        + "': expected an http:// or tftp:// URL (https is not supported yet)")
+                        + "': expected an http://, https:// or tftp:// URL")
             }
             serverURL = url
         }
