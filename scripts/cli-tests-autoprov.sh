@@ -350,11 +350,12 @@ digest_url=http://127.0.0.1:$digest_port/digest/
 boot_with $n "$digest_url" "auto_provision.server.username = admin" "auto_provision.server.password = s3cret"
 expect_lines $n "$work/$n.log" "^provisioning: GET ${digest_url}y000000000000.cfg: 200" \
   "^provisioning: provisioned \(2 files\)\$"
-stop_phone
+# (while the phone runs: wait_for stops waiting once it has exited)
 wait_for "$work/access2.log" "GET /digest/y000000000000.cfg HTTP/1.1 401" 1 10 \
   && pass "$n: lighttpd challenged first (401)" || fail "$n: no 401 in the access log: $(tail -3 "$work/access2.log")"
 wait_for "$work/access2.log" "GET /digest/y000000000000.cfg HTTP/1.1 200" 1 10 \
   && pass "$n: lighttpd took the digest answer (200)" || fail "$n: no 200 in the access log: $(tail -3 "$work/access2.log")"
+stop_phone
 
 n=digest-wrong
 boot_with $n "$digest_url" "auto_provision.server.username = admin" "auto_provision.server.password = wrong"
