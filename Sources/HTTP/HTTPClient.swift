@@ -54,6 +54,18 @@ public enum HTTPGetResult: CustomStringConvertible {
         case .failed(let reason): return "failed: " + reason
         }
     }
+
+    /// The response, nil for a failure.
+    public var response: HTTPResponse? {
+        if case .response(let r) = self { return r }
+        return nil
+    }
+
+    /// Why there is no response, nil when there is one.
+    public var failure: String? {
+        if case .failed(let why) = self { return why }
+        return nil
+    }
 }
 
 /// An HTTP/1.1 client for the GETs of URL record and provisioning (RFC 9110 §9.3.1, RFC 9112), on
@@ -388,26 +400,49 @@ public final class HTTPClient {
 
     private func readAvailable(_ r: Request) {
         guard let socket = r.socket else { return }
+        var progress = HTTPResponseParser.Progress.incomplete
+        switch readBurst(r, socket, { bytes in
+            progress = r.parser.append(bytes)
+            return progress == .incomplete
+        }) {
+        case .closed: complete(r, r.parser.finish())
+        case .stopped: complete(r, progress)
+        case .drained, .failed: return
+        }
+    }
+
+    /// How a burst of reads from a socket ended.
+    private enum ReadEnd {
+        /// Nothing more to read now (or the burst's budget is spent).
+        case drained
+        /// The peer closed its side.
+        case closed
+        /// A receive error: the request is finished.
+        case failed
+        /// `take` asked to stop.
+        case stopped
+    }
+
+    /// Reads at most 16 chunks from `socket`, giving each to `take` (false: stop reading); a
+    /// receive error finishes the request.
+    private func readBurst(
+        _ r: Request, _ socket: OwnedDescriptor, _ take: (UnsafeRawBufferPointer) -> Bool
+    ) -> ReadEnd {
         var budget = 16
         while budget > 0 {
             budget -= 1
             let n = scratch.withUnsafeMutableBytes { cl_socket_receive(socket.fd, $0.baseAddress, $0.count) }
-            if n == 0 {
-                complete(r, r.parser.finish())
-                return
-            }
+            if n == 0 { return .closed }
             if n < 0 {
                 let err = Int32(-n)
-                if err == EAGAIN || err == EWOULDBLOCK { return }
+                if err == EAGAIN || err == EWOULDBLOCK { return .drained }
                 finish(r, .failed(HTTPClient.describe(errno: err, call: "recv")))
-                return
+                return .failed
             }
-            let progress = scratch.withUnsafeBytes { r.parser.append(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)])) }
-            if progress != .incomplete {
-                complete(r, progress)
-                return
-            }
+            let more = scratch.withUnsafeBytes { take(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)])) }
+            if !more { return .stopped }
         }
+        return .drained
     }
 
     // MARK: TLS
@@ -418,21 +453,13 @@ public final class HTTPClient {
         guard let socket = r.socket, let session = r.tls else { return }
         var ended = false
         if !events.isDisjoint(with: [.readable, .hangUp, .error, .readHangUp]) {
-            var budget = 16
-            while budget > 0 {
-                budget -= 1
-                let n = scratch.withUnsafeMutableBytes { cl_socket_receive(socket.fd, $0.baseAddress, $0.count) }
-                if n == 0 {
-                    ended = true
-                    break
-                }
-                if n < 0 {
-                    let err = Int32(-n)
-                    if err == EAGAIN || err == EWOULDBLOCK { break }
-                    finish(r, .failed(HTTPClient.describe(errno: err, call: "recv")))
-                    return
-                }
-                scratch.withUnsafeBytes { session.receiveCiphertext(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)])) }
+            switch readBurst(r, socket, { bytes in
+                session.receiveCiphertext(bytes)
+                return true
+            }) {
+            case .failed: return
+            case .closed: ended = true
+            case .drained, .stopped: break
             }
         }
         let state = session.advance()

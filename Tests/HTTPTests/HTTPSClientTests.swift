@@ -111,16 +111,6 @@ final class HTTPSFixture {
     }
 }
 
-extension HTTPGetResult {
-    var response: HTTPResponse? {
-        if case .response(let r) = self { return r }
-        return nil
-    }
-    var failure: String? {
-        if case .failed(let why) = self { return why }
-        return nil
-    }
-}
 
 func credentials(_ password: String) -> HTTPRequestOptions {
     var options = HTTPRequestOptions()

@@ -27,16 +27,6 @@ func fetch(
     return (result, started)
 }
 
-extension HTTPGetResult {
-    var response: HTTPResponse? {
-        if case .response(let r) = self { return r }
-        return nil
-    }
-    var failure: String? {
-        if case .failed(let why) = self { return why }
-        return nil
-    }
-}
 
 @Suite("HTTP client against a real server on loopback")
 struct HTTPClientTests {
