@@ -184,9 +184,12 @@ public final class HTTPClient {
                 completion(.failed(why))
             case .follow(let next):
                 var options = options
-                // An answer to one URL's challenge is not for the next; other origins get no credentials.
-                options.headers.removeAll { HTTPBytes.isName($0.name, "authorization") }
-                if HTTPClient.origin(next) != HTTPClient.origin(url) { options.credentials = nil }
+                // Other origins get no credentials; an answer to one URL's challenge is not for the next.
+                let otherOrigin = HTTPClient.origin(next) != HTTPClient.origin(url)
+                if otherOrigin || answered {
+                    options.headers.removeAll { HTTPBytes.isName($0.name, "authorization") }
+                }
+                if otherOrigin { options.credentials = nil }
                 _ = self.follow(next, options: options, redirects: redirects, answered: false, completion: completion)
             }
         }

@@ -42,7 +42,10 @@ final class HTTPSFixture {
                                       "require" => "valid-user"),
                     "/basic/" => ("method" => "basic", "realm" => "prov", "require" => "valid-user"),
                 )
-                url.redirect = ("^/tohttps/(.*)$" => "https://127.0.0.1:\(HTTPSFixture.tlsPort)/$1")
+                url.redirect = (
+                    "^/tohttps/(.*)$" => "https://127.0.0.1:\(HTTPSFixture.tlsPort)/$1",
+                    "^/moved/(.*)$" => "/digest/$1",
+                )
                 $SERVER["socket"] == "127.0.0.1:\(HTTPSFixture.tlsPort)" {
                     ssl.engine = "enable"
                     ssl.pemfile = "\(good.chain)"
@@ -200,6 +203,21 @@ struct HTTPSClientTests {
         // Not followed: the 3xx names the https URL.
         let unfollowed = try fixture.get(fixture.url("/tohttps/p.cfg", port: HTTPSFixture.plainPort, secure: false))
         #expect(unfollowed?.response?.header("Location") == fixture.url("/p.cfg"))
+    }
+}
+
+extension HTTPSClientTests {
+    @Test("credentials follow a redirect on the same origin, never to another scheme, host or port")
+    func credentialsAndRedirects() throws {
+        let fixture = try HTTPSFixture()
+        var options = credentials("s3cret")
+        options.maximumRedirects = 2
+        let same = try fixture.get(
+            fixture.url("/moved/p.cfg", port: HTTPSFixture.plainPort, secure: false), options: options)
+        #expect(same?.response?.status == 200, "\(String(describing: same))")
+        let other = try fixture.get(
+            fixture.url("/tohttps/digest256/p.cfg", port: HTTPSFixture.plainPort, secure: false), options: options)
+        #expect(other?.response?.status == 401, "the https origin gets no credentials: \(String(describing: other))")
     }
 }
 
