@@ -404,10 +404,11 @@ public final class HTTPClient {
     private func readAvailable(_ r: Request) {
         guard let socket = r.socket else { return }
         var progress = HTTPResponseParser.Progress.incomplete
-        switch readBurst(r, socket, { bytes in
+        let end = readBurst(r, socket) { bytes in
             progress = r.parser.append(bytes)
             return progress == .incomplete
-        }) {
+        }
+        switch end {
         case .closed: complete(r, r.parser.finish())
         case .stopped: complete(r, progress)
         case .drained, .failed: return
@@ -456,10 +457,11 @@ public final class HTTPClient {
         guard let socket = r.socket, let session = r.tls else { return }
         var ended = false
         if !events.isDisjoint(with: [.readable, .hangUp, .error, .readHangUp]) {
-            switch readBurst(r, socket, { bytes in
+            let end = readBurst(r, socket) { bytes in
                 session.receiveCiphertext(bytes)
                 return true
-            }) {
+            }
+            switch end {
             case .failed: return
             case .closed: ended = true
             case .drained, .stopped: break

@@ -114,7 +114,6 @@ final class HTTPSFixture {
     }
 }
 
-
 func credentials(_ password: String) -> HTTPRequestOptions {
     var options = HTTPRequestOptions()
     options.credentials = HTTPCredentials(user: "phone", password: password)
@@ -239,7 +238,8 @@ struct HTTPAuthorizationTests {
         let answer = HTTPAuthorization.answer(
             response, credentials: options, url: "http://www.example.org/dir/index.html",
             cnonce: { "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ" })
-        #expect(answer?.contains("response=\"753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1\"") == true)
+        #expect(
+            answer?.contains("response=\"753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1\"") == true)
         #expect(answer?.contains("uri=\"/dir/index.html\"") == true)
         #expect(answer?.contains("qop=auth,") == true)
         #expect(answer?.contains("nc=00000001") == true)
@@ -256,7 +256,8 @@ struct HTTPAuthorizationTests {
             HTTPAuthorization.answer(challenge(["Basic realm=\"x\""]), credentials: options, url: url)
                 == "Basic TXVmYXNhOkNpcmNsZSBvZiBMaWZl")
         #expect(
-            HTTPAuthorization.answer(challenge(["Bearer realm=\"x\", Basic realm=\"y\""]), credentials: options, url: url)
+            HTTPAuthorization.answer(
+                challenge(["Bearer realm=\"x\", Basic realm=\"y\""]), credentials: options, url: url)
                 == "Basic TXVmYXNhOkNpcmNsZSBvZiBMaWZl")
         #expect(HTTPAuthorization.answer(challenge(["Bearer realm=\"x\""]), credentials: options, url: url) == nil)
         #expect(HTTPAuthorization.answer(challenge(["Basically"]), credentials: options, url: url) == nil)
