@@ -30,11 +30,12 @@ let package = Package(
         .target(name: "Voice", dependencies: ["COpus"], linkerSettings: [.linkedLibrary("m")]),
         .target(name: "Config", dependencies: ["CLinux"]),
         .target(name: "Net", dependencies: ["Reactor", "Config", "CLinux"]),
-        .target(name: "HTTP", dependencies: ["Net", "Reactor", "CLinux"]),
         .target(name: "TLS", dependencies: ["Net", "CMbedTLS"]),
+        .target(name: "Digest", dependencies: ["CLinux"]),
+        .target(name: "HTTP", dependencies: ["Net", "Reactor", "TLS", "Digest", "CLinux"]),
         .target(name: "Keys", dependencies: ["Reactor", "Config", "CLinux", "CEvdev"]),
         .target(name: "Indicators", dependencies: ["Reactor", "Config", "CLinux"]),
-        .target(name: "SIP", dependencies: ["Reactor", "Net", "Voice", "Config", "CLinux"]),
+        .target(name: "SIP", dependencies: ["Reactor", "Net", "Voice", "Config", "Digest", "CLinux"]),
         .target(name: "Audio", dependencies: ["Reactor", "CAlsa", "CLinux"]),
         .target(name: "Media", dependencies: ["Reactor", "Net", "Voice", "Audio", "SIP", "CLinux", "CSRTP"]),
         .target(
@@ -48,9 +49,8 @@ let package = Package(
         .executableTarget(
             name: "deskphone",
             dependencies: [
-                "Phone", "Net", "HTTP", "SIP", "Audio", "Media", "Recording", "Config", "Reactor", "Voice", "CLinux",
-                "CAlsa", "CEvdev", "COpus",
-                "TLS",  // compiled into every firmware build (Embedded check); linked once SIP uses it
+                "Phone", "Net", "HTTP", "SIP", "Digest", "Audio", "Media", "Recording", "Config", "Reactor", "Voice",
+                "CLinux", "CAlsa", "CEvdev", "COpus", "TLS",
             ]
         ),
 
@@ -84,7 +84,8 @@ let package = Package(
         .testTarget(name: "IndicatorsTests", dependencies: ["Indicators", "Config", "Reactor", "CLinux"]),
         .testTarget(name: "AudioTests", dependencies: ["TestSupport", "Audio", "Reactor", "Voice", "CLinux", "CMallocCounter"]),
         .testTarget(name: "NetTests", dependencies: ["TestSupport", "Net", "Reactor", "CLinux"]),
-        .testTarget(name: "HTTPTests", dependencies: ["TestSupport", "HTTP", "Net"]),
+        .testTarget(name: "HTTPTests", dependencies: ["TestSupport", "HTTP", "TLS", "Net", "Reactor"]),
+        .testTarget(name: "DigestTests", dependencies: ["Digest"]),
         .testTarget(name: "TLSTests", dependencies: ["TestSupport", "TLS", "Net"]),
         .testTarget(
             name: "MediaTests",

@@ -18,10 +18,14 @@
 # change that needs a restart waits for the end of a SIPp call, then the phone restarts; with a
 # password the NOTIFY is challenged (401) and SIPp's answer with the account's credentials is
 # accepted (a wrong password: 403), reboot=true restarts the phone; include:config two levels deep
-# over HTTP, and a cycle refused by the tool.
+# over HTTP, and a cycle refused by the tool. Over HTTPS (a second lighttpd with mod_openssl, a
+# test PKI made here by openssl): the phone trusts the test CA given by
+# security.trusted_certificates.file and provisions; with another CA it refuses the server (the log
+# names the reason and the URL) and keeps the last good set; over HTTP with digest authentication
+# (RFC 7616, lighttpd's htdigest file) it provisions, and a wrong password is refused.
 # Each check prints `ok   ...` or `FAIL ...`; the last line is `cli-autoprov: N passed, N failed`.
 # usage: scripts/cli-tests-autoprov.sh DESKPHONE    (ports: HTTP 26960, SIP 26961, TFTP 26975, RTP 35900-35919;
-# the check-sync part 42000-42004, RTP 42050-42069, SIPp media 42080)
+# the check-sync part 42000-42004, RTP 42050-42069, SIPp media 42080; HTTP digest 41010, HTTPS 41011)
 # The tool is .build/release/deskphone-tool (or $DESKPHONE_TOOL).
 set -uo pipefail
 phone=$(realpath "$1")
@@ -134,7 +138,8 @@ if [ -x "$tool" ]; then
     > "$work/$n-401.out" 2>&1
   status=$?
   [ $status -eq 1 ] && pass "$n: a wrong password exits 1" || fail "$n: a wrong password: exit $status"
-  check $n "$work/$n-401.out" "error: $url_common: 401" "the 401 is named with the URL"
+  check $n "$work/$n-401.out" "error: $url_common: authentication refused for user 'admin' (401" \
+    "the refused credentials are named with the URL"
   "$tool" provision fetch "http://127.0.0.1:$http_port/loop" --mac 001565a1b2c3 > "$work/$n-loop.out" 2>&1
   status=$?
   [ $status -eq 1 ] && pass "$n: a redirect loop exits 1" || fail "$n: a redirect loop: exit $status"
@@ -543,5 +548,92 @@ CFG
 else
   fail "$n: sipp is not installed (scripts/install-deps.sh)"
 fi
+
+# --- 10-13. HTTPS with the test CA, HTTPS with another CA, HTTP with digest ---------------------
+# A second lighttpd: /digest/ behind digest authentication on plain HTTP (41010), the same
+# document root over TLS (41011) with a certificate from the test CA naming 127.0.0.1.
+digest_port=41010
+tls_port=41011
+mkdir -p "$work/www2/digest" "$work/store-tls"
+if make_ca ca "deskphone test CA" && make_ca rogue "rogue CA" && make_leaf server ca 127.0.0.1 "IP:127.0.0.1"; then
+  pass "https: openssl made the test PKI"
+else
+  fail "https: openssl could not make the test PKI"
+fi
+printf 'admin:provisioning:%s\n' "$(printf 'admin:provisioning:s3cret' | md5sum | cut -d' ' -f1)" > "$work/htdigest"
+cat > "$work/lighttpd2.conf" << CONF
+server.document-root = "$work/www2"
+server.bind = "127.0.0.1"
+server.port = $digest_port
+server.errorlog = "$work/lighttpd2.err"
+server.modules = ("mod_openssl", "mod_auth", "mod_authn_file", "mod_accesslog")
+accesslog.filename = "$work/access2.log"
+accesslog.format = "%r %s"
+auth.backend = "htdigest"
+auth.backend.htdigest.userfile = "$work/htdigest"
+auth.require = ("/digest/" => ("method" => "digest", "realm" => "provisioning", "require" => "valid-user"))
+mimetype.assign = (".cfg" => "text/plain")
+\$SERVER["socket"] == "127.0.0.1:$tls_port" {
+  ssl.engine = "enable"
+  ssl.pemfile = "$pki/server.crt"
+  ssl.privkey = "$pki/server.key"
+}
+CONF
+for d in "$work/www2" "$work/www2/digest"; do
+  cp "$work/www/prov/y000000000000.cfg" "$d/"
+  printf '#!version:1.0.0.1\naccount.1.user_name = 4004\n' > "$d/$mac_file"
+done
+"$lighttpd" -D -f "$work/lighttpd2.conf" > "$work/lighttpd2.out" 2>&1 &
+pids+=($!)
+wait_tcp $digest_port && wait_tcp $tls_port || fail "https: lighttpd did not start: $(head -c 500 "$work/lighttpd2.err")"
+# boot_with NAME URL [LINE ...]: the phone on a config with that server URL and lines, until SIP listens.
+boot_with() {
+  local name=$1 url=$2 line
+  shift 2
+  {
+    printf '#!version:1.0.0.1\nnetwork.mac = 00:15:65:A1:B2:C3\nsip.listen_address = 127.0.0.1\n'
+    printf 'auto_provision.server.url = %s\nauto_provision.server.timeout = 3\n' "$url"
+    for line in "$@"; do echo "$line"; done
+  } > "$work/cfg/$name.cfg"
+  "$phone" --board "$board" --config "$work/cfg/$name.cfg" --provision-dir "$work/store-tls" > "$work/$name.log" 2>&1 &
+  phone_pid=$!
+  pids+=("$phone_pid")
+  wait_for "$work/$name.log" "sip: listening" 1 20 || fail "$name: the phone did not start: $(head -c 800 "$work/$name.log")"
+}
+https_url=https://127.0.0.1:$tls_port/
+
+n=https
+boot_with $n "$https_url" "security.trusted_certificates.file = $pki/ca.crt"
+expect_lines $n "$work/$n.log" "^provisioning: GET ${https_url}y000000000000.cfg: 200" \
+  "^provisioning: GET $https_url$mac_file: 200" "^provisioning: provisioned \(2 files\)\$"
+check $n "$work/$n.log" " as 4004" "the MAC file fetched over HTTPS"
+stop_phone
+
+n=https-wrong-ca
+boot_with $n "$https_url" "security.trusted_certificates.file = $pki/rogue.crt"
+check $n "$work/$n.log" \
+  "provisioning failed: ${https_url}y000000000000.cfg: TLS: issuer unknown (no trusted CA, or an intermediate is missing) (the last good set stays)" \
+  "the server is refused: the URL and the reason"
+check $n "$work/$n.log" "provisioning: last good set $work/store-tls/provisioned.cfg" "the last good set (from HTTPS) is used"
+check $n "$work/$n.log" " as 4004" "the phone runs on the last good set"
+stop_phone
+
+n=digest
+digest_url=http://127.0.0.1:$digest_port/digest/
+boot_with $n "$digest_url" "auto_provision.server.username = admin" "auto_provision.server.password = s3cret"
+expect_lines $n "$work/$n.log" "^provisioning: GET ${digest_url}y000000000000.cfg: 200" \
+  "^provisioning: provisioned \(2 files\)\$"
+# (while the phone runs: wait_for stops waiting once it has exited)
+wait_for "$work/access2.log" "GET /digest/y000000000000.cfg HTTP/1.1 401" 1 10 \
+  && pass "$n: lighttpd challenged first (401)" || fail "$n: no 401 in the access log: $(tail -3 "$work/access2.log")"
+wait_for "$work/access2.log" "GET /digest/y000000000000.cfg HTTP/1.1 200" 1 10 \
+  && pass "$n: lighttpd took the digest answer (200)" || fail "$n: no 200 in the access log: $(tail -3 "$work/access2.log")"
+stop_phone
+
+n=digest-wrong
+boot_with $n "$digest_url" "auto_provision.server.username = admin" "auto_provision.server.password = wrong"
+check $n "$work/$n.log" "provisioning failed: ${digest_url}y000000000000.cfg: authentication refused for user 'admin' (401" \
+  "a wrong password: authentication refused, with the URL"
+stop_phone
 
 summary cli-autoprov

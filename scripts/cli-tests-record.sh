@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Call recording end to end: the whole phone (`deskphone --keys fifo:... --status-log ...`) against
-# SIPp (record key: SIP INFO `Record: on/off`) and a Python HTTP server (URL record) on loopback.
+# SIPp (record key: SIP INFO `Record: on/off`) and a Python HTTP server (URL record) on loopback;
+# one URL-record press over HTTPS against lighttpd with mod_openssl (a test PKI made by openssl).
 # Keys go in only as raw Linux input_event records through a FIFO; indicators are read from the
 # status log. Each check prints `ok   ...` or `FAIL ...`; the last line is
 # `cli-record: N passed, N failed`.
 # usage: scripts/cli-tests-record.sh DESKPHONE      (ports: SIP 26600-26619, RTP 34000-34999,
-#                                                    HTTP 26700)
+#                                                    HTTP 26700, HTTPS 41020)
 set -uo pipefail
 phone=$(realpath "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -271,5 +272,52 @@ esac
 [ "$(grep -c request_line "$work/http.log")" -eq 1 ] && pass "$n: one request only" || fail "$n: $(grep -c request_line "$work/http.log") requests"
 exec 8>&-
 stop_phone
+
+# --- 7. URL record over HTTPS: lighttpd with the test CA's certificate for 127.0.0.1 -------------
+n=https
+https_port=41020
+lighttpd=$(command -v lighttpd || echo /usr/sbin/lighttpd)
+mkdir -p "$work/www"
+printf '<YealinkIPPhoneText><Text>recording over TLS</Text></YealinkIPPhoneText>' > "$work/www/rec"
+if make_ca ca "deskphone test CA" && make_leaf server ca 127.0.0.1 "IP:127.0.0.1"; then
+  cat > "$work/lighttpd.conf" << CONF
+server.document-root = "$work/www"
+server.bind = "127.0.0.1"
+server.port = $https_port
+server.errorlog = "$work/lighttpd.err"
+server.modules = ("mod_openssl", "mod_accesslog")
+accesslog.filename = "$work/access.log"
+accesslog.format = "%r %s"
+mimetype.assign = ("" => "text/xml")
+ssl.engine = "enable"
+ssl.pemfile = "$pki/server.crt"
+ssl.privkey = "$pki/server.key"
+CONF
+  "$lighttpd" -D -f "$work/lighttpd.conf" > "$work/lighttpd.out" 2>&1 &
+  pids+=($!)
+  wait_tcp $https_port || fail "$n: lighttpd did not start: $(head -c 300 "$work/lighttpd.err")"
+  cat > "$work/https.cfg" << CFG
+#!version:1.0.0.1
+linekey.2.type = 35
+linekey.2.value = https://127.0.0.1:$https_port/rec?call=\$call_id
+features.record.request_timeout = 3
+security.trusted_certificates.file = $pki/ca.crt
+CFG
+  start_sipp $n uas-no-info 127.0.0.1:$phone_port -p $sipp_port
+  start_phone $n --config "$work/https.cfg"
+  dial $n
+  keys "$work/$n.keys" line2
+  wait_for "$work/$n.log" "recording on (recording) after 200 OK" 1 \
+    && pass "$n: the HTTPS GET answered 200" || fail "$n: $(grep recording "$work/$n.log" | tail -3)"
+  check $n "$work/$n.status" '"lines":["rec@127.0.0.1","recording over TLS"]' "LCD shows the server's <Text> (over TLS)"
+  wait_re "$work/access.log" "GET /rec\\?call=[^ ]+ HTTP/1.1 200" 1 10 && pass "$n: lighttpd served the GET over TLS" \
+    || fail "$n: access log: $(tail -3 "$work/access.log")"
+  keys "$work/$n.keys" hook
+  wait_for "$work/$n.log" "call 1: ended" 1
+  wait_sipp $n
+  stop_phone
+else
+  fail "$n: openssl could not make the test PKI"
+fi
 
 summary cli-record

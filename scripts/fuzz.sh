@@ -42,7 +42,7 @@ build() {
   done
   local stale=0
   [[ $B/deskphone-fuzz -nt scripts/fuzz.sh ]] || stale=1
-  for m in Reactor Voice Config Net TLS SIP Keys Indicators HTTP Recording; do
+  for m in Reactor Voice Config Net TLS Digest SIP Keys Indicators HTTP Recording; do
     if [[ $stale == 0 && -f $B/$m.o && -z $(find Sources/$m -newer "$B/$m.o" -print -quit) ]]; then continue; fi
     stale=1
     swiftc -O -wmo $san -swift-version 6 -parse-as-library -module-name $m -emit-module \

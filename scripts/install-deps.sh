@@ -6,7 +6,8 @@
 # the call benchmark) and GNU time (the benchmark's CPU and RSS); kamailio (the Record-Route proxy and
 # registrar of scripts/cli-tests-proxy.sh, run as an ordinary process, never as the system service);
 # sipvicious (the SIP scanners svmap, svwar and svcrack of scripts/cli-tests-soak.sh);
-# lighttpd (the provisioning server of scripts/cli-tests-autoprov.sh, likewise its own process);
+# lighttpd with lighttpd-mod-openssl (the HTTP and HTTPS provisioning server of scripts/cli-tests-autoprov.sh
+# and of the HTTPS client tests, likewise its own process);
 # tftpd-hpa (the TFTP provisioning server of the TFTP client tests and cli-tests-autoprov.sh, its own process);
 # dnsmasq-base (the DNS server of scripts/cli-tests-dns.sh and the resolver tests: the binary alone, no
 # system service to stop);
@@ -21,6 +22,7 @@ PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev pyth
   kamailio-tls-modules sipvicious lighttpd dnsmasq-base sipsak tftpd-hpa)
 PACKAGES+=(libmbedtls-dev openssl)  # TLS module (mbedTLS 2.28); openssl CLI makes the TLS tests' PKI
 PACKAGES+=(libsrtp2-dev)  # SRTP (libsrtp2, built on NSS in Debian)
+PACKAGES+=(lighttpd-mod-openssl)  # HTTPS for lighttpd (HTTPTests, cli-tests-autoprov.sh, cli-tests-record.sh)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

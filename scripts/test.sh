@@ -17,7 +17,7 @@
 #      baresip (scripts/cli-tests-baresip.sh: calls both ways, codecs, hold, DTMF, BYE, CANCEL), and
 #      call recording (scripts/cli-tests-record.sh: the record key's INFO on/off against SIPp with
 #      200/403/481/500 and BYE while recording, URL record against an HTTP server: XML text, 404,
-#      no answer, hostile display name; keys as raw input_event records, indicators from the
+#      no answer, hostile display name, one press over HTTPS against lighttpd; keys as raw input_event records, indicators from the
 #      status log), and provisioning (scripts/cli-tests-provisioning.sh: include:config, layered
 #      files, a bad value refused at start and on SIGHUP with the last good configuration kept,
 #      a good reload's dial plan and DND taking effect); the whole phone as a person uses it
@@ -40,7 +40,8 @@
 #      the phone refreshing, the far end not refreshing, 420 for Require), and provisioning from a
 #      server (scripts/cli-tests-autoprov.sh: lighttpd with basic auth and a redirect, boot from the
 #      common and MAC files, 304 on an unchanged file, a change picked up on the repeat timer, a bad
-#      file refused with URL:line, boot on the stored last good set with the server dead);
+#      file refused with URL:line, boot on the stored last good set with the server dead; HTTPS with
+#      a test CA, another CA refused with the last good set kept, HTTP digest);
 #   7. the aarch64 and armv7 firmware's calls against SIPp under qemu-user (cli-tests-call.sh),
 #      which catch what only a 32-bit Int or another ABI shows.
 set -uo pipefail

@@ -1,6 +1,8 @@
 import CLinux
+import Digest
 import Net
 import Reactor
+import TLS
 
 /// A complete HTTP response (RFC 9112 §4-§6): status, reason phrase, header fields in the
 /// order received, and the body with any chunked coding removed.
@@ -42,8 +44,8 @@ public struct HTTPResponse: CustomStringConvertible {
 /// or why there is none.
 public enum HTTPGetResult: CustomStringConvertible {
     case response(HTTPResponse)
-    /// No response: "connection refused", "timeout after 5 s", "https is not supported (no TLS
-    /// yet)", "malformed response: ...", ...
+    /// No response: "connection refused", "timeout after 5 s", "TLS: host name mismatch (wanted
+    /// ...)", "authentication refused ...", "malformed response: ...", ...
     case failed(String)
 
     public var description: String {
@@ -52,13 +54,26 @@ public enum HTTPGetResult: CustomStringConvertible {
         case .failed(let reason): return "failed: " + reason
         }
     }
+
+    /// The response, nil for a failure.
+    public var response: HTTPResponse? {
+        if case .response(let r) = self { return r }
+        return nil
+    }
+
+    /// Why there is no response, nil when there is one.
+    public var failure: String? {
+        if case .failed(let why) = self { return why }
+        return nil
+    }
 }
 
-/// An HTTP/1.1 client for the GETs of URL record (RFC 9110 §9.3.1, RFC 9112), on the
-/// reactor: non-blocking connect to an IP literal, one request per connection
-/// (`Connection: close`), a whole-request timeout, bounded responses. Several requests may
-/// run at once; every completion runs on the loop, exactly once, unless cancelled.
-/// Host names need a `resolver`. Redirects only with `HTTPRequestOptions`; no TLS, no proxies.
+/// An HTTP/1.1 client for the GETs of URL record and provisioning (RFC 9110 §9.3.1, RFC 9112), on
+/// the reactor: non-blocking connect, one request per connection (`Connection: close`), a
+/// whole-request timeout, bounded responses. Several requests may run at once; every completion
+/// runs on the loop, exactly once, unless cancelled. Host names need a `resolver`; `https` URLs
+/// need `tls` (RFC 9110 §4.2.2: the certificate is checked against the URL's host). Redirects and
+/// credentials (digest RFC 7616, basic RFC 7617) only with `HTTPRequestOptions`; no proxies.
 public final class HTTPClient {
     private final class Request {
         let id: Int
@@ -70,6 +85,10 @@ public final class HTTPClient {
         var output: [UInt8] = []
         var outputSent = 0
         var parser: HTTPResponseParser
+        /// The TLS session of an https request (nil for http: the plaintext path has no TLS step).
+        var tls: TLSConnection? = nil
+        /// Whether the socket is watched for writability (TLS: ciphertext waits to be sent).
+        var watchingWritable = true
 
         init(id: Int, url: HTTPURL, bodyLimit: Int, completion: @escaping (HTTPGetResult) -> Void) {
             self.id = id
@@ -108,7 +127,7 @@ public final class HTTPClient {
     /// Number of requests in flight.
     public var activeRequests: Int { requests.count }
 
-    /// Starts a GET of an absolute http:// URL; false (and nothing sent) when the URL is
+    /// Starts a GET of an absolute http:// or https:// URL; false (and nothing sent) when the URL is
     /// refused — the reason goes to completion on the next loop pass anyway. After `close()`
     /// nothing is started and the completion never runs.
     @discardableResult
@@ -118,23 +137,43 @@ public final class HTTPClient {
 
     /// Starts a GET as `options` say: extra header fields, redirects followed up to
     /// `maximumRedirects` (each one a new request within its own timeout; credentials go only to
-    /// the same host and port), a body limit. The completion gets the last response, or
-    /// `.failed("more than N redirects ...")`. Returns as `get(_:completion:)` does.
+    /// the same scheme, host and port), a 401 answered once with `credentials`, a body limit. The
+    /// completion gets the last response, or `.failed("more than N redirects ...")`,
+    /// `.failed("authentication refused ...")`. Returns as `get(_:completion:)` does.
     @discardableResult
     public func get(
         _ url: String, options: HTTPRequestOptions, completion: @escaping (HTTPGetResult) -> Void
     ) -> Bool {
         follow(
-            url, options: options, redirects: HTTPRedirects(maximum: options.maximumRedirects), completion: completion)
+            url, options: options, redirects: HTTPRedirects(maximum: options.maximumRedirects), answered: false,
+            completion: completion)
     }
 
     private func follow(
-        _ url: String, options: HTTPRequestOptions, redirects: HTTPRedirects,
+        _ url: String, options: HTTPRequestOptions, redirects: HTTPRedirects, answered: Bool,
         completion: @escaping (HTTPGetResult) -> Void
     ) -> Bool {
         start(url, headers: options.headers, bodyLimit: options.maximumBodyBytes) { [self] result in
             guard case .response(let response) = result else {
                 completion(result)
+                return
+            }
+            if response.status == 401, let credentials = options.credentials {
+                if answered {
+                    completion(
+                        .failed(
+                            "authentication refused for user '" + credentials.user + "' (" + response.description
+                                + ")"))
+                    return
+                }
+                guard let authorization = HTTPAuthorization.answer(response, credentials: credentials, url: url) else {
+                    completion(result)
+                    return
+                }
+                var options = options
+                options.headers.removeAll { HTTPBytes.isName($0.name, "authorization") }
+                options.headers.append((name: "Authorization", value: authorization))
+                _ = self.follow(url, options: options, redirects: redirects, answered: true, completion: completion)
                 return
             }
             var redirects = redirects
@@ -145,17 +184,20 @@ public final class HTTPClient {
                 completion(.failed(why))
             case .follow(let next):
                 var options = options
-                if HTTPClient.origin(next) != HTTPClient.origin(url) {
+                // Other origins get no credentials; an answer to one URL's challenge is not for the next.
+                let otherOrigin = HTTPClient.origin(next) != HTTPClient.origin(url)
+                if otherOrigin || answered {
                     options.headers.removeAll { HTTPBytes.isName($0.name, "authorization") }
                 }
-                self.follow(next, options: options, redirects: redirects, completion: completion)
+                if otherOrigin { options.credentials = nil }
+                _ = self.follow(next, options: options, redirects: redirects, answered: false, completion: completion)
             }
         }
     }
 
-    /// "host:port" of an http URL, nil when it does not parse.
+    /// "scheme://host[:port]" of an URL, nil when it does not parse.
     private static func origin(_ url: String) -> String? {
-        if case .success(let parsed) = HTTPURL.parse(url) { return parsed.hostHeader }
+        if case .success(let parsed) = HTTPURL.parse(url) { return parsed.origin }
         return nil
     }
 
@@ -176,6 +218,22 @@ public final class HTTPClient {
         }
         let request = Request(id: id, url: parsed, bodyLimit: bodyLimit, completion: completion)
         request.output = requestBytes(parsed, headers: headers)
+        if parsed.isSecure {
+            guard let tls else {
+                deliverSoon(id, completion, .failed("https: no TLS settings in this client"))
+                return false
+            }
+            do throws(TLSError) {
+                let session = try tls.connection(serverName: parsed.serverName)
+                // The request waits in the session until the handshake is done.
+                _ = request.output.withUnsafeBytes { session.writePlaintext($0) }
+                request.output = []
+                request.tls = session
+            } catch {
+                deliverSoon(id, completion, .failed("TLS: " + error.reason))
+                return false
+            }
+        }
         guard let address = parsed.address else {
             // A host name: resolve it first, within the request's timeout.
             guard let resolver, let name = parsed.hostName else {
@@ -210,6 +268,10 @@ public final class HTTPClient {
 
     /// Resolves the host names of URLs; nil (the default): only IP literals are accepted.
     public var resolver: DNSResolver? = nil
+
+    /// The trust store and client certificate of https URLs (shared with SIP over TLS); nil (the
+    /// default): https URLs fail.
+    public var tls: TLSClientProfile? = nil
 
     private func startTimer(_ request: Request) {
         let id = request.id
@@ -300,6 +362,10 @@ public final class HTTPClient {
                 return
             }
         }
+        if r.tls != nil {
+            exchangeTLS(r, events)
+            return
+        }
         if r.outputSent < r.output.count {
             if !flush(r) { return }
         }
@@ -337,25 +403,133 @@ public final class HTTPClient {
 
     private func readAvailable(_ r: Request) {
         guard let socket = r.socket else { return }
+        var progress = HTTPResponseParser.Progress.incomplete
+        let end = readBurst(r, socket) { bytes in
+            progress = r.parser.append(bytes)
+            return progress == .incomplete
+        }
+        switch end {
+        case .closed: complete(r, r.parser.finish())
+        case .stopped: complete(r, progress)
+        case .drained, .failed: return
+        }
+    }
+
+    /// How a burst of reads from a socket ended.
+    private enum ReadEnd {
+        /// Nothing more to read now (or the burst's budget is spent).
+        case drained
+        /// The peer closed its side.
+        case closed
+        /// A receive error: the request is finished.
+        case failed
+        /// `take` asked to stop.
+        case stopped
+    }
+
+    /// Reads at most 16 chunks from `socket`, giving each to `take` (false: stop reading); a
+    /// receive error finishes the request.
+    private func readBurst(
+        _ r: Request, _ socket: OwnedDescriptor, _ take: (UnsafeRawBufferPointer) -> Bool
+    ) -> ReadEnd {
         var budget = 16
         while budget > 0 {
             budget -= 1
             let n = scratch.withUnsafeMutableBytes { cl_socket_receive(socket.fd, $0.baseAddress, $0.count) }
-            if n == 0 {
-                complete(r, r.parser.finish())
-                return
-            }
+            if n == 0 { return .closed }
             if n < 0 {
                 let err = Int32(-n)
-                if err == EAGAIN || err == EWOULDBLOCK { return }
+                if err == EAGAIN || err == EWOULDBLOCK { return .drained }
                 finish(r, .failed(HTTPClient.describe(errno: err, call: "recv")))
-                return
+                return .failed
             }
-            let progress = scratch.withUnsafeBytes { r.parser.append(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)])) }
+            let more = scratch.withUnsafeBytes { take(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)])) }
+            if !more { return .stopped }
+        }
+        return .drained
+    }
+
+    // MARK: TLS
+
+    /// One pass of an https request: ciphertext in, the session advanced, plaintext to the
+    /// parser, ciphertext out; ends the request on a TLS failure or the end of the answer.
+    private func exchangeTLS(_ r: Request, _ events: IOEvents) {
+        guard let socket = r.socket, let session = r.tls else { return }
+        var ended = false
+        if !events.isDisjoint(with: [.readable, .hangUp, .error, .readHangUp]) {
+            let end = readBurst(r, socket) { bytes in
+                session.receiveCiphertext(bytes)
+                return true
+            }
+            switch end {
+            case .failed: return
+            case .closed: ended = true
+            case .drained, .stopped: break
+            }
+        }
+        let state = session.advance()
+        while true {
+            let n = scratch.withUnsafeMutableBytes { session.readPlaintext(into: $0) }
+            if n == 0 { break }
+            let progress = scratch.withUnsafeBytes { r.parser.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             if progress != .incomplete {
                 complete(r, progress)
                 return
             }
+        }
+        switch state {
+        case .failed(let error):
+            finish(r, .failed("TLS: " + error.reason))
+            return
+        case .closed:
+            complete(r, r.parser.finish())
+            return
+        case .handshaking:
+            if ended {
+                finish(r, .failed("TLS: connection closed during the handshake"))
+                return
+            }
+        case .established:
+            if ended {
+                // No close_notify: the answer is complete only if its framing says so.
+                complete(r, r.parser.finish())
+                return
+            }
+        }
+        sendCiphertext(r, session, socket)
+    }
+
+    /// Sends the session's pending ciphertext; watches for writability while some is left.
+    private func sendCiphertext(_ r: Request, _ session: TLSConnection, _ socket: OwnedDescriptor) {
+        while true {
+            if r.outputSent == r.output.count {
+                r.output.removeAll(keepingCapacity: true)
+                r.outputSent = 0
+                let pending = session.pendingCiphertext
+                if pending == 0 { break }
+                r.output = [UInt8](repeating: 0, count: pending)
+                let got = r.output.withUnsafeMutableBytes { session.takeCiphertext(into: $0) }
+                r.output.removeLast(pending - got)
+                if got == 0 { break }
+            }
+            let n = r.output.withUnsafeBytes { buffer in
+                cl_socket_send(socket.fd, buffer.baseAddress! + r.outputSent, buffer.count - r.outputSent)
+            }
+            if n < 0 {
+                let err = Int32(-n)
+                if err == EAGAIN || err == EWOULDBLOCK { break }
+                finish(r, .failed(HTTPClient.describe(errno: err, call: "send")))
+                return
+            }
+            r.outputSent += Int(n)
+        }
+        let wantWritable = r.outputSent < r.output.count
+        if wantWritable == r.watchingWritable { return }
+        do {
+            try socket.update(wantWritable ? [.readable, .writable] : .readable)
+            r.watchingWritable = wantWritable
+        } catch {
+            finish(r, .failed(HTTPClient.describe(errno: error.errno, call: "watch")))
         }
     }
 
@@ -375,6 +549,7 @@ public final class HTTPClient {
     }
 
     private func tearDown(_ r: Request) {
+        r.tls = nil
         r.socket?.close()
         r.socket = nil
         if let timer = r.timer { reactor.cancel(timer) }

@@ -94,4 +94,6 @@ private func httpURLFuzz(_ text: String) {
         fatalError("record URL target has an unencoded byte: " + printed)
     }
     if (url.address == nil) == (url.hostName == nil) { fatalError("record URL has both or neither host kinds") }
+    if url.serverName.isEmpty { fatalError("URL without a name for the certificate check: " + printed) }
+    if !printed.hasPrefix(url.origin) { fatalError("URL origin is not its prefix: " + printed) }
 }

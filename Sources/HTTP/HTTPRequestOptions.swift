@@ -1,3 +1,4 @@
+import Digest
 import Net
 
 /// How one GET differs from the plain URL-record request: extra header fields (credentials,
@@ -12,12 +13,74 @@ public struct HTTPRequestOptions {
     public var maximumRedirects = 0
     /// The largest body accepted; a larger one fails the request ("response body larger than ...").
     public var maximumBodyBytes = 64 * 1024
+    /// The user name and password answering a 401 (once: a second 401 fails the request with
+    /// "authentication refused"); nil: a 401 is the result. Not sent before a challenge, nor to
+    /// another scheme, host or port after a redirect.
+    public var credentials: HTTPCredentials? = nil
 
     public init() {}
 
     /// `Authorization: Basic ...` for `user` and `password` (RFC 7617 §2: base64 of `user:password`).
     public static func basicAuthorization(user: String, password: String) -> String {
         "Basic " + Base64.encode(Array((user + ":" + password).utf8))
+    }
+}
+
+/// A user name and password for HTTP authentication (provisioning's
+/// `auto_provision.server.username` / `.password`).
+public struct HTTPCredentials: Equatable {
+    public var user: String
+    public var password: String
+
+    public init(user: String, password: String) {
+        self.user = user
+        self.password = password
+    }
+}
+
+/// The answer to a 401 (RFC 9110 §11.6.1), sans-IO: the `Authorization` value for the
+/// strongest usable `WWW-Authenticate` challenge: Digest (RFC 7616: SHA-256 over MD5, qop=auth)
+/// when offered, else Basic (RFC 7617).
+public enum HTTPAuthorization {
+    /// The `Authorization` value answering `response` (a 401) to a GET of `url`, nil when no
+    /// challenge is usable (no WWW-Authenticate, an unknown scheme, a malformed Digest).
+    public static func answer(
+        _ response: HTTPResponse, credentials: HTTPCredentials, url: String,
+        cnonce: () -> String = DigestSession.randomCnonce
+    ) -> String? {
+        var values: [String] = []
+        for field in response.headers where HTTPBytes.isName(field.name, "www-authenticate") {
+            values.append(field.value)
+        }
+        if values.isEmpty { return nil }
+        if let challenges = try? DigestChallenge.preferred(fromHeaderValues: values, challenger: .server),
+            let challenge = challenges.first, case .success(let parsed) = HTTPURL.parse(url)
+        {
+            let answer = DigestCredentials(
+                answering: challenge, username: credentials.user, password: credentials.password, method: "GET",
+                uri: parsed.target, cnonce: cnonce(), nonceCount: 1)
+            return answer.headerValue
+        }
+        if values.contains(where: offersBasic) {
+            return HTTPRequestOptions.basicAuthorization(user: credentials.user, password: credentials.password)
+        }
+        return nil
+    }
+
+    /// Whether a WWW-Authenticate value holds a Basic challenge (the scheme at its start or after
+    /// a comma; names are case-insensitive, RFC 9110 §11.1).
+    static func offersBasic(_ value: String) -> Bool {
+        let bytes = HTTPBytes.lowercased(Array(value.utf8)[...])
+        let basic = Array("basic".utf8)
+        var start = 0
+        while start < bytes.count {
+            var i = start
+            while i < bytes.count && (bytes[i] == 32 || bytes[i] == 9 || bytes[i] == 44) { i += 1 }
+            if bytes[i...].starts(with: basic) && (i + 5 == bytes.count || bytes[i + 5] == 32) { return true }
+            guard let comma = bytes[i...].firstIndex(of: 44) else { return false }
+            start = comma + 1
+        }
+        return false
     }
 }
 

@@ -1,9 +1,11 @@
 import Net
 
-/// An absolute `http://` URL taken apart for one GET (RFC 3986 §3, RFC 9110 §4.2.1): the
-/// server's IP address (or host name, for `DNSResolver`) and port, the `Host` header
-/// value and the request target (path and query, fragment dropped).
+/// An absolute `http://` or `https://` URL taken apart for one GET (RFC 3986 §3, RFC 9110
+/// §4.2.1-§4.2.2): the scheme, the server's IP address (or host name, for `DNSResolver`) and
+/// port, the `Host` header value and the request target (path and query, fragment dropped).
 struct HTTPURL: Equatable, CustomStringConvertible {
+    /// `https`: the request goes through TLS (RFC 9110 §4.2.2; port 443 by default).
+    var isSecure = false
     /// Where to connect, when the host is an IP literal.
     var address: SocketAddress?
     /// The host name to resolve first, when the host is not an IP literal.
@@ -14,7 +16,14 @@ struct HTTPURL: Equatable, CustomStringConvertible {
     /// The request target in origin form (RFC 9112 §3.2.1): `/path?query`, never empty.
     var target: String
 
-    var description: String { "http://" + hostHeader + target }
+    var description: String { (isSecure ? "https://" : "http://") + hostHeader + target }
+
+    /// The name the server's certificate must carry (RFC 9110 §4.3.4, RFC 6125): the host name,
+    /// or the IP literal.
+    var serverName: String { hostName ?? address?.plainHostText ?? "" }
+
+    /// The scheme, host and port: requests with the same origin may share credentials.
+    var origin: String { (isSecure ? "https://" : "http://") + hostHeader }
 
     /// Largest URL accepted (a request line longer than this is not a record URL).
     static let maximumLength = 4096
@@ -35,15 +44,15 @@ struct HTTPURL: Equatable, CustomStringConvertible {
             return .failure(HTTPURLError(url.isEmpty ? "empty URL" : "not an absolute URL"))
         }
         let scheme = HTTPBytes.lowercased(url[start..<colon])
-        if scheme == Array("https".utf8) {
-            return .failure(HTTPURLError("https is not supported (no TLS yet)"))
-        }
-        guard scheme == Array("http".utf8) else {
+        let secure = scheme == Array("https".utf8)
+        guard secure || scheme == Array("http".utf8) else {
             return .failure(HTTPURLError("unsupported URL scheme '" + HTTPBytes.printable(url[start..<colon]) + "'"))
         }
+        let defaultPort: UInt16 = secure ? 443 : 80
         var i = colon + 1
         guard i + 1 < end, url[i] == 47, url[i + 1] == 47 else {  // "//"
-            return .failure(HTTPURLError("not an absolute URL (no // after http:)"))
+            return .failure(
+                HTTPURLError("not an absolute URL (no // after " + (secure ? "https" : "http") + ":)"))
         }
         i += 2
         // Authority: up to the first "/", "?" or "#".
@@ -74,7 +83,7 @@ struct HTTPURL: Equatable, CustomStringConvertible {
             hostBytes = authority
         }
         if hostBytes.isEmpty { return .failure(HTTPURLError("no host in URL")) }
-        var port: UInt16 = 80
+        var port = defaultPort
         if let portBytes, !portBytes.isEmpty {  // "host:" means the default port (RFC 3986 §3.2.3)
             guard let value = HTTPBytes.decimal(portBytes, maximum: 65535), value > 0 else {
                 return .failure(HTTPURLError("bad port '" + HTTPBytes.printable(portBytes) + "' in URL"))
@@ -94,7 +103,7 @@ struct HTTPURL: Equatable, CustomStringConvertible {
             }
         }
         var hostHeader = address?.isIPv6 == true ? address!.hostText : host
-        if port != 80 { hostHeader += ":" + String(port) }
+        if port != defaultPort { hostHeader += ":" + String(port) }
         // Path and query; the fragment never goes on the wire (RFC 3986 §3.5).
         var targetEnd = authorityEnd
         while targetEnd < end && url[targetEnd] != 35 { targetEnd += 1 }
@@ -103,13 +112,13 @@ struct HTTPURL: Equatable, CustomStringConvertible {
         if authorityEnd == targetEnd || url[authorityEnd] != 47 { target.append(47) }
         for b in url[authorityEnd..<targetEnd] { HTTPBytes.appendTargetByte(b, to: &target) }
         // Percent-encoding can triple a byte: the URL as printed (and sent) must parse again.
-        if 7 + hostHeader.utf8.count + target.count > maximumLength {
+        if (secure ? 8 : 7) + hostHeader.utf8.count + target.count > maximumLength {
             return .failure(HTTPURLError("URL longer than " + String(maximumLength) + " bytes once encoded"))
         }
         return .success(
             HTTPURL(
-                address: address, hostName: address == nil ? host : nil, port: port, hostHeader: hostHeader,
-                target: String(decoding: target, as: UTF8.self)))
+                isSecure: secure, address: address, hostName: address == nil ? host : nil, port: port,
+                hostHeader: hostHeader, target: String(decoding: target, as: UTF8.self)))
     }
 }
 

@@ -8,10 +8,10 @@ import Net
 /// No server URL: the phone uses its local files (and a stored set, if it has one).
 public struct AutoProvisionSettings: Sendable {
     /// `auto_provision.server.url`: the directory on the server holding the common and MAC files
-    /// (`http://` or `tftp://host[:port]/dir`, RFC 3617); nil when unset or empty.
+    /// (`http://`, `https://` or `tftp://host[:port]/dir`, RFC 3617); nil when unset or empty.
     public var serverURL: String? = nil
-    /// `auto_provision.server.username` / `.password`: HTTP basic credentials (sent when the
-    /// user name is not empty; TFTP has none).
+    /// `auto_provision.server.username` / `.password`: HTTP credentials answering a 401 (digest,
+    /// RFC 7616, or basic, RFC 7617) when the user name is not empty; TFTP has none.
     public var userName = ""
     public var password = ""
     /// `auto_provision.power_on`: fetch at boot, before registering (default on).
@@ -41,7 +41,7 @@ public struct AutoProvisionSettings: Sendable {
                 throw file.error(
                     "auto_provision.server.url",
                     "auto_provision.server.url = '" + url
-                        + "': expected an http:// or tftp:// URL (https is not supported yet)")
+                        + "': expected an http://, https:// or tftp:// URL")
             }
             serverURL = url
         }
@@ -66,13 +66,14 @@ public struct AutoProvisionSettings: Sendable {
             if b == UInt8(ascii: ":") { break }
             scheme.append(b >= 65 && b <= 90 ? b + 32 : b)
         }
-        let http = scheme == Array("http".utf8) && url.utf8.count > 7
+        let http =
+            (scheme == Array("http".utf8) || scheme == Array("https".utf8)) && url.utf8.count > scheme.count + 3
         return http || TFTPURL(url.hasSuffix("/") ? url + "x" : url + "/x") != nil
     }
 
     /// The server from DHCP option 66 when `auto_provision.server.url` is empty: read from
     /// `dhcp_option.lease_file` (`DHCPLease`), as a URL; nil (with the reason in `log`) when there
-    /// is none or it is not an http:// or tftp:// one.
+    /// is none or it is not an http://, https:// or tftp:// one.
     public func dhcpServerURL(log: (String) -> Void) -> String? {
         guard serverURL == nil, dhcpOptionEnabled, let path = dhcpLeaseFile else { return nil }
         let bytes: [UInt8]
@@ -88,7 +89,7 @@ public struct AutoProvisionSettings: Sendable {
         }
         let url = DHCPLease.provisioningURL(optionValue: value)
         guard AutoProvisionSettings.isSupported(url) else {
-            log("provisioning: DHCP option 66 '" + value + "' in " + path + ": not an http:// or tftp:// server (ignored)")
+            log("provisioning: DHCP option 66 '" + value + "' in " + path + ": not an http://, https:// or tftp:// server (ignored)")
             return nil
         }
         log("provisioning: server from DHCP option 66 in " + path + ": " + url)

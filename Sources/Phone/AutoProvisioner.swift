@@ -9,6 +9,7 @@ import HTTP
 import Net
 import Reactor
 import Recording
+import TLS
 
 /// Fetches the phone's provisioning from `auto_provision.server.url` on the reactor: one round
 /// fetches the common file and the MAC file (a 404 skips a file), checks them with the local files
@@ -34,6 +35,8 @@ public final class AutoProvisioner {
     public let settings: AutoProvisionSettings
     public let plan: ProvisioningPlan
     public let store: ProvisioningStore?
+    /// The client TLS profile of https URLs (the phone's `security.*`; the assembly shares it).
+    public let tls: TLSClientProfile
     private let serverURL: String
     private let localPaths: [String]
     private let hasRecordKey: Bool
@@ -57,10 +60,12 @@ public final class AutoProvisioner {
     public var onStatus: (String) -> Void = { _ in }
 
     /// A provisioner for `serverURL` with `settings`; the board gives the common file's name, the
-    /// record key and the line keys for the checks; `store` nil keeps nothing on the device.
+    /// record key and the line keys for the checks; `store` nil keeps nothing on the device; `tls`
+    /// checks https servers.
     public init(
         reactor: Reactor, serverURL: String, settings: AutoProvisionSettings, commonFile: String, mac: String,
-        localPaths: [String], hasRecordKey: Bool, lineKeys: Int?, store: ProvisioningStore?, userAgent: String
+        localPaths: [String], hasRecordKey: Bool, lineKeys: Int?, store: ProvisioningStore?, userAgent: String,
+        tls: TLSClientProfile
     ) {
         self.reactor = reactor
         self.serverURL = serverURL
@@ -74,6 +79,8 @@ public final class AutoProvisioner {
             reactor: reactor, userAgent: userAgent, timeoutNanoseconds: Int64(settings.timeoutSeconds) * 1_000_000_000)
         let resolver = DNSResolver.system(reactor: reactor)
         http.resolver = resolver
+        self.tls = tls
+        http.tls = tls
         tftp = TFTPClient(
             reactor: reactor, resolver: resolver, timeoutNanoseconds: Int64(settings.timeoutSeconds) * 1_000_000_000)
     }
@@ -182,11 +189,7 @@ public final class AutoProvisioner {
         options.maximumRedirects = ProvisioningPlan.maximumRedirects
         options.maximumBodyBytes = ProvisioningPlan.maximumFileBytes
         if !settings.userName.isEmpty {
-            options.headers.append(
-                (
-                    name: "Authorization",
-                    value: HTTPRequestOptions.basicAuthorization(user: settings.userName, password: settings.password)
-                ))
+            options.credentials = HTTPCredentials(user: settings.userName, password: settings.password)
         }
         options.headers += cache.conditionalHeaders(for: url)
         let started = http.get(url, options: options) { [self] result in
@@ -363,7 +366,8 @@ public final class AutoProvisioner {
             reactor: reactor, serverURL: url, settings: settings, commonFile: board.provisionCommonFile,
             mac: current.network.mac, localPaths: localPaths, hasRecordKey: board.hasRecordKey,
             lineKeys: board.lineKeys, store: store,
-            userAgent: HTTPClient.userAgent(firmware: firmware, model: board.model, mac: current.network.mac))
+            userAgent: HTTPClient.userAgent(firmware: firmware, model: board.model, mac: current.network.mac),
+            tls: current.softphone.tls.profile())
         provisioner.onLog = log
         guard settings.powerOn else { return (current, provisioner) }
         var finished = false

@@ -11,6 +11,7 @@ import Net
 import Reactor
 import Recording
 import SIP
+import TLS
 
 /// A call's state changed (after the state machine handled it).
 public struct CallStateChange {
@@ -38,6 +39,9 @@ public struct PhoneAssemblyOptions {
     public var firmwareVersion = "0.1.0"
     /// Host names of the record URL are looked up in /etc/hosts and DNS (off in tests).
     public var resolveHostNames = true
+    /// The client TLS profile (trust store, client certificate) to share with the provisioner;
+    /// used only when it matches the configuration's `security.*`, else the assembly makes its own.
+    public var tlsProfile: TLSClientProfile? = nil
 
     public init() {}
 }
@@ -108,8 +112,10 @@ public final class PhoneAssembly {
         let headset = route(board.headset)
         let speaker = route(board.speaker)
 
+        // One TLS profile (one trust store, one client certificate) for SIP over TLS and HTTPS.
+        let tls = options.tlsProfile.flatMap { settings.tls.describes($0) ? $0 : nil } ?? settings.tls.profile()
         let softphone = try Softphone(
-            reactor: reactor, configuration: settings, handset: handset, headset: headset, speaker: speaker)
+            reactor: reactor, configuration: settings, handset: handset, headset: headset, speaker: speaker, tls: tls)
         self.softphone = softphone
         softphone.onLog = { line in log.send(line) }
         softphone.autoAnswerDelay = options.autoAnswerDelay
@@ -160,6 +166,7 @@ public final class PhoneAssembly {
             userAgent: HTTPClient.userAgent(firmware: firmware, model: board.model, mac: network.mac),
             timeoutNanoseconds: recordingSettings.requestTimeoutNanoseconds)
         http.resolver = resolver
+        http.tls = tls
         self.http = http
         let advertised = settings.advertisedAddress
         let model = board.model

@@ -5,34 +5,45 @@ import Net
 import SIP
 import TLS
 
-/// Makes the client TLS sessions of SIP connections: one `TLSConfiguration` (trust store, client
-/// certificate; it keeps the last session per server for resumption) built at the first TLS
-/// connection, and a `TLSConnection` per connection checking the server's certificate against
-/// the name the transport gives (RFC 5922: the SIP domain, or the IP literal).
+/// Makes the client TLS sessions of SIP connections from the phone's `TLSClientProfile` (trust
+/// store, client certificate; one `TLSConfiguration`, shared with HTTPS, keeping the last session
+/// per server for resumption): a `TLSConnection` per connection checking the server's certificate
+/// against the name the transport gives (RFC 5922: the SIP domain, or the IP literal).
 public final class SIPTLSEngine {
-    public let settings: SIPTLSSettings
-    private var configuration: TLSConfiguration? = nil
+    public let profile: TLSClientProfile
 
-    public init(settings: SIPTLSSettings) {
-        self.settings = settings
+    public init(profile: TLSClientProfile) {
+        self.profile = profile
+    }
+
+    /// An engine with a profile of its own made from `settings`.
+    public convenience init(settings: SIPTLSSettings) {
+        self.init(profile: settings.profile())
     }
 
     /// A session for a new connection to `remote` checking `serverName`, or why there is none.
     public func start(_ remote: SIPSocketAddress, serverName: String) -> SIPTLSSessionStart {
         do throws(TLSError) {
-            let shared: TLSConfiguration
-            if let configuration {
-                shared = configuration
-            } else {
-                shared = try TLSConfiguration(
-                    trustFile: settings.trustFile, clientCertificateFile: settings.clientCertificateFile,
-                    clientKeyFile: settings.clientKeyFile, verifyPeer: settings.verifiesPeer)
-                configuration = shared
-            }
-            return .session(SIPTLSEngineSession(try TLSConnection(configuration: shared, serverName: serverName)))
+            return .session(SIPTLSEngineSession(try profile.connection(serverName: serverName)))
         } catch {
             return .failed(error.reason)
         }
+    }
+}
+
+extension SIPTLSSettings {
+    /// The client TLS profile these settings describe (built once in the assembly and shared by
+    /// SIP over TLS and HTTPS).
+    public func profile() -> TLSClientProfile {
+        TLSClientProfile(
+            trustFile: trustFile, clientCertificateFile: clientCertificateFile, clientKeyFile: clientKeyFile,
+            verifyPeer: verifiesPeer)
+    }
+
+    /// Whether `profile` was made from settings equal to these.
+    public func describes(_ profile: TLSClientProfile) -> Bool {
+        profile.trustFile == trustFile && profile.clientCertificateFile == clientCertificateFile
+            && profile.clientKeyFile == clientKeyFile && profile.verifyPeer == verifiesPeer
     }
 }
 

@@ -8,6 +8,7 @@ import Media
 import Net
 import Reactor
 import SIP
+import TLS
 import Voice
 
 /// Why the phone cannot start (a message for its log and exit status).
@@ -62,10 +63,12 @@ public final class Softphone {
 
     /// Opens SIP on the configured address and port (`account.listenPort`, 0 = any) and
     /// prepares the user agent; `start()` begins registering. `routes` are the board's audio
-    /// devices for handset, headset and speaker; `timers` the RFC 3261 T1/T2/T4 (tests shorten them).
+    /// devices for handset, headset and speaker; `timers` the RFC 3261 T1/T2/T4 (tests shorten them);
+    /// `tls` the client TLS profile shared with HTTPS (nil: one of its own from `configuration.tls`).
     public init(
         reactor: Reactor, configuration: SoftphoneConfiguration, handset: AudioRoute, headset: AudioRoute,
-        speaker: AudioRoute, clock: AudioClock = .automatic, timers: SIPTimerValues = SIPTimerValues()
+        speaker: AudioRoute, clock: AudioClock = .automatic, timers: SIPTimerValues = SIPTimerValues(),
+        tls: TLSClientProfile? = nil
     ) throws(SoftphoneError) {
         self.reactor = reactor
         self.configuration = configuration
@@ -80,8 +83,8 @@ public final class Softphone {
             reactor: reactor,
             configuration: SIPTransportConfiguration(
                 address: address, tcp: true, advertisedHost: configuration.advertisedAddress))
-        // SIP over TLS: sessions from the TLS module, checked per `security.*`.
-        let engine = SIPTLSEngine(settings: configuration.tls)
+        // SIP over TLS: sessions from the TLS module, checked per `security.*` (the profile HTTPS shares).
+        let engine = SIPTLSEngine(profile: tls ?? configuration.tls.profile())
         transport.makeTLSSession = { remote, name in engine.start(remote, serverName: name) }
         do throws(SIPTransportError) {
             try transport.start()

@@ -270,12 +270,12 @@ public struct RecordingConfiguration: Equatable, Sendable {
             for i in 0..<s.count where (bytes[i] | 0x20) != s[i] && bytes[i] != s[i] { return false }
             return true
         }
-        if hasScheme("https://") { return "https is not supported (no TLS yet)" }
-        guard hasScheme("http://") else { return "expected an http:// URL" }
+        let secure = hasScheme("https://")
+        guard secure || hasScheme("http://") else { return "expected an http:// or https:// URL" }
         for b in bytes where b <= 0x20 || b == 0x7F {
             return "spaces and control characters are not allowed (write %20)"
         }
-        let rest = bytes[7...]
+        let rest = bytes[(secure ? 8 : 7)...]
         if rest.isEmpty || rest.first == 0x2F || rest.first == 0x3A { return "the URL has no host" }
         return nil
     }

@@ -1,6 +1,7 @@
 // Requests inside a call's dialog (RFC 3261 §12.2): INFO and BYE with digest, requests from the far
 // end, and re-INVITE hold and resume both ways (§14, RFC 3264 §8.4), with glare (491) handling.
 
+import Digest
 import Reactor
 
 extension SIPCall {

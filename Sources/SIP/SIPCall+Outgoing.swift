@@ -1,5 +1,6 @@
 // The caller's side of a call (RFC 3261 §13.2): INVITE, its responses, ACK, 2xx retransmissions.
 
+import Digest
 import Reactor
 
 extension SIPCall {

@@ -19,6 +19,7 @@
 // one the account is bound to (and calls go to); the next refresh starts from server 1's first
 // target again (failback).
 
+import Digest
 import Net
 import Reactor
 

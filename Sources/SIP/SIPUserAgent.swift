@@ -2,6 +2,7 @@
 // registration; requests dispatched to dialogs, OPTIONS answered, the rest refused.
 
 import CLinux
+import Digest
 import Net
 import Reactor
 

@@ -73,7 +73,7 @@ struct ProvisionFetch: ParsableCommand {
         let provisioner = AutoProvisioner(
             reactor: reactor, serverURL: url, settings: settings, commonFile: commonFile, mac: mac, localPaths: local,
             hasRecordKey: hasRecordKey, lineKeys: lineKeys, store: nil,
-            userAgent: "deskphone-tool " + model + " " + mac)
+            userAgent: "deskphone-tool " + model + " " + mac, tls: SIPTLSSettings().profile())
         defer { provisioner.close() }
         for planned in provisioner.plan.urls { print("plan: " + planned) }
         for path in local { print("plan: " + path + " (local)") }

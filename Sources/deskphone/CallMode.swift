@@ -82,6 +82,8 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
     assemblyOptions.statusLogPath = options.statusLog
     if options.autoAnswer { assemblyOptions.autoAnswerDelay = options.answerDelayMilliseconds * 1_000_000 }
     assemblyOptions.firmwareVersion = firmwareVersion
+    // One TLS profile for provisioning, SIP over TLS and URL record (when security.* did not change).
+    assemblyOptions.tlsProfile = provisioner?.tls
 
     var status: Int32 = 0
     var stopping = false

@@ -1,3 +1,4 @@
+import Digest
 import Net
 import Reactor
 import SIP

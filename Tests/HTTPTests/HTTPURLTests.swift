@@ -39,6 +39,30 @@ struct HTTPURLTests {
         #expect(e.description == "http://[::1]/")
     }
 
+    @Test("https: port 443 by default (not in Host), the host is the name the certificate must carry")
+    func https() throws {
+        let a = try #require(parsed("https://192.0.2.10/prov/"))
+        #expect(a.isSecure)
+        #expect(a.address == SocketAddress(ipv4: 192, 0, 2, 10, port: 443))
+        #expect(a.hostHeader == "192.0.2.10")
+        #expect(a.serverName == "192.0.2.10")
+        #expect(a.description == "https://192.0.2.10/prov/")
+        #expect(a.origin == "https://192.0.2.10")
+        let b = try #require(parsed("HTTPS://Prov.Example.com:8443/x?y"))
+        #expect(b.isSecure)
+        #expect(b.port == 8443)
+        #expect(b.hostHeader == "Prov.Example.com:8443")
+        #expect(b.serverName == "Prov.Example.com")
+        #expect(b.description == "https://Prov.Example.com:8443/x?y")
+        let c = try #require(parsed("https://[2001:db8::1]:443/"))
+        #expect(c.hostHeader == "[2001:db8::1]")
+        #expect(c.serverName == "2001:db8::1")
+        let plain = try #require(parsed("http://192.0.2.10:443/"))
+        #expect(!plain.isSecure)
+        #expect(plain.hostHeader == "192.0.2.10:443")
+        #expect(plain.origin != a.origin)
+    }
+
     @Test("host names are kept for the resolver")
     func hostNames() throws {
         let url = try #require(parsed("http://PBX.example.com:8080/rec"))
@@ -57,7 +81,8 @@ struct HTTPURLTests {
 
     @Test("refused URLs say why")
     func refused() {
-        #expect(refusal("https://192.0.2.10/") == "https is not supported (no TLS yet)")
+        #expect(refusal("https:/192.0.2.10/") == "not an absolute URL (no // after https:)")
+        #expect(refusal("https://192.0.2.10:0/") == "bad port '0' in URL")
         #expect(refusal("") == "empty URL")
         #expect(refusal("192.0.2.10/record") == "not an absolute URL")
         #expect(refusal("http:/192.0.2.10/") == "not an absolute URL (no // after http:)")

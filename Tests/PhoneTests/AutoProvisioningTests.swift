@@ -48,13 +48,13 @@ struct AutoProvisioningTests {
         #expect(
             throws: ConfigError(
                 "a.cfg", 2,
-                "auto_provision.server.url = 'ftp://192.0.2.1/': expected an http:// or tftp:// URL (https is not supported yet)"
+                "auto_provision.server.url = 'ftp://192.0.2.1/': expected an http://, https:// or tftp:// URL"
             )
         ) {
             try AutoProvisionSettings(
                 ConfigFile(text: "#!version:1.0.0.1\nauto_provision.server.url = ftp://192.0.2.1/\n", path: "a.cfg"))
         }
-        for tftp in ["tftp://192.0.2.1", "tftp://192.0.2.1/", "tftp://pbx.test:6969/phones/"] {
+        for tftp in ["tftp://192.0.2.1", "tftp://192.0.2.1/", "tftp://pbx.test:6969/phones/", "https://192.0.2.1/p/"] {
             let set = try AutoProvisionSettings(
                 ConfigFile(text: "#!version:1.0.0.1\nauto_provision.server.url = " + tftp + "\n", path: "a.cfg"))
             #expect(set.serverURL == tftp)

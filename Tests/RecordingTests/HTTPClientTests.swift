@@ -27,16 +27,6 @@ func fetch(
     return (result, started)
 }
 
-extension HTTPGetResult {
-    var response: HTTPResponse? {
-        if case .response(let r) = self { return r }
-        return nil
-    }
-    var failure: String? {
-        if case .failed(let why) = self { return why }
-        return nil
-    }
-}
 
 @Suite("HTTP client against a real server on loopback")
 struct HTTPClientTests {
@@ -275,13 +265,13 @@ struct HTTPClientTests {
         #expect(reactor.timerCount == 0)
     }
 
-    @Test("https and host names are refused before anything is sent; the reason comes on the next pass")
+    @Test("https without TLS settings and host names without a resolver are refused before anything is sent")
     func refusedURLs() throws {
         let reactor = try Reactor()
         defer { reactor.close() }
         let cases: [(String, String)] = [
-            ("https://192.0.2.1/rec", "https is not supported (no TLS yet)"),
-            ("HTTPS://192.0.2.1/rec", "https is not supported (no TLS yet)"),
+            ("https://192.0.2.1/rec", "https: no TLS settings in this client"),
+            ("HTTPS://192.0.2.1/rec", "https: no TLS settings in this client"),
             (
                 "http://pbx.example.com/rec",
                 "no DNS resolver for host name 'pbx.example.com': use the server's IP address"

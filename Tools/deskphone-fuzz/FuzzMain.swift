@@ -5,6 +5,7 @@
 // the target is chosen by the environment variable DESKPHONE_FUZZ_TARGET (a `FuzzTarget` name).
 // A plain build is a replayer: `deskphone-fuzz TARGET FILE|DIR...` runs each input once.
 import Glibc
+import Digest
 import HTTP
 import Net
 import Recording

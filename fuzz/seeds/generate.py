@@ -102,6 +102,8 @@ write("http", "xml", "HTTP/1.1 200 OK\r\nContent-Length: 94\r\n\r\n<?xml version
 write("http", "url", "http://rec.example.com:8080/record?call=$call_id&user=%41 b#frag")
 write("http", "url-ipv6", "  http://[2001:db8::1]:80?x  ")
 write("http", "url-ipv4", "HTTP://192.0.2.7/a/b")
+write("http", "url-https", "HTTPS://prov.example.com:443/dir/?mac=001565aabbcc")
+write("http", "url-https-ipv6", "https://[2001:db8::1]:8443/y000000000000.cfg")
 
 
 def dns_name(name):

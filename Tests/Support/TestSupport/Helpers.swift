@@ -44,6 +44,21 @@ public func makeTemporaryDirectory(_ prefix: String) throws -> URL {
 /// shows in /proc/net/udp (at most 5 s); when it does not, runs `orElse` (the server's clean-up)
 /// and throws.
 public func launchUDPServer(_ process: Process, port: UInt16, name: String, orElse cleanUp: () -> Void) throws {
+    try launchServer(process, ports: [port], table: "/proc/net/udp", state: "", name: name, orElse: cleanUp)
+}
+
+/// As `launchUDPServer`, for a server listening on the TCP `ports` (/proc/net/tcp, state LISTEN:
+/// a connection of an earlier server on the port, in TIME_WAIT, does not count).
+public func launchTCPServer(_ process: Process, ports: [UInt16], name: String, orElse cleanUp: () -> Void) throws {
+    try launchServer(
+        process, ports: ports, table: "/proc/net/tcp", state: "00000000:0000 0A", name: name, orElse: cleanUp)
+}
+
+/// Waits for a line of `path` with `:<port in hex> ` followed by `state` for every port.
+private func launchServer(
+    _ process: Process, ports: [UInt16], table path: String, state: String, name: String,
+    orElse cleanUp: () -> Void
+) throws {
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
@@ -53,15 +68,17 @@ public func launchUDPServer(_ process: Process, port: UInt16, name: String, orEl
         cleanUp()
         throw error
     }
-    let hex = String(format: ":%04X ", Int(port))
+    let hexes = ports.map { String(format: ":%04X ", Int($0)) + state }
     let deadline = Date().addingTimeInterval(5)
     while Date() < deadline {
-        if let table = try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8), table.contains(hex) { return }
+        if let table = try? String(contentsOfFile: path, encoding: .utf8), hexes.allSatisfy({ table.contains($0) }) {
+            return
+        }
         if !process.isRunning { break }
         usleep(20_000)
     }
     cleanUp()
-    throw TestServerError(message: name + " did not start on port " + String(port))
+    throw TestServerError(message: name + " did not start on port " + ports.map { String($0) }.joined(separator: ", "))
 }
 
 /// SIGKILL and wait: the test process blocks SIGTERM, and a child inherits the blocked mask.

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import SIP
+@testable import Digest
 
 /// One message and its digests under each algorithm.
 struct HashVector: CustomStringConvertible {

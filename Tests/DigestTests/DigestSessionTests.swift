@@ -1,6 +1,6 @@
 import Testing
 
-@testable import SIP
+@testable import Digest
 
 /// A cnonce source counting "cn1", "cn2", ... so tests see when a new cnonce is drawn.
 final class DigestCountingCnonce {

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import SIP
+@testable import Digest
 
 /// Parses and expects success, recording the error text otherwise.
 func digestChallenge(_ text: String, challenger: DigestChallenger = .server) -> DigestChallenge? {

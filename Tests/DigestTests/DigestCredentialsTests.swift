@@ -1,6 +1,6 @@
 import Testing
 
-@testable import SIP
+@testable import Digest
 
 /// The RFC 2617 §3.5 challenge, with the algorithm replaced if asked.
 func rfc2617Challenge(algorithm: DigestAlgorithm? = nil, qop: [DigestQop] = [.auth, .authInt]) -> DigestChallenge {
