@@ -93,7 +93,7 @@ let package = Package(
                 "TestSupport", "Media", "Net", "Audio", "SIP", "Reactor", "Voice", "CLinux", "CMallocCounter", "CSRTP",
             ]),
         .testTarget(
-            name: "SIPTests", dependencies: ["TestSupport", "SIP", "Reactor", "Voice", "Net", "CLinux", "CMallocCounter"],
+            name: "SIPTests", dependencies: ["TestSupport", "SIP", "Digest", "Reactor", "Voice", "Net", "CLinux", "CMallocCounter"],
             exclude: ["Fixtures"]
         ),
         .testTarget(

@@ -4,6 +4,7 @@
 // challenge when the account has credentials, and what the phone is asked to do.
 
 import Config
+import Digest
 import Net
 
 /// `sip.notify_reboot_enable` (Yealink's key and values) and `sip.check_sync.challenge`.

@@ -112,7 +112,7 @@ struct ProvisioningScheduleTests {
         try "opt66=ftp://192.0.2.5/\n".write(toFile: lease, atomically: true, encoding: .utf8)
         log = []
         #expect(set.dhcpServerURL(log: { log.append($0) }) == nil)
-        #expect(log.first?.hasSuffix(": not an http:// or tftp:// server (ignored)") == true)
+        #expect(log.first?.hasSuffix(": not an http://, https:// or tftp:// server (ignored)") == true)
         #expect(try Self.settings("").dhcpServerURL(log: { _ in }) == nil)
     }
 

@@ -1,6 +1,7 @@
 import Reactor
 import Testing
 
+@testable import Digest
 @testable import SIP
 
 /// check-sync NOTIFY (SIPCheckSync.swift) on the virtual clock against a scripted registrar at
