@@ -54,6 +54,8 @@ bench: firmware-all
 	.build/release/deskphone-tool bench reactor
 	.build/release/deskphone-tool bench codecs
 	.build/release/deskphone-tool bench keys
+	.build/release/deskphone-tool bench srtp
+	.build/release/deskphone-tool bench tls
 	$(MAKE) bench-sip
 
 ## SIP parse+serialize: host and Embedded builds against libosip2 on the same INVITE.

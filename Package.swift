@@ -65,7 +65,7 @@ let package = Package(
             name: "deskphone-tool",
             dependencies: [
                 "Phone", "Keys", "Indicators", "SIP", "Config", "Reactor", "Voice", "CLinux", "COpus", "CSpanDSP", "COsipReference",
-                "Media", "CSRTP", "CMallocCounter",
+                "Media", "CSRTP", "CMallocCounter", "TLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

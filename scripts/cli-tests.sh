@@ -150,4 +150,12 @@ else
   fail "Tools/jbeval/gentraces.py writes traces"
 fi
 
+# The TLS handshake benchmark runs (numbers only, never judged): 2 handshakes per row, 4 rows.
+if $tool bench tls --handshakes 2 > "$work/tls-bench.out" 2>&1 \
+  && [ "$(grep -c -E '^(ECDSA P-256|RSA 2048) +(full|resumed) ' "$work/tls-bench.out")" = 4 ]; then
+  pass "bench tls: full and resumed handshakes for ECDSA and RSA certificates"
+else
+  fail "bench tls: $(tail -n 3 "$work/tls-bench.out" | tr '\n' '|')"
+fi
+
 summary cli

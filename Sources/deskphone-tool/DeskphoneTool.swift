@@ -14,6 +14,6 @@ struct DeskphoneTool: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print numbers (never pass/fail).",
-        subcommands: [ReactorBench.self, CodecsBench.self, KeysBench.self, SIPBench.self, SRTPBench.self]
+        subcommands: [ReactorBench.self, CodecsBench.self, KeysBench.self, SIPBench.self, SRTPBench.self, TLSBench.self]
     )
 }
