@@ -260,7 +260,9 @@ case_2() {
   dir=$work/2-incoming
   mkdir -p "$dir"
   mark=$(proxy_mark)
-  start_phone "$dir" --answer auto
+  # It rings 300 ms before answering: the proxy's two workers may otherwise relay a 200 sent right
+  # after the 180 before it, and SIPp's scenario wants the 180 (with its Record-Route) first.
+  start_phone "$dir" --answer auto --answer-delay 300
   start_sipp "$dir" sipp 127.0.0.1:$proxy_port -sf "$fixtures/uac-proxied.xml" -p "$sipp_port" -mp 28100 -cp 28012
   if step "$label" "$dir/phone.log" '^call 1: connected'; then
     sleep 0.3
