@@ -29,7 +29,7 @@ extension SIPCall {
         guard let ua = userAgent, let transaction = inviteServer else { return }
         var response = response
         // §3: the first RSeq is random in 1...2^31-1; each next one adds one.
-        let rseq = pendingReliable.map { $0.rseq &+ 1 } ?? lastReliableRSeq.map { $0 &+ 1 } ?? SIPCall.firstRSeq()
+        let rseq = pendingReliable.map { $0.rseq &+ 1 } ?? lastReliableRSeq.map { $0 &+ 1 } ?? ua.random(0x7FFF_FFFF) + 1
         SIPUserAgent.add(&response, "Require", "100rel")
         SIPUserAgent.add(&response, "RSeq", String(rseq))
         stopReliableRetransmission()
@@ -38,14 +38,6 @@ extension SIPCall {
         lastReliableRSeq = rseq
         transaction.respond(response)
         scheduleReliableRetransmission()
-    }
-
-    static func firstRSeq() -> UInt32 {
-        var value: UInt32 = 0
-        for c in SIPTransactionLayer.randomToken(byteCount: 3).utf8 {
-            value = value &* 16 &+ UInt32(c <= 0x39 ? c - 0x30 : c - 0x57)
-        }
-        return value % 0x7FFF_FFFF + 1
     }
 
     /// The next retransmission, T1 doubling each time, or the end of the 64·T1 wait.
