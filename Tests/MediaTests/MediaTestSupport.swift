@@ -17,17 +17,7 @@ final class UDPPeer {
     let port: UInt16
 
     init() throws {
-        let fd = cl_socket_open(4, Int32(CL_SOCK_DGRAM))
-        #expect(fd >= 0)
-        self.fd = fd
-        let loopback: [UInt8] = [127, 0, 0, 1]
-        let rc = loopback.withUnsafeBufferPointer { cl_socket_bind(fd, 4, $0.baseAddress, 0, 0) }
-        #expect(rc == 0)
-        var family: Int32 = 0
-        var port: UInt16 = 0
-        var raw = [UInt8](repeating: 0, count: 16)
-        _ = raw.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &port) }
-        self.port = port
+        (fd, port) = try #require(loopbackSocket())
         _ = cl_set_nonblocking(fd, 1)
     }
 

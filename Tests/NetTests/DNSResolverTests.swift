@@ -56,13 +56,7 @@ struct DNSResolverTests {
         let reactor = try Reactor()
         defer { reactor.close() }
         // A UDP port that was just free: bind, read the port, close.
-        let fd = cl_socket_open(4, Int32(CL_SOCK_DGRAM))
-        let loopback: [UInt8] = [127, 0, 0, 1]
-        #expect(loopback.withUnsafeBufferPointer { cl_socket_bind(fd, 4, $0.baseAddress, 0, 0) } == 0)
-        var family: Int32 = 0
-        var closedPort: UInt16 = 0
-        var address = [UInt8](repeating: 0, count: 16)
-        _ = address.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &closedPort) }
+        let (fd, closedPort) = try #require(loopbackSocket())
         _ = cl_close(fd)
         let resolver = DNSResolver(
             reactor: reactor,

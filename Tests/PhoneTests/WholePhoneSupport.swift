@@ -58,10 +58,12 @@ final class FarEnd {
     /// `srtp`: the far end's SRTP policy (its keys are fresh per call, as the phone's).
     init(reactor: Reactor, timers: SIPTimerValues = SIPTimerValues(), srtp: SRTPPolicy = .off) throws {
         self.reactor = reactor
-        fd = FarEnd.boundUDP()
-        rtpSink = FarEnd.boundUDP()
-        port = FarEnd.localPort(fd)
-        let rtpPort = FarEnd.localPort(rtpSink)
+        guard let signalling = loopbackSocket(), let media = loopbackSocket() else {
+            throw TestServerError(message: "no UDP socket on 127.0.0.1 for the far end")
+        }
+        (fd, port) = signalling
+        rtpSink = media.fd
+        let rtpPort = media.port
         let fd = self.fd
         let box = PortBox()
         var account = SIPAccountConfiguration(userName: "2001", displayName: "Far End")
@@ -201,23 +203,6 @@ final class FarEnd {
         ua.close()
         vanish()
     }
-
-    private static func boundUDP() -> Int32 {
-        let fd = cl_socket_open(4, Int32(CL_SOCK_DGRAM))
-        precondition(fd >= 0)
-        let loopback: [UInt8] = [127, 0, 0, 1]
-        let rc = loopback.withUnsafeBufferPointer { cl_socket_bind(fd, 4, $0.baseAddress, 0, 1) }
-        precondition(rc == 0)
-        return fd
-    }
-
-    private static func localPort(_ fd: Int32) -> UInt16 {
-        var family: Int32 = 0
-        var port: UInt16 = 0
-        var bytes = [UInt8](repeating: 0, count: 16)
-        _ = bytes.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &port) }
-        return port
-    }
 }
 
 /// The phone's port, known only after the far end's user agent is built.
@@ -262,19 +247,8 @@ final class WholePhone {
         farEnd = try FarEnd(reactor: reactor, timers: farEndTimers, srtp: farEndSRTP)
         directory = try makeTemporaryDirectory("wholephone")
         let cfg = directory.appendingPathComponent("phone.cfg").path
-        let text = """
-            #!version:1.0.0.1
-            account.1.user_name = 1001
-            account.1.password = secret
-            account.1.codecs = pcmu
-            sip.listen_address = 127.0.0.1
-            sip.listen_port = 0
-            dialplan.1.number = 2001
-            dialplan.1.uri = sip:2001@127.0.0.1:\(farEnd.port)
-            features.record.message_time = 2
-            \(config)
-
-            """
+        let text = testPhoneConfig(
+            listenPort: 0, "dialplan.1.number = 2001\ndialplan.1.uri = sip:2001@127.0.0.1:\(farEnd.port)\n" + config)
         try text.write(toFile: cfg, atomically: true, encoding: .utf8)
         let board = try BoardProfile.load(path: WholePhone.boardPath)
         let provisioning = try Provisioning(paths: [cfg], board: board)

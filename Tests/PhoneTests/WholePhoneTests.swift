@@ -6,6 +6,7 @@ import Keys
 import Reactor
 import Recording
 import SIP
+import TestSupport
 import Testing
 
 @testable import Phone
@@ -275,13 +276,8 @@ struct WholePhoneSoakTests {
     /// (other suites may run in parallel and open their own).
     static func phoneDescriptors(sipPort: UInt16) -> Int {
         openDescriptors().filter { fd in
-            var family: Int32 = 0
-            var port: UInt16 = 0
-            var bytes = [UInt8](repeating: 0, count: 16)
-            let rc = bytes.withUnsafeMutableBufferPointer {
-                cl_socket_local_address(fd, &family, $0.baseAddress, &port)
-            }
-            return rc == 0 && (port == sipPort || rtpPorts.contains(port))
+            guard let port = socketBoundAddress(fd)?.port else { return false }
+            return port == sipPort || rtpPorts.contains(port)
         }.count
     }
 

@@ -27,6 +27,20 @@ func fetch(
     return (result, started)
 }
 
+/// GETs `path` from a fresh test server on a fresh reactor and checks that the client let go
+/// of every watch: the result.
+func fetchFromTestServer(
+    _ path: String, timeout: Int64 = 5_000_000_000, userAgent: String = "deskphone/1.0 T46 001565aabbcc"
+) throws -> HTTPGetResult? {
+    let server = try RecordHTTPServer()
+    defer { server.stop() }
+    let reactor = try Reactor()
+    defer { reactor.close() }
+    let (result, _) = try fetch(server.url(path), reactor: reactor, timeout: timeout, userAgent: userAgent)
+    #expect(reactor.watchCount == 0)
+    return result
+}
+
 
 @Suite("HTTP client against a real server on loopback")
 struct HTTPClientTests {
@@ -106,11 +120,7 @@ struct HTTPClientTests {
 
     @Test("404 is a response, not a failure")
     func notFound() throws {
-        let server = try RecordHTTPServer()
-        defer { server.stop() }
-        let reactor = try Reactor()
-        defer { reactor.close() }
-        let (result, _) = try fetch(server.url("/missing"), reactor: reactor)
+        let result = try fetchFromTestServer("/missing")
         let response = try #require(result?.response)
         #expect(response.status == 404)
         #expect(response.reason == "Not Found")
@@ -165,21 +175,13 @@ struct HTTPClientTests {
 
     @Test("a header that never ends: timeout")
     func headerNeverEnds() throws {
-        let server = try RecordHTTPServer()
-        defer { server.stop() }
-        let reactor = try Reactor()
-        defer { reactor.close() }
-        let (result, _) = try fetch(server.url("/slowhead"), reactor: reactor, timeout: 1_000_000_000)
+        let result = try fetchFromTestServer("/slowhead", timeout: 1_000_000_000)
         #expect(result?.failure == "timeout after 1 s")
     }
 
     @Test("the connection closes in the middle of the body")
     func closedMidBody() throws {
-        let server = try RecordHTTPServer()
-        defer { server.stop() }
-        let reactor = try Reactor()
-        defer { reactor.close() }
-        let (result, _) = try fetch(server.url("/cut"), reactor: reactor)
+        let result = try fetchFromTestServer("/cut")
         #expect(
             result?.failure == "malformed response: connection closed 90 bytes before the end of the body (10 received)"
         )
@@ -187,11 +189,7 @@ struct HTTPClientTests {
 
     @Test("chunked body with an extension and a trailer")
     func chunked() throws {
-        let server = try RecordHTTPServer()
-        defer { server.stop() }
-        let reactor = try Reactor()
-        defer { reactor.close() }
-        let (result, _) = try fetch(server.url("/chunked"), reactor: reactor)
+        let result = try fetchFromTestServer("/chunked")
         let response = try #require(result?.response, "result: \(String(describing: result))")
         #expect(response.status == 200)
         #expect(PhoneTextXML.text(in: response.body) == "Recording started & saved")
@@ -200,22 +198,14 @@ struct HTTPClientTests {
 
     @Test("a body read until the server closes (HTTP/1.0, no Content-Length)")
     func readToClose() throws {
-        let server = try RecordHTTPServer()
-        defer { server.stop() }
-        let reactor = try Reactor()
-        defer { reactor.close() }
-        let (result, _) = try fetch(server.url("/close"), reactor: reactor)
+        let result = try fetchFromTestServer("/close")
         let response = try #require(result?.response)
         #expect(PhoneTextXML.text(in: response.body) == "Recording started & saved")
     }
 
     @Test("a response sent a few bytes at a time")
     func split() throws {
-        let server = try RecordHTTPServer()
-        defer { server.stop() }
-        let reactor = try Reactor()
-        defer { reactor.close() }
-        let (result, _) = try fetch(server.url("/split"), reactor: reactor)
+        let result = try fetchFromTestServer("/split")
         let response = try #require(result?.response)
         #expect(PhoneTextXML.text(in: response.body) == "Recording started & saved")
     }
@@ -235,27 +225,15 @@ struct HTTPClientTests {
 
     @Test("a response that is not HTTP is malformed")
     func garbage() throws {
-        let server = try RecordHTTPServer()
-        defer { server.stop() }
-        let reactor = try Reactor()
-        defer { reactor.close() }
-        let (result, _) = try fetch(server.url("/garbage"), reactor: reactor)
+        let result = try fetchFromTestServer("/garbage")
         #expect(result?.failure == "malformed response: bad status line 'SIP/2.0 200 OK'")
     }
 
     @Test("connection refused by a closed port")
     func connectionRefused() throws {
         // A bound but not listening socket: the port is ours and refuses connections.
-        let fd = cl_socket_open(4, Int32(CL_SOCK_STREAM))
-        #expect(fd >= 0)
+        let (fd, port) = try #require(loopbackSocket(Int32(CL_SOCK_STREAM)))
         defer { _ = cl_close(fd) }
-        let loopback: [UInt8] = [127, 0, 0, 1]
-        #expect(loopback.withUnsafeBufferPointer { cl_socket_bind(fd, 4, $0.baseAddress, 0, 0) } == 0)
-        var family: Int32 = 0
-        var port: UInt16 = 0
-        var address = [UInt8](repeating: 0, count: 16)
-        #expect(
-            address.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &port) } == 0)
         let reactor = try Reactor()
         defer { reactor.close() }
         let (result, started) = try fetch("http://127.0.0.1:" + String(port) + "/text", reactor: reactor)
@@ -383,17 +361,8 @@ struct HTTPClientResolverTests {
         let reactor = try Reactor()
         defer { reactor.close() }
         // The first server is a UDP socket that never answers.
-        let silentFD = cl_socket_open(4, Int32(CL_SOCK_DGRAM))
-        #expect(silentFD >= 0)
+        let (silentFD, silentPort) = try #require(loopbackSocket())
         defer { _ = cl_close(silentFD) }
-        let loopback: [UInt8] = [127, 0, 0, 1]
-        #expect(loopback.withUnsafeBufferPointer { cl_socket_bind(silentFD, 4, $0.baseAddress, 0, 0) } == 0)
-        var family: Int32 = 0
-        var silentPort: UInt16 = 0
-        var address = [UInt8](repeating: 0, count: 16)
-        _ = address.withUnsafeMutableBufferPointer {
-            cl_socket_local_address(silentFD, &family, $0.baseAddress, &silentPort)
-        }
         let resolver = DNSResolver(
             reactor: reactor,
             nameservers: [

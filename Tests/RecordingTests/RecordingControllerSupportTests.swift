@@ -82,16 +82,7 @@ final class RecordingTestPhone {
         let reactor = try Reactor()
         self.reactor = reactor
         directory = try makeTemporaryDirectory("recording")
-        let text = """
-            #!version:1.0.0.1
-            account.1.user_name = 1001
-            account.1.password = secret
-            account.1.codecs = pcmu
-            sip.listen_address = 127.0.0.1
-            sip.listen_port = \(port)
-            features.record.message_time = 2
-            \(config)
-            """
+        let text = testPhoneConfig(listenPort: port, config)
         let file = try ConfigFile(text: text, path: "phone.cfg")
         if let t1 = t1Milliseconds {
             softphone = nil

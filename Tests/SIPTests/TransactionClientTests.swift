@@ -44,7 +44,7 @@ struct TransactionClientTests {
         #expect(t.state == .terminated && t.retransmissions == 6)
         try h.runForSeconds(100)
         #expect(h.log.entries.count == 7)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("INVITE over TCP: no retransmission, Timer B still times out")
@@ -55,7 +55,7 @@ struct TransactionClientTests {
         try h.runForSeconds(40)
         #expect(h.sendTimesMilliseconds == [0])
         #expect(events.names == ["timeout"])
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("a configurable T1 of 50 ms scales Timers A and B")
@@ -121,7 +121,7 @@ struct TransactionClientTests {
         #expect(events.names == ["provisional 180", "final 486"])
         #expect(h.layer.transactionCount == 1)
         try h.runForSeconds(22)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
         #expect(t.state == .terminated)
         // After Timer D the 486 is a stray response.
         h.layer.receive(busy, from: TransactionHarness.udpPeer)
@@ -138,7 +138,7 @@ struct TransactionClientTests {
         h.layer.receive(SIPMessage.response(to: t.request, status: 486, toTag: "b2"), from: TransactionHarness.tcpPeer)
         #expect(events.names == ["final 486"])
         #expect(h.sent.map { $0.method?.name ?? "" } == ["INVITE", "ACK"])
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("200 to INVITE (RFC 3261): the TU gets it and the transaction is gone at once")
@@ -150,7 +150,7 @@ struct TransactionClientTests {
         h.layer.receive(ok, from: TransactionHarness.udpPeer)
         #expect(events.names == ["final 200"])
         #expect(t.state == .terminated)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
         #expect(h.log.entries.count == 1)  // no ACK from the transaction for a 2xx
         // The 2xx retransmission goes to the TU (dialog) as a stray response.
         h.layer.receive(ok, from: TransactionHarness.udpPeer)
@@ -175,7 +175,7 @@ struct TransactionClientTests {
         #expect(events.names == ["final 200", "additional success 200", "additional success 200"])
         #expect(h.strayResponses.isEmpty)
         try h.runForSeconds(28)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
         h.layer.receive(ok, from: TransactionHarness.udpPeer)
         #expect(h.strayResponses.count == 1)
     }
@@ -193,7 +193,7 @@ struct TransactionClientTests {
             Self.intervals(h.sendTimesMilliseconds) == [500, 1000, 2000, 4000, 4000, 4000, 4000, 4000, 4000, 4000])
         #expect(h.sendTimesMilliseconds.last == 31_500)
         #expect(events.names == ["timeout"])
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("non-INVITE: Proceeding retransmits at T2; the final response starts Timer K, which absorbs copies")
@@ -217,7 +217,7 @@ struct TransactionClientTests {
         try h.runFor(milliseconds: 4900)
         #expect(h.layer.transactionCount == 1)
         try h.runFor(milliseconds: 200)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
         #expect(h.log.entries.count == 5)
     }
 
@@ -232,7 +232,7 @@ struct TransactionClientTests {
         #expect(h.log.entries.count == 1)
         h.layer.receive(SIPMessage.response(to: t.request, status: 200), from: TransactionHarness.tcpPeer)
         #expect(events.names == ["final 200"])
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("transport errors: refused first send, refused retransmission, lost connection")
@@ -275,7 +275,7 @@ struct TransactionClientTests {
         h.layer.transportFailed(peer: TransactionHarness.tcpPeer)
         #expect(third.names == ["transport error"])
         #expect(serverFailures == [.transportError])
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("a refused ACK ends the INVITE transaction after reporting the final response")
@@ -287,7 +287,7 @@ struct TransactionClientTests {
         h.layer.receive(SIPMessage.response(to: t.request, status: 404, toTag: "b2"), from: TransactionHarness.udpPeer)
         #expect(events.names == ["final 404"])
         #expect(h.sent.last?.method == .ack)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("the TU may start, cancel or close from inside its callbacks")
@@ -315,7 +315,7 @@ struct TransactionClientTests {
         // Closing from inside a server callback ends everything silently.
         h.layer.onRequest = { _ in layer.close() }
         h.layer.receive(try Fixture.request("OPTIONS", branch: "z9hG4bKin"), from: TransactionHarness.udpPeer)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
         try h.runForSeconds(60)
         #expect(log == ["final 401", "retry provisional 183"])
         #expect(retry.state == .terminated && t.state == .terminated)
@@ -347,7 +347,7 @@ struct TransactionClientTests {
         let random = SIPTransactionLayer.randomBranch()
         #expect(random.hasPrefix("z9hG4bK") && random.utf8.count == 31 && random != SIPTransactionLayer.randomBranch())
         h.layer.close()
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("a response matching no branch is stray; the CSeq method must match too")
@@ -364,7 +364,7 @@ struct TransactionClientTests {
         #expect(t.state == .calling)
         try h.runForSeconds(40)
         #expect(events.names == ["timeout"])
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 }
 
@@ -409,7 +409,7 @@ struct TransactionCancelTests {
         #expect(inviteEvents.names == ["provisional 180", "final 487"])
         #expect(h.sent.last?.method == .ack)
         try h.runForSeconds(40)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("CANCEL in Proceeding is sent at once; none after the final response")
@@ -438,6 +438,6 @@ struct TransactionCancelTests {
             try Fixture.request("OPTIONS", branch: "z9hG4bKo"), to: TransactionHarness.udpPeer, onEvent: { _ in })
         #expect(!options.cancel())
         h.layer.close()
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 }

@@ -56,7 +56,7 @@ struct TransactionServerTests {
         #expect(h.layer.transactionCount == 1)
         try h.runFor(milliseconds: 3001)  // Timer I = T4 = 5 s
         #expect(t.state == .terminated)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
         #expect(!t.respond(busy))
     }
 
@@ -77,7 +77,7 @@ struct TransactionServerTests {
                 == [500, 1000, 2000, 4000, 4000, 4000, 4000, 4000, 4000, 4000])
         #expect(failures == [.timeout])
         #expect(t.state == .terminated && t.retransmissions == 10)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("INVITE over TCP: no Timer G; the ACK ends the transaction at once (Timer I = 0)")
@@ -92,7 +92,7 @@ struct TransactionServerTests {
         #expect(h.log.entries[0].peer.connection == 7)
         h.layer.receive(try Fixture.ack(for: invite, toTag: "b2"), from: TransactionHarness.tcpPeer)
         #expect(t.state == .terminated)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("INVITE 2xx (RFC 3261): the transaction ends; the 2xx ACK goes to the TU")
@@ -103,7 +103,7 @@ struct TransactionServerTests {
         let t = h.requests[0]
         #expect(t.respond(SIPMessage.response(to: invite, status: 200, toTag: "b2")))
         #expect(t.state == .terminated)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
         h.layer.receive(try Fixture.ack(for: invite, toTag: "b2", branch: "z9hG4bKack2"), from: Self.peer)
         #expect(h.strayACKs.count == 1)
     }
@@ -127,7 +127,7 @@ struct TransactionServerTests {
         try h.runForSeconds(31)
         #expect(h.layer.transactionCount == 1)
         try h.runForSeconds(2)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("non-INVITE: Trying absorbs copies, Completed re-sends the final response during Timer J")
@@ -153,13 +153,13 @@ struct TransactionServerTests {
         try h.runForSeconds(31)
         #expect(h.layer.transactionCount == 1)
         try h.runForSeconds(1)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
         // After Timer J a copy is a new request.
         h.layer.receive(info, from: Self.peer)
         #expect(h.requests.count == 2)
         h.requests[1].respond(SIPMessage.response(to: info, status: 200, toTag: "o2"))
         try h.runForSeconds(33)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("OPTIONS keeps no state after its answer: a copy is answered again by the TU, nothing waits for Timer J")
@@ -170,7 +170,7 @@ struct TransactionServerTests {
         #expect(h.requests.count == 1)
         #expect(h.requests[0].respond(SIPMessage.response(to: options, status: 200, toTag: "o1")))
         #expect(h.requests[0].state == .terminated)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
         h.layer.receive(options, from: Self.peer)
         #expect(h.requests.count == 2)
         h.requests[1].respond(SIPMessage.response(to: options, status: 200, toTag: "o2"))
@@ -231,7 +231,7 @@ struct TransactionServerTests {
         #expect(h.sent.map { $0.status ?? 0 } == [100, 100])
         #expect(t.respond(SIPMessage.response(to: register, status: 200, toTag: "x")))
         #expect(t.state == .terminated)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("transport error while responding: respond fails, the TU hears it, the transaction ends")
@@ -246,7 +246,7 @@ struct TransactionServerTests {
         h.log.refuse = true
         try h.runForSeconds(1)  // Timer G's copy is refused
         #expect(failures == [.transportError])
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
 
         let options = try Fixture.request("OPTIONS", branch: "z9hG4bKo2")
         h.layer.receive(options, from: Self.peer)
@@ -255,7 +255,7 @@ struct TransactionServerTests {
         second.onFailure = { secondFailures.append($0) }
         #expect(!second.respond(SIPMessage.response(to: options, status: 200)))
         #expect(secondFailures == [.transportError])
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("the 100 Trying is sent at once with a zero delay and copies Timestamp")
@@ -267,7 +267,7 @@ struct TransactionServerTests {
         #expect(h.sent.map { $0.status ?? 0 } == [100])
         #expect(h.sent[0].headers("Timestamp") == ["54"])
         h.layer.close()
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("stray ACK and messages without a Via")
@@ -309,14 +309,14 @@ struct TransactionMatchingTests {
         h.layer.receive(try Fixture.ack(for: invite, toTag: "b2"), from: Self.peer)
         #expect(inviteTransaction.state == .confirmed && h.strayACKs.isEmpty)
         try h.runForSeconds(40)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
 
         // A CANCEL for an unknown INVITE: no cancelled transaction (the TU answers 481).
         h.layer.receive(try Fixture.request("CANCEL", branch: "z9hG4bKnone"), from: Self.peer)
         #expect(h.requests.count == 3 && h.requests[2].cancelledTransaction == nil)
         #expect(h.requests[2].respond(SIPMessage.response(to: h.requests[2].request, status: 481, toTag: "n")))
         try h.runForSeconds(33)
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("branch, sent-by and method: each one separates transactions")
@@ -330,7 +330,7 @@ struct TransactionMatchingTests {
         h.layer.receive(try Fixture.request(branch: "z9hG4bKa", callID: "other"), from: Self.peer)
         #expect(h.requests.count == 4 && h.layer.serverTransactionCount == 4)
         h.layer.close()
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 
     @Test("RFC 2543 fallback without the magic cookie: copies, ACK by To tag, CANCEL")
@@ -367,7 +367,7 @@ struct TransactionMatchingTests {
         h.layer.receive(try Fixture.ack(for: reinvite, toTag: "b2"), from: Self.peer)
         #expect(r.state == .confirmed)
         h.layer.close()
-        #expect(h.layer.transactionCount == 0 && h.reactor.timerCount == 0)
+        #expect(h.isIdle)
     }
 }
 

@@ -25,6 +25,9 @@ final class TransactionHarness {
     var strayResponses: [SIPMessage] = []
     private var branchNumber = 0
 
+    /// Nothing left: no transaction kept and no timer armed (the state every test ends in).
+    var isIdle: Bool { layer.transactionCount == 0 && reactor.timerCount == 0 }
+
     static let udpPeer = SIPPeer(transport: .udp, remote: SIPSocketAddress(ipv4: 192, 0, 2, 2, port: 5060))
     static let tcpPeer = SIPPeer(
         transport: .tcp, remote: SIPSocketAddress(ipv4: 192, 0, 2, 2, port: 5060), connection: 7)

@@ -162,9 +162,6 @@ func sampleRequest(
 
 /// The address a socket is bound to (getsockname).
 func socketLocalAddress(_ fd: Int32) -> SIPSocketAddress {
-        var family: Int32 = 0
-        var port: UInt16 = 0
-        var bytes = [UInt8](repeating: 0, count: 16)
-        _ = bytes.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &port) }
-        return SIPSocketAddress(bytes: family == 4 ? Array(bytes[0..<4]) : bytes, port: port)!
+    let bound = socketBoundAddress(fd)!
+    return SIPSocketAddress(bytes: bound.bytes, port: bound.port)!
 }

@@ -99,3 +99,45 @@ public func receiveDatagram(_ fd: Int32, into buffer: inout [UInt8]) -> Int {
         }
     }
 }
+
+/// A socket's bound address (getsockname): the address bytes (4 for IPv4, 16 for IPv6) and the
+/// port; nil when the descriptor is not a bound socket.
+public func socketBoundAddress(_ fd: Int32) -> (bytes: [UInt8], port: UInt16)? {
+    var family: Int32 = 0
+    var port: UInt16 = 0
+    var bytes = [UInt8](repeating: 0, count: 16)
+    let rc = bytes.withUnsafeMutableBufferPointer { cl_socket_local_address(fd, &family, $0.baseAddress, &port) }
+    guard rc == 0 else { return nil }
+    return (family == 4 ? Array(bytes[0..<4]) : bytes, port)
+}
+
+/// A socket of `type` (`CL_SOCK_DGRAM`, `CL_SOCK_STREAM`) bound to 127.0.0.1 on a port the kernel
+/// picks, and that port; nil when the kernel refuses.
+public func loopbackSocket(_ type: Int32 = Int32(CL_SOCK_DGRAM)) -> (fd: Int32, port: UInt16)? {
+    let fd = cl_socket_open(4, type)
+    guard fd >= 0 else { return nil }
+    let loopback: [UInt8] = [127, 0, 0, 1]
+    guard loopback.withUnsafeBufferPointer({ cl_socket_bind(fd, 4, $0.baseAddress, 0, 0) }) == 0,
+        let port = socketBoundAddress(fd)?.port
+    else {
+        _ = cl_close(fd)
+        return nil
+    }
+    return (fd, port)
+}
+
+/// The provisioning text of the phone the tests drive: account 1001 (digest password `secret`,
+/// PCMU) on 127.0.0.1:`listenPort` (0: the kernel picks), record messages for 2 s, then `extra`.
+public func testPhoneConfig(listenPort: UInt16, _ extra: String) -> String {
+    """
+    #!version:1.0.0.1
+    account.1.user_name = 1001
+    account.1.password = secret
+    account.1.codecs = pcmu
+    sip.listen_address = 127.0.0.1
+    sip.listen_port = \(listenPort)
+    features.record.message_time = 2
+    \(extra)
+
+    """
+}
