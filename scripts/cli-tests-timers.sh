@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Session timers (RFC 4028) against SIPp, both roles at once (about 65 s): the phone calls a SIPp
-# UAS that grants 90 s with the phone as refresher, and must re-INVITE within the interval; SIPp
-# calls a second phone asking for 90 s with itself as refresher and never refreshes, and that
+# UAS that grants 90 s with the phone as refresher (its Allow has no UPDATE), and must re-INVITE
+# within the interval; a sixth phone calls a SIPp UAS whose 200 allows UPDATE and must refresh by
+# UPDATE without SDP (RFC 3311); SIPp calls a second phone asking for 90 s with itself as refresher and never refreshes, and that
 # phone must grant it (Session-Expires, Require: timer) and send BYE 60 s after answering. Then
 # a third phone without session timers gets an INVITE with Require: timer and answers 420.
 # Reliable provisionals (RFC 3262) at the same time: SIPp calls a fourth phone with Require: 100rel
 # and PRACKs its reliable 180 after one retransmission; a fifth phone (account.1.100rel_enable = 1)
 # calls a SIPp UAS that rings with a reliable 183 and must PRACK it.
 # Each check prints `ok   ...` or `FAIL ...`; the last line is `cli-timers: N passed, N failed`.
-# usage: scripts/cli-tests-timers.sh DESKPHONE     (ports: SIP 26980-26989, RTP 38600-38699)
+# usage: scripts/cli-tests-timers.sh DESKPHONE     (ports: SIP 26978, 26980-26989, RTP 38600-38699)
 set -uo pipefail
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
   echo "usage: $0 DESKPHONE (an executable deskphone binary)" >&2
@@ -46,6 +47,17 @@ pids+=("$refresh_sipp")
 wait_udp 26981 || fail "refresh: SIPp did not start"
 (cd "$work/refresh" && exec timeout -k 3 80 "$deskphone" --board "$root/board/sim.cfg" --config phone.cfg \
   --dial "sip:sipp@127.0.0.1:26981" --hangup-after 55 --exit-after-call > phone.log 2> phone.err) &
+pids+=($!)
+
+# 6. The same with a SIPp UAS whose 200 allows UPDATE: the phone refreshes by UPDATE, no SDP.
+phone_cfg "$work/update" 26989 38610 1
+(cd "$work/update" && exec timeout -k 3 80 sipp -sf "$fixtures/uas-update.xml" -i 127.0.0.1 -p 26978 -mp 38695 -m 1 \
+  -nostdin -timeout 75s -timeout_error -trace_err > sipp.out 2>&1) &
+update_sipp=$!
+pids+=("$update_sipp")
+wait_udp 26978 || fail "update: SIPp did not start"
+(cd "$work/update" && exec timeout -k 3 80 "$deskphone" --board "$root/board/sim.cfg" --config phone.cfg \
+  --dial "sip:sipp@127.0.0.1:26978" --hangup-after 55 --exit-after-call > phone.log 2> phone.err) &
 pids+=($!)
 
 # 2. The far end never refreshes: SIPp (UAC) calls a phone that answers by itself.
@@ -120,6 +132,10 @@ sipp_passed() {
 sipp_passed "$refresh_sipp" refresh "the phone refreshed the session (re-INVITE with Session-Expires: 90;refresher=uac) and hung up"
 check refresh "$work/refresh/phone.log" "call 1: session timer 90 s, refresher us" "the phone logged its refresher role"
 check refresh "$work/refresh/phone.log" "call 1: session refresh (re-INVITE)" "the phone logged the refresh"
+
+sipp_passed "$update_sipp" update \
+  "a far end that allows UPDATE: the phone refreshed by UPDATE (no SDP, Contact, Session-Expires: 90;refresher=uac)"
+check update "$work/update/phone.log" "call 1: session refresh (UPDATE)" "the phone logged the UPDATE refresh"
 
 sipp_passed "$expiry_sipp" expiry "a far end that never refreshes: the phone granted 90 s (Require: timer) and sent BYE"
 check expiry "$work/expiry/phone.log" "session expired: no refresh within 90 s" "the phone logged the expiry"

@@ -105,9 +105,19 @@ extension SIPCall {
             ua.respond(transaction, 200, toTag: dialog.localTag, capabilities: true)
         case .prack:
             receivePRACK(transaction)
+        case .update:
+            receiveUpdate(transaction)
         default:
             ua.respond(transaction, 405, toTag: dialog.localTag, capabilities: true)
         }
+    }
+
+    /// 500 with Retry-After: 1: an offer/answer of the peer's is still being completed (RFC 3261
+    /// §14.2, RFC 3311 §5.2).
+    func respondRetryLater(_ transaction: SIPServerTransaction) {
+        var response = SIPMessage.response(to: transaction.request, status: 500, toTag: dialog?.localTag)
+        SIPUserAgent.add(&response, "Retry-After", "1")
+        transaction.respond(response)
     }
 
     func respond(_ transaction: SIPServerTransaction, _ status: Int, reason: String? = nil) {
@@ -188,6 +198,7 @@ extension SIPCall {
                 dialog.remoteTarget = contact
                 self.dialog = dialog
             }
+            noteAllow(response)
             sendACK(for: response, inviteRequest: request)
             isLocalHold = hold
             if let answer = SIPCall.sdp(of: response) {
@@ -224,39 +235,20 @@ extension SIPCall {
     /// A re-INVITE from the peer: answered with our current direction (sendonly while we hold),
     /// or with an offer when it carries none (the answer then comes in the ACK).
     func receiveReinvite(_ transaction: SIPServerTransaction) {
-        guard let ua = userAgent, var dialog else { return }
         if reinviteClient != nil {
             respond(transaction, 491)
             return
         }
         if reinviteServer != nil || successRetransmission != nil {
-            var response = SIPMessage.response(to: transaction.request, status: 500, toTag: dialog.localTag)
-            SIPUserAgent.add(&response, "Retry-After", "1")
-            transaction.respond(response)
+            respondRetryLater(transaction)
             return
         }
+        guard case (var response, let timer)? = targetRefreshSuccess(transaction) else { return }
         let request = transaction.request
-        var timer: SIPSessionTimer? = nil
-        var timerHeaders: [(String, String)] = []
-        switch SIPSessionTimerNegotiation.serve(request, sessionSettings) {
-        case .none: break
-        case .tooSmall(let minSE):
-            refuseTooSmall(transaction, minSE: minSE)
+        guard let config = audioConfiguration(direction: wantedDirection) else {
+            respond(transaction, 500, reason: "No Media Port")
             return
-        case .accept(let settled, let headers):
-            timer = settled
-            timerHeaders = headers
         }
-        if let contact = request.contacts.first?.address?.uri {
-            dialog.remoteTarget = contact
-            self.dialog = dialog
-        }
-        guard let config = audioConfiguration(direction: wantedDirection) else { return }
-        var response = SIPMessage.response(to: request, status: 200, toTag: dialog.localTag)
-        SIPUserAgent.add(&response, "Contact", ua.contact(transport: transaction.peer.transport).description)
-        SIPUserAgent.add(&response, "Allow", SIPUserAgent.allowedMethods)
-        SIPUserAgent.add(&response, "Server", ua.userAgentHeader)
-        for (name, value) in timerHeaders { SIPUserAgent.add(&response, name, value) }
         if request.body.isEmpty {
             var offer =
                 localSDP.map { SDPOfferAnswer.reoffer($0, direction: wantedDirection, cryptos: config.cryptos) }
@@ -265,37 +257,74 @@ extension SIPCall {
             offer.origin.sessionVersion = sessionVersion
             offerInSuccess = offer
             SIPCall.attach(offer, to: &response)
+            transaction.respond(response)
+            retransmitSuccess(response, peer: transaction.peer)
         } else {
-            guard let offer = SIPCall.sdp(of: request) else {
-                respond(transaction, 415)
-                return
-            }
-            var answer = SDPOfferAnswer.answer(to: offer, config)
-            if let previous = localSDP {
-                // Same session: keep the o= id, next version (RFC 3264 §8).
-                answer.origin.sessionID = previous.origin.sessionID
-            }
-            do throws(SDPError) {
-                _ = try SDPOfferAnswer.negotiate(offer: offer, answer: answer, localIsOfferer: false, srtp: config.srtp)
-            } catch {
-                respond(transaction, 488)
-                return
-            }
+            guard let (offer, answer) = answerOffer(in: transaction, config) else { return }
             SIPCall.attach(answer, to: &response)
             transaction.respond(response)
             retransmitSuccess(response, peer: transaction.peer)
             _ = completeNegotiation(offer: offer, answer: answer, localIsOfferer: false)
             updateEstablishedState()
-            restartSessionTimer(timer)
-            return
         }
-        transaction.respond(response)
-        retransmitSuccess(response, peer: transaction.peer)
         restartSessionTimer(timer)
     }
 
-    /// Every 2xx to a re-INVITE restarts the session timer with what it settled (RFC 4028 §10).
-    private func restartSessionTimer(_ timer: SIPSessionTimer?) {
+    /// The 2xx to a target-refresh request from the peer (re-INVITE, UPDATE): its Contact becomes
+    /// the dialog's remote target (§12.2.2), ours, Allow, Server and the session-timer headers go
+    /// in; nil after refusing it with 422 (an interval below our Min-SE, RFC 4028 §5).
+    func targetRefreshSuccess(_ transaction: SIPServerTransaction) -> (SIPMessage, SIPSessionTimer?)? {
+        guard let ua = userAgent, var dialog else { return nil }
+        let request = transaction.request
+        var timer: SIPSessionTimer? = nil
+        var timerHeaders: [(String, String)] = []
+        switch SIPSessionTimerNegotiation.serve(request, sessionSettings) {
+        case .none: break
+        case .tooSmall(let minSE):
+            refuseTooSmall(transaction, minSE: minSE)
+            return nil
+        case .accept(let settled, let headers):
+            timer = settled
+            timerHeaders = headers
+        }
+        noteAllow(request)
+        if let contact = request.contacts.first?.address?.uri {
+            dialog.remoteTarget = contact
+            self.dialog = dialog
+        }
+        var response = SIPMessage.response(to: request, status: 200, toTag: dialog.localTag)
+        SIPUserAgent.add(&response, "Contact", ua.contact(transport: transaction.peer.transport).description)
+        SIPUserAgent.add(&response, "Allow", SIPUserAgent.allowedMethods)
+        SIPUserAgent.add(&response, "Server", ua.userAgentHeader)
+        for (name, value) in timerHeaders { SIPUserAgent.add(&response, name, value) }
+        return (response, timer)
+    }
+
+    /// Our answer to the SDP offer in the peer's re-INVITE or UPDATE; nil after refusing the
+    /// request (415: no SDP body; 488: nothing acceptable, the session stays as it was).
+    func answerOffer(in transaction: SIPServerTransaction, _ config: SDPAudioConfiguration)
+        -> (offer: SDPSession, answer: SDPSession)?
+    {
+        guard let offer = SIPCall.sdp(of: transaction.request) else {
+            respond(transaction, 415)
+            return nil
+        }
+        var answer = SDPOfferAnswer.answer(to: offer, config)
+        if let previous = localSDP {
+            // Same session: keep the o= id, next version (RFC 3264 §8).
+            answer.origin.sessionID = previous.origin.sessionID
+        }
+        do throws(SDPError) {
+            _ = try SDPOfferAnswer.negotiate(offer: offer, answer: answer, localIsOfferer: false, srtp: config.srtp)
+        } catch {
+            respond(transaction, 488)
+            return nil
+        }
+        return (offer, answer)
+    }
+
+    /// Every 2xx to a re-INVITE or UPDATE restarts the session timer with what it settled (RFC 4028 §10).
+    func restartSessionTimer(_ timer: SIPSessionTimer?) {
         if sessionSettings.enabled { runSessionTimer(timer) }
     }
 }

@@ -82,6 +82,7 @@ extension SIPCall {
             var confirmed = SIPDialog.uac(request: request, response: response)
             confirmed.localSequence = dialog?.localSequence ?? confirmed.localSequence
             dialog = confirmed
+            noteAllow(response)
             sendACK(for: response, inviteRequest: request)
             if cancelRequested || state.isEnded {
                 // The 200 crossed our CANCEL (§9.1): confirm and end the session at once.

@@ -1,5 +1,6 @@
 // A call's session timer (RFC 4028): the headers its INVITEs carry, the timer that makes the
-// refresher re-INVITE at half the interval, and the BYE when the other side did not refresh.
+// refresher refresh at half the interval (by UPDATE when the peer allows it, else re-INVITE),
+// and the BYE when the other side did not refresh.
 // The negotiation itself is SIPSessionTimerNegotiation's (values in, values out).
 
 import Reactor
@@ -51,11 +52,12 @@ extension SIPCall {
             end(.failed("session expired"))
             return
         }
-        if sendReinvite(hold: isLocalHold, refresh: true) {
-            ua.log("call " + String(id) + ": session refresh (re-INVITE)")
+        let method = peerAllowsUpdate ? "UPDATE" : "re-INVITE"
+        if peerAllowsUpdate ? sendRefreshUpdate() : sendReinvite(hold: isLocalHold, refresh: true) {
+            ua.log("call " + String(id) + ": session refresh (" + method + ")")
         } else {
-            // A re-INVITE is under way (ours or theirs): its 2xx restarts the timer; if it does
-            // not, look again in a second.
+            // A re-INVITE or UPDATE is under way (ours or theirs): its 2xx restarts the timer;
+            // if it does not, look again in a second.
             sessionTimerID = ua.reactor.after(SIPTimerValues.second) { [self] in
                 sessionTimerID = nil
                 sessionTimerFired()

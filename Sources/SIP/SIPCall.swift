@@ -74,6 +74,12 @@ public final class SIPCall: CustomStringConvertible {
     var sessionTimerHeaders: [(String, String)] = []
     /// Our INVITE was already sent again after a 422.
     var retriedAfter422 = false
+    /// The peer's Allow lists UPDATE: the phone refreshes the session by UPDATE (RFC 3311).
+    var peerAllowsUpdate = false
+    /// The peer answered our UPDATE 405 or 501, whatever its Allow says.
+    var peerRefusedUpdate = false
+    /// A refresh UPDATE of ours is waiting for its answer.
+    var updatePending = false
 
     // MARK: creation
 
@@ -106,6 +112,7 @@ public final class SIPCall: CustomStringConvertible {
         self.sessionID = SIPCall.numericID()
         self.inviteServer = transaction
         dialog = SIPDialog.uas(request: transaction.request, localTag: SIPTransactionLayer.randomToken(byteCount: 4))
+        noteAllow(transaction.request)
     }
 
     /// An SDP session id: decimal digits from random bits (RFC 8866 §5.2).

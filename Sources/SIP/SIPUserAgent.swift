@@ -82,7 +82,7 @@ public final class SIPUserAgent: CustomStringConvertible {
     /// server's domain (calls by number, the record key's INFO in those calls) go there.
     public internal(set) var serverTarget: SIPServerTarget?
     /// Methods we accept (Allow header, RFC 3261 §20.5).
-    public static let allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK"
+    public static let allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK, UPDATE"
     /// The User-Agent header value.
     public var userAgentHeader = SIPStack.userAgentProduct
 

@@ -92,14 +92,14 @@ struct DialogTests {
         #expect(call.state == .ended(.remoteHangUp))
     }
 
-    @Test("OPTIONS outside a dialog: 200 with Allow (PRACK too), Accept and Supported: 100rel")
+    @Test("OPTIONS outside a dialog: 200 with Allow (PRACK and UPDATE too), Accept and Supported: 100rel")
     func options() throws {
         let scripted = try ScriptedPeerUA(account: SIPAccountConfiguration(userName: "1001"))
         defer { scripted.close() }
         try scripted.receive(Self.request("OPTIONS", cseq: 1, branch: "opt1"))
         let ok = try #require(scripted.responses.last)
         #expect(ok.status == 200)
-        #expect(ok.headers("Allow") == ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "PRACK"])
+        #expect(ok.headers("Allow") == ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "PRACK", "UPDATE"])
         #expect(ok.header("Accept") == "application/sdp")
         #expect(ok.headers("Supported") == ["100rel"])
     }

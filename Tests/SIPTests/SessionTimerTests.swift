@@ -34,8 +34,12 @@ final class UserAgentPair {
         b = SIPUserAgent(
             reactor: reactor, account: accountB, localHost: "192.0.2.20", localPort: 5060,
             mediaAddress: { _ in ("192.0.2.20", 41000) },
-            send: { message, _ in
+            send: { sent, _ in
                 guard !box.cut else { return true }
+                var message = sent
+                if box.bRefusesUpdate, !message.headers("Allow").isEmpty {
+                    try? message.setHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS")
+                }
                 box.sentByB.append(message)
                 reactor.runSoon {
                     box.a?.transactions.receive(message, from: SIPPeer(transport: .udp, remote: UserAgentPair.addressB))
@@ -50,6 +54,9 @@ final class UserAgentPair {
 
     /// B stops sending anything.
     func silenceB() { box.cut = true }
+
+    /// B's Allow leaves UPDATE out from now on (a peer that only refreshes by re-INVITE).
+    func bWithoutUpdate() { box.bRefusesUpdate = true }
 
     /// Requests A sent (no retransmissions), of `method`.
     func requestsByA(_ method: SIPMethod) -> [SIPMessage] { Self.unique(box.sentByA, method) }
@@ -83,6 +90,7 @@ final class PairBox {
     var a: SIPUserAgent?
     var b: SIPUserAgent?
     var cut = false
+    var bRefusesUpdate = false
     var sentByA: [SIPMessage] = []
     var sentByB: [SIPMessage] = []
 }
@@ -160,11 +168,12 @@ struct SessionTimerTests {
         #expect(SIPSessionTimer(interval: 90, weRefresh: true).refreshSeconds == 45)
     }
 
-    @Test("A refreshes every interval/2 with a re-INVITE of the same SDP version; B's timer never fires")
+    @Test("A refreshes every interval/2 with a re-INVITE of the same SDP version when B's Allow has no UPDATE")
     func refresh() throws {
         let on = SIPSessionTimerSettings(enabled: true, expires: 90, refresher: .uac)
         let pair = try UserAgentPair(Self.account("1001", timer: on), Self.account("2001", timer: on))
         defer { pair.close() }
+        pair.bWithoutUpdate()
         let call = try pair.a.call("sip:2001@192.0.2.20:5060")
         try pair.run(seconds: 1)
         #expect(call.state == .connected)
@@ -184,6 +193,7 @@ struct SessionTimerTests {
         #expect(call.state == .connected && pair.b.calls.first?.state == .connected)
         #expect(pair.requestsByA(.bye).isEmpty && pair.requestsByB(.bye).isEmpty)
         #expect(pair.logA.contains("call 1: session refresh (re-INVITE)"))
+        #expect(pair.requestsByA(.update).isEmpty)
     }
 
     @Test("the refresher falls silent: the other side sends BYE after interval - interval/3 (60 s of 90)")
@@ -205,7 +215,7 @@ struct SessionTimerTests {
         #expect(pair.logA.contains { $0.contains("session expired: no refresh within 90 s") })
     }
 
-    @Test("a far end without session timers: A asks, gets none back, and refreshes by itself")
+    @Test("a far end without session timers: A asks, gets none back, and refreshes by itself (UPDATE, allowed)")
     func farEndWithout() throws {
         let on = SIPSessionTimerSettings(enabled: true, expires: 120, refresher: .uac)
         let pair = try UserAgentPair(Self.account("1001", timer: on), Self.account("2001", timer: .init()))
@@ -215,7 +225,8 @@ struct SessionTimerTests {
         #expect(pair.responsesByB.first { $0.status == 200 }?.header("Session-Expires") == nil)
         #expect(call.sessionTimer == SIPSessionTimer(interval: 120, weRefresh: true))
         try pair.run(seconds: 61)
-        #expect(pair.requestsByA(.invite).count == 2)
+        #expect(pair.requestsByA(.invite).count == 1 && pair.requestsByA(.update).count == 1)
+        #expect(pair.responsesByB.contains { $0.cseq.method == .update && $0.status == 200 })
         #expect(call.state == .connected)
     }
 
