@@ -390,11 +390,13 @@ public final class SIPRegistration: CustomStringConvertible {
         case 200..<300:
             ua.digest.requestSucceeded()
             if expires == 0 {
+                ua.serviceRoute = []
                 setState(.unregistered)
                 finishUnregister(true)
                 return
             }
             failureCount = 0
+            takeServiceRoute(from: response, ua: ua)
             if learnPublicAddress(from: response, ua: ua) {
                 // RFC 3581 §4 behind a NAT: register the address the registrar sees instead.
                 register(expires: expires)
@@ -476,6 +478,27 @@ public final class SIPRegistration: CustomStringConvertible {
     /// The 2xx's top Via says where the REGISTER came from (`received`, `rport`); true when that
     /// differs from the Contact registered, so the phone is behind a NAT and takes it as its
     /// public address (logged). Once per change: the next 2xx then matches.
+    /// The Service-Route of a 2xx (RFC 3608 §6.1) becomes the UA's route for requests outside a
+    /// dialog; a 2xx without one clears it. A malformed entry drops the whole header (a partial
+    /// route would lead somewhere the registrar did not mean), with a log line.
+    private func takeServiceRoute(from response: SIPMessage, ua: SIPUserAgent) {
+        var route: [SIPNameAddress] = []
+        for value in response.headers("Service-Route") {
+            do throws(SIPError) {
+                route.append(try SIPNameAddress(parsing: value))
+            } catch {
+                ua.log("registration: Service-Route ignored: " + error.description)
+                route = []
+                break
+            }
+        }
+        guard route != ua.serviceRoute else { return }
+        ua.serviceRoute = route
+        var text = ""
+        for entry in route { text += (text.isEmpty ? "" : ", ") + entry.description }
+        ua.log("registration: Service-Route " + (route.isEmpty ? "none" : text))
+    }
+
     private func learnPublicAddress(from response: SIPMessage, ua: SIPUserAgent) -> Bool {
         // Once per attempt: an answer that kept changing would otherwise loop.
         guard ua.account.keepAlive.learnsPublicAddress, learnedInAttempt != generation, let via = response.via.first

@@ -81,6 +81,9 @@ public final class SIPUserAgent: CustomStringConvertible {
     /// The server target the account is registered with (RFC 3263 §4.3): requests for the
     /// server's domain (calls by number, the record key's INFO in those calls) go there.
     public internal(set) var serverTarget: SIPServerTarget?
+    /// The registrar's Service-Route (RFC 3608) from the last 2xx to REGISTER: the route the
+    /// phone's requests outside a dialog carry, after the outbound proxy's. Each 2xx replaces it.
+    public internal(set) var serviceRoute: [SIPNameAddress] = []
     /// Methods we accept (Allow header, RFC 3261 §20.5).
     public static let allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK, UPDATE"
     /// The User-Agent header value.
@@ -283,12 +286,13 @@ public final class SIPUserAgent: CustomStringConvertible {
         return nil
     }
 
-    /// The pre-loaded route of a request outside a dialog (RFC 3261 §8.1.2): the outbound proxy
-    /// the account is registered through (proxy 1 before that); none without outbound proxies.
+    /// The pre-loaded route of a request outside a dialog (RFC 3261 §8.1.2) but REGISTER: the
+    /// outbound proxy the account is registered through (proxy 1 before that), then the
+    /// registrar's Service-Route (RFC 3608 §6.1).
     var outboundRoute: [SIPNameAddress] {
-        guard let first = account.outboundProxies.first else { return [] }
-        if let serverTarget, let used = outboundProxy(for: serverTarget) { return [used.looseRoute] }
-        return [first.looseRoute]
+        guard let first = account.outboundProxies.first else { return serviceRoute }
+        if let serverTarget, let used = outboundProxy(for: serverTarget) { return [used.looseRoute] + serviceRoute }
+        return [first.looseRoute] + serviceRoute
     }
 
     static func peer(for uri: SIPURI, account: SIPAccountConfiguration, serverPeer: SIPPeer?) -> SIPPeer? {

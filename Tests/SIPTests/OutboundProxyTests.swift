@@ -65,6 +65,37 @@ struct OutboundProxyTests {
         #expect(invite.message.headers("Route") == ["<sip:192.0.2.19:5060;lr>"])
     }
 
+    @Test("Service-Route (RFC 3608): calls carry it after the proxy's route, REGISTER never; each 2xx replaces it")
+    func serviceRoute() throws {
+        let rig = try Self.rig(proxies: [Self.literal("192.0.2.9", 5080)])
+        defer { rig.close() }
+        rig.behaviour[Self.proxy1] = .answer(200)
+        rig.registerHeaders[Self.proxy1] = [("Service-Route", "<sip:orig@scscf.example.com;lr>, <sip:192.0.2.77;lr>")]
+        var log: [String] = []
+        rig.ua.onLog = { log.append($0) }
+        rig.ua.start()
+        try rig.reactor.run(for: 100 * Self.ms)
+        #expect(rig.ua.serviceRoute.map(\.description) == ["<sip:orig@scscf.example.com;lr>", "<sip:192.0.2.77;lr>"])
+        #expect(log.contains("registration: Service-Route <sip:orig@scscf.example.com;lr>, <sip:192.0.2.77;lr>"))
+        _ = try rig.ua.call("1002")
+        try rig.reactor.run(for: 10 * Self.ms)
+        let invite = try #require(rig.requests.first { $0.message.method == .invite })
+        #expect(invite.to == Self.proxy1)
+        #expect(invite.message.requestURI?.description == "sip:1002@pbx.example.com")
+        #expect(
+            invite.message.headers("Route")
+                == ["<sip:192.0.2.9:5080;lr>", "<sip:orig@scscf.example.com;lr>", "<sip:192.0.2.77;lr>"])
+        // The refresh: REGISTER keeps only the proxy's route; a 2xx without Service-Route clears it,
+        // a malformed one is ignored whole.
+        rig.registerHeaders[Self.proxy1] = [("Service-Route", "<sip:ok@192.0.2.78;lr>, <not a uri")]
+        try rig.reactor.run(for: 60 * SIPTimerValues.second)
+        let refresh = try #require(rig.requests.last { $0.message.method == .register })
+        #expect(refresh.message.headers("Route") == ["<sip:192.0.2.9:5080;lr>"])
+        #expect(rig.ua.serviceRoute.isEmpty)
+        #expect(log.contains { $0.hasPrefix("registration: Service-Route ignored: ") })
+        #expect(log.contains("registration: Service-Route none"))
+    }
+
     @Test("loose routes: a TCP proxy names its transport, a TLS proxy is sips:, a name keeps its SRV (no port)")
     func looseRouteForms() {
         #expect(SIPServerConfiguration(address: "192.0.2.9", port: 5080, transport: .tcp).looseRoute.description

@@ -19,6 +19,8 @@ final class TwoServerUA {
     var sent: [(time: Int64, method: String, to: SIPSocketAddress, expires: String?)] = []
     /// A Retry-After a server puts in its answers.
     var retryAfter: [SIPSocketAddress: String] = [:]
+    /// Headers a server adds to its 200 to REGISTER (Service-Route, ...).
+    var registerHeaders: [SIPSocketAddress: [(String, String)]] = [:]
     /// The same requests whole, with where they went.
     var requests: [(message: SIPMessage, to: SIPSocketAddress)] = []
 
@@ -54,6 +56,7 @@ final class TwoServerUA {
                 if let value = retryAfter[peer.remote] { try? response.addHeader("Retry-After", value) }
                 if status == 200 && message.method == .register {
                     try? response.addHeader("Contact", "<sip:1001@192.0.2.10:5060>;expires=" + String(expires))
+                    for (name, value) in registerHeaders[peer.remote] ?? [] { try? response.addHeader(name, value) }
                 }
                 reactor.runSoon { self.ua.transactions.receive(response, from: peer) }
             case .transportError:
