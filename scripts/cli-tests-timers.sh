@@ -150,4 +150,12 @@ if [ "$ringing" -ge 2 ]; then pass "prack-in: the reliable 180 went again before
 sipp_passed "$prack_out_sipp" prack-out \
   "a reliable 183 to the phone's INVITE (Supported: 100rel): PRACK with RAck: 4711 N INVITE, then the call"
 check prack-out "$work/prack-out/phone.log" "call 1: connected" "the phone's call connected after its PRACK"
+media_at=$(grep -n -m1 '^call 1: media ' "$work/prack-out/phone.log" | cut -d: -f1)
+connected_at=$(grep -n -m1 '^call 1: connected' "$work/prack-out/phone.log" | cut -d: -f1)
+if [ -n "$media_at" ] && [ -n "$connected_at" ] && [ "$media_at" -lt "$connected_at" ] \
+  && [ "$(grep -c '^call 1: media ' "$work/prack-out/phone.log")" = 1 ]; then
+  pass "prack-out: early media from the 183's SDP answer, kept when the 200 brings none"
+else
+  fail "prack-out: media not negotiated once from the 183: $(grep -E '^call 1: (media|connected|ended)' "$work/prack-out/phone.log" | tr '\n' '|')"
+fi
 summary cli-timers

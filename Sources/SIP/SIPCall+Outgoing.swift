@@ -90,9 +90,7 @@ extension SIPCall {
                 end(.cancelled)
                 return
             }
-            guard let answer = SIPCall.sdp(of: response), let offer = localSDP,
-                completeNegotiation(offer: offer, answer: answer, localIsOfferer: true)
-            else {
+            guard answeredEarly(by: SIPCall.sdp(of: response)) || acceptAnswer(in: response) else {
                 sendBye()
                 end(.failed("no usable SDP answer"))
                 return
@@ -124,6 +122,19 @@ extension SIPCall {
         } else {
             end(.rejected(status: status, reason: response.reason ?? ""))
         }
+    }
+
+    /// The answer came already, in a (reliable) provisional with SDP (RFC 3262 §5, early media),
+    /// and the 2xx brings none or the same one again (same o= line): nothing to negotiate.
+    func answeredEarly(by answer: SDPSession?) -> Bool {
+        guard negotiatedAudio != nil, let early = remoteSDP else { return false }
+        return answer == nil || answer?.origin == early.origin
+    }
+
+    /// The SDP answer in a 2xx to our INVITE, negotiated against our offer.
+    func acceptAnswer(in response: SIPMessage) -> Bool {
+        guard let answer = SIPCall.sdp(of: response), let offer = localSDP else { return false }
+        return completeNegotiation(offer: offer, answer: answer, localIsOfferer: true)
     }
 
     /// The ACK of a 2xx (§13.2.2.4): same CSeq number, the dialog's route set and target, the

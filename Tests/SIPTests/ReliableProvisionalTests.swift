@@ -114,6 +114,50 @@ struct ReliableProvisionalTests {
         #expect(pair.a.calls.first?.state == .connected)
     }
 
+    @Test("early media: the answer in a reliable 183 (RFC 3262 §5); a 200 without SDP, or with the same, connects on it")
+    func earlyAnswer() throws {
+        for repeatInSuccess in [false, true] {
+            let scripted = try ScriptedPeerUA(account: Self.account(reliable: true))
+            defer { scripted.close() }
+            var invite: SIPMessage? = nil
+            scripted.answer = { request in
+                switch request.method {
+                case .invite?:
+                    invite = request
+                    var progress = SIPMessage.response(to: request, status: 183, toTag: "peer")
+                    try? progress.addHeader("Contact", "<sip:peer@192.0.2.1:5060>")
+                    try? progress.addHeader("Require", "100rel")
+                    try? progress.addHeader("RSeq", "7")
+                    progress.body = CallInDialogRequestTests.answerSDP
+                    progress.contentType = "application/sdp"
+                    return progress
+                case .prack?:
+                    return SIPMessage.response(to: request, status: 200, toTag: "peer")
+                default:
+                    return nil
+                }
+            }
+            var negotiations = 0
+            scripted.ua.onMediaNegotiated = { _, _ in negotiations += 1 }
+            let call = try scripted.ua.call("sip:peer@192.0.2.1")
+            try scripted.reactor.run(for: 100 * 1_000_000)
+            #expect(negotiations == 1 && call.state == .ringing(early: true))
+            #expect(scripted.requests.contains { $0.message.method == .prack })
+            var ok = SIPMessage.response(to: try #require(invite), status: 200, toTag: "peer")
+            try ok.addHeader("Contact", "<sip:peer@192.0.2.1:5060>")
+            if repeatInSuccess {
+                ok.body = CallInDialogRequestTests.answerSDP
+                ok.contentType = "application/sdp"
+            }
+            scripted.ua.transactions.receive(ok, from: scripted.peer)
+            try scripted.reactor.run(for: 100 * 1_000_000)
+            #expect(call.state == .connected, "SDP again in the 200: \(repeatInSuccess)")
+            #expect(negotiations == 1, "SDP again in the 200: \(repeatInSuccess)")
+            #expect(scripted.requests.contains { $0.message.method == .ack })
+            #expect(scripted.requests.allSatisfy { $0.message.method != .bye })
+        }
+    }
+
     @Test("RAck parsing: three parts, numbers first")
     func rackParsing() {
         #expect(SIPCall.rack("776656 1 INVITE")! == (776656, 1, "INVITE"))
