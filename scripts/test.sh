@@ -14,7 +14,8 @@
 #      from the corpus);
 #   6. the x86_64 firmware's calls against real peers on loopback: SIPp (scripts/cli-tests-call.sh:
 #      streams both ways through a recording RTP relay, SIPp calling, registrar, CANCEL) and
-#      baresip (scripts/cli-tests-baresip.sh: calls both ways, codecs, hold, DTMF, BYE, CANCEL), and
+#      baresip (scripts/cli-tests-baresip.sh: calls both ways, codecs, hold, DTMF, BYE, CANCEL, SRTP
+#      over UDP and over TLS through Kamailio), and
 #      call recording (scripts/cli-tests-record.sh: the record key's INFO on/off against SIPp with
 #      200/403/481/500 and BYE while recording, URL record against an HTTP server: XML text, 404,
 #      no answer, hostile display name, one press over HTTPS against lighttpd; keys as raw input_event records, indicators from the
