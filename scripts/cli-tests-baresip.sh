@@ -572,14 +572,8 @@ start_tls_pbx() {
     fail "TLS: openssl could not make the test PKI"
     return 1
   fi
-  mkdir -p "$work/pbx-run"
-  printf '%s\n' "[server:default]" "method = TLSv1.2+" "verify_certificate = no" "require_certificate = no" \
-    "private_key = $pki/pbx.key" "certificate = $pki/pbx.crt" "[client:default]" "method = TLSv1.2+" \
-    "verify_certificate = no" "require_certificate = no" > "$work/pbx-tls.cfg"
-  kamailio -f "$root/Tests/Fixtures-call/kamailio/tls-registrar.cfg" -A "TLS_PORT=$pbx_port" \
-    -A "TLS_CONFIG=\"$work/pbx-tls.cfg\"" -P "$work/pbx.pid" -Y "$work/pbx-run" -DD -E -m 32 -M 8 \
-    > "$work/pbx.out" 2> "$work/pbx.log" &
-  pbx_pid=$!
+  start_tls_registrar pbx "$pbx_port" pbx
+  pbx_pid=$registrar_pid
   pids+=("$pbx_pid")
   if wait_tcp "$pbx_port"; then
     pass "TLS: kamailio listens for TLS on 127.0.0.1:$pbx_port"
