@@ -95,6 +95,27 @@ wait_udp() {
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
+# track_phone TIME_PID: the phone GNU time started (its child) in $phone_pid, and in $children.
+track_phone() {
+  local i
+  phone_pid=""
+  for ((i = 0; i < 50; i++)); do
+    phone_pid=$(pgrep -P "$1" | head -1)
+    [ -n "$phone_pid" ] && break
+    sleep 0.1
+  done
+  [ -n "$phone_pid" ] && children+=("$phone_pid")
+}
+# packets PHONE DIR: "SENT RECEIVED" RTP packets from the phone's log in DIR (deskphone: its
+# `call N: stats` line; baresip: its `rtp_stats yes` summary, "packets:  <transmit>  <receive>").
+packets() {
+  if [ "$1" = deskphone ]; then
+    sed -n -E '/^call [0-9]+: stats /{s/.* sent=([0-9]+) received=([0-9]+) .*/\1 \2/p;q}' "$2/phone.out"
+  else
+    awk '/^packets:/ { print $2, $3; exit }' "$2/phone.out" "$2/phone.err"
+  fi
+}
+
 # Input audio: speech-like, 5 s longer than the call so neither phone reaches its end.
 note "generating ${seconds}+5 s of speech-like input at 8 and 16 kHz"
 python3 "$bench/speechlike.py" 8000 $((seconds + 5)) "$work/in8.raw" "$work/in8.wav" || exit 1
@@ -153,14 +174,9 @@ EOF
       baresip -f "$dir/baresip" -e "/dial sip:bench@127.0.0.1:$sipp_port" -t $((seconds + 60)) \
       < /dev/null > "$dir/phone.out" 2> "$dir/phone.err" &
   fi
-  local time_pid=$! phone_pid="" i
+  local time_pid=$!
   children+=("$time_pid")
-  for ((i = 0; i < 50; i++)); do
-    phone_pid=$(pgrep -P "$time_pid" | head -1)
-    [ -n "$phone_pid" ] && break
-    sleep 0.1
-  done
-  [ -n "$phone_pid" ] && children+=("$phone_pid")
+  track_phone "$time_pid"
 
   # The call: SIPp exits after its BYE is answered (or at its -timeout).
   wait_gone "$sipp_pid" $((seconds + 70))
@@ -195,12 +211,10 @@ EOF
 
   # Audio really flowed both ways (counts from the phones' own logs).
   local sent received
+  read -r sent received < <(packets "$phone" "$dir")
   if [ "$phone" = deskphone ]; then
-    local stats
+    local stats key
     stats=$(grep -m1 -E '^call [0-9]+: stats ' "$dir/phone.out")
-    sent=$(sed -n 's/.* sent=\([0-9]*\).*/\1/p' <<< "$stats")
-    received=$(sed -n 's/.* received=\([0-9]*\).*/\1/p' <<< "$stats")
-    local key
     for key in capture_to_send_p50_ms capture_to_send_p99_ms receive_to_playback_p50_ms \
       receive_to_playback_p99_ms lost late concealed jitter_ms; do
       result[$phone $codec $key]=$(sed -n "s/.* $key=\([0-9.-]*\).*/\1/p" <<< "$stats")
@@ -209,10 +223,6 @@ EOF
     out_bytes=$(stat -c %s "$dir/out.raw" 2> /dev/null || echo 0)
     result[$phone $codec played_s]=$(awk -v b="$out_bytes" -v r="$rate" 'BEGIN { printf "%.1f", b / (r * 2000) }')
     [ -n "$stats" ] || note "$codec deskphone: no 'call N: stats' line in its log"
-  else
-    # baresip's `rtp_stats yes` summary: "packets:  <transmit>  <receive>".
-    sent=$(awk '/^packets:/ { print $2; exit }' "$dir/phone.out" "$dir/phone.err")
-    received=$(awk '/^packets:/ { print $3; exit }' "$dir/phone.out" "$dir/phone.err")
   fi
   result[$phone $codec sent]=${sent:-?}
   result[$phone $codec received]=${received:-?}
@@ -241,7 +251,8 @@ baresip_dir() {
     "$bench/baresip/config" > "$dir/config"
   echo "net_interface 127.0.0.1" >> "$dir/config" # SDP c= on loopback, not the default route's address
   if [ "$mode" = tls ]; then
-    printf '%s\n' "module srtp.so" "sip_cafile $pki/ca.crt" >> "$dir/config"
+    # its own certificate: the far end's BYE to a calling baresip comes on a new connection
+    printf '%s\n' "module srtp.so" "sip_cafile $pki/ca.crt" "sip_certificate $pki/baresip.pem" >> "$dir/config"
     echo "<sip:$user@127.0.0.1:$reg_tls;transport=tls>;auth_pass=secret;regint=300;audio_codecs=PCMU;mediaenc=srtp-mand$extra" \
       > "$dir/accounts"
   else
@@ -310,14 +321,9 @@ run_secure_call() {
       baresip -f "$dir/baresip" -e "/dial sip:1002@127.0.0.1:$registrar_port" -t $((seconds + 60)) \
       < /dev/null > "$dir/phone.out" 2> "$dir/phone.err" &
   fi
-  local time_pid=$! phone_pid=""
+  local time_pid=$!
   children+=("$time_pid")
-  for ((i = 0; i < 50; i++)); do
-    phone_pid=$(pgrep -P "$time_pid" | head -1)
-    [ -n "$phone_pid" ] && break
-    sleep 0.1
-  done
-  [ -n "$phone_pid" ] && children+=("$phone_pid")
+  track_phone "$time_pid"
   # The call: the far end hangs up after the call length.
   for ((i = 0; i < 150; i++)); do
     grep -a -q "Call established" "$dir/far.out" && break
@@ -366,17 +372,14 @@ run_secure_call() {
   tresult[$key elapsed]=$elapsed
   # What went on the wire, from the phones' own logs: packet counts, SRTP, SIP over TLS.
   local sent received srtp=no sip=UDP
+  read -r sent received < <(packets "$phone" "$dir")
   if [ "$phone" = deskphone ]; then
     local stats
     stats=$(grep -m1 -E '^call [0-9]+: stats ' "$dir/phone.out")
-    sent=$(sed -n 's/.* sent=\([0-9]*\).*/\1/p' <<< "$stats")
-    received=$(sed -n 's/.* received=\([0-9]*\).*/\1/p' <<< "$stats")
     grep -q -E '^call [0-9]+: media .* srtp AES_CM_128_HMAC_SHA1_80$' "$dir/phone.out" &&
       [[ $stats == *" srtp_auth_failures=0 srtp_replays=0"* ]] && srtp=yes
     grep -q -E '^sip: registration: REGISTER .* to TLS ' "$dir/phone.out" && sip=TLS
   else
-    sent=$(awk '/^packets:/ { print $2; exit }' "$dir/phone.out" "$dir/phone.err")
-    received=$(awk '/^packets:/ { print $3; exit }' "$dir/phone.out" "$dir/phone.err")
     grep -a -q "SRTP is Enabled (cryptosuite=AES_CM_128_HMAC_SHA1_80)" "$dir/phone.out" "$dir/phone.err" && srtp=yes
     grep -a -q "{0/TLS/v4} 200 OK" "$dir/phone.out" "$dir/phone.err" && sip=TLS
   fi
@@ -386,6 +389,9 @@ run_secure_call() {
   note "$mode $phone: cpu ${tresult[$key cpu]} s, rss $rss KiB, packets sent ${sent:-?} received ${received:-?}, SIP $sip, SRTP $srtp"
   if [ -z "$received" ] || [ "$received" -eq 0 ]; then
     note "$mode $phone: no RTP came back: the call's audio was not measured"
+    unmeasured=$((unmeasured + 1))
+  elif [ "${sent:-0}" -gt $(((seconds + 3) * 50)) ]; then
+    note "$mode $phone: $sent packets sent: the call outlasted the far end's hang-up"
     unmeasured=$((unmeasured + 1))
   elif { [ "$mode" = tls ] && [ "$sip $srtp" != "TLS yes" ]; } || { [ "$mode" = plain ] && [ "$sip $srtp" != "UDP no" ]; }; then
     note "$mode $phone: not what was asked for: SIP $sip, SRTP $srtp"
@@ -400,7 +406,9 @@ if [[ " $parts " == *" codecs "* ]]; then
   done
 fi
 if [[ " $parts " == *" tls "* ]]; then
-  if make_ca ca "bench CA" && make_leaf good ca pbx.test "DNS:pbx.test,IP:127.0.0.1"; then
+  if make_ca ca "bench CA" && make_leaf good ca pbx.test "DNS:pbx.test,IP:127.0.0.1" &&
+    make_leaf baresip ca baresip.test "DNS:baresip.test,IP:127.0.0.1" &&
+    cat "$pki/baresip.crt" "$pki/baresip.key" > "$pki/baresip.pem"; then
     for mode in plain tls; do
       run_secure_call deskphone "$mode"
       run_secure_call baresip "$mode"

@@ -118,9 +118,10 @@ start_baresip() {
     sed -i "/^<sip:/s|\$|;mediaenc=$bs_mediaenc|" "$dir/bs/accounts"
   fi
   # bs_tls=1: registered at the TLS registrar as 1002 (scenarios 11, 12), with the test CA as its CA
-  # file; the registrar sends requests down baresip's own connection (no certificate needed).
+  # file and a certificate of its own: the registrar sends a request for baresip's Contact (a BYE
+  # to the caller, baresip) on a new connection to baresip's TLS listener, which needs one.
   if [[ -n ${bs_tls:-} ]]; then
-    printf 'sip_cafile\t\t%s\n' "$pki/ca.crt" >> "$dir/bs/config"
+    printf 'sip_cafile\t\t%s\nsip_certificate\t\t%s\n' "$pki/ca.crt" "$pki/bob.pem" >> "$dir/bs/config"
     sed -i "s|^<sip:bob@127.0.0.1:$bs_sip>|<sip:1002@127.0.0.1:$pbx_port;transport=tls>;auth_pass=secret|;s|regint=0|regint=300|" \
       "$dir/bs/accounts"
   fi
@@ -554,7 +555,7 @@ fi
 # mandatory, so the SDES keys only ever cross TLS. baresip 1.0.0 (libre 1.1.0) has `sip_cafile`
 # but does not check the registrar's certificate (no sip_verify_server before baresip 1.1); deskphone
 # checks it against the test CA. Ports: registrar 46001; scenario 11: deskphone 46020, baresip
-# 46010 (its idle TLS listener 46011), RTP 46100-46139; scenario 12: 46024, 46014/46015, 46140-46179.
+# 46010 (its TLS listener 46011), RTP 46100-46139; scenario 12: 46024, 46014/46015, 46140-46179.
 pbx_port=46001
 # start_tls_pbx: the test PKI and the registrar, once.
 start_tls_pbx() {
@@ -565,8 +566,9 @@ start_tls_pbx() {
     fail "TLS: kamailio, kamailio-tls-modules or openssl is not installed (scripts/install-deps.sh)"
     return 1
   fi
-  if make_ca ca "deskphone test CA" && make_leaf pbx ca pbx.test "DNS:pbx.test,IP:127.0.0.1"; then
-    pass "TLS: openssl made the test PKI (a CA, the registrar's certificate)"
+  if make_ca ca "deskphone test CA" && make_leaf pbx ca pbx.test "DNS:pbx.test,IP:127.0.0.1" &&
+    make_leaf bob ca bob.test "DNS:bob.test,IP:127.0.0.1" && cat "$pki/bob.crt" "$pki/bob.key" > "$pki/bob.pem"; then
+    pass "TLS: openssl made the test PKI (a CA, the registrar's and baresip's certificates)"
   else
     fail "TLS: openssl could not make the test PKI"
     return 1
@@ -627,16 +629,18 @@ expect_srtp_in_sdp() {
   expect_trace "$answer" 200/INVITE "a=crypto:" "the answer carries its own key"
 }
 
-# --- 11. baresip calls deskphone through the TLS registrar, SRTP mandatory, PCMU; baresip hangs up ---
+# --- 11. baresip calls deskphone through the TLS registrar, SRTP mandatory, PCMU; deskphone hangs up ---
+# (its BYE goes from the registrar to baresip's Contact: a connection of the registrar's own)
 if want 11 && start_tls_pbx; then
-  begin_tls 11 "TLS: baresip calls deskphone through Kamailio, SRTP mandatory, PCMU; baresip hangs up" 0 46100
+  begin_tls 11 "TLS: baresip calls deskphone through Kamailio, SRTP mandatory, PCMU; deskphone hangs up" 0 46100
   start_deskphone "pcmu" --answer auto --audio-in "$signals/dp-700-8k.raw"
   start_baresip "$signals/bs-1000-8k.wav" manual "pcmu/8000/1"
   registered_tls
   bs_cmd "/dial sip:1001@127.0.0.1:$pbx_port"
   wait_re "$dp_log" "^call 1: connected" 1 15 && sleep 3
-  bs_cmd "/hangup"
-  wait_re "$dp_log" "^call 1: stats" 1 10
+  dp_cmd hangup
+  wait_re "$bs_log" "terminated" 1 10
+  wait_re "$dp_log" "^call 1: stats" 1 5
   finish
   expect_log "$dp_log" '^call 1: incoming from .*sip:1002@127\.0\.0\.1' "deskphone sees baresip's call"
   expect_srtp_in_sdp sent
@@ -644,7 +648,8 @@ if want 11 && start_tls_pbx; then
   expect_tls
   expect_audio "$dir/dp-out.raw" 8000 1000 "deskphone decrypted and played baresip's 1000 Hz tone"
   expect_audio "$(bs_decoded)" 8000 700 "baresip decrypted and decoded deskphone's 700 Hz tone"
-  expect_log "$dp_log" '^call 1: ended \(remote hang-up\)' "deskphone ends the call on baresip's BYE"
+  expect_trace received BYE "deskphone's BYE reaches baresip (the caller) through the registrar"
+  expect_trace sent 200/BYE "baresip answers the BYE"
   expect_packets
   unset bs_mediaenc dp_srtp dp_tls bs_tls bs_trace_port
 fi
