@@ -280,6 +280,7 @@ run_secure_call() {
   mkfifo "$dir/far.in"
   local far_fd
   exec {far_fd}<> "$dir/far.in"
+  : > "$dir/far.out"
   baresip -f "$dir/far" < "$dir/far.in" > "$dir/far.out" 2>&1 &
   local far=$!
   children+=("$far")
