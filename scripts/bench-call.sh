@@ -106,6 +106,12 @@ track_phone() {
   done
   [ -n "$phone_pid" ] && children+=("$phone_pid")
 }
+# time_baresip DIR URI: baresip (config dir DIR/baresip) dialling URI, under GNU time (DIR/time), in
+# the background ($! is GNU time's pid); its output in DIR/phone.out and phone.err.
+time_baresip() {
+  /usr/bin/time -o "$1/time" -f "%U %S %M %e" baresip -f "$1/baresip" -e "/dial $2" -t $((seconds + 60)) \
+    < /dev/null > "$1/phone.out" 2> "$1/phone.err" &
+}
 # packets PHONE DIR: "SENT RECEIVED" RTP packets from the phone's log in DIR (deskphone: its
 # `call N: stats` line; baresip: its `rtp_stats yes` summary, "packets:  <transmit>  <receive>").
 packets() {
@@ -170,9 +176,7 @@ EOF
     sed -e "s|@SOURCE@|$work/in$rate.wav|" -e "s|@PORT@|$baresip_port|" \
       "$bench/baresip/config" > "$dir/baresip/config"
     echo "<sip:bench@127.0.0.1>;regint=0;audio_codecs=$name" > "$dir/baresip/accounts"
-    /usr/bin/time -o "$dir/time" -f "%U %S %M %e" \
-      baresip -f "$dir/baresip" -e "/dial sip:bench@127.0.0.1:$sipp_port" -t $((seconds + 60)) \
-      < /dev/null > "$dir/phone.out" 2> "$dir/phone.err" &
+    time_baresip "$dir" "sip:bench@127.0.0.1:$sipp_port"
   fi
   local time_pid=$!
   children+=("$time_pid")
@@ -318,9 +322,7 @@ run_secure_call() {
     baresip_dir "$dir/baresip" 46270 46280-46299 "$work/in8.wav" "$mode" 1001 ""
     local registrar_port=$reg_udp
     [ "$mode" = tls ] && registrar_port=$reg_tls
-    /usr/bin/time -o "$dir/time" -f "%U %S %M %e" \
-      baresip -f "$dir/baresip" -e "/dial sip:1002@127.0.0.1:$registrar_port" -t $((seconds + 60)) \
-      < /dev/null > "$dir/phone.out" 2> "$dir/phone.err" &
+    time_baresip "$dir" "sip:1002@127.0.0.1:$registrar_port"
   fi
   local time_pid=$!
   children+=("$time_pid")
@@ -426,6 +428,14 @@ ratio() {
   awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
 }
 value() { echo "${result[$1]:-"-"}"; }
+# cpu_cells GETTER "PHONE CASE": the cells "CPU s (user+sys) | CPU % of a core" from GETTER (value, tvalue).
+cpu_cells() {
+  local cpu elapsed
+  cpu=$($1 "$2 cpu")
+  elapsed=$($1 "$2 elapsed")
+  echo "$cpu ($($1 "$2 user")+$($1 "$2 sys")) |" \
+    "$(awk -v c="$cpu" -v e="$elapsed" 'BEGIN { if (e > 0 && c != "-") printf "%.2f", 100 * c / e; else print "-" }')"
+}
 size_kib() { [ -e "$1" ] && awk -v s="$(stat -L -c %s "$1")" 'BEGIN { printf "%.0f", s / 1024 }' || echo "-"; }
 
 # preload_kib RATE_KHZ: the input file baresip's aufile holds in memory, KiB.
@@ -461,11 +471,8 @@ if [[ " $parts " == *" codecs "* ]]; then
   echo "| --- | --- | --- | --- | --- | --- | --- |"
   for codec in g711 g722; do
     for phone in deskphone baresip; do
-      cpu=$(value "$phone $codec cpu")
-      elapsed=$(value "$phone $codec elapsed")
-      percent=$(awk -v c="$cpu" -v e="$elapsed" 'BEGIN { if (e > 0 && c != "-") printf "%.2f", 100 * c / e; else print "-" }')
       echo "| $( [ "$codec" = g711 ] && echo "G.711 PCMU" || echo "G.722") | $phone |" \
-        "$cpu ($(value "$phone $codec user")+$(value "$phone $codec sys")) | $percent |" \
+        "$(cpu_cells value "$phone $codec") |" \
         "$(value "$phone $codec rss") | $(value "$phone $codec sent")/$(value "$phone $codec received") |" \
         "$(value "$phone $codec load") |"
     done
@@ -534,11 +541,8 @@ if [[ " $parts " == *" tls "* ]]; then
   echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
   for mode in plain tls; do
     for phone in deskphone baresip; do
-      cpu=$(tvalue "$phone $mode cpu")
-      elapsed=$(tvalue "$phone $mode elapsed")
-      percent=$(awk -v c="$cpu" -v e="$elapsed" 'BEGIN { if (e > 0 && c != "-") printf "%.2f", 100 * c / e; else print "-" }')
       echo "| $([ "$mode" = tls ] && echo "TLS+SRTP" || echo "plain") | $phone |" \
-        "$cpu ($(tvalue "$phone $mode user")+$(tvalue "$phone $mode sys")) | $percent | $(tvalue "$phone $mode rss") |" \
+        "$(cpu_cells tvalue "$phone $mode") | $(tvalue "$phone $mode rss") |" \
         "$(tvalue "$phone $mode sent")/$(tvalue "$phone $mode received") | $(tvalue "$phone $mode wire") |" \
         "$(tvalue "$phone $mode load") |"
     done
