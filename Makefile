@@ -66,7 +66,8 @@ bench-sip: deps
 	.build/release/deskphone-tool bench sip
 
 ## One G.711 and one G.722 call of BENCH_SECONDS (default 60) against SIPp echoing RTP, by the
-## Embedded firmware and by baresip: CPU, peak RSS, ratios, in-phone latency (docs/PERFORMANCE.md).
+## Embedded firmware and by baresip: CPU, peak RSS, ratios, in-phone latency; then a G.711 call
+## with TLS+SRTP against plain, both phones through Kamailio to a baresip far end (docs/PERFORMANCE.md).
 BENCH_SECONDS ?= 60
 bench-call: deps
 	python3 toolchain/build-firmware.py x86_64

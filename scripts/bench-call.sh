@@ -8,10 +8,20 @@
 # phone, the deskphone/baresip ratios, and deskphone's in-phone latency from its stats line,
 # as a markdown table for docs/PERFORMANCE.md. It prints numbers, never passes/fails on them;
 # it exits non-zero only when a call could not be measured (no call, no audio back).
+# Then (issue 17) a G.711 call of BENCH_SECONDS with TLS+SRTP against the same call plain, placed by
+# deskphone and then by baresip with the same settings: both phones register at Kamailio (the
+# registrar of scripts/cli-tests-tls.sh, a test PKI made here by openssl; over UDP for the plain
+# call, over TLS for the other) and call the same far end, a baresip registered there too (SIPp
+# has no TLS and no SRTP) that answers, sends a speech-like file and hangs up after the call
+# length; with TLS+SRTP all SIP goes over TLS and the voice is SRTP (AES_CM_128_HMAC_SHA1_80, SDES
+# keys, mandatory at both ends).
 # usage: scripts/bench-call.sh DESKPHONE   (env: BENCH_SECONDS, default 60; BENCH_KEEP=1 keeps
-#        the per-call logs: SIPp's, the phones' stdout/stderr, deskphone's played-out audio)
+#        the per-call logs: SIPp's, the phones' stdout/stderr, deskphone's played-out audio;
+#        BENCH_PARTS="codecs tls" (the default, both): the codec calls against SIPp, the TLS+SRTP ones)
 # Ports: SIP 26200 (SIPp), 26201 (deskphone), 26210-26211 (baresip udp/tcp, tls);
-#        RTP 32000/32002 (SIPp echo), 32100-32199 (deskphone), 32200-32299 (baresip).
+#        RTP 32000/32002 (SIPp echo), 32100-32199 (deskphone), 32200-32299 (baresip);
+#        TLS+SRTP: 46201 (registrar TLS), 46202 (its UDP), 46210/46211 (far end), 46240 (deskphone),
+#        46270/46271 (baresip); RTP 46220-46239 (far end), 46250-46269 (deskphone), 46280-46299 (baresip).
 set -uo pipefail
 
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
@@ -26,9 +36,11 @@ if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
   echo "BENCH_SECONDS must be a whole number of seconds, got '$seconds'" >&2
   exit 2
 fi
-for tool in sipp baresip /usr/bin/time python3; do
+parts=${BENCH_PARTS:-codecs tls}
+PATH=$PATH:/usr/sbin
+for tool in sipp baresip /usr/bin/time python3 kamailio openssl; do
   if ! command -v "$tool" > /dev/null; then
-    echo "missing $tool (apt-get install -y sip-tester baresip time python3)" >&2
+    echo "missing $tool (apt-get install -y sip-tester baresip time python3 kamailio kamailio-tls-modules openssl)" >&2
     exit 2
   fi
 done
@@ -82,6 +94,33 @@ wait_udp() {
 }
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# track_phone TIME_PID: the phone GNU time started (its child) in $phone_pid, and in $children.
+track_phone() {
+  local i
+  phone_pid=""
+  for ((i = 0; i < 50; i++)); do
+    phone_pid=$(pgrep -P "$1" | head -1)
+    [ -n "$phone_pid" ] && break
+    sleep 0.1
+  done
+  [ -n "$phone_pid" ] && children+=("$phone_pid")
+}
+# time_baresip DIR URI: baresip (config dir DIR/baresip) dialling URI, under GNU time (DIR/time), in
+# the background ($! is GNU time's pid); its output in DIR/phone.out and phone.err.
+time_baresip() {
+  /usr/bin/time -o "$1/time" -f "%U %S %M %e" baresip -f "$1/baresip" -e "/dial $2" -t $((seconds + 60)) \
+    < /dev/null > "$1/phone.out" 2> "$1/phone.err" &
+}
+# packets PHONE DIR: "SENT RECEIVED" RTP packets from the phone's log in DIR (deskphone: its
+# `call N: stats` line; baresip: its `rtp_stats yes` summary, "packets:  <transmit>  <receive>").
+packets() {
+  if [ "$1" = deskphone ]; then
+    sed -n -E '/^call [0-9]+: stats /{s/.* sent=([0-9]+) received=([0-9]+) .*/\1 \2/p;q}' "$2/phone.out"
+  else
+    awk '/^packets:/ { print $2, $3; exit }' "$2/phone.out" "$2/phone.err"
+  fi
+}
 
 # Input audio: speech-like, 5 s longer than the call so neither phone reaches its end.
 note "generating ${seconds}+5 s of speech-like input at 8 and 16 kHz"
@@ -137,18 +176,11 @@ EOF
     sed -e "s|@SOURCE@|$work/in$rate.wav|" -e "s|@PORT@|$baresip_port|" \
       "$bench/baresip/config" > "$dir/baresip/config"
     echo "<sip:bench@127.0.0.1>;regint=0;audio_codecs=$name" > "$dir/baresip/accounts"
-    /usr/bin/time -o "$dir/time" -f "%U %S %M %e" \
-      baresip -f "$dir/baresip" -e "/dial sip:bench@127.0.0.1:$sipp_port" -t $((seconds + 60)) \
-      < /dev/null > "$dir/phone.out" 2> "$dir/phone.err" &
+    time_baresip "$dir" "sip:bench@127.0.0.1:$sipp_port"
   fi
-  local time_pid=$! phone_pid="" i
+  local time_pid=$!
   children+=("$time_pid")
-  for ((i = 0; i < 50; i++)); do
-    phone_pid=$(pgrep -P "$time_pid" | head -1)
-    [ -n "$phone_pid" ] && break
-    sleep 0.1
-  done
-  [ -n "$phone_pid" ] && children+=("$phone_pid")
+  track_phone "$time_pid"
 
   # The call: SIPp exits after its BYE is answered (or at its -timeout).
   wait_gone "$sipp_pid" $((seconds + 70))
@@ -183,12 +215,10 @@ EOF
 
   # Audio really flowed both ways (counts from the phones' own logs).
   local sent received
+  read -r sent received < <(packets "$phone" "$dir")
   if [ "$phone" = deskphone ]; then
-    local stats
+    local stats key
     stats=$(grep -m1 -E '^call [0-9]+: stats ' "$dir/phone.out")
-    sent=$(sed -n 's/.* sent=\([0-9]*\).*/\1/p' <<< "$stats")
-    received=$(sed -n 's/.* received=\([0-9]*\).*/\1/p' <<< "$stats")
-    local key
     for key in capture_to_send_p50_ms capture_to_send_p99_ms receive_to_playback_p50_ms \
       receive_to_playback_p99_ms lost late concealed jitter_ms; do
       result[$phone $codec $key]=$(sed -n "s/.* $key=\([0-9.-]*\).*/\1/p" <<< "$stats")
@@ -197,10 +227,6 @@ EOF
     out_bytes=$(stat -c %s "$dir/out.raw" 2> /dev/null || echo 0)
     result[$phone $codec played_s]=$(awk -v b="$out_bytes" -v r="$rate" 'BEGIN { printf "%.1f", b / (r * 2000) }')
     [ -n "$stats" ] || note "$codec deskphone: no 'call N: stats' line in its log"
-  else
-    # baresip's `rtp_stats yes` summary: "packets:  <transmit>  <receive>".
-    sent=$(awk '/^packets:/ { print $2; exit }' "$dir/phone.out" "$dir/phone.err")
-    received=$(awk '/^packets:/ { print $3; exit }' "$dir/phone.out" "$dir/phone.err")
   fi
   result[$phone $codec sent]=${sent:-?}
   result[$phone $codec received]=${received:-?}
@@ -211,10 +237,190 @@ EOF
   fi
 }
 
-for codec in g711 g722; do
-  run_call deskphone "$codec"
-  run_call baresip "$codec"
-done
+# --- TLS+SRTP against plain (issue 17) --------------------------------------------------------------
+source "$root/scripts/test-pki.sh"
+reg_tls=46201
+reg_udp=46202
+far_sip=46210
+declare -A tresult
+# time_of DIR: "user sys rss elapsed" from GNU time's output file, or nothing.
+time_of() { grep -E '^[0-9.]+ [0-9.]+ [0-9]+ [0-9.]+$' "$1/time" 2> /dev/null | tail -1; }
+# baresip_dir DIR SIP-PORT RTP-PORTS SOURCE MODE USER EXTRA: a baresip config dir for the TLS part,
+# from bench/call/baresip/config; the account registers as USER at the registrar (over UDP or TLS
+# by MODE plain|tls; with tls: SRTP mandatory), EXTRA goes at the end of its account line.
+baresip_dir() {
+  local dir=$1 port=$2 ports=$3 source=$4 mode=$5 user=$6 extra=$7
+  mkdir -p "$dir"
+  sed -e "s|@SOURCE@|$source|" -e "s|@PORT@|$port|" -e "s|^rtp_ports.*|rtp_ports\t\t$ports|" \
+    "$bench/baresip/config" > "$dir/config"
+  echo "net_interface 127.0.0.1" >> "$dir/config" # SDP c= on loopback, not the default route's address
+  if [ "$mode" = tls ]; then
+    # its own certificate: the far end's BYE to a calling baresip comes on a new connection
+    printf '%s\n' "module srtp.so" "sip_cafile $pki/ca.crt" "sip_certificate $pki/baresip.pem" >> "$dir/config"
+    echo "<sip:$user@127.0.0.1:$reg_tls;transport=tls>;auth_pass=secret;regint=300;audio_codecs=PCMU;mediaenc=srtp-mand$extra" \
+      > "$dir/accounts"
+  else
+    echo "<sip:$user@127.0.0.1:$reg_udp>;auth_pass=secret;regint=300;audio_codecs=PCMU$extra" > "$dir/accounts"
+  fi
+}
+# run_secure_call PHONE MODE: one G.711 call through the registrar to the far end; PHONE
+# deskphone|baresip, MODE plain|tls.
+run_secure_call() {
+  local phone=$1 mode=$2 dir=$work/$1-$2 load_before i
+  mkdir -p "$dir"
+  load_before=$(load)
+  note "TLS part, $mode $phone: ${seconds} s call (load average $load_before)"
+  start_tls_registrar "registrar-$phone-$mode" $reg_tls good -A "UDP_PORT=$reg_udp"
+  local registrar=$registrar_pid
+  children+=("$registrar")
+  if ! wait_udp $reg_udp 10; then
+    note "$mode $phone: the registrar did not start: $(tail -c 300 "$work/registrar-$phone-$mode.log")"
+    unmeasured=$((unmeasured + 1))
+    return
+  fi
+  # The far end: registered as 1002, answers at once, sends the speech-like file; stdin from a FIFO.
+  baresip_dir "$dir/far" $far_sip 46220-46239 "$work/in8.wav" "$mode" 1002 ";answermode=auto"
+  echo "module stdio.so" >> "$dir/far/config"
+  mkfifo "$dir/far.in"
+  local far_fd
+  exec {far_fd}<> "$dir/far.in"
+  : > "$dir/far.out"
+  baresip -f "$dir/far" < "$dir/far.in" > "$dir/far.out" 2>&1 &
+  local far=$!
+  children+=("$far")
+  for ((i = 0; i < 100; i++)); do
+    grep -a -q "registered successfully" "$dir/far.out" && break
+    sleep 0.1
+  done
+  if [ "$phone" = deskphone ]; then
+    {
+      echo "#!version:1.0.0.1"
+      if [ "$mode" = tls ]; then
+        echo "account.1.srtp_encryption = 2"
+        echo "account.1.sip_server.1.port = $reg_tls"
+        echo "account.1.sip_server.1.transport = 2"
+        echo "security.trusted_certificates.file = $pki/ca.crt"
+      else
+        echo "account.1.sip_server.1.port = $reg_udp"
+      fi
+      echo "account.1.enable = 1"
+      echo "account.1.user_name = 1001"
+      echo "account.1.password = secret"
+      echo "account.1.sip_server.1.address = 127.0.0.1"
+      echo "account.1.sip_server.1.expires = 300"
+      echo "account.1.codecs = pcmu"
+      echo "account.1.ptime = 20"
+      echo "sip.listen_address = 127.0.0.1"
+      echo "sip.listen_port = 46240"
+      echo "rtp.port_min = 46250"
+      echo "rtp.port_max = 46269"
+    } > "$dir/phone.cfg"
+    /usr/bin/time -o "$dir/time" -f "%U %S %M %e" \
+      "$deskphone" --board "$root/board/sim.cfg" --config "$dir/phone.cfg" --dial 1002 --exit-after-call \
+      --audio-in "$work/in8.raw" --audio-out "$dir/out.raw" < /dev/null > "$dir/phone.out" 2> "$dir/phone.err" &
+  else
+    baresip_dir "$dir/baresip" 46270 46280-46299 "$work/in8.wav" "$mode" 1001 ""
+    local registrar_port=$reg_udp
+    [ "$mode" = tls ] && registrar_port=$reg_tls
+    time_baresip "$dir" "sip:1002@127.0.0.1:$registrar_port"
+  fi
+  local time_pid=$!
+  children+=("$time_pid")
+  track_phone "$time_pid"
+  # The call: the far end hangs up after the call length.
+  for ((i = 0; i < 150; i++)); do
+    grep -a -q "Call established" "$dir/far.out" && break
+    sleep 0.1
+  done
+  if grep -a -q "Call established" "$dir/far.out"; then
+    sleep "$seconds"
+    printf '/hangup\n' >&"$far_fd"
+  else
+    note "$mode $phone: the far end saw no call"
+  fi
+  if [ "$phone" = baresip ] && [ -n "$phone_pid" ]; then
+    for ((i = 0; i < 50; i++)); do
+      grep -a -q "terminated" "$dir/phone.out" "$dir/phone.err" && break
+      sleep 0.1
+    done
+    sleep 0.5 # its RTP summary, then stop it like a user would
+    kill -TERM "$phone_pid" 2> /dev/null
+  fi
+  if ! wait_gone "$time_pid" 15; then
+    note "$mode $phone: still running 15 s after the call, killed"
+    [ -n "$phone_pid" ] && kill -KILL "$phone_pid" 2> /dev/null
+  fi
+  wait "$time_pid" 2> /dev/null
+  printf '/quit\n' >&"$far_fd"
+  wait_gone "$far" 5 || kill -KILL "$far" 2> /dev/null
+  exec {far_fd}>&-
+  kill -TERM "$registrar" 2> /dev/null
+  wait_gone "$registrar" 5 || kill -KILL "$registrar" 2> /dev/null
+  wait "$registrar" 2> /dev/null
+
+  local key="$phone $mode" user sys rss elapsed
+  tresult[$key load]=$load_before
+  read -r user sys rss elapsed < <(time_of "$dir")
+  if [ -z "${user:-}" ] || ! grep -a -q "Call established" "$dir/far.out"; then
+    note "$mode $phone: call not measured"
+    note "  phone: $(tail -5 "$dir/phone.out" "$dir/phone.err" 2> /dev/null | cut -c1-200 | tr '\n' ' ')"
+    note "  far end: $(grep -a -v '^\s*$' "$dir/far.out" | tail -5 | cut -c1-200 | tr '\n' ' ')"
+    unmeasured=$((unmeasured + 1))
+    return
+  fi
+  tresult[$key cpu]=$(echo "$user $sys" | awk '{ printf "%.2f", $1 + $2 }')
+  tresult[$key user]=$user
+  tresult[$key sys]=$sys
+  tresult[$key rss]=$rss
+  tresult[$key elapsed]=$elapsed
+  # What went on the wire, from the phones' own logs: packet counts, SRTP, SIP over TLS.
+  local sent received srtp=no sip=UDP
+  read -r sent received < <(packets "$phone" "$dir")
+  if [ "$phone" = deskphone ]; then
+    local stats
+    stats=$(grep -m1 -E '^call [0-9]+: stats ' "$dir/phone.out")
+    grep -q -E '^call [0-9]+: media .* srtp AES_CM_128_HMAC_SHA1_80$' "$dir/phone.out" &&
+      [[ $stats == *" srtp_auth_failures=0 srtp_replays=0"* ]] && srtp=yes
+    grep -q -E '^sip: registration: REGISTER .* to TLS ' "$dir/phone.out" && sip=TLS
+  else
+    grep -a -q "SRTP is Enabled (cryptosuite=AES_CM_128_HMAC_SHA1_80)" "$dir/phone.out" "$dir/phone.err" && srtp=yes
+    grep -a -q "{0/TLS/v4} 200 OK" "$dir/phone.out" "$dir/phone.err" && sip=TLS
+  fi
+  tresult[$key sent]=${sent:-?}
+  tresult[$key received]=${received:-?}
+  tresult[$key wire]="SIP $sip, SRTP $srtp"
+  note "$mode $phone: cpu ${tresult[$key cpu]} s, rss $rss KiB, packets sent ${sent:-?} received ${received:-?}, SIP $sip, SRTP $srtp"
+  if [ -z "$received" ] || [ "$received" -eq 0 ]; then
+    note "$mode $phone: no RTP came back: the call's audio was not measured"
+    unmeasured=$((unmeasured + 1))
+  elif [ "${sent:-0}" -gt $(((seconds + 3) * 50)) ]; then
+    note "$mode $phone: $sent packets sent: the call outlasted the far end's hang-up"
+    unmeasured=$((unmeasured + 1))
+  elif { [ "$mode" = tls ] && [ "$sip $srtp" != "TLS yes" ]; } || { [ "$mode" = plain ] && [ "$sip $srtp" != "UDP no" ]; }; then
+    note "$mode $phone: not what was asked for: SIP $sip, SRTP $srtp"
+    unmeasured=$((unmeasured + 1))
+  fi
+}
+
+if [[ " $parts " == *" codecs "* ]]; then
+  for codec in g711 g722; do
+    run_call deskphone "$codec"
+    run_call baresip "$codec"
+  done
+fi
+if [[ " $parts " == *" tls "* ]]; then
+  if make_ca ca "bench CA" && make_leaf good ca pbx.test "DNS:pbx.test,IP:127.0.0.1" &&
+    make_leaf baresip ca baresip.test "DNS:baresip.test,IP:127.0.0.1" &&
+    cat "$pki/baresip.crt" "$pki/baresip.key" > "$pki/baresip.pem"; then
+    for mode in plain tls; do
+      run_secure_call deskphone "$mode"
+      run_secure_call baresip "$mode"
+    done
+  else
+    note "openssl could not make the test PKI"
+    unmeasured=$((unmeasured + 1))
+  fi
+fi
 
 ratio() {
   local a=${result[deskphone $1 $2]:-} b=${result[baresip $1 $2]:-}
@@ -222,6 +428,14 @@ ratio() {
   awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
 }
 value() { echo "${result[$1]:-"-"}"; }
+# cpu_cells GETTER "PHONE CASE": the cells "CPU s (user+sys) | CPU % of a core" from GETTER (value, tvalue).
+cpu_cells() {
+  local cpu elapsed
+  cpu=$($1 "$2 cpu")
+  elapsed=$($1 "$2 elapsed")
+  echo "$cpu ($($1 "$2 user")+$($1 "$2 sys")) |" \
+    "$(awk -v c="$cpu" -v e="$elapsed" 'BEGIN { if (e > 0 && c != "-") printf "%.2f", 100 * c / e; else print "-" }')"
+}
 size_kib() { [ -e "$1" ] && awk -v s="$(stat -L -c %s "$1")" 'BEGIN { printf "%.0f", s / 1024 }' || echo "-"; }
 
 # preload_kib RATE_KHZ: the input file baresip's aufile holds in memory, KiB.
@@ -250,58 +464,94 @@ echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $cpu_model; Linux $(uname -r);" \
   "${seconds} s per call; load average (1/5/15 min) before each call below."
 echo "deskphone: \`$1\` ($deskphone_version); baresip $baresip_version (Debian);" \
-  "SIPp $sipp_version answering and echoing RTP (\`-rtp_echo\`)."
+  "SIPp $sipp_version answering and echoing RTP (\`-rtp_echo\`) in the codec calls."
 echo
-echo "| codec | phone | CPU s (user+sys) | CPU % of a core | peak RSS KiB | RTP sent/received | load before |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
-for codec in g711 g722; do
-  for phone in deskphone baresip; do
-    cpu=$(value "$phone $codec cpu")
-    elapsed=$(value "$phone $codec elapsed")
-    percent=$(awk -v c="$cpu" -v e="$elapsed" 'BEGIN { if (e > 0 && c != "-") printf "%.2f", 100 * c / e; else print "-" }')
-    echo "| $( [ "$codec" = g711 ] && echo "G.711 PCMU" || echo "G.722") | $phone |" \
-      "$cpu ($(value "$phone $codec user")+$(value "$phone $codec sys")) | $percent |" \
-      "$(value "$phone $codec rss") | $(value "$phone $codec sent")/$(value "$phone $codec received") |" \
-      "$(value "$phone $codec load") |"
+if [[ " $parts " == *" codecs "* ]]; then
+  echo "| codec | phone | CPU s (user+sys) | CPU % of a core | peak RSS KiB | RTP sent/received | load before |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
+  for codec in g711 g722; do
+    for phone in deskphone baresip; do
+      echo "| $( [ "$codec" = g711 ] && echo "G.711 PCMU" || echo "G.722") | $phone |" \
+        "$(cpu_cells value "$phone $codec") |" \
+        "$(value "$phone $codec rss") | $(value "$phone $codec sent")/$(value "$phone $codec received") |" \
+        "$(value "$phone $codec load") |"
+    done
+    echo "| | **deskphone/baresip** | **$(ratio "$codec" cpu)** | | **$(ratio "$codec" rss)** | | |"
   done
-  echo "| | **deskphone/baresip** | **$(ratio "$codec" cpu)** | | **$(ratio "$codec" rss)** | | |"
-done
-echo
-echo "deskphone in-phone latency (its \`call N: stats\` line; capture-to-send: from the captured"
-echo "period's timestamp to the packet's send; receive-to-playback: from the packet's arrival to the"
-echo "write of its audio to the device):"
-echo
-echo "| codec | capture→send p50 / p99 ms | receive→playback p50 / p99 ms | lost | late | concealed | jitter ms | played s |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
-for codec in g711 g722; do
-  echo "| $( [ "$codec" = g711 ] && echo "G.711 PCMU" || echo "G.722") |" \
-    "$(value "deskphone $codec capture_to_send_p50_ms") / $(value "deskphone $codec capture_to_send_p99_ms") |" \
-    "$(value "deskphone $codec receive_to_playback_p50_ms") / $(value "deskphone $codec receive_to_playback_p99_ms") |" \
-    "$(value "deskphone $codec lost") | $(value "deskphone $codec late") | $(value "deskphone $codec concealed") |" \
-    "$(value "deskphone $codec jitter_ms") | $(value "deskphone $codec played_s") |"
-done
-echo
-stripped=""
-[ -e "$deskphone.stripped" ] && stripped=" (stripped $(size_kib "$deskphone.stripped"))"
-echo "Binary sizes (KiB): deskphone $(size_kib "$deskphone")$stripped," \
-  "linking $(ldd "$deskphone" 2> /dev/null | awk '/=>/ { print $1 }' | sed 's/\.so.*//' | tr '\n' ' ' | sed 's/ $//');" \
-  "baresip $(size_kib /usr/bin/baresip) + libre $(size_kib "$libre") + librem $(size_kib "$librem")" \
-  "+ its 6 modules $((baresip_modules / 1024)) (g711, g722 with libspandsp, aufile, aubridge, menu, account)."
-echo
-echo "Same work, and where it differs: both phones dial SIPp, offer only the codec under test,"
-echo "read a speech-like file at the codec rate (deskphone: raw s16le through ALSA's file plugin,"
-echo "paced by its timer; baresip: a WAV file through its aufile source thread), send 20 ms packets,"
-echo "get the same packets back from SIPp's echo, jitter-buffer and decode them. deskphone also plays"
-echo "the decoded audio out at the codec rate into a file (ALSA file plugin); baresip 1.0.0 has no"
-echo "file or null player, so its player is an unconnected aubridge device that never pulls: it"
-echo "decodes into its audio buffer but does no playout, which favours baresip's CPU. baresip's"
-echo "aufile source preloads the whole input file, so its peak RSS includes"
-echo "$(preload_kib 8) KiB (G.711) / $(preload_kib 16) KiB (G.722) of audio that deskphone streams;"
-echo "ratios without it: CPU as above, RSS G.711 $(rss_adjusted g711 8) / G.722 $(rss_adjusted g722 16)."
-echo "deskphone's audio goes through ALSA (the file plugin over a null slave, 10 ms periods): per"
-echo "second about 100 read()s of the input, 100 write()s of the output, 100 write()s of the captured"
-echo "audio to /dev/null (the file plugin always copies a capture stream to its output file, which alsa-lib"
-echo "1.2.8 requires) and ~200 epoll wake-ups; baresip's source reads memory, its player none."
-echo "baresip also runs its menu module (for the /dial command; it redraws a call-status line 10"
-echo "times a second) and its account module."
+  echo
+  echo "deskphone in-phone latency (its \`call N: stats\` line; capture-to-send: from the captured"
+  echo "period's timestamp to the packet's send; receive-to-playback: from the packet's arrival to the"
+  echo "write of its audio to the device):"
+  echo
+  echo "| codec | capture→send p50 / p99 ms | receive→playback p50 / p99 ms | lost | late | concealed | jitter ms | played s |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  for codec in g711 g722; do
+    echo "| $( [ "$codec" = g711 ] && echo "G.711 PCMU" || echo "G.722") |" \
+      "$(value "deskphone $codec capture_to_send_p50_ms") / $(value "deskphone $codec capture_to_send_p99_ms") |" \
+      "$(value "deskphone $codec receive_to_playback_p50_ms") / $(value "deskphone $codec receive_to_playback_p99_ms") |" \
+      "$(value "deskphone $codec lost") | $(value "deskphone $codec late") | $(value "deskphone $codec concealed") |" \
+      "$(value "deskphone $codec jitter_ms") | $(value "deskphone $codec played_s") |"
+  done
+  echo
+  stripped=""
+  [ -e "$deskphone.stripped" ] && stripped=" (stripped $(size_kib "$deskphone.stripped"))"
+  echo "Binary sizes (KiB): deskphone $(size_kib "$deskphone")$stripped," \
+    "linking $(ldd "$deskphone" 2> /dev/null | awk '/=>/ { print $1 }' | sed 's/\.so.*//' | tr '\n' ' ' | sed 's/ $//');" \
+    "baresip $(size_kib /usr/bin/baresip) + libre $(size_kib "$libre") + librem $(size_kib "$librem")" \
+    "+ its 6 modules $((baresip_modules / 1024)) (g711, g722 with libspandsp, aufile, aubridge, menu, account)."
+  echo
+  echo "Same work, and where it differs: both phones dial SIPp, offer only the codec under test,"
+  echo "read a speech-like file at the codec rate (deskphone: raw s16le through ALSA's file plugin,"
+  echo "paced by its timer; baresip: a WAV file through its aufile source thread), send 20 ms packets,"
+  echo "get the same packets back from SIPp's echo, jitter-buffer and decode them. deskphone also plays"
+  echo "the decoded audio out at the codec rate into a file (ALSA file plugin); baresip 1.0.0 has no"
+  echo "file or null player, so its player is an unconnected aubridge device that never pulls: it"
+  echo "decodes into its audio buffer but does no playout, which favours baresip's CPU. baresip's"
+  echo "aufile source preloads the whole input file, so its peak RSS includes"
+  echo "$(preload_kib 8) KiB (G.711) / $(preload_kib 16) KiB (G.722) of audio that deskphone streams;"
+  echo "ratios without it: CPU as above, RSS G.711 $(rss_adjusted g711 8) / G.722 $(rss_adjusted g722 16)."
+  echo "deskphone's audio goes through ALSA (the file plugin over a null slave, 10 ms periods): per"
+  echo "second about 100 read()s of the input, 100 write()s of the output, 100 write()s of the captured"
+  echo "audio to /dev/null (the file plugin always copies a capture stream to its output file, which alsa-lib"
+  echo "1.2.8 requires) and ~200 epoll wake-ups; baresip's source reads memory, its player none."
+  echo "baresip also runs its menu module (for the /dial command; it redraws a call-status line 10"
+  echo "times a second) and its account module."
+fi
+if [[ " $parts " == *" tls "* ]]; then
+  # tls_ratio PHONE FIELD: TLS+SRTP / plain for PHONE; phone_ratio MODE FIELD: deskphone / baresip.
+  tls_ratio() {
+    local a=${tresult[$1 tls $2]:-} b=${tresult[$1 plain $2]:-}
+    [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }' || echo "-"
+  }
+  phone_ratio() {
+    local a=${tresult[deskphone $1 $2]:-} b=${tresult[baresip $1 $2]:-}
+    [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }' || echo "-"
+  }
+  tvalue() { echo "${tresult[$1]:-"-"}"; }
+  echo
+  echo "### TLS+SRTP against plain (G.711 PCMU, ${seconds} s, the same far end)"
+  echo
+  echo "Both phones register at Kamailio $(dpkg-query -W -f '${Version}' kamailio 2> /dev/null) (over UDP for the plain"
+  echo "call, over TLS 1.2+ for the other) and call a baresip registered there, which answers, sends a"
+  echo "speech-like file and hangs up; TLS+SRTP: SIP over TLS (server certificate checked by deskphone;"
+  echo "baresip 1.0.0 checks none), SRTP AES_CM_128_HMAC_SHA1_80 with SDES keys, mandatory at both ends."
+  echo "Whole process from start to exit: registration, TLS handshake, the call, unregistration."
+  echo
+  echo "| call | phone | CPU s (user+sys) | CPU % of a core | peak RSS KiB | RTP sent/received | on the wire | load before |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  for mode in plain tls; do
+    for phone in deskphone baresip; do
+      echo "| $([ "$mode" = tls ] && echo "TLS+SRTP" || echo "plain") | $phone |" \
+        "$(cpu_cells tvalue "$phone $mode") | $(tvalue "$phone $mode rss") |" \
+        "$(tvalue "$phone $mode sent")/$(tvalue "$phone $mode received") | $(tvalue "$phone $mode wire") |" \
+        "$(tvalue "$phone $mode load") |"
+    done
+    echo "| | **deskphone/baresip** | **$(phone_ratio $mode cpu)** | | **$(phone_ratio $mode rss)** | | | |"
+  done
+  echo
+  echo "TLS+SRTP/plain: deskphone CPU $(tls_ratio deskphone cpu), RSS $(tls_ratio deskphone rss)" \
+    "(+$(awk -v a="${tresult[deskphone tls rss]:-0}" -v b="${tresult[deskphone plain rss]:-0}" 'BEGIN { print a - b }') KiB);" \
+    "baresip CPU $(tls_ratio baresip cpu), RSS $(tls_ratio baresip rss)" \
+    "(+$(awk -v a="${tresult[baresip tls rss]:-0}" -v b="${tresult[baresip plain rss]:-0}" 'BEGIN { print a - b }') KiB)."
+fi
 [ "$unmeasured" -eq 0 ] || { note "$unmeasured call(s) not measured"; exit 1; }

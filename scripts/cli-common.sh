@@ -94,20 +94,5 @@ summary() {
   [ "$failed" -eq 0 ]
 }
 
-# The test PKI of the TLS scripts, made by `openssl` at test time in $pki ($work/pki).
-pki=$work/pki
-# make_ca NAME CN: a CA certificate and key ($pki/NAME.crt, .key).
-make_ca() {
-  mkdir -p "$pki"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/$1.key" -out "$pki/$1.crt" \
-    -days 2 -subj "/CN=$2" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
-    > /dev/null 2>&1
-}
-# make_leaf NAME CA CN SAN: a server certificate from CA.
-make_leaf() {
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/$1.key" -out "$pki/$1.csr" \
-    -subj "/CN=$3" > /dev/null 2>&1 &&
-    printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$4" > "$pki/$1.ext" &&
-    openssl x509 -req -in "$pki/$1.csr" -CA "$pki/$2.crt" -CAkey "$pki/$2.key" -CAcreateserial -days 2 \
-      -extfile "$pki/$1.ext" -out "$pki/$1.crt" > /dev/null 2>&1
-}
+# The test PKI (make_ca, make_leaf into $pki = $work/pki) and the TLS registrar of the TLS scripts.
+source "$(dirname "${BASH_SOURCE[0]}")/test-pki.sh"

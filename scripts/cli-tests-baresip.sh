@@ -4,7 +4,10 @@
 # by content (a tone each way, found again in what the other side decoded), hold and resume
 # from either side, DTMF (RFC 4733) both ways, BYE from either side, CANCEL of an unanswered
 # call both ways, RTCP (a round trip from baresip's reports), SRTP with SDES keys both ways (baresip's
-# srtp module, `mediaenc=srtp-mand`; deskphone `account.1.srtp_encryption = 2`). baresip runs with a private
+# srtp module, `mediaenc=srtp-mand`; deskphone `account.1.srtp_encryption = 2`), over UDP (scenarios
+# 9, 10) and over TLS (11, 12: both phones registered over TLS at Kamailio, the registrar of
+# scripts/cli-tests-tls.sh, with a test PKI made here by openssl; baresip's SIP trace all TLS, no
+# plain-transport warning at deskphone). baresip runs with a private
 # configuration (Tests/Fixtures-call/baresip), its stdin UI driven through a FIFO and its SIP
 # trace (-s) in its log; deskphone runs in call mode
 # with --control FIFO and raw --audio-in/--audio-out files. Each check prints `ok   ...` or
@@ -12,7 +15,8 @@
 # usage: scripts/cli-tests-baresip.sh DESKPHONE
 #   BARESIP_SCENARIOS="0 3"  runs only those scenarios;  BARESIP_KEEP=1  keeps the work directory.
 # Ports: SIP 26100-26199 (scenario N: deskphone 26100+4N, baresip 26102+4N, its TLS 26103+4N),
-# RTP 31000-31999 (deskphone 31000+40N..+19, baresip 31020+40N..+39).
+# RTP 31000-31999 (deskphone 31000+40N..+19, baresip 31020+40N..+39); the TLS scenarios: 46001-46179
+# (see their section).
 set -uo pipefail
 label=cli-baresip
 if [[ $# -ne 1 ]]; then
@@ -113,6 +117,14 @@ start_baresip() {
     echo "module srtp.so" >> "$dir/bs/config"
     sed -i "/^<sip:/s|\$|;mediaenc=$bs_mediaenc|" "$dir/bs/accounts"
   fi
+  # bs_tls=1: registered at the TLS registrar as 1002 (scenarios 11, 12), with the test CA as its CA
+  # file and a certificate of its own: the registrar sends a request for baresip's Contact (a BYE
+  # to the caller, baresip) on a new connection to baresip's TLS listener, which needs one.
+  if [[ -n ${bs_tls:-} ]]; then
+    printf 'sip_cafile\t\t%s\nsip_certificate\t\t%s\n' "$pki/ca.crt" "$pki/bob.pem" >> "$dir/bs/config"
+    sed -i "s|^<sip:bob@127.0.0.1:$bs_sip>|<sip:1002@127.0.0.1:$pbx_port;transport=tls>;auth_pass=secret|;s|regint=0|regint=300|" \
+      "$dir/bs/accounts"
+  fi
   mkfifo "$dir/bs.in"
   exec {bs_fd}<> "$dir/bs.in"
   baresip -s -f "$dir/bs" < "$dir/bs.in" > "$bs_log" 2>&1 &
@@ -130,6 +142,13 @@ start_deskphone() {
   sed -e "s|@SIP_PORT@|$dp_sip|g" -e "s|@RTP_MIN@|$dp_rtp_min|g" -e "s|@RTP_MAX@|$dp_rtp_max|g" \
     -e "s|@CODECS@|$codecs|g" "$fixtures/deskphone.cfg.in" > "$dir/dp.cfg"
   [[ -n ${dp_srtp:-} ]] && echo "account.1.srtp_encryption = $dp_srtp" >> "$dir/dp.cfg"
+  # dp_tls=1: registered at the TLS registrar as 1001 (transport 2 = TLS), trusting the test CA.
+  if [[ -n ${dp_tls:-} ]]; then
+    sed -i 's/^account.1.user_name = .*/account.1.user_name = 1001/' "$dir/dp.cfg"
+    printf '%s\n' "account.1.enable = 1" "account.1.password = secret" "account.1.sip_server.1.address = 127.0.0.1" \
+      "account.1.sip_server.1.port = $pbx_port" "account.1.sip_server.1.transport = 2" \
+      "account.1.sip_server.1.expires = 300" "security.trusted_certificates.file = $pki/ca.crt" >> "$dir/dp.cfg"
+  fi
   mkfifo "$dir/dp.ctl"
   exec {dp_fd}<> "$dir/dp.ctl"
   "$deskphone" --board "$root/board/sim.cfg" --config "$dir/dp.cfg" --control "$dir/dp.ctl" \
@@ -187,7 +206,7 @@ expect_ended_unanswered() {
 # expect_trace sent|received WHAT [BODY_TEXT] DESCRIPTION: a SIP message in baresip's trace.
 expect_trace() {
   local out what=${*: -1}
-  if out=$(python3 "$fixtures/trace.py" "$bs_log" "$bs_sip" "${@:1:$#-1}" 2>&1); then
+  if out=$(python3 "$fixtures/trace.py" "$bs_log" "${bs_trace_port:-$bs_sip}" "${@:1:$#-1}" 2>&1); then
     pass "$n: $what: baresip $out"
   else
     fail "$n: $what: $out"
@@ -470,9 +489,15 @@ fi
 expect_srtp() {
   local line
   expect_log "$dp_log" "^call 1: media .* srtp (AES_CM_128_HMAC_SHA1_(80|32)|AEAD_AES_128_GCM)$" "the call is SRTP"
-  [[ $(grep -c "^call 1: warning: SRTP keys (SDES) went over plain UDP" "$dp_log") -eq 1 ]] &&
-    pass "$n: deskphone warns once that the SDES keys went over plain UDP" ||
-    fail "$n: deskphone's SDES warning: $(grep -c "warning: SRTP" "$dp_log") lines"
+  if [[ -n ${dp_tls:-} ]]; then
+    [[ $(grep -c "warning: SRTP" "$dp_log") -eq 0 ]] &&
+      pass "$n: no plain-transport warning at deskphone (the SDES keys went over TLS)" ||
+      fail "$n: deskphone warns: $(grep -m1 "warning: SRTP" "$dp_log")"
+  else
+    [[ $(grep -c "^call 1: warning: SRTP keys (SDES) went over plain UDP" "$dp_log") -eq 1 ]] &&
+      pass "$n: deskphone warns once that the SDES keys went over plain UDP" ||
+      fail "$n: deskphone's SDES warning: $(grep -c "warning: SRTP" "$dp_log") lines"
+  fi
   grep -q "inline:" "$dp_log" && fail "$n: an SDES key reached deskphone's log" ||
     pass "$n: no SDES key in deskphone's log"
   line=$(grep -m1 "^call 1: stats " "$dp_log")
@@ -522,6 +547,135 @@ if want 10; then
   expect_audio "$dir/dp-out.raw" 8000 1000 "deskphone decrypted and played baresip's 1000 Hz tone"
   expect_audio "$(bs_decoded)" 8000 700 "baresip decrypted and decoded deskphone's 700 Hz tone"
   expect_packets
+fi
+
+# --- SIP over TLS through a registrar: Kamailio (Tests/Fixtures-call/kamailio/tls-registrar.cfg, as in
+# scripts/cli-tests-tls.sh) on 127.0.0.1:46001 with a test PKI made here by openssl; deskphone (1001)
+# and baresip (1002) both register over TLS with digest and call each other through it, SRTP
+# mandatory, so the SDES keys only ever cross TLS. baresip 1.0.0 (libre 1.1.0) has `sip_cafile`
+# but does not check the registrar's certificate (no sip_verify_server before baresip 1.1); deskphone
+# checks it against the test CA. Ports: registrar 46001; scenario 11: deskphone 46020, baresip
+# 46010 (its TLS listener 46011), RTP 46100-46139; scenario 12: 46024, 46014/46015, 46140-46179.
+pbx_port=46001
+# start_tls_pbx: the test PKI and the registrar, once.
+start_tls_pbx() {
+  [[ -n ${pbx_pid:-} ]] && return 0
+  PATH=$PATH:/usr/sbin
+  if ! command -v kamailio > /dev/null || ! command -v openssl > /dev/null ||
+    ! ls /usr/lib/*/kamailio/modules/tls.so > /dev/null 2>&1; then
+    fail "TLS: kamailio, kamailio-tls-modules or openssl is not installed (scripts/install-deps.sh)"
+    return 1
+  fi
+  if make_ca ca "deskphone test CA" && make_leaf pbx ca pbx.test "DNS:pbx.test,IP:127.0.0.1" &&
+    make_leaf bob ca bob.test "DNS:bob.test,IP:127.0.0.1" && cat "$pki/bob.crt" "$pki/bob.key" > "$pki/bob.pem"; then
+    pass "TLS: openssl made the test PKI (a CA, the registrar's and baresip's certificates)"
+  else
+    fail "TLS: openssl could not make the test PKI"
+    return 1
+  fi
+  start_tls_registrar pbx "$pbx_port" pbx
+  pbx_pid=$registrar_pid
+  pids+=("$pbx_pid")
+  if wait_tcp "$pbx_port"; then
+    pass "TLS: kamailio listens for TLS on 127.0.0.1:$pbx_port"
+  else
+    fail "TLS: kamailio did not start: $(grep -v '^$' "$work/pbx.log" | tail -3 | tr '\n' '|')"
+    return 1
+  fi
+}
+# begin_tls N TITLE SIP-OFFSET RTP-MIN: scenario N on the TLS ports; both phones registered over TLS.
+begin_tls() {
+  begin "$1" "$2"
+  dp_sip=$((46020 + $3))
+  bs_sip=$((46010 + $3))
+  dp_rtp_min=$4
+  dp_rtp_max=$((dp_rtp_min + 19))
+  bs_rtp_min=$((dp_rtp_min + 20))
+  bs_rtp_max=$((bs_rtp_min + 19))
+  bs_trace_port=peer:$pbx_port
+  bs_mediaenc=srtp-mand dp_srtp=2 dp_tls=1 bs_tls=1
+}
+# registered_tls: both phones registered at the registrar over TLS.
+registered_tls() {
+  wait_re "$dp_log" "^registration: registered" 1 15 &&
+    pass "$n: deskphone registers over TLS: $(grep -m1 '^sip: registration: REGISTER' "$dp_log")" ||
+    fail "$n: deskphone did not register: $(tail -3 "$dp_log" | tr '\n' '|')"
+  wait_re "$bs_log" "registered successfully" 1 15 &&
+    pass "$n: baresip registers over TLS: $(grep -a -m1 -o '1002@127.0.0.1: {0/TLS/v4} 200 OK' "$bs_log")" ||
+    fail "$n: baresip did not register: $(grep -a -v '^\s*$' "$bs_log" | tail -3 | tr '\n' '|')"
+}
+# expect_tls: the SIP of the call went over TLS only, at both ends and at the registrar.
+expect_tls() {
+  local transports
+  transports=$(python3 "$fixtures/trace.py" "$bs_log" transports)
+  [[ $transports =~ ^TLS=[0-9]+$ ]] && pass "$n: baresip's SIP trace is all TLS: $transports" ||
+    fail "$n: baresip's SIP trace: $transports"
+  if grep -qE ' to (UDP|TCP) ' "$dp_log"; then
+    fail "$n: deskphone sent over UDP/TCP: $(grep -m1 -E ' to (UDP|TCP) ' "$dp_log")"
+  else
+    pass "$n: deskphone's SIP all went to TLS targets"
+  fi
+  grep -q "TLSPBX request INVITE .* proto=tls" "$work/pbx.log" && ! grep -q "proto=udp" "$work/pbx.log" &&
+    pass "$n: the registrar relayed the INVITE over TLS, nothing over UDP" ||
+    fail "$n: the registrar's log: $(grep -m2 'TLSPBX request INVITE' "$work/pbx.log" | tr '\n' '|')"
+}
+# expect_srtp_in_sdp sent|received: the INVITE's offer and the 200's answer are RTP/SAVP with keys.
+expect_srtp_in_sdp() {
+  local invite=$1 answer
+  [[ $invite == sent ]] && answer=received || answer=sent
+  expect_trace "$invite" INVITE "RTP/SAVP" "the offer is RTP/SAVP"
+  expect_trace "$invite" INVITE "a=crypto:" "the offer carries SDES keys"
+  expect_trace "$answer" 200/INVITE "RTP/SAVP" "the answer is RTP/SAVP"
+  expect_trace "$answer" 200/INVITE "a=crypto:" "the answer carries its own key"
+}
+
+# --- 11. baresip calls deskphone through the TLS registrar, SRTP mandatory, PCMU; deskphone hangs up ---
+# (its BYE goes from the registrar to baresip's Contact: a connection of the registrar's own)
+if want 11 && start_tls_pbx; then
+  begin_tls 11 "TLS: baresip calls deskphone through Kamailio, SRTP mandatory, PCMU; deskphone hangs up" 0 46100
+  start_deskphone "pcmu" --answer auto --audio-in "$signals/dp-700-8k.raw"
+  start_baresip "$signals/bs-1000-8k.wav" manual "pcmu/8000/1"
+  registered_tls
+  bs_cmd "/dial sip:1001@127.0.0.1:$pbx_port"
+  wait_re "$dp_log" "^call 1: connected" 1 15 && sleep 3
+  dp_cmd hangup
+  wait_re "$bs_log" "terminated" 1 10
+  wait_re "$dp_log" "^call 1: stats" 1 5
+  finish
+  expect_log "$dp_log" '^call 1: incoming from .*sip:1002@127\.0\.0\.1' "deskphone sees baresip's call"
+  expect_srtp_in_sdp sent
+  expect_srtp
+  expect_tls
+  expect_audio "$dir/dp-out.raw" 8000 1000 "deskphone decrypted and played baresip's 1000 Hz tone"
+  expect_audio "$(bs_decoded)" 8000 700 "baresip decrypted and decoded deskphone's 700 Hz tone"
+  expect_trace received BYE "deskphone's BYE reaches baresip (the caller) through the registrar"
+  expect_trace sent 200/BYE "baresip answers the BYE"
+  expect_packets
+  unset bs_mediaenc dp_srtp dp_tls bs_tls bs_trace_port
+fi
+
+# --- 12. deskphone calls baresip through the TLS registrar, SRTP mandatory, PCMA; deskphone hangs up --
+if want 12 && start_tls_pbx; then
+  begin_tls 12 "TLS: deskphone calls baresip through Kamailio, SRTP mandatory, PCMA; deskphone hangs up" 4 46140
+  start_baresip "$signals/bs-1000-8k.wav" auto
+  start_deskphone "pcma" --audio-in "$signals/dp-700-8k.raw"
+  registered_tls
+  dp_cmd "dial 1002"
+  wait_re "$dp_log" "^call 1: connected" 1 15 && sleep 3
+  dp_cmd hangup
+  wait_re "$bs_log" "terminated" 1 10
+  wait_re "$dp_log" "^call 1: stats" 1 5
+  finish
+  expect_srtp_in_sdp received
+  expect_trace received INVITE "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" "deskphone's offer carries its keys"
+  expect_srtp
+  expect_tls
+  expect_audio "$dir/dp-out.raw" 8000 1000 "deskphone decrypted and played baresip's 1000 Hz tone"
+  expect_audio "$(bs_decoded)" 8000 700 "baresip decrypted and decoded deskphone's 700 Hz tone"
+  expect_trace received BYE "deskphone hangs up"
+  expect_trace sent 200/BYE "baresip answers the BYE"
+  expect_packets
+  unset bs_mediaenc dp_srtp dp_tls bs_tls bs_trace_port
 fi
 
 summary "$label"

@@ -56,7 +56,7 @@ wrong_port=39002
 rogue_port=39003
 
 # --- the test PKI --------------------------------------------------------------------------------
-# make_ca, make_leaf (scripts/cli-common.sh) write into $pki.
+# make_ca, make_leaf (scripts/test-pki.sh, through cli-common.sh) write into $pki.
 if make_ca ca "deskphone test CA" && make_ca rogue "rogue CA" &&
   make_leaf good ca pbx.test "DNS:pbx.test,IP:127.0.0.1" &&
   make_leaf wrong ca wrong.test "DNS:wrong.test" &&
@@ -73,23 +73,8 @@ fi
 # start_pbx NAME PORT CERT: Kamailio as TLS registrar on 127.0.0.1:PORT with certificate CERT.
 start_pbx() {
   local name=$1 port=$2 cert=$3 pid
-  mkdir -p "$work/$name-run"
-  cat > "$work/$name-tls.cfg" << EOF
-[server:default]
-method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
-private_key = $pki/$cert.key
-certificate = $pki/$cert.crt
-
-[client:default]
-method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
-EOF
-  kamailio -f "$fixtures/tls-registrar.cfg" -A "TLS_PORT=$port" -A "TLS_CONFIG=\"$work/$name-tls.cfg\"" \
-    -P "$work/$name.pid" -Y "$work/$name-run" -DD -E -m 32 -M 8 > "$work/$name.out" 2> "$work/$name.log" &
-  pid=$!
+  start_tls_registrar "$name" "$port" "$cert"
+  pid=$registrar_pid
   pids+=("$pid")
   if wait_tcp "$port" && wait_for "$work/$name.pid" "$pid" 1 5; then
     pass "kamailio $name listens for TLS on 127.0.0.1:$port (certificate $cert)"

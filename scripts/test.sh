@@ -14,7 +14,8 @@
 #      from the corpus);
 #   6. the x86_64 firmware's calls against real peers on loopback: SIPp (scripts/cli-tests-call.sh:
 #      streams both ways through a recording RTP relay, SIPp calling, registrar, CANCEL) and
-#      baresip (scripts/cli-tests-baresip.sh: calls both ways, codecs, hold, DTMF, BYE, CANCEL), and
+#      baresip (scripts/cli-tests-baresip.sh: calls both ways, codecs, hold, DTMF, BYE, CANCEL, SRTP
+#      over UDP and over TLS through Kamailio), and
 #      call recording (scripts/cli-tests-record.sh: the record key's INFO on/off against SIPp with
 #      200/403/481/500 and BYE while recording, URL record against an HTTP server: XML text, 404,
 #      no answer, hostile display name, one press over HTTPS against lighttpd; keys as raw input_event records, indicators from the
@@ -43,7 +44,8 @@
 #      file refused with URL:line, boot on the stored last good set with the server dead; HTTPS with
 #      a test CA, another CA refused with the last good set kept, HTTP digest);
 #   7. the aarch64 and armv7 firmware's calls against SIPp under qemu-user (cli-tests-call.sh),
-#      which catch what only a 32-bit Int or another ABI shows.
+#      which catch what only a 32-bit Int or another ABI shows, and one TLS+SRTP call each
+#      (cli-tests-baresip.sh scenario 12: to baresip through Kamailio over TLS, SRTP mandatory).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -170,6 +172,10 @@ for arch in aarch64 armv7; do
   note "== calls on $arch under qemu: scripts/cli-tests-call.sh"
   scripts/cli-tests-call.sh "$runner" > "$results/cli-call-$arch.log" 2>&1
   add_summary cli-call "$results/cli-call-$arch.log" || { fail "cli-call $arch produced no result"; tail -20 "$results/cli-call-$arch.log"; }
+  note "== a TLS+SRTP call on $arch under qemu: scripts/cli-tests-baresip.sh scenario 12"
+  BARESIP_SCENARIOS=12 scripts/cli-tests-baresip.sh "$runner" > "$results/cli-baresip-tls-$arch.log" 2>&1
+  add_summary cli-baresip "$results/cli-baresip-tls-$arch.log" ||
+    { fail "cli-baresip TLS+SRTP $arch produced no result"; tail -20 "$results/cli-baresip-tls-$arch.log"; }
 done
 
 note ""

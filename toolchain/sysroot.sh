@@ -36,6 +36,10 @@ STAMP=$SYSROOT/.sysroot-stamp
 # Foreign-arch packages unpacked into the sysroot. Beyond the obvious ones:
 #   libasound2-data  alsa.conf & friends (so alsa-lib works under qemu)
 #   libatomic1       target of libgcc-12-dev's libatomic.so symlink (-latomic)
+#   libnss3, libnspr4, libsqlite3-0  Debian's libsrtp2 does its AES and HMAC through NSS; srtp_init
+#                    loads NSS's softokn with dlopen, and libsoftokn3.so needs libsqlite3.so.0:
+#                    without it srtp_init fails (status 8, cipher_fail: its self-test finds no
+#                    AES), under qemu as on a board (the board's image needs libsqlite3 too)
 PACKAGES=(
   libc6 libc6-dev linux-libc-dev
   libgcc-s1 libgcc-12-dev libatomic1
@@ -43,7 +47,7 @@ PACKAGES=(
   libevdev2 libevdev-dev
   libopus0 libopus-dev
   libmbedtls-dev libmbedtls14 libmbedx509-1 libmbedcrypto7
-  libsrtp2-1 libsrtp2-dev libnss3 libnspr4
+  libsrtp2-1 libsrtp2-dev libnss3 libnspr4 libsqlite3-0
 )
 
 # The stamp covers the recipe: editing this script rebuilds the sysroot
@@ -183,7 +187,7 @@ check=(
   "lib/$LDSO" "lib/$MULTIARCH/$LDSO"
   "usr/lib/$MULTIARCH/crt1.o" "usr/lib/$MULTIARCH/libc.so" "usr/lib/$MULTIARCH/libc.so.6"
   "usr/lib/$MULTIARCH/libasound.so" "usr/lib/$MULTIARCH/libevdev.so" "usr/lib/$MULTIARCH/libopus.so"
-  "usr/lib/$MULTIARCH/libsrtp2.so"
+  "usr/lib/$MULTIARCH/libsrtp2.so" "usr/lib/$MULTIARCH/libsoftokn3.so" "usr/lib/$MULTIARCH/libsqlite3.so.0"
   "usr/lib/$MULTIARCH/libm.so" "usr/lib/gcc/$MULTIARCH/12/crtbegin.o"
   "usr/lib/gcc/$MULTIARCH/12/libgcc.a" "usr/lib/gcc/$MULTIARCH/12/libgcc_s.so"
   "usr/lib/gcc/$MULTIARCH/12/libatomic.so"

@@ -4,8 +4,13 @@
 Python standard library only.
 
   trace.py LOG PORT sent|received WHAT [BODY_TEXT]
+  trace.py LOG transports
+      prints how many traced messages went over each transport, e.g. `TLS=12`.
       LOG is baresip's stdout with its SIP trace, PORT baresip's SIP port (a message whose source
       address ends in :PORT was sent by baresip, one whose destination does was received).
+      PORT may be `peer:P` instead, for baresip behind a proxy at port P over TLS (its client
+      connections have ephemeral source ports): a message to :P was sent by baresip, every other
+      one was received.
       WHAT is a request method (INVITE, CANCEL, BYE, ...) or STATUS/METHOD (e.g. 487/INVITE,
       200/BYE: a response with that status to that method). With BODY_TEXT the message's body
       must contain it too (e.g. a=sendonly). With WHAT#N (INVITE#2) the Nth such message
@@ -16,15 +21,17 @@ Python standard library only.
 import re
 import sys
 
-# Each traced message: `#`, `UDP 127.0.0.1:A -> 127.0.0.1:B`, the message, then a colour reset.
+# Each traced message: `#`, `UDP 127.0.0.1:A -> 127.0.0.1:B` (or TCP, TLS), the message, then a
+# colour reset.
 MESSAGE = re.compile(
-    rb"#\r?\n(UDP|TCP) (\S+) -> (\S+)\r?\n(.*?)(?=\x1b\[;m|\r?\n#\r?\n(?:UDP|TCP) |\Z)", re.S)
+    rb"#\r?\n(UDP|TCP|TLS) (\S+) -> (\S+)\r?\n(.*?)(?=\x1b\[;m|\r?\n#\r?\n(?:UDP|TCP|TLS) |\Z)", re.S)
 
 
 def messages(path):
     with open(path, "rb") as log:
         text = log.read()
     for match in MESSAGE.finditer(text):
+        transport = match.group(1).decode("latin-1")
         source = match.group(2).decode("latin-1")
         destination = match.group(3).decode("latin-1")
         raw = match.group(4).decode("utf-8", "replace").replace("\r\n", "\n")
@@ -35,7 +42,7 @@ def messages(path):
             name, _, value = line.partition(":")
             if name.strip().lower() in ("cseq",):
                 cseq = value.split()[-1] if value.split() else ""
-        yield source, destination, lines[0], cseq, body
+        yield transport, source, destination, lines[0], cseq, body
 
 
 def describe(start, cseq):
@@ -45,6 +52,12 @@ def describe(start, cseq):
 
 
 def main(argv):
+    if len(argv) == 3 and argv[2] == "transports":
+        counts = {}
+        for transport, *_ in messages(argv[1]):
+            counts[transport] = counts.get(transport, 0) + 1
+        print(" ".join("%s=%d" % item for item in sorted(counts.items())) or "nothing")
+        return 0 if counts else 1
     if len(argv) not in (5, 6) or argv[3] not in ("sent", "received"):
         print(__doc__, file=sys.stderr)
         return 2
@@ -58,8 +71,12 @@ def main(argv):
     seen = []
     count = 0
     last = None
-    for source, destination, start, cseq, body in messages(path):
-        ours = source.endswith(":" + port) if direction == "sent" else destination.endswith(":" + port)
+    for _, source, destination, start, cseq, body in messages(path):
+        if port.startswith("peer:"):
+            to_peer = destination.endswith(":" + port[len("peer:"):])
+            ours = to_peer if direction == "sent" else not to_peer
+        else:
+            ours = source.endswith(":" + port) if direction == "sent" else destination.endswith(":" + port)
         if not ours:
             continue
         seen.append(describe(start, cseq))
