@@ -38,27 +38,29 @@ phone_cfg() {
   } > "$1/phone.cfg"
 }
 
+# calls_sipp NAME SCENARIO SIPP_PORT SIPP_MEDIA SECONDS HANGUP: in $work/NAME (configured by
+# phone_cfg) a SIPp UAS runs SCENARIO, then the phone dials it and hangs up after HANGUP s; both
+# are killed after SECONDS. SIPp's pid is left in $sipp_pid.
+calls_sipp() {
+  (cd "$work/$1" && exec timeout -k 3 "$5" sipp -sf "$fixtures/$2" -i 127.0.0.1 -p "$3" -mp "$4" -m 1 \
+    -nostdin -timeout "$(($5 - 5))s" -timeout_error -trace_err -trace_msg > sipp.out 2>&1) &
+  sipp_pid=$!
+  pids+=("$sipp_pid")
+  wait_udp "$3" || fail "$1: SIPp did not start"
+  (cd "$work/$1" && exec timeout -k 3 "$5" "$deskphone" --board "$root/board/sim.cfg" --config phone.cfg \
+    --dial "sip:sipp@127.0.0.1:$3" --hangup-after "$6" --exit-after-call > phone.log 2> phone.err) &
+  pids+=($!)
+}
+
 # 1. The phone refreshes: it calls SIPp (UAS) and hangs up after 55 s.
 phone_cfg "$work/refresh" 26980 38600 1
-(cd "$work/refresh" && exec timeout -k 3 80 sipp -sf "$fixtures/uas-refresh.xml" -i 127.0.0.1 -p 26981 -mp 38680 -m 1 \
-  -nostdin -timeout 75s -timeout_error -trace_err > sipp.out 2>&1) &
-refresh_sipp=$!
-pids+=("$refresh_sipp")
-wait_udp 26981 || fail "refresh: SIPp did not start"
-(cd "$work/refresh" && exec timeout -k 3 80 "$deskphone" --board "$root/board/sim.cfg" --config phone.cfg \
-  --dial "sip:sipp@127.0.0.1:26981" --hangup-after 55 --exit-after-call > phone.log 2> phone.err) &
-pids+=($!)
+calls_sipp refresh uas-refresh.xml 26981 38680 80 55
+refresh_sipp=$sipp_pid
 
 # 6. The same with a SIPp UAS whose 200 allows UPDATE: the phone refreshes by UPDATE, no SDP.
 phone_cfg "$work/update" 26989 38610 1
-(cd "$work/update" && exec timeout -k 3 80 sipp -sf "$fixtures/uas-update.xml" -i 127.0.0.1 -p 26978 -mp 38695 -m 1 \
-  -nostdin -timeout 75s -timeout_error -trace_err > sipp.out 2>&1) &
-update_sipp=$!
-pids+=("$update_sipp")
-wait_udp 26978 || fail "update: SIPp did not start"
-(cd "$work/update" && exec timeout -k 3 80 "$deskphone" --board "$root/board/sim.cfg" --config phone.cfg \
-  --dial "sip:sipp@127.0.0.1:26978" --hangup-after 55 --exit-after-call > phone.log 2> phone.err) &
-pids+=($!)
+calls_sipp update uas-update.xml 26978 38695 80 55
+update_sipp=$sipp_pid
 
 # 2. The far end never refreshes: SIPp (UAC) calls a phone that answers by itself.
 phone_cfg "$work/expiry" 26982 38620 1
@@ -84,14 +86,8 @@ pids+=("$prack_in_sipp")
 
 # 5. The phone (100rel_enable) calls a SIPp UAS that rings reliably: the phone must PRACK.
 phone_cfg "$work/prack-out" 26987 38660 0 1
-(cd "$work/prack-out" && exec timeout -k 3 25 sipp -sf "$fixtures/uas-100rel.xml" -i 127.0.0.1 -p 26988 -mp 38675 \
-  -m 1 -nostdin -timeout 20s -timeout_error -trace_err -trace_msg > sipp.out 2>&1) &
-prack_out_sipp=$!
-pids+=("$prack_out_sipp")
-wait_udp 26988 || fail "prack-out: SIPp did not start"
-(cd "$work/prack-out" && exec timeout -k 3 25 "$deskphone" --board "$root/board/sim.cfg" --config phone.cfg \
-  --dial "sip:sipp@127.0.0.1:26988" --hangup-after 1 --exit-after-call > phone.log 2> phone.err) &
-pids+=($!)
+calls_sipp prack-out uas-100rel.xml 26988 38675 25 1
+prack_out_sipp=$sipp_pid
 
 # 3. Require: timer to a phone without session timers: 420 Bad Extension, Unsupported: timer.
 phone_cfg "$work/require" 26984 38640 0
