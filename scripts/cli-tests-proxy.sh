@@ -467,10 +467,10 @@ account.2.sip_server.1.expires = 300"
     '^call 1: incoming from .*<sip:bob@127\.0\.0\.1.* on account 2 \(Sales\)$' '^call 1: connected' \
     '^call 1: ended \(remote hang-up\)'
   expect_lines "$label" "$dir/phone.log" '^registration \(account 2\): registered'
-  expect_proxy "$label" "$dir/proxy.log" 1 "PROXY registered sip:1001@127\\.0\\.0\\.1[:0-9]* contact=\\[<sip:1001@127\\.0\\.0\\.1:45003" \
-    "account 1 registers its contact"
-  expect_proxy "$label" "$dir/proxy.log" 1 "PROXY registered sip:1002@127\\.0\\.0\\.1[:0-9]* contact=\\[<sip:1002@127\\.0\\.0\\.1:45003" \
-    "account 2 registers its own contact on the same port"
+  expect_proxy "$label" "$dir/proxy.log" 2 "PROXY registered sip:1001@127\\.0\\.0\\.1[:0-9]* contact=\\[<sip:1001@127\\.0\\.0\\.1:45003" \
+    "account 1 registers its contact (and unregisters it at quit)"
+  expect_proxy "$label" "$dir/proxy.log" 2 "PROXY registered sip:1002@127\\.0\\.0\\.1[:0-9]* contact=\\[<sip:1002@127\\.0\\.0\\.1:45003" \
+    "account 2 registers its own contact on the same port (and unregisters it at quit)"
   expect_proxy "$label" "$dir/proxy.log" 1 "PROXY lookup 1002 -> sip:1002@127\\.0\\.0\\.1:45003" \
     "the proxy finds account 2 by its registration"
   expect_proxy "$label" "$dir/proxy.log" 1 'PROXY loose-route BYE ' "baresip's BYE"
