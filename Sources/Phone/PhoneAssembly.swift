@@ -160,7 +160,11 @@ public final class PhoneAssembly {
         self.machine = machine
         machine.onLog = { line in log.send(line) }
         if softphone.userAgents.count > 1 {
-            machine.setAccounts(softphone.userAgents.map { PhoneAccountView(number: $0.accountNumber, label: $0.account.screenLabel) })
+            var views: [PhoneAccountView] = []
+            for agent in softphone.userAgents {
+                views.append(PhoneAccountView(number: agent.accountNumber, label: agent.account.screenLabel))
+            }
+            machine.setAccounts(views)
         }
 
         let firmware = options.firmwareVersion
@@ -209,7 +213,7 @@ public final class PhoneAssembly {
             registrationStates.send(state)
             machine.noteRegistration(account: 1, state)
         }
-        for agent in softphone.userAgents.dropFirst() {
+        for agent in softphone.userAgents where agent !== softphone.userAgent {
             let number = agent.accountNumber
             let prefix = Softphone.registrationPrefix(agent)
             agent.onRegistrationState = { state in

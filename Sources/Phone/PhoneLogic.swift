@@ -414,7 +414,7 @@ public final class PhoneLogic {
         } else {
             if calls.isEmpty && screen != .dialing { startDialing(on: defaultPath) }
             // A Line key on the dialling screen: the call goes out on its account.
-            if screen == .dialing && accounts.count > 1 && accounts.contains(where: { $0.number == n }) {
+            if screen == .dialing && accounts.count > 1 && PhoneAccountView.find(n, in: accounts) != nil {
                 dialAccount = n
             }
         }

@@ -75,6 +75,12 @@ public struct PhoneAccountView: Equatable, Sendable {
         self.label = label
         self.line = line
     }
+
+    /// Account `number` in `accounts`, if it is there.
+    public static func find(_ number: Int, in accounts: [PhoneAccountView]) -> PhoneAccountView? {
+        for account in accounts where account.number == number { return account }
+        return nil
+    }
 }
 
 /// What the screen and the LEDs show: the LCD's account, title, lines and softkeys, the status
@@ -165,7 +171,7 @@ public struct PhoneScreenModel: Equatable, Sendable {
         // dialled on.
         if input.accounts.count > 1,
             let number = incoming?.account ?? active?.account ?? (input.dialing ? input.dialAccount : nil),
-            let account = input.accounts.first(where: { $0.number == number })
+            let account = PhoneAccountView.find(number, in: input.accounts)
         {
             model.account = account.label
         }
@@ -193,7 +199,7 @@ public struct PhoneScreenModel: Equatable, Sendable {
                 case .ended: state = .idle
                 default: state = .talking
                 }
-            } else if accountKeys > 0, let account = input.accounts.first(where: { $0.number == n }) {
+            } else if accountKeys > 0, let account = PhoneAccountView.find(n, in: input.accounts) {
                 state = account.line
             }
             model.lineKeys.append(state)

@@ -162,14 +162,14 @@ public final class Softphone {
     /// Starts registering (when a server is configured).
     public func start() {
         if let warning = configuration.advertisedAddressWarning { log("sip: warning: " + warning) }
-        if configuration.accounts.contains(where: { $0.servers.contains { $0.transport == .tls } }),
-            let warning = configuration.tls.warning
-        {
-            log("sip: warning: " + warning)
-        }
+        var tls = false
+        for agent in userAgents where agent.account.servers.contains(where: { $0.transport == .tls }) { tls = true }
+        if tls, let warning = configuration.tls.warning { log("sip: warning: " + warning) }
         log("sip: listening on " + listeningDescription + " as " + userAgent.account.userName)
-        for agent in userAgents.dropFirst() {
-            log("sip: account " + String(agent.accountNumber) + ": " + agent.account.description)
+        for agent in userAgents where agent !== userAgent {
+            log(
+                "sip: account " + String(agent.accountNumber) + ": " + agent.account.userName + "@"
+                    + (agent.account.serverAddress ?? "-"))
         }
         for agent in userAgents { agent.start() }
     }
@@ -180,8 +180,13 @@ public final class Softphone {
     public var calls: [SIPCall] {
         guard userAgents.count > 1 else { return userAgent.calls }
         var all: [SIPCall] = []
-        for agent in userAgents { all += agent.calls }
-        all.sort { $0.id < $1.id }
+        for agent in userAgents {
+            for call in agent.calls {
+                var at = all.count
+                while at > 0 && all[at - 1].id > call.id { at -= 1 }
+                all.insert(call, at: at)
+            }
+        }
         return all
     }
 
@@ -240,10 +245,6 @@ public final class Softphone {
 
     /// Hangs every call up and unregisters; `completion` runs when done (then `close()`).
     public func shutdown(completion: @escaping () -> Void) {
-        guard userAgents.count > 1 else {
-            userAgent.shutdown(completion: completion)
-            return
-        }
         var pending = userAgents.count
         for agent in userAgents {
             agent.shutdown {

@@ -79,9 +79,12 @@ public struct SoftphoneConfiguration: Sendable {
                 continue
             }
             let more = try SIPAccountConfiguration(file, account: n)
-            if more.enabled { moreAccounts.append(more) }
+            guard more.enabled else { continue }
+            // In number order (files may name them in any order).
+            var at = moreAccounts.count
+            while at > 0 && moreAccounts[at - 1].number > n { at -= 1 }
+            moreAccounts.insert(more, at: at)
         }
-        moreAccounts.sort { $0.number < $1.number }
         tls = try SIPTLSSettings(file)
         let listen = file.string("sip.listen_address") ?? "0.0.0.0"
         guard let listenLiteral = SIPSocketAddress(literal: listen, port: 0) else {
