@@ -20,8 +20,8 @@ final class TwoAccountRig {
     /// Every request the phone sent, with where it went and when.
     var requests: [(message: SIPMessage, to: SIPSocketAddress, time: Int64)] = []
 
-    static let server1 = SIPSocketAddress(ipv4: 192, 0, 2, 1, port: 5060)
-    static let server2 = SIPSocketAddress(ipv4: 192, 0, 2, 2, port: 5060)
+    static let server1Address = SIPSocketAddress(ipv4: 192, 0, 2, 1, port: 5060)
+    static let server2Address = SIPSocketAddress(ipv4: 192, 0, 2, 2, port: 5060)
     static let caller = SIPPeer(transport: .udp, remote: SIPSocketAddress(ipv4: 192, 0, 2, 2, port: 5060))
 
     init(expires: Int = 60) throws {
@@ -92,6 +92,15 @@ final class TwoAccountRig {
 
     func close() { for ua in agents { ua.close() } }
 
+    /// A rig whose servers behave as told, both accounts started.
+    static func started(server1: Behaviour, server2: Behaviour) throws -> TwoAccountRig {
+        let rig = try TwoAccountRig()
+        rig.behaviour[server1Address] = server1
+        rig.behaviour[server2Address] = server2
+        for ua in rig.agents { ua.start() }
+        return rig
+    }
+
     /// An INVITE from the network to `user` at the phone.
     static func invite(to user: String, callID: String) throws -> SIPMessage {
         let text =
@@ -110,11 +119,8 @@ struct AccountRoutingTests {
 
     @Test("two accounts register independently: one server refuses, the other account stays registered")
     func independentRegistrations() throws {
-        let rig = try TwoAccountRig()
+        let rig = try TwoAccountRig.started(server1: .answer(403), server2: .challenge)
         defer { rig.close() }
-        rig.behaviour[TwoAccountRig.server1] = .answer(403)
-        rig.behaviour[TwoAccountRig.server2] = .challenge
-        for ua in rig.agents { ua.start() }
         try rig.reactor.run(for: 2 * SIPTimerValues.second)
         guard case .failed = rig.agents[0].registration?.state else {
             Issue.record("account 1: \(rig.agents[0].registration?.state.description ?? "none")")
@@ -122,17 +128,17 @@ struct AccountRoutingTests {
         }
         #expect(rig.agents[1].registration?.state == .registered(expires: 60))
         // Each account's REGISTER went to its own server with its own AOR and credentials.
-        let one = rig.registers(to: TwoAccountRig.server1)
-        let two = rig.registers(to: TwoAccountRig.server2)
+        let one = rig.registers(to: TwoAccountRig.server1Address)
+        let two = rig.registers(to: TwoAccountRig.server2Address)
         #expect(one.first?.to.uri.description == "sip:1001@192.0.2.1")
         #expect(two.map { $0.to.uri.description } == ["sip:1002@192.0.2.2", "sip:1002@192.0.2.2"])
         #expect(two.last?.header("Authorization")?.contains("username=\"auth1002\"") == true)
         #expect(two.last?.header("Authorization")?.contains("realm=\"pbx\"") == true)
         // The refresh of account 2 (half of 60 s) while account 1 keeps failing.
         try rig.reactor.run(for: 40 * SIPTimerValues.second)
-        #expect(rig.registers(to: TwoAccountRig.server2).count >= 3)
+        #expect(rig.registers(to: TwoAccountRig.server2Address).count >= 3)
         #expect(rig.agents[1].registration?.state == .registered(expires: 60))
-        #expect(rig.registers(to: TwoAccountRig.server2).allSatisfy { $0.from.uri.user == "1002" })
+        #expect(rig.registers(to: TwoAccountRig.server2Address).allSatisfy { $0.from.uri.user == "1002" })
     }
 
     @Test("an INVITE for account 2's user rings on account 2; an unknown user on account 1 (the default)")
@@ -175,11 +181,8 @@ struct AccountRoutingTests {
 
     @Test("a call on account 2 uses its From, server and credentials while account 1 refreshes")
     func outgoingOnAccountTwoDuringRefresh() throws {
-        let rig = try TwoAccountRig()
+        let rig = try TwoAccountRig.started(server1: .answer(200), server2: .challenge)
         defer { rig.close() }
-        rig.behaviour[TwoAccountRig.server1] = .answer(200)
-        rig.behaviour[TwoAccountRig.server2] = .challenge
-        for ua in rig.agents { ua.start() }
         try rig.reactor.run(for: 100 * Self.ms)
         #expect(rig.agents.allSatisfy { $0.registration?.state == .registered(expires: 60) })
         // Just before account 1's refresh (30 s): the call on account 2 starts.
@@ -187,14 +190,14 @@ struct AccountRoutingTests {
         let call = try rig.agents[1].call("3001")
         try rig.reactor.run(for: 1 * SIPTimerValues.second)
         let invites = rig.requests.filter { $0.message.method == .invite }
-        #expect(invites.map { $0.to } == [TwoAccountRig.server2, TwoAccountRig.server2])
+        #expect(invites.map { $0.to } == [TwoAccountRig.server2Address, TwoAccountRig.server2Address])
         #expect(invites.allSatisfy { $0.message.from.uri.description == "sip:1002@192.0.2.2" })
         #expect(invites.first?.message.from.displayName == "Line Two")
         #expect(invites.last?.message.header("Authorization")?.contains("username=\"auth1002\"") == true)
         #expect(call.state == .ringing(early: false) || call.state == .ringing(early: true))
         // Account 1 refreshed meanwhile, at its own server, and stays registered.
-        #expect(rig.registers(to: TwoAccountRig.server1).count == 2)
-        #expect(rig.registers(to: TwoAccountRig.server1).allSatisfy { $0.from.uri.user == "1001" })
+        #expect(rig.registers(to: TwoAccountRig.server1Address).count == 2)
+        #expect(rig.registers(to: TwoAccountRig.server1Address).allSatisfy { $0.from.uri.user == "1001" })
         #expect(rig.agents[0].registration?.state == .registered(expires: 60))
         #expect(rig.agents[0].calls.isEmpty)
     }
