@@ -14,13 +14,16 @@
 #   5, 6. baresip calls the phone and is called by it through the proxy;
 #   7. the phone with the proxy as its outbound proxy (`account.1.outbound_proxy_enable`) and its
 #      server only by a name it cannot resolve (pbx.test, the proxy's alias): REGISTER and INVITE
-#      reach the proxy with its loose route (RFC 3261 §8.1.2), then case 1's call.
+#      reach the proxy with its loose route (RFC 3261 §8.1.2), then case 1's call;
+#   8. two accounts (1001 and 1002, `account.2.*`) register at the proxy, each with its own
+#      contact; baresip calls 1002 through it and the phone answers on account 2.
 # What crossed the proxy is read from its log (one `PROXY ...` line per request and relayed
 # reply): every in-dialog request must be `PROXY loose-route`, none `PROXY no-route`.
 # No root needed. Each check prints `ok   ...` or `FAIL ...`; the last line is
 # `cli-proxy: N passed, N failed`. KEEP_WORK=1 keeps the logs and SIPp traces; PROXY_CASES="2 3" runs
 # some of the cases; PROXY_DEBUG=1 runs Kamailio at debug level 3 (every message in its log).
-# usage: scripts/cli-tests-proxy.sh DESKPHONE      (ports: SIP 28000-28099, RTP 28100-28299)
+# usage: scripts/cli-tests-proxy.sh DESKPHONE      (ports: SIP 28000-28099, RTP 28100-28299; case 8's
+#        phone SIP 45003, RTP 45200-45218)
 set -uo pipefail
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
   echo "usage: $0 DESKPHONE (an executable deskphone binary)" >&2
@@ -149,8 +152,9 @@ start_phone() {
     echo 'account.1.sip_server.1.expires = 300'
     echo 'sip.listen_address = 127.0.0.1'
     echo "sip.listen_port = $phone_port"
-    echo 'rtp.port_min = 28200'
-    echo 'rtp.port_max = 28218'
+    echo "rtp.port_min = ${rtp_min:-28200}"
+    echo "rtp.port_max = ${rtp_max:-28218}"
+    [ -n "${extra_cfg:-}" ] && printf '%s\n' "$extra_cfg"
   } > "$dir/phone.cfg"
   mkfifo "$dir/phone.ctl"
   exec {phone_fd}<> "$dir/phone.ctl"
@@ -431,7 +435,49 @@ case_6() {
   expect_no_bypass "$dir" "$label"
 }
 
-for k in ${PROXY_CASES:-1 2 3 4 5 6 7}; do
+# --- 8. two accounts: baresip calls account 2 through the proxy -----------------------------------
+case_8() {
+  label="8 two accounts via proxy"
+  dir=$work/8-accounts
+  mkdir -p "$dir"
+  mark=$(proxy_mark)
+  local saved_port=$phone_port
+  phone_port=45003 rtp_min=45200 rtp_max=45218
+  extra_cfg="account.2.enable = 1
+account.2.user_name = 1002
+account.2.label = Sales
+account.2.codecs = pcmu
+account.2.sip_server.1.address = 127.0.0.1
+account.2.sip_server.1.port = $proxy_port
+account.2.sip_server.1.expires = 300"
+  start_phone "$dir" --answer auto
+  step "$label" "$dir/phone.log" '^registration \(account 2\): registered'
+  start_baresip "$dir"
+  baresip "/dial sip:1002@127.0.0.1:$proxy_port"
+  if step "$label" "$dir/phone.log" '^call 1: connected'; then
+    sleep 0.5
+    baresip /hangup
+    step "$label" "$dir/phone.log" '^call 1: ended'
+  fi
+  finish_baresip "$label" "$dir"
+  phone_port=$saved_port
+  unset rtp_min rtp_max extra_cfg
+  proxy_since "$mark" "$dir/proxy.log"
+  expect_lines "$label" "$dir/phone.log" '^registration: registered' \
+    '^call 1: incoming from .*<sip:bob@127\.0\.0\.1.* on account 2 \(Sales\)$' '^call 1: connected' \
+    '^call 1: ended \(remote hang-up\)'
+  expect_lines "$label" "$dir/phone.log" '^registration \(account 2\): registered'
+  expect_proxy "$label" "$dir/proxy.log" 2 "PROXY registered sip:1001@127\\.0\\.0\\.1[:0-9]* contact=\\[<sip:1001@127\\.0\\.0\\.1:45003" \
+    "account 1 registers its contact (and unregisters it at quit)"
+  expect_proxy "$label" "$dir/proxy.log" 2 "PROXY registered sip:1002@127\\.0\\.0\\.1[:0-9]* contact=\\[<sip:1002@127\\.0\\.0\\.1:45003" \
+    "account 2 registers its own contact on the same port (and unregisters it at quit)"
+  expect_proxy "$label" "$dir/proxy.log" 1 "PROXY lookup 1002 -> sip:1002@127\\.0\\.0\\.1:45003" \
+    "the proxy finds account 2 by its registration"
+  expect_proxy "$label" "$dir/proxy.log" 1 'PROXY loose-route BYE ' "baresip's BYE"
+  expect_no_bypass "$dir" "$label"
+}
+
+for k in ${PROXY_CASES:-1 2 3 4 5 6 7 8}; do
   case_$k
 done
 

@@ -131,11 +131,16 @@ public struct LEDState: Equatable, Hashable, Sendable, CustomStringConvertible {
 /// The desk-phone meaning of a line key's LED, mapped to the conventional LED states.
 public enum LineKeyState: Equatable, Sendable {
     case idle, talking, incoming, held
+    /// No call on the key, its account registered / registering (several accounts).
+    case registered, registering
 
-    /// off / solid green / fast-flash green / slow-flash green.
+    /// off / solid green / fast-flash green / slow-flash green; an account's Line key: on when
+    /// registered, slow-flashing (no colour) while registering, off otherwise.
     public var ledState: LEDState {
         switch self {
         case .idle: return .off
+        case .registered: return .on
+        case .registering: return LEDState(.slowFlash)
         case .talking: return .lineTalking
         case .incoming: return .lineIncoming
         case .held: return .lineHeld

@@ -124,7 +124,7 @@ public final class PhoneAssembly {
             options.resolveHostNames ? DNSResolver.system(reactor: reactor, nameservers: network.nameservers) : nil
         if let resolver {
             resolver.onLog = { line in log.send(line) }
-            softphone.userAgent.resolver = resolver
+            for agent in softphone.userAgents { agent.resolver = resolver }
             if !network.nameservers.isEmpty {
                 var text = ""
                 for server in network.nameservers { text += (text.isEmpty ? "" : ", ") + server.description }
@@ -156,9 +156,16 @@ public final class PhoneAssembly {
         let account = softphone.userAgent.account
         let machine = PhoneStateMachine(
             reactor: reactor, softphone: softphone, indicators: indicators, settings: provisioning.phone, tones: tones,
-            accountLabel: account.displayName ?? account.userName)
+            accountLabel: account.screenLabel)
         self.machine = machine
         machine.onLog = { line in log.send(line) }
+        if softphone.userAgents.count > 1 {
+            var views: [PhoneAccountView] = []
+            for agent in softphone.userAgents {
+                views.append(PhoneAccountView(number: agent.accountNumber, label: agent.account.screenLabel))
+            }
+            machine.setAccounts(views)
+        }
 
         let firmware = options.firmwareVersion
         let http = HTTPClient(
@@ -204,10 +211,21 @@ public final class PhoneAssembly {
         softphone.userAgent.onRegistrationState = { state in
             log.send("registration: " + state.description)
             registrationStates.send(state)
+            machine.noteRegistration(account: 1, state)
+        }
+        for agent in softphone.userAgents where agent !== softphone.userAgent {
+            let number = agent.accountNumber
+            let prefix = Softphone.registrationPrefix(agent)
+            agent.onRegistrationState = { state in
+                log.send(prefix + state.description)
+                machine.noteRegistration(account: number, state)
+            }
         }
         // A TLS server refused (its certificate, the handshake): the reason is in the log line
         // already; the screen says it too, for a while (the registration retries on its own policy).
-        softphone.userAgent.onTLSFailure = { _, reason in machine.flash("TLS: " + reason, seconds: 10) }
+        for agent in softphone.userAgents {
+            agent.onTLSFailure = { _, reason in machine.flash("TLS: " + reason, seconds: 10) }
+        }
     }
 
     /// Starts registering (and listening: the sockets are open already).
@@ -258,10 +276,11 @@ public final class PhoneAssembly {
     /// What a soak watches for growth, as one line: live calls, the recording controller's
     /// tracked calls and timers, SIP transactions, TCP connections, reactor timers and watches.
     public var statistics: String {
-        let ua = softphone.userAgent
+        var transactions = 0
+        for agent in softphone.userAgents { transactions += agent.transactions.transactionCount }
         return "calls " + String(softphone.calls.count) + ", recording calls " + String(recording.trackedCallCount)
             + ", recording timers " + String(recording.pendingTimerCount) + ", transactions "
-            + String(ua.transactions.transactionCount) + ", connections " + String(ua.transport?.connectionCount ?? 0)
+            + String(transactions) + ", connections " + String(softphone.transport.connectionCount)
             + ", timers " + String(reactor.timerCount) + ", watches " + String(reactor.watchCount)
     }
 
@@ -310,8 +329,10 @@ public final class PhoneAssembly {
         http.close()
         resolver?.cancelAll()
         machine.close()
-        softphone.userAgent.onRegistrationState = nil
-        softphone.userAgent.onTLSFailure = nil
+        for agent in softphone.userAgents {
+            agent.onRegistrationState = nil
+            agent.onTLSFailure = nil
+        }
         softphone.close()
         indicators.close()
         log.removeAll()

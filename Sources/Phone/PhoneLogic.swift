@@ -5,6 +5,7 @@
 // actions out on the softphone, the tone player, the reactor and the indicators.
 
 import Audio
+import Indicators
 import Keys
 import SIP
 
@@ -46,8 +47,9 @@ public enum PhoneActionFailure: Equatable, Sendable {
 public enum PhoneInput: Sendable {
     /// A key event from the board's key source.
     case key(KeyEvent)
-    /// Call `call` is in `state` now; `party` is who is on the other end, as the screen shows it.
-    case callState(call: Int, state: SIPCallState, party: String)
+    /// Call `call` is in `state` now; `party` is who is on the other end, as the screen shows it;
+    /// `account` the account (`account.N`) the call is on.
+    case callState(call: Int, state: SIPCallState, party: String, account: Int = 1)
     /// `PhoneAction.dial` placed call `call`.
     case placed(call: Int)
     case failed(PhoneActionFailure)
@@ -60,9 +62,10 @@ public enum PhoneInput: Sendable {
 
 /// What should happen, in order, for the runtime (`PhoneStateMachine`) to carry out.
 public enum PhoneAction: Equatable, Sendable {
-    /// Place a call to `target` (what the dial plan made of `number`); answer with
-    /// `PhoneInput.placed` or `.failed(.dial(number:reason:))`.
-    case dial(number: String, target: String)
+    /// Place a call to `target` (what the dial plan made of `number`) on account `account`
+    /// (`account.N`: the Line key pressed before dialling, else 1, the default account); answer
+    /// with `PhoneInput.placed` or `.failed(.dial(number:reason:))`.
+    case dial(number: String, target: String, account: Int = 1)
     /// Answer ringing call `call` (its audio is focused first); `.failed(.answer)` when it cannot.
     case answer(call: Int)
     case reject(call: Int, status: Int)
@@ -112,6 +115,11 @@ public final class PhoneLogic {
     public var accountLabel: String
     /// Line keys that are Record / URL Record keys: their presses are `.recordKey(line:)`.
     public var recordLineKeys: [Int] = []
+    /// The phone's accounts when it has several (line key N is account N's Line key: a press
+    /// before dialling chooses the account, its LED shows the registration); empty with one.
+    public var accounts: [PhoneAccountView] = []
+    /// The account the number being dialled goes out on (1, the default, unless a Line key chose).
+    public private(set) var dialAccount = 1
     /// The screen as computed at the end of the last input (without the recording indication).
     public private(set) var shown = PhoneScreenModel()
     /// How many line keys the last drawn screen lit.
@@ -169,6 +177,8 @@ public final class PhoneLogic {
         input.headsetMode = headsetMode
         input.accountLabel = accountLabel
         input.recordLineKeys = recordLineKeys
+        input.accounts = accounts
+        input.dialAccount = dialAccount
         input.lineKeysShown = lineKeysShown
         return input
     }
@@ -189,8 +199,8 @@ public final class PhoneLogic {
                 if event.key == .volumeUp || event.key == .volumeDown { press(event.key) }
             case .long: break
             }
-        case .callState(let id, let state, let party):
-            callStateChanged(id, state, party: party)
+        case .callState(let id, let state, let party, let account):
+            callStateChanged(id, state, party: party, account: account)
         case .placed(let id):
             setActive(id)
             emit(.focus(call: id, path: path))
@@ -401,9 +411,18 @@ public final class PhoneLogic {
             } else if calls[n - 1].state == .held {
                 emit(.resume(call: id, report: false))
             }
-        } else if calls.isEmpty && screen != .dialing {
-            startDialing(on: defaultPath)
+        } else {
+            if calls.isEmpty && screen != .dialing { startDialing(on: defaultPath) }
+            // A Line key on the dialling screen: the call goes out on its account.
+            if screen == .dialing && accounts.count > 1 && PhoneAccountView.find(n, in: accounts) != nil {
+                dialAccount = n
+            }
         }
+    }
+
+    /// Account `number`'s registration as its Line key shows it (several accounts only).
+    public func noteRegistration(account number: Int, _ state: LineKeyState) {
+        for i in accounts.indices where accounts[i].number == number { accounts[i].line = state }
     }
 
     private func holdKey() {
@@ -487,6 +506,7 @@ public final class PhoneLogic {
         moveAudio(to: path)
         screen = .dialing
         dialed = ""
+        dialAccount = 1
         clearMessage()
         emit(.playDialTone(path))
         dialTone = true
@@ -496,6 +516,7 @@ public final class PhoneLogic {
         cancelInterDigitTimer()
         stopTone()
         dialed = ""
+        dialAccount = 1
         screen = .idle
     }
 
@@ -511,7 +532,8 @@ public final class PhoneLogic {
         if let a = activeIndex, isTalking(a) { emit(.hold(call: calls[a].id, report: false)) }
         lastDialed = number
         path = defaultPath
-        emit(.dial(number: number, target: target))
+        emit(.dial(number: number, target: target, account: dialAccount))
+        dialAccount = 1
     }
 
     private func restartInterDigitTimer() {
@@ -566,13 +588,15 @@ public final class PhoneLogic {
     // MARK: call events
 
     private func callStateChanged(
-        _ id: Int, _ state: SIPCallState, party: String
+        _ id: Int, _ state: SIPCallState, party: String, account: Int
     ) {
         if let i = index(of: id) {
             calls[i].state = state
             calls[i].party = party
         } else {
-            calls.append(PhoneCallView(id: id, state: state, party: party))
+            var view = PhoneCallView(id: id, state: state, party: party)
+            view.account = account
+            calls.append(view)
         }
         switch state {
         case .incoming:

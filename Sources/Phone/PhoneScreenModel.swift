@@ -20,6 +20,8 @@ public struct PhoneCallView: Equatable, Sendable {
     public var hasMedia = false
     /// The call's audio is SRTP.
     public var encrypted: Bool
+    /// The account the call is on (`account.N`).
+    public var account = 1
 
     public init(id: Int, state: SIPCallState, party: String, muted: Bool = false, encrypted: Bool = false) {
         self.id = id
@@ -53,8 +55,32 @@ public struct PhoneScreenInput: Equatable, Sendable {
     public var recording: RecordingIndication? = nil
     /// How many line keys the previous screen lit (they are turned off when calls go).
     public var lineKeysShown = 1
+    /// The accounts when there are several (empty with one: the screen is the single-account one).
+    public var accounts: [PhoneAccountView] = []
+    /// The account a number being dialled goes out on.
+    public var dialAccount = 1
 
     public init() {}
+}
+
+/// One of the phone's accounts as the screen shows it: its number N (`account.N`, line key N),
+/// its label, and its registration on its Line key's LED.
+public struct PhoneAccountView: Equatable, Sendable {
+    public var number: Int
+    public var label: String
+    public var line: LineKeyState
+
+    public init(number: Int, label: String, line: LineKeyState = .idle) {
+        self.number = number
+        self.label = label
+        self.line = line
+    }
+
+    /// Account `number` in `accounts`, if it is there.
+    public static func find(_ number: Int, in accounts: [PhoneAccountView]) -> PhoneAccountView? {
+        for account in accounts where account.number == number { return account }
+        return nil
+    }
 }
 
 /// What the screen and the LEDs show: the LCD's account, title, lines and softkeys, the status
@@ -141,6 +167,14 @@ public struct PhoneScreenModel: Equatable, Sendable {
             model.softkeys = [input.canRedial ? "Redial" : "", input.doNotDisturb ? "DND off" : "DND", "", "Dial"]
         }
         if let message = input.message { model.lines.append(message) }
+        // Several accounts: the account field names the line that rings, the call's or the one
+        // dialled on.
+        if input.accounts.count > 1,
+            let number = incoming?.account ?? active?.account ?? (input.dialing ? input.dialAccount : nil),
+            let account = PhoneAccountView.find(number, in: input.accounts)
+        {
+            model.account = account.label
+        }
         model.title = title
         model.doNotDisturb = input.doNotDisturb
         model.muted = active?.muted ?? false
@@ -148,7 +182,10 @@ public struct PhoneScreenModel: Equatable, Sendable {
         let audioOn = active != nil || model.screen == .dialing
         model.speaker = audioOn && input.path == .speaker
         model.headset = input.headsetMode
-        let count = max(1, min(PhoneKey.maxLine, max(live.count, input.lineKeysShown)))
+        // Several accounts: line key N without a call shows account N's registration.
+        var accountKeys = 0
+        if input.accounts.count > 1 { for account in input.accounts { accountKeys = max(accountKeys, account.number) } }
+        let count = max(1, min(PhoneKey.maxLine, max(live.count, input.lineKeysShown, accountKeys)))
         for n in 1...count {
             if input.recordLineKeys.contains(n) {
                 model.lineKeys.append(nil)
@@ -162,6 +199,8 @@ public struct PhoneScreenModel: Equatable, Sendable {
                 case .ended: state = .idle
                 default: state = .talking
                 }
+            } else if accountKeys > 0, let account = PhoneAccountView.find(n, in: input.accounts) {
+                state = account.line
             }
             model.lineKeys.append(state)
         }

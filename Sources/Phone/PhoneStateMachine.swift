@@ -91,8 +91,10 @@ public final class PhoneStateMachine {
         softphone.onCallState = { [self] call, state in callStateChanged(call, state) }
         softphone.onSecurityWarning = { [self] _, text in flash(text) }
         // Do-not-disturb refuses a call before it rings (the caller hears no ringback).
-        softphone.userAgent.refuseIncoming = { [self] _ in
-            logic.doNotDisturb ? logic.settings.doNotDisturbStatus : nil
+        for agent in softphone.userAgents {
+            agent.refuseIncoming = { [self] _ in
+                logic.doNotDisturb ? logic.settings.doNotDisturbStatus : nil
+            }
         }
         render()
     }
@@ -108,7 +110,7 @@ public final class PhoneStateMachine {
         tones.close()
         softphone.onCallState = nil
         softphone.onSecurityWarning = nil
-        softphone.userAgent.refuseIncoming = nil
+        for agent in softphone.userAgents { agent.refuseIncoming = nil }
         onActiveCall = nil
         onRecordKey = nil
         onCallState = nil
@@ -149,7 +151,9 @@ public final class PhoneStateMachine {
         // The softphone keeps an ended call until this report is over: the screen shows it till then.
         let outer = endingCallID
         if state.isEnded { endingCallID = call.id }
-        let draw = carryOut(.callState(call: call.id, state: state, party: PhoneStateMachine.partyText(call)))
+        let draw = carryOut(
+            .callState(
+                call: call.id, state: state, party: PhoneStateMachine.partyText(call), account: call.accountNumber))
         onCallState?(call, state)
         if draw { render() }
         endingCallID = outer
@@ -189,9 +193,9 @@ public final class PhoneStateMachine {
 
     private func perform(_ action: PhoneAction) {
         switch action {
-        case .dial(let number, let target):
+        case .dial(let number, let target, let account):
             do throws(SIPError) {
-                let placed = try softphone.dial(target)
+                let placed = try softphone.dial(target, account: account)
                 run(.placed(call: placed.id))
             } catch {
                 run(.failed(.dial(number: number, reason: error.description)))
@@ -248,6 +252,25 @@ public final class PhoneStateMachine {
     // MARK: messages
 
     /// Shows `text` under the screen for `seconds`.
+    /// The phone's accounts when it has several: their Line keys and labels (none: one account).
+    public func setAccounts(_ accounts: [PhoneAccountView]) {
+        logic.accounts = accounts.count > 1 ? accounts : []
+        render()
+    }
+
+    /// Account `number`'s registration changed: its Line key's LED follows (several accounts).
+    public func noteRegistration(account number: Int, _ state: SIPRegistrationState) {
+        guard !closed, logic.accounts.count > 1 else { return }
+        let line: LineKeyState
+        switch state {
+        case .registered: line = .registered
+        case .registering: line = .registering
+        default: line = .idle
+        }
+        logic.noteRegistration(account: number, line)
+        render()
+    }
+
     public func flash(_ text: String, seconds: Int64 = 3) {
         flash(text, nanoseconds: seconds * 1_000_000_000)
     }

@@ -55,7 +55,7 @@ public struct Provisioning {
     public init(paths: [String], merged: ConfigFile, hasRecordKey: Bool, lineKeys: Int?) throws(ConfigError) {
         self.paths = paths
         self.merged = merged
-        softphone = try SoftphoneConfiguration(merged)
+        softphone = try SoftphoneConfiguration(merged, lineKeys: lineKeys)
         phone = try PhoneSettings(merged)
         recording = try RecordingConfiguration(merged, hasRecordKey: hasRecordKey, lineKeyCount: lineKeys)
         network = try NetworkIdentity(merged)
@@ -65,7 +65,7 @@ public struct Provisioning {
             unknown.append(entry)
         }
         unknownKeys = unknown
-        warnings = recording.warnings
+        warnings = recording.warnings + softphone.accountWarnings
     }
 
     /// Every problem in `paths`, not just the first: each file's syntax (and its includes),
@@ -86,7 +86,7 @@ public struct Provisioning {
         func check(_ body: () throws(ConfigError) -> Void) {
             do throws(ConfigError) { try body() } catch { problems.append(error) }
         }
-        check { () throws(ConfigError) in _ = try SoftphoneConfiguration(merged) }
+        check { () throws(ConfigError) in _ = try SoftphoneConfiguration(merged, lineKeys: lineKeys) }
         check { () throws(ConfigError) in _ = try PhoneSettings(merged) }
         check { () throws(ConfigError) in
             _ = try RecordingConfiguration(merged, hasRecordKey: hasRecordKey, lineKeyCount: lineKeys)

@@ -45,7 +45,11 @@ public final class Softphone {
     public let reactor: Reactor
     public let configuration: SoftphoneConfiguration
     public let transport: SIPTransportLayer
+    /// Account 1's user agent (the default account).
     public let userAgent: SIPUserAgent
+    /// Every account's user agent, account 1 first (`accountNumber` = N of `account.N`), all on
+    /// `transport`; messages from the network go to theirs by `SIPAccountRouting`.
+    public let userAgents: [SIPUserAgent]
     /// Media by call id, for the calls that have opened theirs.
     public private(set) var media: [Int: CallMedia] = [:]
     /// Answer incoming calls by themselves after this delay (ns); nil leaves them ringing.
@@ -91,23 +95,60 @@ public final class Softphone {
         } catch {
             throw SoftphoneError("sip: cannot listen on " + address.description + ": " + error.description)
         }
-        var account = configuration.account
-        account.listenPort = transport.sentByPort(for: .udp)
         let advertised = configuration.advertisedAddress
-        userAgent = SIPUserAgent(
-            reactor: reactor, account: account, transport: transport, timers: timers,
-            mediaAddress: { _ in (advertised, 0) })
-        userAgent.mediaAddress = { [self] call in (advertised, mediaPort(for: call)) }
-        userAgent.onCallState = { [self] call, state in callStateChanged(call, state) }
-        userAgent.onMediaNegotiated = { [self] call, audio in mediaNegotiated(call, audio) }
-        userAgent.onMediaStopped = { [self] call in media[call.id]?.session.stop() }
-        userAgent.onSecurityWarning = { [self] call, text in onSecurityWarning?(call, text) }
-        userAgent.onRegistrationState = { [self] state in log("registration: " + state.description) }
-        // The user agent logs call state changes as `call N: <state>`; other lines get "sip: ".
-        userAgent.onLog = { [self] line in log(line.hasPrefix("call ") ? line : "sip: " + line) }
-        userAgent.onInfo = { [self] call, info in
-            log("call " + String(call.id) + ": INFO received (" + String(info.body.count) + " bytes)")
+        var agents: [SIPUserAgent] = []
+        for var account in configuration.accounts {
+            account.listenPort = transport.sentByPort(for: .udp)
+            let agent = SIPUserAgent(
+                reactor: reactor, account: account, transport: transport, timers: timers,
+                mediaAddress: { _ in (advertised, 0) })
+            agent.accountNumber = account.number
+            agents.append(agent)
         }
+        userAgent = agents[0]
+        userAgents = agents
+        for agent in agents {
+            agent.mediaAddress = { [self] call in (advertised, mediaPort(for: call)) }
+            agent.onCallState = { [self] call, state in callStateChanged(call, state) }
+            agent.onMediaNegotiated = { [self] call, audio in mediaNegotiated(call, audio) }
+            agent.onMediaStopped = { [self] call in media[call.id]?.session.stop() }
+            agent.onSecurityWarning = { [self] call, text in onSecurityWarning?(call, text) }
+            let registrationLine = agent.accountNumber == 1 ? "registration: " : Softphone.registrationPrefix(agent)
+            agent.onRegistrationState = { [self] state in log(registrationLine + state.description) }
+            // The user agent logs call state changes as `call N: <state>`; other lines get "sip: ".
+            agent.onLog = { [self] line in log(line.hasPrefix("call ") ? line : "sip: " + line) }
+            agent.onInfo = { [self] call, info in
+                log("call " + String(call.id) + ": INFO received (" + String(info.body.count) + " bytes)")
+            }
+        }
+        guard agents.count > 1 else { return }
+        // Several accounts: one numbering of calls, and the transport's messages to their account.
+        for agent in agents {
+            agent.callNumbers = { [self] in
+                defer { nextCallNumber += 1 }
+                return nextCallNumber
+            }
+        }
+        transport.onMessage = { [self] message, peer in
+            userAgents[SIPAccountRouting.index(for: message, among: userAgents)].receive(message, from: peer)
+        }
+        transport.onError = { [self] peer, error in
+            for agent in userAgents { agent.transportFailed(peer, error) }
+        }
+    }
+
+    /// The next call's number when several accounts share the numbering.
+    private var nextCallNumber = 1
+
+    /// `registration (account 2): ` for account 2's lines.
+    public static func registrationPrefix(_ agent: SIPUserAgent) -> String {
+        "registration (account " + String(agent.accountNumber) + "): "
+    }
+
+    /// The user agent of account `number`; account 1's when there is no such account.
+    public func userAgent(forAccount number: Int) -> SIPUserAgent {
+        for agent in userAgents where agent.accountNumber == number { return agent }
+        return userAgent
     }
 
     /// The SIP listening addresses, for the log.
@@ -121,26 +162,47 @@ public final class Softphone {
     /// Starts registering (when a server is configured).
     public func start() {
         if let warning = configuration.advertisedAddressWarning { log("sip: warning: " + warning) }
-        if configuration.account.servers.contains(where: { $0.transport == .tls }), let warning = configuration.tls.warning {
-            log("sip: warning: " + warning)
-        }
+        var tls = false
+        for agent in userAgents where agent.account.servers.contains(where: { $0.transport == .tls }) { tls = true }
+        if tls, let warning = configuration.tls.warning { log("sip: warning: " + warning) }
         log("sip: listening on " + listeningDescription + " as " + userAgent.account.userName)
-        userAgent.start()
+        for agent in userAgents where agent !== userAgent {
+            log(
+                "sip: account " + String(agent.accountNumber) + ": " + agent.account.userName + "@"
+                    + (agent.account.serverAddress ?? "-"))
+        }
+        for agent in userAgents { agent.start() }
     }
 
     // MARK: actions
 
-    /// Live calls, oldest first.
-    public var calls: [SIPCall] { userAgent.calls }
+    /// Live calls of every account, oldest first.
+    public var calls: [SIPCall] {
+        guard userAgents.count > 1 else { return userAgent.calls }
+        var all: [SIPCall] = []
+        for agent in userAgents {
+            for call in agent.calls {
+                var at = all.count
+                while at > 0 && all[at - 1].id > call.id { at -= 1 }
+                all.insert(call, at: at)
+            }
+        }
+        return all
+    }
 
     /// The newest live call.
-    public var currentCall: SIPCall? { userAgent.calls.last }
+    public var currentCall: SIPCall? { calls.last }
 
-    /// Places a call to a SIP URI (`sip:1002@127.0.0.1:5062`) or, with a server, a number.
+    /// Places a call to a SIP URI (`sip:1002@127.0.0.1:5062`) or, with a server, a number, on
+    /// account `account` (`account.N`; account 1, the default, when there is no such account).
     @discardableResult
-    public func dial(_ target: String) throws(SIPError) -> SIPCall {
-        log("call: dialing " + target)
-        return try userAgent.call(target)
+    public func dial(_ target: String, account: Int = 1) throws(SIPError) -> SIPCall {
+        let agent = userAgent(forAccount: account)
+        if agent.accountNumber != account {
+            log("call: account " + String(account) + " is not enabled: dialing on account 1")
+        }
+        log("call: dialing " + target + (agent === userAgent ? "" : " on account " + String(agent.accountNumber)))
+        return try agent.call(target)
     }
 
     /// Answers a ringing incoming call; false when it is not ringing.
@@ -183,7 +245,13 @@ public final class Softphone {
 
     /// Hangs every call up and unregisters; `completion` runs when done (then `close()`).
     public func shutdown(completion: @escaping () -> Void) {
-        userAgent.shutdown(completion: completion)
+        var pending = userAgents.count
+        for agent in userAgents {
+            agent.shutdown {
+                pending -= 1
+                if pending == 0 { completion() }
+            }
+        }
     }
 
     /// Releases sockets, devices, timers and callbacks.
@@ -193,7 +261,10 @@ public final class Softphone {
         for (_, callMedia) in media { callMedia.close() }
         media.removeAll()
         waitingToneOn = nil
-        userAgent.close()
+        for agent in userAgents {
+            agent.callNumbers = nil
+            agent.close()
+        }
         transport.makeTLSSession = nil
         transport.close()
         onLog = nil
@@ -316,7 +387,12 @@ public final class Softphone {
         let id = String(call.id)
         switch state {
         case .incoming:
-            log("call " + id + ": incoming from " + call.remoteParty.description)
+            var line = "call " + id + ": incoming from " + call.remoteParty.description
+            if userAgents.count > 1 {
+                let account = userAgent(forAccount: call.accountNumber).account
+                line += " on account " + String(call.accountNumber) + " (" + account.screenLabel + ")"
+            }
+            log(line)
             if let busy = otherCallWithDevice(than: call) {
                 // Call waiting: a beep over the call in progress instead of the ringer.
                 busy.audio.playTone(.callWaiting)
@@ -350,7 +426,7 @@ public final class Softphone {
             if focusedCallID == call.id { focusedCallID = nil }
         default: break
         }
-        if state != .incoming, let waiting = waitingToneOn, !userAgent.calls.contains(where: { $0.state == .incoming }) {
+        if state != .incoming, let waiting = waitingToneOn, !calls.contains(where: { $0.state == .incoming }) {
             waiting.audio.stopTone()
             waitingToneOn = nil
         }

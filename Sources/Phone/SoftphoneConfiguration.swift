@@ -9,6 +9,9 @@
 //   voice.tone_country     tone table (itu, us, gb, de, fr, nl, ...) [itu]
 //   voice.audio_path       handset | headset | speaker: where a call's audio goes [handset]
 //   account.1.*, sip.listen_port: SIPAccountConfiguration.
+//   account.N.*            accounts 2 ... the board's line count (board.linekeys, at least 1,
+//                          at most 16), each read as account 1; enabled ones register. Keys of
+//                          an account above the line count are ignored with a warning.
 //   security.*             TLS trust for SIP over TLS: SIPTLSSettings.
 
 import Audio
@@ -20,7 +23,14 @@ import SIP
 /// A phone's call settings (RFC 3261 account, RFC 3550 RTP ports, tones), from provisioning
 /// files; every value is checked, the first bad one refused with file:line.
 public struct SoftphoneConfiguration: Sendable {
+    /// Account 1, the default account: calls go out on it unless a Line key chose another.
     public var account: SIPAccountConfiguration
+    /// The enabled accounts 2 ... (`account.N.enable = 1`), by number.
+    public var moreAccounts: [SIPAccountConfiguration] = []
+    /// `account.N.*` keys above the board's line count, for the log.
+    public var accountWarnings: [String] = []
+    /// Accounts a phone has at most (`account.1` ... `account.16`).
+    public static let maxAccounts = 16
     public var listenAddress: String
     public var advertisedAddress: String
     /// Set when `advertisedAddress` is a guess (the listen address is the any-address).
@@ -42,9 +52,39 @@ public struct SoftphoneConfiguration: Sendable {
         audioPath = .handset
     }
 
-    /// Reads the settings from a (merged) provisioning file.
-    public init(_ file: ConfigFile) throws(ConfigError) {
+    /// Every account the phone runs: account 1, then the enabled accounts 2 ....
+    public var accounts: [SIPAccountConfiguration] { [account] + moreAccounts }
+
+    /// How many accounts a board with `lineKeys` line keys has (nil: any board): one per line
+    /// key, at least 1, at most `maxAccounts`.
+    public static func accountCount(lineKeys: Int?) -> Int { max(1, min(maxAccounts, lineKeys ?? maxAccounts)) }
+
+    /// Reads the settings from a (merged) provisioning file, for a board with `lineKeys` line
+    /// keys (nil: up to `maxAccounts` accounts).
+    public init(_ file: ConfigFile, lineKeys: Int? = nil) throws(ConfigError) {
         self.init(account: try SIPAccountConfiguration(file))
+        let count = SoftphoneConfiguration.accountCount(lineKeys: lineKeys)
+        var seen: [Int] = []
+        for entry in file.entries(withPrefix: "account.") {
+            let rest = entry.key.utf8.dropFirst(8)
+            guard let dot = rest.firstIndex(of: UInt8(ascii: ".")),
+                let n = Int(String(decoding: rest[rest.startIndex..<dot], as: UTF8.self)), n >= 2, !seen.contains(n)
+            else { continue }
+            seen.append(n)
+            if n > count {
+                accountWarnings.append(
+                    entry.location + ": account." + String(n) + ".* ignored: the board has " + String(count)
+                        + (count == 1 ? " line" : " lines") + " (board.linekeys; one account per line, at most "
+                        + String(SoftphoneConfiguration.maxAccounts) + ")")
+                continue
+            }
+            let more = try SIPAccountConfiguration(file, account: n)
+            guard more.enabled else { continue }
+            // In number order (files may name them in any order).
+            var at = moreAccounts.count
+            while at > 0 && moreAccounts[at - 1].number > n { at -= 1 }
+            moreAccounts.insert(more, at: at)
+        }
         tls = try SIPTLSSettings(file)
         let listen = file.string("sip.listen_address") ?? "0.0.0.0"
         guard let listenLiteral = SIPSocketAddress(literal: listen, port: 0) else {

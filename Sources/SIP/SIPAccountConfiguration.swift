@@ -55,6 +55,11 @@ import Voice
 public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConvertible {
     /// Whether the account registers (`account.1.enable`).
     public var enabled: Bool
+    /// The account's number N (`account.N.*`): line key N is its Line key.
+    public var number = 1
+    /// What the screen calls the account (`account.N.label`, Yealink's line label): nil for its
+    /// display name, else its user.
+    public var label: String?
     public var userName: String
     public var authName: String
     public var password: String
@@ -204,6 +209,9 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
         let auth = file.string(prefix + "auth_name") ?? ""
         authName = auth.isEmpty ? userName : auth
         password = file.string(prefix + "password") ?? ""
+        number = index
+        let labelText = file.string(prefix + "label") ?? ""
+        label = labelText.isEmpty ? nil : labelText
         let display = file.string(prefix + "display_name") ?? ""
         displayName = display.isEmpty ? nil : display
         for scalar in display.unicodeScalars where scalar.value < 0x20 || scalar.value == 0x7F {
@@ -274,6 +282,9 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
                 "sip.trust_ctrl", "sip.trust_ctrl = 1 needs a server (" + serverKey + "address): it would refuse every call")
         }
     }
+
+    /// The account's name on the screen: its label, else its display name, else its user.
+    public var screenLabel: String { label ?? displayName ?? userName }
 
     /// Whether a request from `remote` is accepted: always, unless `trustServerOnly`, when only
     /// a server's address is (any port: a server may send from another port than it listens on):

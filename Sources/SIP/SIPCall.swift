@@ -16,6 +16,8 @@ public final class SIPCall: CustomStringConvertible {
 
     /// The UA's number for this call (1, 2, ...), for logs.
     public let id: Int
+    /// The account the call is on (`account.N`, its user agent's `accountNumber`).
+    public let accountNumber: Int
     public let direction: Direction
     public internal(set) var state: SIPCallState = .idle
     /// The dialog (early or confirmed); for an outgoing call the remote tag stays empty until
@@ -86,6 +88,7 @@ public final class SIPCall: CustomStringConvertible {
     init(userAgent: SIPUserAgent, id: Int, outgoingTo target: SIPURI) {
         self.userAgent = userAgent
         self.id = id
+        self.accountNumber = userAgent.accountNumber
         self.direction = .outgoing
         self.callID = SIPTransactionLayer.randomToken(byteCount: 12)
         self.remoteParty = SIPNameAddress(uri: target)
@@ -104,6 +107,7 @@ public final class SIPCall: CustomStringConvertible {
     init(userAgent: SIPUserAgent, id: Int, incoming transaction: SIPServerTransaction) {
         self.userAgent = userAgent
         self.id = id
+        self.accountNumber = userAgent.accountNumber
         self.direction = .incoming
         self.callID = transaction.request.callID
         var remote = transaction.request.from

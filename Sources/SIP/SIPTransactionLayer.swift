@@ -200,6 +200,23 @@ public final class SIPTransactionLayer: CustomStringConvertible {
         }
     }
 
+    /// Whether `message` belongs to a transaction of this layer: a response to one of our
+    /// client transactions (§17.1.3), a retransmitted request, or an ACK or CANCEL of one of our
+    /// server INVITE transactions (§17.2.3, §9.2). Nothing changes.
+    public func hasTransaction(for message: SIPMessage) -> Bool {
+        guard message.isRequest else {
+            guard let key = SIPTransactionMatching.clientKey(message) else { return false }
+            return clients[key] != nil
+        }
+        guard let method = message.method else { return false }
+        if method == .ack { return inviteTransaction(forACK: message) != nil }
+        if let key = SIPTransactionMatching.serverKey(message, method: method), servers[key] != nil { return true }
+        if method == .cancel, let key = SIPTransactionMatching.serverKey(message, method: .invite) {
+            return servers[key] != nil
+        }
+        return false
+    }
+
     private func receiveResponse(_ response: SIPMessage, from peer: SIPPeer) {
         if let key = SIPTransactionMatching.clientKey(response), let transaction = clients[key] {
             transaction.receive(response)

@@ -88,6 +88,11 @@ public final class SIPUserAgent: CustomStringConvertible {
     public static let allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK, UPDATE"
     /// The User-Agent header value.
     public var userAgentHeader = SIPStack.userAgentProduct
+    /// The account's number on the phone (`account.N`): its calls carry it (`SIPCall.accountNumber`).
+    public var accountNumber = 1
+    /// Numbers the UA's new calls when set: the user agents of several accounts share one
+    /// numbering, so a call id names one call on the phone. Nil: the UA's own 1, 2, ...
+    public var callNumbers: (() -> Int)? = nil
 
     private let sendMessage: (SIPMessage, SIPPeer) -> Bool
     private var nextCallID = 1
@@ -121,19 +126,23 @@ public final class SIPUserAgent: CustomStringConvertible {
         }
         keepAlivePongs = { transport.counters.pongsReceived }
         transport.onMessage = { [self] message, peer in receive(message, from: peer) }
-        transport.onError = { [self] peer, error in
-            let verdict = transportErrorLog.admit(now: reactor.now)
-            if verdict.write {
-                log(
-                    "transport error to " + peer.description + ": " + error.description
-                        + (verdict.dropped > 0 ? " (" + String(verdict.dropped) + " more not logged)" : ""))
-            }
-            if case .tls(let reason) = error { onTLSFailure?(peer, reason) }
-            transactions.transportFailed(peer: peer)
-            // A keep-alive's ICMP error: the registrar is gone (after the transactions, so a
-            // REGISTER in flight fails over by itself).
-            registration?.transportFailed(peer)
+        transport.onError = { [self] peer, error in transportFailed(peer, error) }
+    }
+
+    /// The transport could not reach `peer` (ICMP error, refused or lost connection, TLS failure):
+    /// logged in bursts, the transactions with it fail, and so does a keep-alive to it.
+    public func transportFailed(_ peer: SIPPeer, _ error: SIPTransportError) {
+        let verdict = transportErrorLog.admit(now: reactor.now)
+        if verdict.write {
+            log(
+                "transport error to " + peer.description + ": " + error.description
+                    + (verdict.dropped > 0 ? " (" + String(verdict.dropped) + " more not logged)" : ""))
         }
+        if case .tls(let reason) = error { onTLSFailure?(peer, reason) }
+        transactions.transportFailed(peer: peer)
+        // A keep-alive's ICMP error: the registrar is gone (after the transactions, so a
+        // REGISTER in flight fails over by itself).
+        registration?.transportFailed(peer)
     }
 
     /// A UA whose messages go to `send` (tests without sockets, other transports).
@@ -240,6 +249,7 @@ public final class SIPUserAgent: CustomStringConvertible {
     // MARK: helpers for calls and registration
 
     func takeCallID() -> Int {
+        if let callNumbers { return callNumbers() }
         defer { nextCallID += 1 }
         return nextCallID
     }
@@ -556,6 +566,17 @@ public final class SIPUserAgent: CustomStringConvertible {
         }
         SIPUserAgent.add(&response, "Server", userAgentHeader)
         transaction.respond(response)
+    }
+
+    /// Whether `message` belongs to this UA (for `SIPAccountRouting`): one of its transactions,
+    /// or a request or a retransmitted 2xx in one of its calls' dialogs.
+    public func owns(_ message: SIPMessage) -> Bool {
+        if transactions.hasTransaction(for: message) { return true }
+        if message.isRequest {
+            if message.method == .ack { return calls.contains { $0.callID == message.callID } }
+            return message.to.tag != nil && call(forRequest: message) != nil
+        }
+        return calls.contains { $0.callID == message.callID }
     }
 
     private func call(forRequest request: SIPMessage) -> SIPCall? {

@@ -121,7 +121,7 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
         built.registrationStates.add { state in
             if case .registered = state { dialOnce() }
         }
-        built.softphone.userAgent.onCheckSync = { reboot in checkSync(reboot: reboot) }
+        for agent in built.softphone.userAgents { agent.onCheckSync = { reboot in checkSync(reboot: reboot) } }
         return built
     }
     func finish() {
