@@ -17,7 +17,8 @@ extension RTPSession {
                 counters.malformed += 1
                 continue
             }
-            // Everything on the RTCP port is RTCP (SRTCP when the call is SRTP).
+            if RTPPacket.isSTUN(UnsafeRawBufferPointer(rebasing: rtcpBuffer[0..<length])) { continue }
+            // Everything else on the RTCP port is RTCP (SRTCP when the call is SRTP).
             guard let length = unprotectDatagram(rtcpBuffer, length: length, isRTCP: true) else { continue }
             // Parsed in place: nothing sends RTCP from inside the parse, so the buffer stays ours.
             let bytes = UnsafeRawBufferPointer(rebasing: rtcpBuffer[0..<length])

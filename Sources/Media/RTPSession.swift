@@ -519,7 +519,9 @@ public final class RTPSession {
                 counters.malformed += 1
                 continue
             }
-            let isRTCP = RTPPacket.isRTCP(UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<length]))
+            let datagram = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<length])
+            if RTPPacket.isSTUN(datagram) { continue }
+            let isRTCP = RTPPacket.isRTCP(datagram)
             guard let length = unprotectDatagram(receiveBuffer, length: length, isRTCP: isRTCP) else { continue }
             let bytes = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<length])
             if isRTCP {

@@ -163,6 +163,15 @@ public struct RTPPacket: Equatable, Sendable, CustomStringConvertible {
         bytes.count >= 2 && bytes[1] >= 192 && bytes[1] <= 223
     }
 
+    /// Whether a datagram on a media port is a STUN message (RFC 7983 §7: first byte 0...3; the
+    /// RFC 5389 magic cookie 0x2112A442 at bytes 4...7). Peers send STUN there without ICE too
+    /// (linphone's binding requests that keep a NAT mapping open); the phone, which does no ICE,
+    /// drops them without counting them malformed.
+    public static func isSTUN(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= 20 && bytes[0] < 4 && bytes[4] == 0x21 && bytes[5] == 0x12 && bytes[6] == 0xA4
+            && bytes[7] == 0x42
+    }
+
     public var description: String {
         header.description + " payload=\(payloadCount)B@\(payloadOffset)"
             + (csrcCount > 0 ? " csrc=\(csrcCount)" : "") + (paddingCount > 0 ? " pad=\(paddingCount)" : "")

@@ -212,7 +212,7 @@ struct RTPSessionTests {
         #expect(logs.contains { $0.contains("BYE") })
     }
 
-    @Test("garbage datagrams are dropped and counted while the audio goes on")
+    @Test("garbage datagrams are dropped and counted while the audio goes on; STUN is dropped uncounted")
     func garbage() throws {
         let pair = try CallPair()
         defer { pair.close() }
@@ -233,6 +233,10 @@ struct RTPSessionTests {
         strange[0] = 0x80
         strange[1] = 18
         attacker.send(strange, to: pair.b.localAddress)
+        // STUN binding requests (RFC 5389; linphone sends them without ICE): dropped, not malformed.
+        let stun: [UInt8] = [0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xA4, 0x42] + [UInt8](repeating: 7, count: 12)
+        attacker.send(stun, to: pair.b.localAddress)
+        attacker.send(stun, to: pair.b.localRTCPAddress)
         pair.startClock()
         try pair.run(seconds: 1.5)
         let stats = pair.b.statistics
