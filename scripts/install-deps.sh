@@ -13,6 +13,7 @@
 # system service to stop);
 # kamailio-tls-modules, sipsak and openssl (scripts/cli-tests-tls.sh: the TLS registrar, OPTIONS over
 # TLS, the test PKI made at test time);
+# linphone-cli (linphonec, the other phone of scripts/cli-tests-linphone.sh);
 # python3 for the build scripts, and `file`. Quick and silent when everything is there. Cross sysroots
 # and qemu are toolchain/sysroot.sh's job (called by the firmware build).
 set -euo pipefail
@@ -23,6 +24,7 @@ PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev pyth
 PACKAGES+=(libmbedtls-dev openssl)  # TLS module (mbedTLS 2.28); openssl CLI makes the TLS tests' PKI
 PACKAGES+=(libsrtp2-dev)  # SRTP (libsrtp2, built on NSS in Debian)
 PACKAGES+=(lighttpd-mod-openssl)  # HTTPS for lighttpd (HTTPTests, cli-tests-autoprov.sh, cli-tests-record.sh)
+PACKAGES+=(linphone-cli)  # linphonec (cli-tests-linphone.sh)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -37,7 +37,8 @@
 #      a call, 503 shedding, a peak-RSS bound, 70 silent TCP connections), and a soak and scan of
 #      the real process (scripts/cli-tests-soak.sh: 1,000 calls with record on/off against SIPp,
 #      counters, descriptors and RSS back to their level after quiet periods, sipvicious svmap,
-#      svwar and svcrack during a call), and session timers against SIPp (scripts/cli-tests-timers.sh:
+#      svwar and svcrack during a call), linphone (scripts/cli-tests-linphone.sh: 100rel/PRACK and
+#      early media both ways, in a network namespace of loopback only), and session timers against SIPp (scripts/cli-tests-timers.sh:
 #      the phone refreshing, the far end not refreshing, 420 for Require), and provisioning from a
 #      server (scripts/cli-tests-autoprov.sh: lighttpd with basic auth and a redirect, boot from the
 #      common and MAC files, 304 on an unchanged file, a change picked up on the repeat timer, a bad
@@ -151,7 +152,7 @@ done
 
 # --- 6. deskphone's calls against real peers (the Embedded x86_64 firmware) -----------------
 if [[ -x .build-firmware/x86_64/deskphone ]]; then
-  for part in call baresip record provisioning phone demo proxy dns tls flood soak timers autoprov; do
+  for part in call baresip record provisioning phone demo proxy dns tls flood soak timers autoprov linphone; do
     label=cli-$part
     [[ $part == phone || $part == demo ]] && label=$part # their summary lines: `phone: ...`, `demo: ...`
     note "== calls: scripts/cli-tests-$part.sh"
