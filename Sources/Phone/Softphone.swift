@@ -56,6 +56,11 @@ public final class Softphone {
     public var onCallState: ((SIPCall, SIPCallState) -> Void)?
     /// A security warning for the user about a call (SDES keys over a plain transport), once per call.
     public var onSecurityWarning: ((SIPCall, String) -> Void)?
+    /// The host written in Via, Contact and SDP: `sip.advertised_address` at first, then what
+    /// network changes give (`networkMonitor`).
+    public private(set) var advertisedAddress: String
+    /// Follows the SIP address through network changes (netlink), while there is one.
+    public private(set) var networkMonitor: NetworkMonitor?
 
     private let routes: [AudioRoute]
     private let clock: AudioClock
@@ -75,6 +80,7 @@ public final class Softphone {
         routes = [handset, headset, speaker]
         self.clock = clock
         audioPath = configuration.audioPath
+        advertisedAddress = configuration.advertisedAddress
         guard let address = SIPSocketAddress(literal: configuration.listenAddress, port: configuration.account.listenPort)
         else {
             throw SoftphoneError("sip: listen address '" + configuration.listenAddress + "' is not an IP address")
@@ -97,7 +103,7 @@ public final class Softphone {
         userAgent = SIPUserAgent(
             reactor: reactor, account: account, transport: transport, timers: timers,
             mediaAddress: { _ in (advertised, 0) })
-        userAgent.mediaAddress = { [self] call in (advertised, mediaPort(for: call)) }
+        userAgent.mediaAddress = { [self] call in (advertisedAddress, mediaPort(for: call)) }
         userAgent.onCallState = { [self] call, state in callStateChanged(call, state) }
         userAgent.onMediaNegotiated = { [self] call, audio in mediaNegotiated(call, audio) }
         userAgent.onMediaStopped = { [self] call in media[call.id]?.session.stop() }
@@ -125,7 +131,55 @@ public final class Softphone {
             log("sip: warning: " + warning)
         }
         log("sip: listening on " + listeningDescription + " as " + userAgent.account.userName)
+        if configuration.watchNetwork { startNetworkWatch() }
         userAgent.start()
+    }
+
+    // MARK: network changes
+
+    /// Opens the netlink watch (`sip.network_watch`). A phone bound to one address
+    /// (`sip.listen_address`) cannot follow another: only the any-address is followed.
+    private func startNetworkWatch() {
+        guard let listen = SIPSocketAddress(literal: configuration.listenAddress, port: 0), listen.isAnyAddress else {
+            log("NET sip.listen_address is " + configuration.listenAddress + ": not following address changes")
+            return
+        }
+        guard let monitor = watchNetwork() else { return }
+        do throws(SocketError) {
+            try monitor.start()
+        } catch {
+            log("NET cannot watch the network: " + error.description)
+            monitor.close()
+            networkMonitor = nil
+        }
+    }
+
+    /// A network monitor for the advertised address whose decisions move the phone (nil when
+    /// that address is not an IP literal); `start()` opens its socket, tests feed it recorded
+    /// netlink datagrams instead.
+    @discardableResult
+    public func watchNetwork(debounce: Int64 = 1_000_000_000) -> NetworkMonitor? {
+        guard let current = SIPSocketAddress(literal: advertisedAddress, port: 0) else { return nil }
+        networkMonitor?.close()
+        let monitor = NetworkMonitor(reactor: reactor, current: current, debounce: debounce)
+        monitor.onLog = { [self] line in log(line) }
+        monitor.onDecision = { [self] decision in networkChanged(decision) }
+        networkMonitor = monitor
+        return monitor
+    }
+
+    private func networkChanged(_ decision: NetworkDecision) {
+        switch decision {
+        case .unchanged:
+            return
+        case .changed(let from, let to):
+            log("NET address " + (from?.plainHostText ?? "none") + " -> " + to.plainHostText)
+            advertisedAddress = to.plainHostText
+            userAgent.changeLocalHost(advertisedAddress)
+        case .lost(let address):
+            log("NET lost " + address.plainHostText + ": no usable address")
+            userAgent.networkLost()
+        }
     }
 
     // MARK: actions
@@ -193,6 +247,8 @@ public final class Softphone {
         for (_, callMedia) in media { callMedia.close() }
         media.removeAll()
         waitingToneOn = nil
+        networkMonitor?.close()
+        networkMonitor = nil
         userAgent.close()
         transport.makeTLSSession = nil
         transport.close()
