@@ -23,6 +23,7 @@ struct WholePhoneNetworkTests {
     func addressChange() throws {
         let phone = try WholePhone(
             config: """
+                account.1.enable = 1
                 sip.advertised_address = 10.0.0.2
                 account.1.sip_server.1.address = 127.0.0.1
                 account.1.sip_server.1.port = FAREND_PORT

@@ -27,7 +27,7 @@ public enum NetlinkBytes {
     /// RTM_NEWADDR / RTM_DELADDR: ifaddrmsg, IFA_ADDRESS and IFA_LOCAL (the same bytes) and for
     /// IPv4 IFA_LABEL. `address` is 4 or 16 bytes.
     public static func address(
-        _ type: UInt16 = newAddress, _ address: [UInt8], prefix: UInt8 = 24, index: UInt32, flags: UInt8 = 0,
+        _ type: UInt16, _ address: [UInt8], prefix: UInt8 = 24, index: UInt32, flags: UInt8 = 0,
         scope: UInt8 = 0, label: String = "", sequence: UInt32 = 0
     ) -> [UInt8] {
         let family: UInt8 = address.count == 16 ? 10 : 2
@@ -35,6 +35,14 @@ public enum NetlinkBytes {
         payload += attribute(1, address) + attribute(2, address)
         if !label.isEmpty { payload += attribute(3, Array(label.utf8) + [0]) }
         return message(type: type, sequence: sequence, payload)
+    }
+
+    /// RTM_NEWADDR (see above).
+    public static func address(
+        _ address: [UInt8], prefix: UInt8 = 24, index: UInt32, flags: UInt8 = 0, scope: UInt8 = 0, label: String = "",
+        sequence: UInt32 = 0
+    ) -> [UInt8] {
+        self.address(newAddress, address, prefix: prefix, index: index, flags: flags, scope: scope, label: label, sequence: sequence)
     }
 
     /// RTM_NEWLINK / RTM_DELLINK: ifinfomsg with `flags` (IFF_UP 0x1, IFF_LOOPBACK 0x8,
