@@ -4,8 +4,8 @@
 # end in this namespace (10.201.N.1) with Kamailio (Tests/Fixtures-call/kamailio/proxy.cfg) as
 # registrar and Record-Route proxy and SIPp as user 2000 (Tests/Fixtures-call/network/uas-moved.xml)
 # behind it. The phone listens on the any-address and says 10.201.N.2 in Via/Contact/SDP; then:
-#   1. registered and in a call with 2000, the phone's address moves to 10.201.N.3 (`ip addr add`
-#      the new one, `ip addr del` the old): its log says `NET address A -> B`, Kamailio sees a new
+#   1. registered and in a call with 2000, the phone's address moves to 10.201.N.3 (`ip addr del`
+#      the old one, `ip addr add` the new one): its log says `NET address A -> B`, Kamailio sees a new
 #      REGISTER with Contact on B (`PROXY registered ... contact=[...B...]`), SIPp a re-INVITE
 #      whose SDP has c=IN IP4 B, the call stays up and ends with the phone's BYE;
 #   2. the phone's link goes down: `NET lost`, the account not registered, no REGISTER meanwhile;
@@ -125,8 +125,10 @@ step '^registration: registered' && [ "$(registered "$old_ip")" -ge 1 ] &&
 phone "dial 2000"
 if step '^call 1: connected'; then
   pass "call 1 connected to SIPp through Kamailio"
-  # 1. the address moves (add the new one first, as DHCP renumbering does, then drop the old).
-  ip -n "$ns" addr add "$new_ip/24" dev "$phone_if" && ip -n "$ns" addr del "$old_ip/24" dev "$phone_if"
+  # 1. the address moves: the old one goes, the new one comes (within the phone's 1 s debounce).
+  # (Adding the new one first would not do: deleting a primary IPv4 address deletes the
+  # secondaries of its subnet too, unless promote_secondaries is on.)
+  ip -n "$ns" addr del "$old_ip/24" dev "$phone_if" && ip -n "$ns" addr add "$new_ip/24" dev "$phone_if"
   step "^NET address ${old_ip//./\\.} -> ${new_ip//./\\.}\$" && pass "the phone's log: NET address $old_ip -> $new_ip"
   if wait_match -F "$proxy_log" "PROXY registered sip:1001@$host_ip contact=[<sip:1001@$new_ip:$phone_port>" 1 10; then
     pass "Kamailio saw a new REGISTER with Contact on $new_ip"
