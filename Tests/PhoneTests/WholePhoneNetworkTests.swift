@@ -29,6 +29,7 @@ struct WholePhoneNetworkTests {
                 account.1.sip_server.1.port = FAREND_PORT
                 """, registrar: true)
         defer { phone.close() }
+        phone.farEnd.keepsInvites = true
         let monitor = try #require(phone.assembly.softphone.watchNetwork())
         for d in B.startupDumps(eth0: [[10, 0, 0, 2]]) { monitor.receive(d) }
         try phone.run(seconds: 1)

@@ -51,8 +51,10 @@ final class FarEnd {
     var registrar = false
     /// Every REGISTER that reached the far end (with `registrar` on), retransmissions included.
     private(set) var registers: [SIPMessage] = []
-    /// Every INVITE that reached the far end (initial and re-INVITEs, retransmissions included).
+    /// Every INVITE that reached the far end (initial and re-INVITEs, retransmissions included),
+    /// while `keepsInvites` is on (off by default: the soak's list would only grow).
     private(set) var invites: [SIPMessage] = []
+    var keepsInvites = false
     /// The last INFOs seen (CSeq and Call-ID), to tell retransmissions.
     private var seenInfo: [String] = []
     private var watch: WatchID? = nil
@@ -126,7 +128,7 @@ final class FarEnd {
             guard n > 0 else { return }
             guard let message = try? SIPMessage.parse(Array(buffer[0..<n])) else { continue }
             if message.isRequest, message.method == .info, !handleInfo(message) { continue }
-            if message.isRequest, message.method == .invite { invites.append(message) }
+            if keepsInvites, message.isRequest, message.method == .invite { invites.append(message) }
             if registrar, message.isRequest, message.method == .register {
                 registers.append(message)
                 var ok = SIPMessage.response(to: message, status: 200, toTag: "reg")
