@@ -134,7 +134,7 @@ public enum NetlinkMessage {
                 events.append(.done(sequence: sequence))
             case typeError:
                 guard end - body >= 4 else { return (events, "netlink: error message of " + String(length) + " bytes") }
-                events.append(.error(sequence: sequence, errno: -Int32(bitPattern: u32(bytes, body))))
+                events.append(.error(sequence: sequence, errno: 0 &- Int32(bitPattern: u32(bytes, body))))
             case newAddress, deleteAddress:
                 guard let address = parseAddress(bytes, body, end) else {
                     return (events, "netlink: malformed address message at byte " + String(offset))

@@ -85,6 +85,10 @@ struct NetlinkMessageTests {
         packet[16] = 17
         let other = B.message(type: 24, [1, 2, 3, 4])
         #expect(NetlinkMessage.parse(packet + other) == ([], nil))
+        // An error code of Int32.min (found by the fuzzer: negating it overflowed).
+        #expect(NetlinkMessage.parse(B.message(type: 2, sequence: 3, B.le32(0x8000_0000))).events == [
+            .error(sequence: 3, errno: Int32.min)
+        ])
         // Error message too short for its code.
         #expect(NetlinkMessage.parse(B.message(type: 2, [1, 2])).problem != nil)
     }
