@@ -124,7 +124,9 @@ public enum NetlinkMessage {
             guard length >= headerSize, length <= bytes.count - offset else {
                 return (events, "netlink: message length " + String(length) + " at byte " + String(offset))
             }
-            guard events.count < eventLimit else { return (events, "netlink: more than " + String(eventLimit) + " messages") }
+            guard events.count < eventLimit else {
+                return (events, "netlink: more than " + String(eventLimit) + " messages")
+            }
             let type = u16(bytes, offset + 4)
             let sequence = u32(bytes, offset + 8)
             let body = offset + headerSize

@@ -15,7 +15,8 @@ public struct NetworkInterfaces: Equatable, Sendable {
     public mutating func apply(_ event: NetlinkEvent) -> Bool {
         switch event {
         case .addressAdded(let a):
-            if let i = addresses.firstIndex(where: { $0.address == a.address && $0.interfaceIndex == a.interfaceIndex }) {
+            if let i = addresses.firstIndex(where: { $0.address == a.address && $0.interfaceIndex == a.interfaceIndex })
+            {
                 if addresses[i] == a { return false }
                 addresses[i] = a
             } else {
@@ -83,7 +84,8 @@ public enum NetworkDecision: Equatable, Sendable, CustomStringConvertible {
 public enum NetworkAddressPolicy {
     /// `current`: the address in use, nil after a loss; `family`: the family to prefer (4 or 6,
     /// the last one in use) when `current` is nil.
-    public static func decide(current: SocketAddress?, family: Int32, interfaces: NetworkInterfaces) -> NetworkDecision {
+    public static func decide(current: SocketAddress?, family: Int32, interfaces: NetworkInterfaces) -> NetworkDecision
+    {
         let loopback = current.map(isLoopback) ?? false
         if let current,
             interfaces.addresses.contains(where: {

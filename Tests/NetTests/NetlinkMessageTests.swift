@@ -39,11 +39,16 @@ struct NetlinkMessageTests {
     func changes() {
         let bytes =
             B.address(B.deleteAddress, [10, 0, 0, 2], index: 2) + B.link(index: 2, flags: 0x1, name: "eth0")
-            + B.link(B.deleteLink, index: 3, flags: 0, name: "wlan0") + B.error(16, sequence: 7) + B.error(0, sequence: 8)
+            + B.link(B.deleteLink, index: 3, flags: 0, name: "wlan0") + B.error(16, sequence: 7)
+            + B.error(0, sequence: 8)
         let (events, problem) = NetlinkMessage.parse(bytes)
         #expect(problem == nil)
         #expect(events.count == 5)
-        if case .addressRemoved(let a) = events[0] { #expect(a.address == Self.v4) } else { Issue.record("\(events[0])") }
+        if case .addressRemoved(let a) = events[0] {
+            #expect(a.address == Self.v4)
+        } else {
+            Issue.record("\(events[0])")
+        }
         #expect(events[1] == .linkChanged(NetlinkLink(index: 2, flags: 0x1, name: "eth0")))
         #expect(!NetlinkLink(index: 2, flags: 0x1).isUp && NetlinkLink(index: 2, flags: 0x41).isUp)
         #expect(events[2] == .linkRemoved(NetlinkLink(index: 3, flags: 0, name: "wlan0")))
@@ -86,9 +91,10 @@ struct NetlinkMessageTests {
         let other = B.message(type: 24, [1, 2, 3, 4])
         #expect(NetlinkMessage.parse(packet + other) == ([], nil))
         // An error code of Int32.min (found by the fuzzer: negating it overflowed).
-        #expect(NetlinkMessage.parse(B.message(type: 2, sequence: 3, B.le32(0x8000_0000))).events == [
-            .error(sequence: 3, errno: Int32.min)
-        ])
+        #expect(
+            NetlinkMessage.parse(B.message(type: 2, sequence: 3, B.le32(0x8000_0000))).events == [
+                .error(sequence: 3, errno: Int32.min)
+            ])
         // Error message too short for its code.
         #expect(NetlinkMessage.parse(B.message(type: 2, [1, 2])).problem != nil)
     }
@@ -114,11 +120,14 @@ struct NetlinkMessageTests {
         var moved = start
         moved.apply(.addressRemoved(NetlinkAddress(address: Self.v4, interfaceIndex: 2)))
         moved.apply(.addressAdded(NetlinkAddress(address: Self.v4b, interfaceIndex: 2)))
-        #expect(NetworkAddressPolicy.decide(current: Self.v4, family: 4, interfaces: moved) == .changed(from: Self.v4, to: Self.v4b))
+        #expect(
+            NetworkAddressPolicy.decide(current: Self.v4, family: 4, interfaces: moved)
+                == .changed(from: Self.v4, to: Self.v4b))
         // Only the IPv6 one left: that one (another family, but usable).
         var sixOnly = start
         sixOnly.apply(.addressRemoved(NetlinkAddress(address: Self.v4, interfaceIndex: 2)))
-        guard case .changed(_, let to) = NetworkAddressPolicy.decide(current: Self.v4, family: 4, interfaces: sixOnly) else {
+        guard case .changed(_, let to) = NetworkAddressPolicy.decide(current: Self.v4, family: 4, interfaces: sixOnly)
+        else {
             Issue.record("changed expected")
             return
         }
@@ -129,7 +138,8 @@ struct NetlinkMessageTests {
         #expect(NetworkAddressPolicy.decide(current: Self.v4, family: 4, interfaces: down) == .lost(Self.v4))
         // Nothing in use and nothing usable: unchanged; eth0 up again: back on 10.0.0.2.
         #expect(NetworkAddressPolicy.decide(current: nil, family: 4, interfaces: down) == .unchanged)
-        #expect(NetworkAddressPolicy.decide(current: nil, family: 4, interfaces: start) == .changed(from: nil, to: Self.v4))
+        #expect(
+            NetworkAddressPolicy.decide(current: nil, family: 4, interfaces: start) == .changed(from: nil, to: Self.v4))
         // Tentative and link-local addresses are not usable.
         var tentative = down
         tentative.apply(.addressAdded(NetlinkAddress(address: Self.v4b, interfaceIndex: 1, flags: 0x40)))
@@ -192,8 +202,10 @@ struct NetlinkMessageTests {
     func monitorNotFollowing() throws {
         let reactor = try Reactor(clock: .virtual(startNanoseconds: 0))
         defer { reactor.close() }
-        for (address, word) in [(SocketAddress(ipv4: 198, 51, 100, 7, port: 0), "no interface"),
-            (SocketAddress(ipv4: 127, 0, 0, 1, port: 0), "loopback")] {
+        for (address, word) in [
+            (SocketAddress(ipv4: 198, 51, 100, 7, port: 0), "no interface"),
+            (SocketAddress(ipv4: 127, 0, 0, 1, port: 0), "loopback"),
+        ] {
             let monitor = NetworkMonitor(reactor: reactor, current: address)
             var logs: [String] = []
             monitor.onLog = { logs.append($0) }

@@ -266,10 +266,11 @@ final class WholePhone {
     static let boardPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../board/sim.cfg").standardizedFileURL.path
 
-    /// `config`: more provisioning lines (`FAREND_PORT` stands for the far end's SIP port). `statusLog`: write the JSON-lines status log (off in
-    /// the soak, where the file would only grow). `farEndTimers`: the far end's SIP timers.
-    /// `statusLogAt`: write the status log there instead (a fault: `/dev/full`). `farEndSRTP`: the
-    /// far end's SRTP policy.
+    /// `config`: more provisioning lines (`FAREND_PORT` stands for the far end's SIP port).
+    /// `statusLog`: write the JSON-lines status log (off in the soak, where the file would only
+    /// grow). `farEndTimers`: the far end's SIP timers. `statusLogAt`: write the status log there
+    /// instead (a fault: `/dev/full`). `farEndSRTP`: the far end's SRTP policy. `registrar`: the
+    /// far end registers the phone too (`FarEnd.registrar`).
     init(
         config: String = "", statusLog: Bool = true, statusLogAt: String? = nil,
         farEndTimers: SIPTimerValues = SIPTimerValues(), farEndSRTP: SRTPPolicy = .off, registrar: Bool = false

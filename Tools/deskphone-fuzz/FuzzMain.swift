@@ -1,6 +1,7 @@
 // Host-only tool, kept in Tools/ (Sources/ is firmware): libFuzzer entry points for every parser
 // that reads the outside (issue 5): SIP messages and TCP stream framing, URI, SDP, SDES a=crypto and digest auth; RTP, RTCP and RFC 4733 events;
-// HTTP responses and record URLs, DNS and TFTP answers, DHCP lease files (option 66), NETLINK_ROUTE datagrams and <YealinkIPPhoneText> bodies; `.cfg` text and
+// HTTP responses and record URLs, DNS and TFTP answers, DHCP lease files (option 66), NETLINK_ROUTE datagrams
+// and <YealinkIPPhoneText> bodies; `.cfg` text and
 // `input_event` streams. Built by scripts/fuzz.sh with `swiftc -sanitize=fuzzer,address -DFUZZING`;
 // the target is chosen by the environment variable DESKPHONE_FUZZ_TARGET (a `FuzzTarget` name).
 // A plain build is a replayer: `deskphone-fuzz TARGET FILE|DIR...` runs each input once.

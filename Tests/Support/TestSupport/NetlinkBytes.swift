@@ -42,7 +42,9 @@ public enum NetlinkBytes {
         _ address: [UInt8], prefix: UInt8 = 24, index: UInt32, flags: UInt8 = 0, scope: UInt8 = 0, label: String = "",
         sequence: UInt32 = 0
     ) -> [UInt8] {
-        self.address(newAddress, address, prefix: prefix, index: index, flags: flags, scope: scope, label: label, sequence: sequence)
+        self.address(
+            newAddress, address, prefix: prefix, index: index, flags: flags, scope: scope, label: label,
+            sequence: sequence)
     }
 
     /// RTM_NEWLINK / RTM_DELLINK: ifinfomsg with `flags` (IFF_UP 0x1, IFF_LOOPBACK 0x8,
@@ -67,7 +69,8 @@ public enum NetlinkBytes {
     /// eth0, index 2).
     public static func startupDumps(eth0 addresses: [[UInt8]]) -> [[UInt8]] {
         let links =
-            link(index: 1, flags: 0x49, name: "lo", sequence: 1) + link(index: 2, flags: 0x41, name: "eth0", sequence: 1)
+            link(index: 1, flags: 0x49, name: "lo", sequence: 1)
+            + link(index: 2, flags: 0x41, name: "eth0", sequence: 1)
             + done(sequence: 1)
         var addressDump = address([127, 0, 0, 1], prefix: 8, index: 1, scope: 254, label: "lo", sequence: 2)
         for a in addresses { addressDump += address(a, index: 2, label: a.count == 4 ? "eth0" : "", sequence: 2) }
