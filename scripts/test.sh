@@ -43,7 +43,9 @@
 #      server (scripts/cli-tests-autoprov.sh: lighttpd with basic auth and a redirect, boot from the
 #      common and MAC files, 304 on an unchanged file, a change picked up on the repeat timer, a bad
 #      file refused with URL:line, boot on the stored last good set with the server dead; HTTPS with
-#      a test CA, another CA refused with the last good set kept, HTTP digest);
+#      a test CA, another CA refused with the last good set kept, HTTP digest), and a network change
+#      (scripts/cli-tests-network.sh: a namespace with a veth pair, Kamailio and SIPp; the phone's
+#      address moved during a call: re-REGISTER and re-INVITE on the new address; link down and up);
 #   7. the aarch64 and armv7 firmware's calls against SIPp under qemu-user (cli-tests-call.sh),
 #      which catch what only a 32-bit Int or another ABI shows, and one TLS+SRTP call each
 #      (cli-tests-baresip.sh scenario 12: to baresip through Kamailio over TLS, SRTP mandatory).
@@ -152,7 +154,7 @@ done
 
 # --- 6. deskphone's calls against real peers (the Embedded x86_64 firmware) -----------------
 if [[ -x .build-firmware/x86_64/deskphone ]]; then
-  for part in call baresip record provisioning phone demo proxy dns tls flood soak timers autoprov linphone; do
+  for part in call baresip record provisioning phone demo proxy dns tls flood soak timers autoprov linphone network; do
     label=cli-$part
     [[ $part == phone || $part == demo ]] && label=$part # their summary lines: `phone: ...`, `demo: ...`
     note "== calls: scripts/cli-tests-$part.sh"

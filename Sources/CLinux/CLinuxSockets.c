@@ -3,6 +3,7 @@
 #include "CLinux.h"
 
 #include <linux/errqueue.h>
+#include <linux/netlink.h>
 #include <sys/uio.h>
 
 static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -241,4 +242,30 @@ int cl_ipv6_loopback_available(void) {
     int ok = bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0;
     close(fd);
     return ok ? 1 : 0;
+}
+
+int cl_netlink_open(uint32_t groups) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) return -errno;
+    struct sockaddr_nl local;
+    memset(&local, 0, sizeof(local));
+    local.nl_family = AF_NETLINK;
+    local.nl_groups = groups;
+    if (bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+ssize_t cl_netlink_send(int fd, const void *buf, size_t len) {
+    struct sockaddr_nl kernel;
+    memset(&kernel, 0, sizeof(kernel));
+    kernel.nl_family = AF_NETLINK;
+    ssize_t n;
+    do {
+        n = sendto(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&kernel, sizeof(kernel));
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : n;
 }

@@ -60,6 +60,11 @@ public final class Softphone {
     public var onCallState: ((SIPCall, SIPCallState) -> Void)?
     /// A security warning for the user about a call (SDES keys over a plain transport), once per call.
     public var onSecurityWarning: ((SIPCall, String) -> Void)?
+    /// The host written in Via, Contact and SDP: `sip.advertised_address` at first, then what
+    /// network changes give (`networkMonitor`).
+    public private(set) var advertisedAddress: String
+    /// Follows the SIP address through network changes (netlink), while there is one.
+    public private(set) var networkMonitor: NetworkMonitor?
 
     private let routes: [AudioRoute]
     private let clock: AudioClock
@@ -79,6 +84,7 @@ public final class Softphone {
         routes = [handset, headset, speaker]
         self.clock = clock
         audioPath = configuration.audioPath
+        advertisedAddress = configuration.advertisedAddress
         guard let address = SIPSocketAddress(literal: configuration.listenAddress, port: configuration.account.listenPort)
         else {
             throw SoftphoneError("sip: listen address '" + configuration.listenAddress + "' is not an IP address")
@@ -108,7 +114,7 @@ public final class Softphone {
         userAgent = agents[0]
         userAgents = agents
         for agent in agents {
-            agent.mediaAddress = { [self] call in (advertised, mediaPort(for: call)) }
+            agent.mediaAddress = { [self] call in (advertisedAddress, mediaPort(for: call)) }
             agent.onCallState = { [self] call, state in callStateChanged(call, state) }
             agent.onMediaNegotiated = { [self] call, audio in mediaNegotiated(call, audio) }
             agent.onMediaStopped = { [self] call in media[call.id]?.session.stop() }
@@ -171,7 +177,55 @@ public final class Softphone {
                 "sip: account " + String(agent.accountNumber) + ": " + agent.account.userName + "@"
                     + (agent.account.serverAddress ?? "-"))
         }
+        if configuration.watchNetwork { startNetworkWatch() }
         for agent in userAgents { agent.start() }
+    }
+
+    // MARK: network changes
+
+    /// Opens the netlink watch (`sip.network_watch`). A phone bound to one address
+    /// (`sip.listen_address`) cannot follow another: only the any-address is followed.
+    private func startNetworkWatch() {
+        guard let listen = SIPSocketAddress(literal: configuration.listenAddress, port: 0), listen.isAnyAddress else {
+            log("NET sip.listen_address is " + configuration.listenAddress + ": not following address changes")
+            return
+        }
+        guard let monitor = watchNetwork() else { return }
+        do throws(SocketError) {
+            try monitor.start()
+        } catch {
+            log("NET cannot watch the network: " + error.description)
+            monitor.close()
+            networkMonitor = nil
+        }
+    }
+
+    /// A network monitor for the advertised address whose decisions move the phone (nil when
+    /// that address is not an IP literal); `start()` opens its socket, tests feed it recorded
+    /// netlink datagrams instead.
+    @discardableResult
+    public func watchNetwork(debounce: Int64 = 1_000_000_000) -> NetworkMonitor? {
+        guard let current = SIPSocketAddress(literal: advertisedAddress, port: 0) else { return nil }
+        networkMonitor?.close()
+        let monitor = NetworkMonitor(reactor: reactor, current: current, debounce: debounce)
+        monitor.onLog = { [self] line in log(line) }
+        monitor.onDecision = { [self] decision in networkChanged(decision) }
+        networkMonitor = monitor
+        return monitor
+    }
+
+    private func networkChanged(_ decision: NetworkDecision) {
+        switch decision {
+        case .unchanged:
+            return
+        case .changed(let from, let to):
+            log("NET address " + (from?.plainHostText ?? "none") + " -> " + to.plainHostText)
+            advertisedAddress = to.plainHostText
+            for agent in userAgents { agent.changeLocalHost(advertisedAddress) }
+        case .lost(let address):
+            log("NET lost " + address.plainHostText + ": no usable address")
+            for agent in userAgents { agent.networkLost() }
+        }
     }
 
     // MARK: actions
@@ -261,6 +315,8 @@ public final class Softphone {
         for (_, callMedia) in media { callMedia.close() }
         media.removeAll()
         waitingToneOn = nil
+        networkMonitor?.close()
+        networkMonitor = nil
         for agent in userAgents {
             agent.callNumbers = nil
             agent.close()

@@ -5,6 +5,7 @@
 //   sip.listen_address     IP literal to bind SIP and RTP to [0.0.0.0]
 //   sip.advertised_address IP literal written in Via/Contact/SDP [the listen address; for the
 //                          any-address 127.0.0.1, with a warning: set it on a real network]
+//   sip.network_watch      0|1: follow the phone's address through network changes (netlink) [1]
 //   rtp.port_min/port_max  even RTP port range, RTCP on the port above [0/0: any free port]
 //   voice.tone_country     tone table (itu, us, gb, de, fr, nl, ...) [itu]
 //   voice.audio_path       handset | headset | speaker: where a call's audio goes [handset]
@@ -40,6 +41,8 @@ public struct SoftphoneConfiguration: Sendable {
     public var audioPath: AudioPath
     /// How TLS servers are checked (`security.*`).
     public var tls = SIPTLSSettings()
+    /// Watch netlink and follow the SIP address through network changes (`sip.network_watch`).
+    public var watchNetwork = true
 
     /// Defaults: direct-IP account on 127.0.0.1:`listenPort`, any RTP port.
     public init(account: SIPAccountConfiguration = SIPAccountConfiguration(), listenAddress: String = "127.0.0.1") {
@@ -106,6 +109,7 @@ public struct SoftphoneConfiguration: Sendable {
         } else {
             advertisedAddress = listenAddress
         }
+        watchNetwork = try file.int("sip.network_watch", default: 1, in: 0...1) == 1
         var rtp = RTPSessionConfiguration(bindAddress: listenAddress)
         rtp.portMin = try file.int("rtp.port_min", default: 0, in: 0...65534)
         rtp.portMax = try file.int("rtp.port_max", default: rtp.portMin == 0 ? 0 : rtp.portMin + 1000, in: 0...65535)

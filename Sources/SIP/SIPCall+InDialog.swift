@@ -145,9 +145,19 @@ extension SIPCall {
         return sendReinvite(hold: false)
     }
 
+    /// Offers the session again with the address the media layer gives now (the phone's address
+    /// changed): a re-INVITE with the same direction, `c=` and `o=` on the new address and
+    /// media-level `c=` lines dropped. False when the call is not established or a re-INVITE is
+    /// in flight.
+    @discardableResult
+    public func moveMedia() -> Bool {
+        guard state.isEstablished, let ua = userAgent else { return false }
+        return sendReinvite(hold: isLocalHold, mediaHost: ua.mediaAddress(self).host)
+    }
+
     /// `refresh`: a session refresh (RFC 4028 §7.4): the same offer, version unchanged (no
     /// change to the session, RFC 3264 §8).
-    func sendReinvite(hold: Bool, retried: Bool = false, refresh: Bool = false) -> Bool {
+    func sendReinvite(hold: Bool, retried: Bool = false, refresh: Bool = false, mediaHost: String? = nil) -> Bool {
         guard reinviteClient == nil, reinviteServer == nil, successRetransmission == nil, let ua = userAgent,
             var dialog, let previous = localSDP, let peer = ua.peer(for: dialog.nextHopURI)
         else { return false }
@@ -157,6 +167,13 @@ extension SIPCall {
                 previous, direction: hold ? .sendonly : .sendrecv, cryptos: ua.account.srtp == .off ? nil : SIPCall.freshCryptos())
             sessionVersion = max(sessionVersion, offer.origin.sessionVersion)
             offer.origin.sessionVersion = sessionVersion
+        }
+        if let mediaHost {
+            let connection = SDPConnection(address: mediaHost)
+            offer.connection = connection
+            offer.origin.address = mediaHost
+            offer.origin.addressType = connection.addressType
+            for index in offer.media.indices { offer.media[index].connections = [] }
         }
         var request = dialog.makeRequest(.invite, via: ua.newVia(peer.transport))
         self.dialog = dialog

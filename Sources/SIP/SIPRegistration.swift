@@ -138,6 +138,27 @@ public final class SIPRegistration: CustomStringConvertible {
         }
     }
 
+    /// Registers again at once, from server 1 (the phone's address changed); the backoff starts
+    /// over. Nothing happens before `start()` or after unregistering.
+    public func renew() {
+        guard userAgent != nil, state != .unregistered else { return }
+        failureCount = 0
+        beginAttempt()
+    }
+
+    /// Stops registering (the network is gone): state `.failed(reason, retrying: false)`, no
+    /// timer, a REGISTER in flight forgotten; `renew()` starts again.
+    public func suspend(_ reason: String) {
+        guard userAgent != nil, state != .unregistered else { return }
+        cancelTimer()
+        cancelTargetTimer()
+        cancelKeepAlive()
+        generation += 1
+        inFlight = nil
+        boundTarget = nil
+        setState(.failed(reason: reason, retrying: false))
+    }
+
     func close() {
         cancelTimer()
         cancelTargetTimer()

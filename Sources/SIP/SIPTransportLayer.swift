@@ -14,7 +14,8 @@ import Reactor
 /// `close()` when done with it.
 public final class SIPTransportLayer {
     public let reactor: Reactor
-    public let configuration: SIPTransportConfiguration
+    /// How it listens; `advertisedHost` changes with the phone's address (`changeAdvertisedHost`).
+    public private(set) var configuration: SIPTransportConfiguration
     public internal(set) var counters = SIPTransportCounters()
 
     /// Every received message that survived the transport checks: requests with `received`
@@ -162,6 +163,19 @@ public final class SIPTransportLayer {
     public var sentByHost: String {
         if let host = configuration.advertisedHost { return host }
         return (udpLocal ?? tcpLocal ?? configuration.address).hostText
+    }
+
+    /// The phone's address changed (a network change): Via sent-by says `host` from now on, and
+    /// every TCP/TLS connection is closed, since its local end was the old address (the next
+    /// request opens a new one). The listening sockets stay: they are bound to the any-address.
+    public func changeAdvertisedHost(_ host: String) {
+        configuration.advertisedHost = host
+        closeConnections()
+    }
+
+    /// Closes every TCP/TLS connection (queued output is dropped).
+    public func closeConnections() {
+        for id in Array(connections.keys) { closeConnection(id) }
     }
 
     /// The port for Via sent-by on `transport` (the listening port).

@@ -21,8 +21,9 @@ public final class SIPUserAgent: CustomStringConvertible {
     /// The transport, nil for the transport-free test path.
     public private(set) var transport: SIPTransportLayer?
 
-    /// Host and port written in Contact and Via (the transport's sent-by).
-    public let localHost: String
+    /// Host and port written in Contact and Via (the transport's sent-by); the host changes with
+    /// the phone's address (`changeLocalHost`).
+    public private(set) var localHost: String
     /// The address the registrar saw our REGISTER come from (`received`/`rport` of its 2xx,
     /// RFC 3581), when it differs from ours: a NAT's mapping. Contact uses it (`account.1.nat.rport`).
     public internal(set) var publicAddress: (host: String, port: UInt16)?
@@ -213,6 +214,32 @@ public final class SIPUserAgent: CustomStringConvertible {
         sendKeepAlive = nil
         onLog = nil
         onTLSFailure = nil
+    }
+
+    // MARK: network changes
+
+    /// The phone's address changed to `host` (a network change, or the network came back): Via,
+    /// Contact and the SDP of later offers say `host`; TCP/TLS connections are reopened; the
+    /// registration starts again at once (a new Contact) and every established call gets a
+    /// re-INVITE whose SDP carries the media layer's address now (RFC 3261 §14, RFC 3264 §8).
+    public func changeLocalHost(_ host: String) {
+        guard !closed else { return }
+        localHost = host
+        publicAddress = nil
+        transport?.changeAdvertisedHost(host)
+        registration?.renew()
+        for call in calls where call.state.isEstablished {
+            if !call.moveMedia() { log("call " + String(call.id) + ": re-INVITE for the new address not sent (busy)") }
+        }
+    }
+
+    /// The phone has no usable address: the registration stops (not registered, nothing
+    /// retried until `changeLocalHost`) and TCP/TLS connections are closed. Calls stay until
+    /// the address comes back or their peer gives up.
+    public func networkLost() {
+        guard !closed else { return }
+        registration?.suspend("no network")
+        transport?.closeConnections()
     }
 
     // MARK: placing calls

@@ -47,6 +47,14 @@ final class FarEnd {
     var keepsInfos = true
     /// The status to answer the phone's calls with (nil: let them ring).
     var answerStatus: Int? = 200
+    /// Act as the phone's registrar too: REGISTER gets 200 with its Contact for 3600 s.
+    var registrar = false
+    /// Every REGISTER that reached the far end (with `registrar` on), retransmissions included.
+    private(set) var registers: [SIPMessage] = []
+    /// Every INVITE that reached the far end (initial and re-INVITEs, retransmissions included),
+    /// while `keepsInvites` is on (off by default: the soak's list would only grow).
+    private(set) var invites: [SIPMessage] = []
+    var keepsInvites = false
     /// The last INFOs seen (CSeq and Call-ID), to tell retransmissions.
     private var seenInfo: [String] = []
     private var watch: WatchID? = nil
@@ -122,6 +130,14 @@ final class FarEnd {
             guard n > 0 else { return }
             guard let message = try? SIPMessage.parse(Array(buffer[0..<n])) else { continue }
             if message.isRequest, message.method == .info, !handleInfo(message) { continue }
+            if keepsInvites, message.isRequest, message.method == .invite { invites.append(message) }
+            if registrar, message.isRequest, message.method == .register {
+                registers.append(message)
+                var ok = SIPMessage.response(to: message, status: 200, toTag: "reg")
+                if let contact = message.header("Contact") { try? ok.addHeader("Contact", contact + ";expires=3600") }
+                send(ok)
+                continue
+            }
             ua.transactions.receive(message, from: phonePeer)
         }
     }
@@ -235,20 +251,25 @@ final class WholePhone {
     static let boardPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../board/sim.cfg").standardizedFileURL.path
 
-    /// `config`: more provisioning lines. `statusLog`: write the JSON-lines status log (off in
-    /// the soak, where the file would only grow). `farEndTimers`: the far end's SIP timers.
-    /// `statusLogAt`: write the status log there instead (a fault: `/dev/full`). `farEndSRTP`: the
-    /// far end's SRTP policy.
+    /// `config`: more provisioning lines (`FAREND_PORT` stands for the far end's SIP port).
+    /// `statusLog`: write the JSON-lines status log (off in the soak, where the file would only
+    /// grow). `farEndTimers`: the far end's SIP timers. `statusLogAt`: write the status log there
+    /// instead (a fault: `/dev/full`). `farEndSRTP`: the far end's SRTP policy. `registrar`: the
+    /// far end registers the phone too (`FarEnd.registrar`).
     init(
         config: String = "", statusLog: Bool = true, statusLogAt: String? = nil,
-        farEndTimers: SIPTimerValues = SIPTimerValues(), farEndSRTP: SRTPPolicy = .off
+        farEndTimers: SIPTimerValues = SIPTimerValues(), farEndSRTP: SRTPPolicy = .off, registrar: Bool = false
     ) throws {
         reactor = try Reactor(clock: .virtual(startNanoseconds: 1_000_000_000))
         farEnd = try FarEnd(reactor: reactor, timers: farEndTimers, srtp: farEndSRTP)
         directory = try makeTemporaryDirectory("wholephone")
         let cfg = directory.appendingPathComponent("phone.cfg").path
         let text = testPhoneConfig(
-            listenPort: 0, "dialplan.1.number = 2001\ndialplan.1.uri = sip:2001@127.0.0.1:\(farEnd.port)\n" + config)
+            listenPort: 0,
+            "dialplan.1.number = 2001
+dialplan.1.uri = sip:2001@127.0.0.1:\(farEnd.port)
+"
+                + config.replacingOccurrences(of: "FAREND_PORT", with: String(farEnd.port)))
         try text.write(toFile: cfg, atomically: true, encoding: .utf8)
         let board = try BoardProfile.load(path: WholePhone.boardPath)
         let provisioning = try Provisioning(paths: [cfg], board: board)
@@ -263,6 +284,7 @@ final class WholePhone {
             reactor: reactor, board: board, provisioning: provisioning, options: options,
             log: { line in lines.lines.append(line) })
         farEnd.connect(to: assembly.softphone.transport.sentByPort(for: .udp))
+        farEnd.registrar = registrar
         assembly.start()
         try run(seconds: 0.01)
     }

@@ -1,6 +1,7 @@
 // Host-only tool, kept in Tools/ (Sources/ is firmware): libFuzzer entry points for every parser
 // that reads the outside (issue 5): SIP messages and TCP stream framing, URI, SDP, SDES a=crypto and digest auth; RTP, RTCP and RFC 4733 events;
-// HTTP responses and record URLs, DNS and TFTP answers, DHCP lease files (option 66) and <YealinkIPPhoneText> bodies; `.cfg` text and
+// HTTP responses and record URLs, DNS and TFTP answers, DHCP lease files (option 66), NETLINK_ROUTE datagrams
+// and <YealinkIPPhoneText> bodies; `.cfg` text and
 // `input_event` streams. Built by scripts/fuzz.sh with `swiftc -sanitize=fuzzer,address -DFUZZING`;
 // the target is chosen by the environment variable DESKPHONE_FUZZ_TARGET (a `FuzzTarget` name).
 // A plain build is a replayer: `deskphone-fuzz TARGET FILE|DIR...` runs each input once.
@@ -16,7 +17,7 @@ import SIP
 enum FuzzTarget: String, CaseIterable {
     case message, framer, uri, sdp, crypto, auth
     case rtp, rtcp, dtmf
-    case http, dns, tftp, phonetext, dhcp
+    case http, dns, tftp, phonetext, dhcp, netlink
     case cfg, keys
     case tls
 
@@ -35,6 +36,7 @@ enum FuzzTarget: String, CaseIterable {
         case .dns: dnsFuzzEntry(bytes)
         case .tftp: tftpFuzzEntry(bytes)
         case .dhcp: dhcpLeaseFuzzEntry(bytes)
+        case .netlink: netlinkFuzzEntry(bytes)
         case .phonetext: phoneTextFuzzEntry(bytes)
         case .cfg: ConfigKeysFuzz.cfg(bytes)
         case .keys: ConfigKeysFuzz.keys(bytes)

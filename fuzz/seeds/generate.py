@@ -203,3 +203,37 @@ for i, value in enumerate([
         f"1 AES_CM_128_HMAC_SHA1_80 inline:{K30} UNENCRYPTED_SRTP",
         f"1 AES_CM_128_HMAC_SHA1_80 inline:{K30}|1099511627776"]):
     write("crypto", "seed" + str(i), value)
+
+# netlink (issue 16): NETLINK_ROUTE datagrams in host order (little-endian), as the kernel sends
+# them: a link dump, an address dump (IPv4 with a label, IPv6), changes, errors, a zero length.
+def nlmsg(mtype, seq, payload, flags=0):
+    out = struct.pack("<IHHII", 16 + len(payload), mtype, flags, seq, 0) + payload
+    return out + bytes(-len(out) % 4)
+
+
+def rta(atype, data):
+    out = struct.pack("<HH", 4 + len(data), atype) + data
+    return out + bytes(-len(out) % 4)
+
+
+def nl_addr(mtype, addr, index, prefix=24, flags=0, scope=0, label=b"", seq=0):
+    family = 10 if len(addr) == 16 else 2
+    body = struct.pack("<BBBBI", family, prefix, flags, scope, index) + rta(1, addr) + rta(2, addr)
+    if label:
+        body += rta(3, label + b"\0")
+    return nlmsg(mtype, seq, body)
+
+
+def nl_link(mtype, index, flags, name, seq=0):
+    return nlmsg(mtype, seq, struct.pack("<BBHiII", 0, 0, 1, index, flags, 0xFFFFFFFF) + rta(3, name + b"\0"))
+
+
+V6 = bytes([0x20, 0x01, 0x0d, 0xb8]) + bytes(11) + b"\x05"
+write("netlink", "links", nl_link(16, 1, 0x49, b"lo", 1) + nl_link(16, 2, 0x41, b"eth0", 1) + nlmsg(3, 1, bytes(4)))
+write("netlink", "addresses", nl_addr(20, bytes([127, 0, 0, 1]), 1, 8, 0, 254, b"lo", 2)
+      + nl_addr(20, bytes([10, 0, 0, 2]), 2, label=b"eth0", seq=2) + nl_addr(20, V6, 2, 64, seq=2)
+      + nl_addr(20, bytes([0xfe, 0x80]) + bytes(13) + b"\x01", 2, 64, 0x40, 253, seq=2) + nlmsg(3, 2, bytes(4)))
+write("netlink", "change", nl_addr(21, bytes([10, 0, 0, 2]), 2, label=b"eth0") + nl_addr(20, bytes([10, 0, 0, 3]), 2)
+      + nl_link(16, 2, 0x1, b"eth0") + nl_link(17, 3, 0, b"wlan0"))
+write("netlink", "error", nlmsg(2, 7, struct.pack("<i", -16) + bytes(16)) + nlmsg(2, 8, bytes(20)))
+write("netlink", "zero-length", bytes(16) + nl_addr(20, bytes([10, 0, 0, 2]), 2))

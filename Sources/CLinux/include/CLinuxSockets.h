@@ -75,3 +75,10 @@ int cl_socket_shutdown(int fd);
 
 /// 1 when this host can bind an IPv6 socket to ::1, 0 when it cannot (IPv6 disabled).
 int cl_ipv6_loopback_available(void);
+
+/// A NETLINK_ROUTE socket (non-blocking, close-on-exec) bound to the multicast `groups`
+/// (RTMGRP_* bits). Returns the fd or -errno.
+int cl_netlink_open(uint32_t groups);
+
+/// Sends one netlink request to the kernel (sendto pid 0). Returns the bytes sent or -errno.
+ssize_t cl_netlink_send(int fd, const void *buf, size_t len);
