@@ -266,9 +266,7 @@ final class WholePhone {
         let cfg = directory.appendingPathComponent("phone.cfg").path
         let text = testPhoneConfig(
             listenPort: 0,
-            "dialplan.1.number = 2001
-dialplan.1.uri = sip:2001@127.0.0.1:\(farEnd.port)
-"
+            "dialplan.1.number = 2001\ndialplan.1.uri = sip:2001@127.0.0.1:\(farEnd.port)\n"
                 + config.replacingOccurrences(of: "FAREND_PORT", with: String(farEnd.port)))
         try text.write(toFile: cfg, atomically: true, encoding: .utf8)
         let board = try BoardProfile.load(path: WholePhone.boardPath)
