@@ -118,6 +118,8 @@ public final class PhoneLogic {
     /// The phone's accounts when it has several (line key N is account N's Line key: a press
     /// before dialling chooses the account, its LED shows the registration); empty with one.
     public var accounts: [PhoneAccountView] = []
+    /// The one account's registration (`noteRegistration`; nil until it registers).
+    public private(set) var registration: LineKeyState? = nil
     /// The account the number being dialled goes out on (1, the default, unless a Line key chose).
     public private(set) var dialAccount = 1
     /// The screen as computed at the end of the last input (without the recording indication).
@@ -178,6 +180,7 @@ public final class PhoneLogic {
         input.accountLabel = accountLabel
         input.recordLineKeys = recordLineKeys
         input.accounts = accounts
+        input.registration = accounts.isEmpty ? registration : nil
         input.dialAccount = dialAccount
         input.lineKeysShown = lineKeysShown
         return input
@@ -420,8 +423,13 @@ public final class PhoneLogic {
         }
     }
 
-    /// Account `number`'s registration as its Line key shows it (several accounts only).
+    /// Account `number`'s registration: its Line key shows it with several accounts; with one,
+    /// the idle screen says when it is not registered.
     public func noteRegistration(account number: Int, _ state: LineKeyState) {
+        if accounts.isEmpty {
+            if number == 1 { registration = state }
+            return
+        }
         for i in accounts.indices where accounts[i].number == number { accounts[i].line = state }
     }
 

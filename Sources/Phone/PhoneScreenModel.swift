@@ -59,6 +59,10 @@ public struct PhoneScreenInput: Equatable, Sendable {
     public var accounts: [PhoneAccountView] = []
     /// The account a number being dialled goes out on.
     public var dialAccount = 1
+    /// The one account's registration when it registers (nil: not heard of yet, no registrar,
+    /// or several accounts, whose Line keys show theirs): the idle screen says when it is not
+    /// registered, e.g. while the phone registers again after a network change.
+    public var registration: LineKeyState? = nil
 
     public init() {}
 }
@@ -165,6 +169,9 @@ public struct PhoneScreenModel: Equatable, Sendable {
             model.screen = .idle
             title = input.doNotDisturb ? "Do not disturb" : "Ready"
             model.softkeys = [input.canRedial ? "Redial" : "", input.doNotDisturb ? "DND off" : "DND", "", "Dial"]
+            if let registration = input.registration, registration != .registered {
+                model.lines.append(registration == .registering ? "Registering..." : "Not registered")
+            }
         }
         if let message = input.message { model.lines.append(message) }
         // Several accounts: the account field names the line that rings, the call's or the one

@@ -251,16 +251,16 @@ public final class PhoneStateMachine {
 
     // MARK: messages
 
-    /// Shows `text` under the screen for `seconds`.
     /// The phone's accounts when it has several: their Line keys and labels (none: one account).
     public func setAccounts(_ accounts: [PhoneAccountView]) {
         logic.accounts = accounts.count > 1 ? accounts : []
         render()
     }
 
-    /// Account `number`'s registration changed: its Line key's LED follows (several accounts).
+    /// Account `number`'s registration changed: its Line key's LED follows (several accounts),
+    /// or the idle screen (one account).
     public func noteRegistration(account number: Int, _ state: SIPRegistrationState) {
-        guard !closed, logic.accounts.count > 1 else { return }
+        guard !closed else { return }
         let line: LineKeyState
         switch state {
         case .registered: line = .registered
@@ -271,6 +271,7 @@ public final class PhoneStateMachine {
         render()
     }
 
+    /// Shows `text` under the screen for `seconds`.
     public func flash(_ text: String, seconds: Int64 = 3) {
         flash(text, nanoseconds: seconds * 1_000_000_000)
     }

@@ -78,6 +78,23 @@ struct WholePhoneNetworkTests {
         #expect(phone.log.contains("NET address none -> 10.0.0.3"))
         #expect(phone.farEnd.registers.count == registersWhileLost + 1)
         #expect(phone.log.last { $0.hasPrefix("registration: ") }?.hasPrefix("registration: registered") == true)
+
+        // Idle, the screen says what the account is doing: not registered while the link is
+        // down, registering once it is back, nothing more when registered.
+        phone.farEnd.hangUp()
+        try phone.run(seconds: 0.5)
+        #expect(phone.lcd.title == "Ready" && !phone.lcd.lines.contains { $0.contains("egister") })
+        monitor.receive(B.link(index: 2, flags: 0x1, name: "eth0"))
+        try phone.run(seconds: 1.5)
+        #expect(phone.lcd.lines.contains("Not registered"), "\(phone.lcd.lines)")
+        phone.farEnd.ignoresRegister = true
+        monitor.receive(B.link(index: 2, flags: 0x41, name: "eth0"))
+        try phone.run(seconds: 1.5)
+        #expect(phone.lcd.lines.contains("Registering..."), "\(phone.lcd.lines)")
+        phone.farEnd.ignoresRegister = false
+        try phone.run(seconds: 40)
+        #expect(!phone.lcd.lines.contains { $0.contains("egister") }, "\(phone.lcd.lines)")
+        #expect(phone.lcd.title == "Ready")
     }
 
     @Test("sip.network_watch = 0: no watch; a bound listen address: not followed (logged)")

@@ -49,6 +49,8 @@ final class FarEnd {
     var answerStatus: Int? = 200
     /// Act as the phone's registrar too: REGISTER gets 200 with its Contact for 3600 s.
     var registrar = false
+    /// Drop REGISTERs unanswered (a registrar gone quiet).
+    var ignoresRegister = false
     /// Every REGISTER that reached the far end (with `registrar` on), retransmissions included.
     private(set) var registers: [SIPMessage] = []
     /// Every INVITE that reached the far end (initial and re-INVITEs, retransmissions included),
@@ -132,6 +134,7 @@ final class FarEnd {
             if message.isRequest, message.method == .info, !handleInfo(message) { continue }
             if keepsInvites, message.isRequest, message.method == .invite { invites.append(message) }
             if registrar, message.isRequest, message.method == .register {
+                if ignoresRegister { continue }
                 registers.append(message)
                 var ok = SIPMessage.response(to: message, status: 200, toTag: "reg")
                 if let contact = message.header("Contact") { try? ok.addHeader("Contact", contact + ";expires=3600") }
