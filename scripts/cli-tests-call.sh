@@ -8,12 +8,8 @@
 # `cli-call: N passed, N failed`.
 # usage: scripts/cli-tests-call.sh DESKPHONE      (ports: SIP 26000-26099, RTP 30000-30999)
 set -uo pipefail
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-  echo "usage: $0 DESKPHONE (an executable deskphone binary)" >&2
-  exit 2
-fi
-deskphone=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
+deskphone=$("$root/scripts/deskphone-arg.sh" "$0" "$@") || exit 2
 fixtures=$root/Tests/Fixtures-call/sipp
 board=$root/board/sim.cfg
 media="python3 $fixtures/media_check.py"

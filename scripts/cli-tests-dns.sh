@@ -17,12 +17,8 @@
 # `cli-dns: N passed, N failed`. KEEP_WORK=1 keeps the logs.
 # usage: scripts/cli-tests-dns.sh DESKPHONE      (ports 38400-38499)
 set -uo pipefail
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-  echo "usage: $0 DESKPHONE (an executable deskphone binary)" >&2
-  exit 2
-fi
-deskphone=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
+deskphone=$("$root/scripts/deskphone-arg.sh" "$0" "$@") || exit 2
 fixtures=$root/Tests/Fixtures-call/kamailio
 board=$root/board/sim.cfg
 source "$root/scripts/cli-common.sh"

@@ -9,12 +9,8 @@
 # `cli-flood: N passed, N failed`.
 # usage: scripts/cli-tests-flood.sh DESKPHONE      (ports: SIP 29500-29509, RTP 37000-37199)
 set -uo pipefail
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-  echo "usage: $0 DESKPHONE (an executable deskphone binary)" >&2
-  exit 2
-fi
-deskphone=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
+deskphone=$("$root/scripts/deskphone-arg.sh" "$0" "$@") || exit 2
 flood="python3 $root/Tests/Fixtures-call/flood/sip_flood.py"
 source "$root/scripts/cli-common.sh"
 trap 'exit 130' INT TERM

@@ -17,12 +17,8 @@
 # usage: scripts/cli-tests-linphone.sh DESKPHONE     (ports, inside the namespace: SIP 47001-47011,
 #        RTP 47020-47049)
 set -uo pipefail
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-  echo "usage: $0 DESKPHONE (an executable deskphone binary)" >&2
-  exit 2
-fi
-deskphone=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
+deskphone=$("$root/scripts/deskphone-arg.sh" "$0" "$@") || exit 2
 if [ -z "${DESKPHONE_NETNS:-}" ]; then
   DESKPHONE_NETNS=1 exec unshare -rn "$0" "$deskphone"
 fi

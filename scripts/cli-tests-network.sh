@@ -15,12 +15,8 @@
 # line is `cli-network: N passed, N failed`. KEEP_WORK=1 keeps the logs and SIPp's trace.
 # usage: scripts/cli-tests-network.sh DESKPHONE      (ports: 43000-43999)
 set -uo pipefail
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-  echo "usage: $0 DESKPHONE (an executable deskphone binary)" >&2
-  exit 2
-fi
-deskphone=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
+deskphone=$("$root/scripts/deskphone-arg.sh" "$0" "$@") || exit 2
 board=$root/board/sim.cfg
 source "$root/scripts/cli-common.sh"
 trap 'exit 130' INT TERM

@@ -25,12 +25,8 @@
 # usage: scripts/cli-tests-proxy.sh DESKPHONE      (ports: SIP 28000-28099, RTP 28100-28299; case 8's
 #        phone SIP 45003, RTP 45200-45218)
 set -uo pipefail
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-  echo "usage: $0 DESKPHONE (an executable deskphone binary)" >&2
-  exit 2
-fi
-deskphone=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
+deskphone=$("$root/scripts/deskphone-arg.sh" "$0" "$@") || exit 2
 fixtures=$root/Tests/Fixtures-call/kamailio
 board=$root/board/sim.cfg
 source "$root/scripts/cli-common.sh"

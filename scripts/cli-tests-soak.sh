@@ -11,12 +11,8 @@
 # descriptors: of 4 calls at once one is answered and the rest get 503 (EMFILE), and it recovers. Last line `cli-soak: N passed, N failed`.
 # usage: scripts/cli-tests-soak.sh DESKPHONE     (ports: SIP 26900-26903, RTP 38200-38399, 38700-38800)
 set -uo pipefail
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-  echo "usage: $0 DESKPHONE (an executable deskphone binary)" >&2
-  exit 2
-fi
-deskphone=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
+deskphone=$("$root/scripts/deskphone-arg.sh" "$0" "$@") || exit 2
 source "$root/scripts/cli-common.sh"
 trap "exit 130" INT TERM
 calls=${SOAK_CALLS:-1000}

@@ -11,12 +11,8 @@
 # Each check prints `ok   ...` or `FAIL ...`; the last line is `cli-timers: N passed, N failed`.
 # usage: scripts/cli-tests-timers.sh DESKPHONE     (ports: SIP 26978, 26980-26989, RTP 38600-38699)
 set -uo pipefail
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-  echo "usage: $0 DESKPHONE (an executable deskphone binary)" >&2
-  exit 2
-fi
-deskphone=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
+deskphone=$("$root/scripts/deskphone-arg.sh" "$0" "$@") || exit 2
 fixtures=$root/Tests/Fixtures-call/timers
 source "$root/scripts/cli-common.sh"
 trap 'exit 130' INT TERM

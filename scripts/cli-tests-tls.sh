@@ -22,12 +22,8 @@
 # `cli-tls: N passed, N failed`. KEEP_WORK=1 keeps the logs and the PKI.
 # usage: scripts/cli-tests-tls.sh DESKPHONE      (ports 39000-39049)
 set -uo pipefail
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-  echo "usage: $0 DESKPHONE (an executable deskphone binary)" >&2
-  exit 2
-fi
-deskphone=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
+deskphone=$("$root/scripts/deskphone-arg.sh" "$0" "$@") || exit 2
 fixtures=$root/Tests/Fixtures-call/kamailio
 board=$root/board/sim.cfg
 source "$root/scripts/cli-common.sh"
