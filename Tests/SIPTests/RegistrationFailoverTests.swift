@@ -21,6 +21,8 @@ final class TwoServerUA {
     var retryAfter: [SIPSocketAddress: String] = [:]
     /// Headers a server adds to its 200 to REGISTER (Service-Route, ...).
     var registerHeaders: [SIPSocketAddress: [(String, String)]] = [:]
+    /// Changes a server makes to its 200 to INVITE (the callee's Contact, an SDP answer).
+    var inviteAnswer: ((inout SIPMessage) -> Void)?
     /// The same requests whole, with where they went.
     var requests: [(message: SIPMessage, to: SIPSocketAddress)] = []
 
@@ -58,6 +60,7 @@ final class TwoServerUA {
                     try? response.addHeader("Contact", "<sip:1001@192.0.2.10:5060>;expires=" + String(expires))
                     for (name, value) in registerHeaders[peer.remote] ?? [] { try? response.addHeader(name, value) }
                 }
+                if status == 200 && message.method == .invite { inviteAnswer?(&response) }
                 reactor.runSoon { self.ua.transactions.receive(response, from: peer) }
             case .transportError:
                 reactor.runSoon { self.ua.transactions.transportFailed(peer: peer) }
@@ -103,6 +106,43 @@ struct RegistrationFailoverTests {
         #expect(refresh.map { $0.to } == [TwoServerUA.primary])
         #expect(rig.ua.serverTarget?.peer.remote == TwoServerUA.primary)
         #expect(rig.ua.registration?.state == .registered(expires: 60))
+    }
+
+    @Test("a call in progress is untouched when its server dies and the registration fails over")
+    func callSurvivesFailover() throws {
+        let rig = try TwoServerUA(expires: 60)
+        defer { rig.close() }
+        let callee = SIPSocketAddress(ipv4: 192, 0, 2, 30, port: 5060)
+        rig.behaviour[TwoServerUA.primary] = .answer(200)
+        rig.behaviour[TwoServerUA.backup] = .answer(200)
+        rig.behaviour[callee] = .answer(200)
+        rig.inviteAnswer = { ok in
+            try? ok.addHeader("Contact", "<sip:1002@192.0.2.30:5060>")
+            ok.body = CallInDialogRequestTests.answerSDP
+            ok.contentType = "application/sdp"
+        }
+        rig.ua.start()
+        try rig.reactor.run(for: 100 * Self.ms)
+        #expect(rig.ua.serverTarget?.peer.remote == TwoServerUA.primary)
+        let call = try rig.ua.call("1002")
+        try rig.reactor.run(for: 100 * Self.ms)
+        #expect(call.state == .connected)
+        #expect(rig.sent.first { $0.method == "INVITE" }?.to == TwoServerUA.primary)
+        // The primary dies; the refresh at 30 s fails over to the backup.
+        rig.behaviour[TwoServerUA.primary] = .transportError
+        try rig.reactor.run(for: 32 * SIPTimerValues.second)
+        #expect(rig.ua.serverTarget?.peer.remote == TwoServerUA.backup)
+        #expect(rig.ua.registration?.state == .registered(expires: 60))
+        #expect(call.state == .connected)
+        // The dialog talks to the callee's Contact: hold and BYE reach it, not a server.
+        #expect(call.hold())
+        try rig.reactor.run(for: 100 * Self.ms)
+        #expect(call.state == .held)
+        call.hangUp()
+        try rig.reactor.run(for: 100 * Self.ms)
+        let inDialog = rig.sent.filter { $0.method == "BYE" || ($0.method == "INVITE" && $0.to != TwoServerUA.primary) }
+        #expect(inDialog.map { $0.to } == [callee, callee])
+        #expect(call.state == .ended(.localHangUp))
     }
 
     @Test("a 503 with Retry-After: that server is not asked again before the time (RFC 3263 §4.3)")
