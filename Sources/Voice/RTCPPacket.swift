@@ -86,13 +86,20 @@ public enum RTCPTime {
 
     /// Round-trip time in 1/65536 s (RFC 3550 §6.4.1): A - LSR - DLSR, where A is the middle 32 bits
     /// of the NTP time the report block arrived. Nil when the block carries no LSR (0) or the
-    /// result would be negative (clock step, bogus block).
+    /// result is negative by more than `roundTripSlack` (clock step, bogus block); a smaller
+    /// negative is the far end's DLSR rounded up on a sub-millisecond path (loopback, LAN) and
+    /// counts as 0.
     public static func roundTrip(arrivalNTP: UInt64, lastSR: UInt32, delaySinceLastSR: UInt32) -> UInt32? {
         guard lastSR != 0 else { return nil }
         let sinceSR = middle32(arrivalNTP) &- lastSR
-        guard sinceSR < 0x8000_0000, sinceSR >= delaySinceLastSR else { return nil }
-        return sinceSR - delaySinceLastSR
+        guard sinceSR < 0x8000_0000 else { return nil }
+        if sinceSR >= delaySinceLastSR { return sinceSR - delaySinceLastSR }
+        return delaySinceLastSR - sinceSR <= roundTripSlack ? 0 : nil
     }
+
+    /// How far A - LSR - DLSR may fall below 0 and still mean "no measurable round trip": 10 ms
+    /// in 1/65536 s (a far end that keeps time in milliseconds rounds its DLSR by up to one).
+    public static let roundTripSlack: UInt32 = 655
 
     /// A 16.16 compact time in milliseconds.
     public static func milliseconds(compact: UInt32) -> Double { Double(compact) * 1000 / 65536 }

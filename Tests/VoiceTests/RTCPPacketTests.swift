@@ -207,6 +207,12 @@ struct RTCPPacketTests {
         #expect(RTCPTime.milliseconds(compact: 8192) == 125)
         #expect(RTCPTime.roundTrip(arrivalNTP: arrival, lastSR: 0, delaySinceLastSR: dlsr) == nil)
         #expect(RTCPTime.roundTrip(arrivalNTP: arrival, lastSR: lsr, delaySinceLastSR: dlsr * 2) == nil)
+        // A DLSR a little longer than the time since our SR (rounded up by the far end on
+        // loopback): no measurable round trip, 0; more than 10 ms longer: bogus, none.
+        let since = RTCPTime.middle32(arrival) &- lsr
+        #expect(RTCPTime.roundTrip(arrivalNTP: arrival, lastSR: lsr, delaySinceLastSR: since + 60) == 0)
+        #expect(RTCPTime.roundTrip(arrivalNTP: arrival, lastSR: lsr, delaySinceLastSR: since + 655) == 0)
+        #expect(RTCPTime.roundTrip(arrivalNTP: arrival, lastSR: lsr, delaySinceLastSR: since + 656) == nil)
         // Across the 16-bit seconds wrap of the middle word.
         let boundary = Int64(
             ((1_700_000_000 + RTCPTime.unixToNTPSeconds) / 65_536 + 1) * 65_536 - RTCPTime.unixToNTPSeconds)
