@@ -168,8 +168,7 @@ public final class Softphone {
     /// Starts registering (when a server is configured).
     public func start() {
         if let warning = configuration.advertisedAddressWarning { log("sip: warning: " + warning) }
-        var tls = false
-        for agent in userAgents where agent.account.servers.contains(where: { $0.transport == .tls }) { tls = true }
+        let tls = userAgents.contains { agent in agent.account.servers.contains { $0.transport == .tls } }
         if tls, let warning = configuration.tls.warning { log("sip: warning: " + warning) }
         log("sip: listening on " + listeningDescription + " as " + userAgent.account.userName)
         for agent in userAgents where agent !== userAgent {

@@ -168,7 +168,11 @@ public final class SIPTransportLayer {
     /// The phone's address changed (a network change): Via sent-by says `host` from now on, and
     /// every TCP/TLS connection is closed, since its local end was the old address (the next
     /// request opens a new one). The listening sockets stay: they are bound to the any-address.
+    /// Several accounts' user agents share the transport and each passes the change on: only the
+    /// first changes anything, so a connection another account has just opened on the new
+    /// address stays.
     public func changeAdvertisedHost(_ host: String) {
+        guard configuration.advertisedHost != host else { return }
         configuration.advertisedHost = host
         closeConnections()
     }
