@@ -37,6 +37,15 @@ if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
   exit 2
 fi
 parts=${BENCH_PARTS:-codecs tls}
+runs=${BENCH_RUNS:-3}
+codecs=${BENCH_CODECS:-g711 g722 opus}
+if ! [[ "$runs" =~ ^[1-9][0-9]*$ ]]; then
+  echo "BENCH_RUNS must be a whole number of runs, got '$runs'" >&2
+  exit 2
+fi
+for codec in $codecs; do
+  case $codec in g711 | g722 | opus) ;; *) echo "BENCH_CODECS: unknown codec '$codec' (g711 g722 opus)" >&2; exit 2 ;; esac
+done
 PATH=$PATH:/usr/sbin
 for tool in sipp baresip /usr/bin/time python3 kamailio openssl; do
   if ! command -v "$tool" > /dev/null; then
@@ -44,6 +53,25 @@ for tool in sipp baresip /usr/bin/time python3 kamailio openssl; do
     exit 2
   fi
 done
+
+# The system-call count by kind: perf trace (tracepoints, little overhead) where it works, else strace.
+tracer_kind="" tracer_why=""
+if command -v perf > /dev/null && perf trace -s -o /dev/null -- true > /dev/null 2>&1; then
+  tracer_kind=perf
+elif command -v strace > /dev/null; then
+  tracer_kind=strace
+else
+  tracer_why="neither perf trace (needs root or perf_event_paranoid <= -1 and tracefs) nor strace works here"
+fi
+# Instructions and cycles: hardware counters, often missing in a virtual machine.
+counters_why=""
+if ! command -v perf > /dev/null; then
+  counters_why="perf is not installed (Debian linux-perf)"
+else
+  counters=$(perf stat -x, -e instructions,cycles true 2>&1 | cut -d, -f1 | tr '\n' ' ' | sed 's/ *$//')
+  [[ "$counters" =~ ^[0-9]+\ [0-9]+$ ]] ||
+    counters_why="perf stat counts instructions and cycles as '$counters' (no hardware performance counters here)"
+fi
 
 sipp_port=26200
 deskphone_port=26201
@@ -126,22 +154,29 @@ packets() {
 note "generating ${seconds}+5 s of speech-like input at 8 and 16 kHz"
 python3 "$bench/speechlike.py" 8000 $((seconds + 5)) "$work/in8.raw" "$work/in8.wav" || exit 1
 python3 "$bench/speechlike.py" 16000 $((seconds + 5)) "$work/in16.raw" "$work/in16.wav" || exit 1
+if [[ " $codecs " == *" opus "* ]]; then # baresip's aufile wants Opus's own rate and channels
+  python3 "$bench/speechlike.py" 48000 $((seconds + 5)) "$work/in48.raw" "$work/in48.wav" 2 || exit 1
+fi
 
 # Results, keyed "phone codec field".
 declare -A result
 unmeasured=0
 
-# run_call PHONE CODEC: one call, PHONE deskphone|baresip, CODEC g711|g722.
+# run_call PHONE CODEC RUN [trace]: one call, PHONE deskphone|baresip, CODEC g711|g722|opus, RUN its
+# number (1..runs); with "trace" the phone runs under `perf trace -s` (or `strace -f -c` without perf),
+# which counts every system call by kind over all threads: that run's CPU time is not used.
 run_call() {
-  local phone=$1 codec=$2 dir=$work/$1-$2 pt rtpmap rate name
+  local phone=$1 codec=$2 run=$3 trace=${4:-} dir=$work/$1-$2-$3 pt rtpmap rate name
+  local key="$phone $codec $run"
   mkdir -p "$dir"
   case $codec in
     g711) pt=0 rtpmap=PCMU/8000 rate=8 name=PCMU ;;
     g722) pt=9 rtpmap=G722/8000 rate=16 name=G722 ;;
+    opus) pt=96 rtpmap=opus/48000/2 rate=16 name=opus ;;
   esac
   local load_before
   load_before=$(load)
-  note "$codec $phone: ${seconds} s call (load average $load_before)"
+  note "$codec $phone ${trace:+traced }run${trace:- $run}: ${seconds} s call (load average $load_before)"
 
   sipp -sf "$bench/uas-echo.xml" -i 127.0.0.1 -p "$sipp_port" -mi 127.0.0.1 -mp "$echo_port" -rtp_echo \
     -key codec_pt "$pt" -key codec_rtpmap "$rtpmap" -d $((seconds * 1000)) -m 1 -nostdin \
@@ -155,32 +190,49 @@ run_call() {
     return
   fi
 
+  # The wrapper between GNU time and the phone: a tracer, or perf stat for the hardware counters.
+  local tracer=()
+  if [ -n "$trace" ]; then
+    if [ "$tracer_kind" = perf ]; then tracer=(perf trace -s -o "$dir/trace" --); else tracer=(strace -f -c -o "$dir/trace"); fi
+  elif [ -z "$counters_why" ]; then
+    tracer=(perf stat -x, -e instructions,cycles -o "$dir/counters" --)
+  fi
   if [ "$phone" = deskphone ]; then
-    cat > "$dir/phone.cfg" << EOF
-#!version:1.0.0.1
-account.1.user_name = bench
-account.1.codecs = $( [ "$codec" = g711 ] && echo pcmu || echo g722 )
-account.1.ptime = 20
-sip.listen_address = 127.0.0.1
-sip.listen_port = $deskphone_port
-rtp.port_min = 32100
-rtp.port_max = 32199
-EOF
-    /usr/bin/time -o "$dir/time" -f "%U %S %M %e" \
+    printf '%s\n' "#!version:1.0.0.1" "account.1.user_name = bench" \
+      "account.1.codecs = $([ "$codec" = g711 ] && echo pcmu || echo "$codec")" "account.1.ptime = 20" \
+      "sip.listen_address = 127.0.0.1" "sip.listen_port = $deskphone_port" \
+      "rtp.port_min = 32100" "rtp.port_max = 32199" > "$dir/phone.cfg"
+    /usr/bin/time -o "$dir/time" -f "%U %S %M %e %w %c" "${tracer[@]}" \
       "$deskphone" --board "$root/board/sim.cfg" --config "$dir/phone.cfg" \
       --dial "sip:bench@127.0.0.1:$sipp_port" --exit-after-call \
       --audio-in "$work/in$rate.raw" --audio-out "$dir/out.raw" \
       < /dev/null > "$dir/phone.out" 2> "$dir/phone.err" &
   else
     mkdir -p "$dir/baresip"
-    sed -e "s|@SOURCE@|$work/in$rate.wav|" -e "s|@PORT@|$baresip_port|" \
+    local source=$work/in$rate.wav
+    [ "$codec" = opus ] && source=$work/in48.wav
+    sed -e "s|@SOURCE@|$source|" -e "s|@PORT@|$baresip_port|" \
       "$bench/baresip/config" > "$dir/baresip/config"
+    [ "$codec" = opus ] && printf 'module\t\t\topus.so\n' >> "$dir/baresip/config"
     echo "<sip:bench@127.0.0.1>;regint=0;audio_codecs=$name" > "$dir/baresip/accounts"
-    time_baresip "$dir" "sip:bench@127.0.0.1:$sipp_port"
+    /usr/bin/time -o "$dir/time" -f "%U %S %M %e %w %c" "${tracer[@]}" \
+      baresip -f "$dir/baresip" -e "/dial sip:bench@127.0.0.1:$sipp_port" -t $((seconds + 60)) \
+      < /dev/null > "$dir/phone.out" 2> "$dir/phone.err" &
   fi
   local time_pid=$!
   children+=("$time_pid")
   track_phone "$time_pid"
+  # Under a wrapper the phone is GNU time's grandchild.
+  if [ ${#tracer[@]} -gt 0 ] && [ -n "$phone_pid" ]; then
+    local tracer_pid=$phone_pid i
+    phone_pid=""
+    for ((i = 0; i < 50; i++)); do
+      phone_pid=$(pgrep -P "$tracer_pid" | head -1)
+      [ -n "$phone_pid" ] && break
+      sleep 0.1
+    done
+    [ -n "$phone_pid" ] && children+=("$phone_pid")
+  fi
 
   # The call: SIPp exits after its BYE is answered (or at its -timeout).
   wait_gone "$sipp_pid" $((seconds + 70))
@@ -196,10 +248,10 @@ EOF
     [ -n "$phone_pid" ] && kill -KILL "$phone_pid" 2> /dev/null
   fi
   wait "$time_pid" 2> /dev/null
-  result[$phone $codec load]="$load_before"
+  result[$key load]="$load_before"
 
-  local user sys rss elapsed
-  read -r user sys rss elapsed < <(grep -E '^[0-9.]+ [0-9.]+ [0-9]+ [0-9.]+$' "$dir/time" | tail -1)
+  local user sys rss elapsed waits preempted
+  read -r user sys rss elapsed waits preempted < <(grep -E '^[0-9.]+ [0-9.]+ [0-9]+ [0-9.]+ [0-9]+ [0-9]+$' "$dir/time" | tail -1)
   if [ "$sipp_status" -ne 0 ] || [ -z "${user:-}" ]; then
     note "$codec $phone: call not measured (SIPp exit status $sipp_status)"
     note "  SIPp: $(grep -v '^\s*$' "$dir/sipp-errors.log" 2> /dev/null | tail -3 | tr '\n' ' ')"
@@ -207,34 +259,70 @@ EOF
     unmeasured=$((unmeasured + 1))
     return
   fi
-  result[$phone $codec cpu]=$(echo "$user $sys" | awk '{ printf "%.2f", $1 + $2 }')
-  result[$phone $codec user]=$user
-  result[$phone $codec sys]=$sys
-  result[$phone $codec rss]=$rss
-  result[$phone $codec elapsed]=$elapsed
-
   # Audio really flowed both ways (counts from the phones' own logs).
   local sent received
   read -r sent received < <(packets "$phone" "$dir")
-  if [ "$phone" = deskphone ]; then
-    local stats key
-    stats=$(grep -m1 -E '^call [0-9]+: stats ' "$dir/phone.out")
-    for key in capture_to_send_p50_ms capture_to_send_p99_ms receive_to_playback_p50_ms \
-      receive_to_playback_p99_ms lost late concealed jitter_ms; do
-      result[$phone $codec $key]=$(sed -n "s/.* $key=\([0-9.-]*\).*/\1/p" <<< "$stats")
-    done
-    local out_bytes
-    out_bytes=$(stat -c %s "$dir/out.raw" 2> /dev/null || echo 0)
-    result[$phone $codec played_s]=$(awk -v b="$out_bytes" -v r="$rate" 'BEGIN { printf "%.1f", b / (r * 2000) }')
-    [ -n "$stats" ] || note "$codec deskphone: no 'call N: stats' line in its log"
-  fi
-  result[$phone $codec sent]=${sent:-?}
-  result[$phone $codec received]=${received:-?}
-  note "$codec $phone: cpu ${result[$phone $codec cpu]} s, rss $rss KiB, packets sent ${sent:-?} received ${received:-?}"
   if [ -z "$received" ] || [ "$received" -eq 0 ]; then
     note "$codec $phone: no RTP came back: the call's audio was not measured"
     unmeasured=$((unmeasured + 1))
+    return
   fi
+  if [ -n "$trace" ]; then
+    # System calls per second of the process's life, by kind (all threads summed): "name calls failed".
+    local kinds
+    if [ "$tracer_kind" = perf ]; then
+      kinds=$(awk '$1 ~ /^[a-z_0-9]+$/ && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ && NF >= 8 { c[$1] += $2; e[$1] += $3 }
+        END { for (k in c) print k, c[k], e[k] }' "$dir/trace")
+    else
+      kinds=$(awk '$NF ~ /^[a-z_0-9]+$/ && $NF != "total" && $4 ~ /^[0-9]+$/ { print $NF, $4, (NF == 6 ? $5 : 0) }' "$dir/trace")
+    fi
+    result[$phone $codec syscalls]=$(awk -v e="$elapsed" '{ t += $2 } END { printf "%.0f", t / e }' <<< "$kinds")
+    result[$phone $codec failed]=$(awk -v e="$elapsed" '{ t += $3 } END { printf "%.0f", t / e }' <<< "$kinds")
+    result[$phone $codec epoll]=$(awk -v e="$elapsed" '$1 ~ /^(epoll_p?wait|poll|ppoll|select|pselect6)$/ { t += $2 } END { printf "%.0f", t / e }' <<< "$kinds")
+    result[$phone $codec kinds]=$(sort -k2,2nr <<< "$kinds" | head -7 |
+      awk -v e="$elapsed" '{ printf "%s%s %.0f", (NR > 1 ? ", " : ""), $1, $2 / e; if ($3 / e >= 0.5) printf " (%.0f failed)", $3 / e }')
+    note "$codec $phone traced: ${result[$phone $codec syscalls]} system calls/s: ${result[$phone $codec kinds]}"
+    return
+  fi
+  result[$key cpu]=$(echo "$user $sys" | awk '{ printf "%.2f", $1 + $2 }')
+  result[$key user]=$user
+  result[$key sys]=$sys
+  result[$key rss]=$rss
+  result[$key elapsed]=$elapsed
+  result[$key waits]=$(awk -v w="$waits" -v e="$elapsed" 'BEGIN { printf "%.0f", w / e }')
+  result[$key cpu_ms]=$(awk -v u="$user" -v s="$sys" -v e="$elapsed" 'BEGIN { printf "%.2f", 1000 * (u + s) / e }')
+  if [ -s "$dir/counters" ]; then
+    local field
+    for field in instructions cycles; do
+      result[$key $field]=$(awk -F, -v f="$field" -v e="$elapsed" '$3 ~ "^" f { if ($1 ~ /^[0-9]+$/) printf "%.1f", $1 / e / 1e6 }' "$dir/counters")
+    done
+  fi
+  if [ "$phone" = deskphone ]; then
+    local stats field
+    stats=$(grep -m1 -E '^call [0-9]+: stats ' "$dir/phone.out")
+    for field in capture_to_send_p50_ms capture_to_send_p99_ms receive_to_playback_p50_ms \
+      receive_to_playback_p99_ms lost late concealed jitter_ms; do
+      result[$key $field]=$(sed -n "s/.* $field=\([0-9.-]*\).*/\1/p" <<< "$stats")
+    done
+    local out_bytes
+    out_bytes=$(stat -c %s "$dir/out.raw" 2> /dev/null || echo 0)
+    result[$key played_s]=$(awk -v b="$out_bytes" -v r="$rate" 'BEGIN { printf "%.1f", b / (r * 2000) }')
+    [ -n "$stats" ] || note "$codec deskphone: no 'call N: stats' line in its log"
+  fi
+  result[$key sent]=$sent
+  result[$key received]=$received
+  note "$codec $phone run $run: cpu ${result[$key cpu]} s, rss $rss KiB, $waits voluntary switches, packets sent $sent received $received"
+}
+
+# median PHONE CODEC FIELD: the median over the runs of one measured field (nothing if no run has it).
+median() {
+  local r values=()
+  for ((r = 1; r <= runs; r++)); do
+    [ -n "${result[$1 $2 $r $3]:-}" ] && values+=("${result[$1 $2 $r $3]}")
+  done
+  [ ${#values[@]} -gt 0 ] || return 0
+  printf '%s\n' "${values[@]}" | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # --- TLS+SRTP against plain (issue 17) --------------------------------------------------------------
@@ -403,9 +491,16 @@ run_secure_call() {
 }
 
 if [[ " $parts " == *" codecs "* ]]; then
-  for codec in g711 g722; do
-    run_call deskphone "$codec"
-    run_call baresip "$codec"
+  # The phones take turns, run by run, so a change in the machine's load falls on both.
+  for codec in $codecs; do
+    for ((r = 1; r <= runs; r++)); do
+      run_call deskphone "$codec" "$r"
+      run_call baresip "$codec" "$r"
+    done
+    if [ -n "$tracer_kind" ]; then
+      run_call deskphone "$codec" traced trace
+      run_call baresip "$codec" traced trace
+    fi
   done
 fi
 if [[ " $parts " == *" tls "* ]]; then
@@ -422,8 +517,13 @@ if [[ " $parts " == *" tls "* ]]; then
   fi
 fi
 
+# ratio CODEC FIELD: deskphone / baresip, of the medians (FIELD measured per run) or of the traced run.
 ratio() {
-  local a=${result[deskphone $1 $2]:-} b=${result[baresip $1 $2]:-}
+  local a b
+  a=$(median deskphone "$1" "$2")
+  b=$(median baresip "$1" "$2")
+  [ -n "$a" ] || a=${result[deskphone $1 $2]:-}
+  [ -n "$b" ] || b=${result[baresip $1 $2]:-}
   if [ -z "$a" ] || [ -z "$b" ]; then echo "-"; return; fi
   awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
 }
@@ -442,7 +542,9 @@ size_kib() { [ -e "$1" ] && awk -v s="$(stat -L -c %s "$1")" 'BEGIN { printf "%.
 preload_kib() { echo $(((seconds + 5) * $1 * 2000 / 1024)); }
 # rss_adjusted CODEC RATE_KHZ: deskphone RSS / (baresip RSS less the preloaded input).
 rss_adjusted() {
-  local a=${result[deskphone $1 rss]:-} b=${result[baresip $1 rss]:-}
+  local a b
+  a=$(median deskphone "$1" rss)
+  b=$(median baresip "$1" rss)
   if [ -z "$a" ] || [ -z "$b" ]; then echo "-"; return; fi
   awk -v a="$a" -v b="$b" -v p="$(preload_kib "$2")" 'BEGIN { if (b - p > 0) printf "%.2f", a / (b - p); else print "-" }'
 }
@@ -467,30 +569,55 @@ echo "deskphone: \`$1\` ($deskphone_version); baresip $baresip_version (Debian);
   "SIPp $sipp_version answering and echoing RTP (\`-rtp_echo\`) in the codec calls."
 echo
 if [[ " $parts " == *" codecs "* ]]; then
-  echo "| codec | phone | CPU s (user+sys) | CPU % of a core | peak RSS KiB | RTP sent/received | load before |"
-  echo "| --- | --- | --- | --- | --- | --- | --- |"
-  for codec in g711 g722; do
+  codec_name() { case $1 in g711) echo "G.711 PCMU" ;; g722) echo "G.722" ;; opus) echo "Opus" ;; esac; }
+  # m PHONE CODEC FIELD: the median, or "-".
+  m() { local v; v=$(median "$1" "$2" "$3"); echo "${v:--}"; }
+  echo "Cost per second of the process's life (start, the call, exit), median of $runs runs per phone and"
+  echo "codec, the phones taking turns run by run. CPU: user+sys from GNU time; RSS: its peak; switches:"
+  echo "voluntary context switches (the process's threads going to sleep and being woken: wake-ups), from"
+  echo "GNU time. System calls: one more call each under $( [ "$tracer_kind" = perf ] && echo "\`perf trace -s\`" || echo "\`strace -f -c\`"), all threads;"
+  echo "\"failed\" counts the calls that returned an error (EAGAIN mostly), \"waits\" the epoll/poll calls."
+  [ -n "$tracer_why" ] && echo "No system-call counts: $tracer_why."
+  [ -n "$counters_why" ] && echo "No instruction or cycle counts: $counters_why."
+  echo
+  echo "| codec | phone | CPU ms/s | peak RSS KiB | switches/s | instructions M/s | system calls/s | failed/s | waits/s | the most frequent, per s |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  for codec in $codecs; do
     for phone in deskphone baresip; do
-      echo "| $( [ "$codec" = g711 ] && echo "G.711 PCMU" || echo "G.722") | $phone |" \
-        "$(cpu_cells value "$phone $codec") |" \
-        "$(value "$phone $codec rss") | $(value "$phone $codec sent")/$(value "$phone $codec received") |" \
-        "$(value "$phone $codec load") |"
+      echo "| $(codec_name "$codec") | $phone | $(m $phone "$codec" cpu_ms) | $(m $phone "$codec" rss) |" \
+        "$(m $phone "$codec" waits) | $(m $phone "$codec" instructions) | $(value "$phone $codec syscalls") |" \
+        "$(value "$phone $codec failed") | $(value "$phone $codec epoll") | $(value "$phone $codec kinds") |"
     done
-    echo "| | **deskphone/baresip** | **$(ratio "$codec" cpu)** | | **$(ratio "$codec" rss)** | | |"
+    echo "| | **deskphone/baresip** | **$(ratio "$codec" cpu_ms)** | **$(ratio "$codec" rss)** |" \
+      "**$(ratio "$codec" waits)** | $(ratio "$codec" instructions) | **$(ratio "$codec" syscalls)** | | | |"
   done
   echo
-  echo "deskphone in-phone latency (its \`call N: stats\` line; capture-to-send: from the captured"
-  echo "period's timestamp to the packet's send; receive-to-playback: from the packet's arrival to the"
-  echo "write of its audio to the device):"
+  echo "Each run (CPU s user+sys, peak RSS KiB, RTP sent/received, load average before):"
+  echo
+  for codec in $codecs; do
+    for phone in deskphone baresip; do
+      line="- $(codec_name "$codec"), $phone:"
+      for ((r = 1; r <= runs; r++)); do
+        line+=" $(value "$phone $codec $r cpu") ($(value "$phone $codec $r user")+$(value "$phone $codec $r sys")) s,"
+        line+=" $(value "$phone $codec $r rss") KiB, $(value "$phone $codec $r sent")/$(value "$phone $codec $r received"),"
+        line+=" load $(value "$phone $codec $r load");"
+      done
+      echo "${line%;}"
+    done
+  done
+  echo
+  echo "deskphone in-phone latency (its \`call N: stats\` line, median of the runs; capture-to-send: from"
+  echo "the captured period's timestamp to the packet's send; receive-to-playback: from the packet's"
+  echo "arrival to the write of its audio to the device):"
   echo
   echo "| codec | capture→send p50 / p99 ms | receive→playback p50 / p99 ms | lost | late | concealed | jitter ms | played s |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
-  for codec in g711 g722; do
-    echo "| $( [ "$codec" = g711 ] && echo "G.711 PCMU" || echo "G.722") |" \
-      "$(value "deskphone $codec capture_to_send_p50_ms") / $(value "deskphone $codec capture_to_send_p99_ms") |" \
-      "$(value "deskphone $codec receive_to_playback_p50_ms") / $(value "deskphone $codec receive_to_playback_p99_ms") |" \
-      "$(value "deskphone $codec lost") | $(value "deskphone $codec late") | $(value "deskphone $codec concealed") |" \
-      "$(value "deskphone $codec jitter_ms") | $(value "deskphone $codec played_s") |"
+  for codec in $codecs; do
+    echo "| $(codec_name "$codec") |" \
+      "$(m deskphone "$codec" capture_to_send_p50_ms) / $(m deskphone "$codec" capture_to_send_p99_ms) |" \
+      "$(m deskphone "$codec" receive_to_playback_p50_ms) / $(m deskphone "$codec" receive_to_playback_p99_ms) |" \
+      "$(m deskphone "$codec" lost) | $(m deskphone "$codec" late) | $(m deskphone "$codec" concealed) |" \
+      "$(m deskphone "$codec" jitter_ms) | $(m deskphone "$codec" played_s) |"
   done
   echo
   stripped=""
@@ -503,17 +630,18 @@ if [[ " $parts " == *" codecs "* ]]; then
   echo "Same work, and where it differs: both phones dial SIPp, offer only the codec under test,"
   echo "read a speech-like file at the codec rate (deskphone: raw s16le through ALSA's file plugin,"
   echo "paced by its timer; baresip: a WAV file through its aufile source thread), send 20 ms packets,"
-  echo "get the same packets back from SIPp's echo, jitter-buffer and decode them. deskphone also plays"
+  echo "get the same packets back from SIPp's echo, jitter-buffer and decode them (Opus: deskphone"
+  echo "captures and plays at 16 kHz, wideband, baresip at 48 kHz, its aufile's only rate for Opus). deskphone also plays"
   echo "the decoded audio out at the codec rate into a file (ALSA file plugin); baresip 1.0.0 has no"
   echo "file or null player, so its player is an unconnected aubridge device that never pulls: it"
   echo "decodes into its audio buffer but does no playout, which favours baresip's CPU. baresip's"
   echo "aufile source preloads the whole input file, so its peak RSS includes"
-  echo "$(preload_kib 8) KiB (G.711) / $(preload_kib 16) KiB (G.722) of audio that deskphone streams;"
-  echo "ratios without it: CPU as above, RSS G.711 $(rss_adjusted g711 8) / G.722 $(rss_adjusted g722 16)."
-  echo "deskphone's audio goes through ALSA (the file plugin over a null slave, 10 ms periods): per"
-  echo "second about 100 read()s of the input, 100 write()s of the output, 100 write()s of the captured"
-  echo "audio to /dev/null (the file plugin always copies a capture stream to its output file, which alsa-lib"
-  echo "1.2.8 requires) and ~200 epoll wake-ups; baresip's source reads memory, its player none."
+  echo "$(preload_kib 8) KiB (G.711) / $(preload_kib 16) KiB (G.722) / $(preload_kib 48) KiB (Opus, 48 kHz) of audio that"
+  echo "deskphone streams; RSS ratios without it: G.711 $(rss_adjusted g711 8) / G.722 $(rss_adjusted g722 16) / Opus $(rss_adjusted opus 48)."
+  echo "deskphone's audio goes through ALSA (the file plugin over a null slave, 10 ms periods), which"
+  echo "reads the input and writes the output file and copies every captured period to /dev/null (alsa-lib"
+  echo "1.2.8 requires an output file for a capture stream): those are most of its read()s and write()s"
+  echo "above; baresip's source reads memory, its player none."
   echo "baresip also runs its menu module (for the /dial command; it redraws a call-status line 10"
   echo "times a second) and its account module."
 fi

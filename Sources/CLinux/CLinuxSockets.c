@@ -175,6 +175,35 @@ ssize_t cl_socket_receive_from(int fd, void *buf, size_t len, int *family, uint8
     return n;
 }
 
+int cl_socket_receive_many(
+    int fd, void *buf, size_t stride, unsigned count, size_t *lengths, int *families, uint8_t *addrs, uint16_t *ports) {
+    enum { most = 16 };
+    struct mmsghdr msgs[most];
+    struct iovec iovs[most];
+    struct sockaddr_storage sources[most];
+    if (count > most) count = most;
+    if (count == 0) return 0;
+    memset(msgs, 0, sizeof(msgs[0]) * count);
+    for (unsigned i = 0; i < count; i++) {
+        iovs[i].iov_base = (uint8_t *)buf + i * stride;
+        iovs[i].iov_len = stride;
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &sources[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof(sources[i]);
+    }
+    int n;
+    do {
+        n = recvmmsg(fd, msgs, count, MSG_TRUNC | MSG_DONTWAIT, NULL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    for (int i = 0; i < n; i++) {
+        lengths[i] = msgs[i].msg_len;
+        split_address(&sources[i], &families[i], addrs + 16 * i, &ports[i]);
+    }
+    return n;
+}
+
 ssize_t cl_socket_send(int fd, const void *buf, size_t len) {
     ssize_t n;
     do {

@@ -77,7 +77,9 @@ public final class RTPSession {
 
     private static let datagramCapacity = 2048
     private let sendBuffer: UnsafeMutableRawBufferPointer
-    private let receiveBuffer: UnsafeMutableRawBufferPointer
+    /// RTP datagrams are read in batches (one recvmmsg per wake-up, no read that finds the
+    /// queue empty): 4 slots cover a burst after a stall without holding much memory.
+    private let receiveBatch = UDPReceiveBatch(capacity: 4, stride: RTPSession.datagramCapacity)
     let rtcpBuffer: UnsafeMutableRawBufferPointer
 
     // Send side.
@@ -138,7 +140,6 @@ public final class RTPSession {
         localAddress = bind.with(port: pair.port)
         wallClockOffset = cl_realtime_ns() - reactor.now
         sendBuffer = .allocate(byteCount: RTPSession.datagramCapacity, alignment: 8)
-        receiveBuffer = .allocate(byteCount: RTPSession.datagramCapacity, alignment: 8)
         rtcpBuffer = .allocate(byteCount: RTPSession.datagramCapacity, alignment: 8)
         frame = .allocate(capacity: RTPSession.frameCapacity)
         frame.initialize(repeating: 0, count: RTPSession.frameCapacity)
@@ -159,7 +160,6 @@ public final class RTPSession {
     deinit {
         closeSockets()
         sendBuffer.deallocate()
-        receiveBuffer.deallocate()
         rtcpBuffer.deallocate()
         frame.deallocate()
         arrivalTimes.deallocate()
@@ -513,28 +513,38 @@ public final class RTPSession {
         if ready.contains(.error) { rtp.drainErrors { _, _ in counters.sendErrors += 1 } }
         var budget = 64
         while budget > 0 && rtp.fd >= 0 {
-            budget -= 1
-            guard let (length, source) = receiveDatagram(rtp, into: receiveBuffer) else { return }
-            if length > receiveBuffer.count {
-                counters.malformed += 1
-                continue
+            let count = rtp.receive(into: receiveBatch, attempts: 4) { _, _ in counters.sendErrors += 1 }
+            for i in 0..<count {
+                receiveOnRTPPort(receiveBatch.buffer(i), length: receiveBatch.length(i), from: receiveBatch.source(i))
             }
-            let datagram = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<length])
-            if RTPPacket.isSTUN(datagram) { continue }
-            let isRTCP = RTPPacket.isRTCP(datagram)
-            guard let length = unprotectDatagram(receiveBuffer, length: length, isRTCP: isRTCP) else { continue }
-            let bytes = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<length])
-            if isRTCP {
-                receiveReport(bytes, from: source)
-                continue
-            }
-            do throws(RTPError) {
-                let packet = try RTPPacket.parse(bytes)
-                receivePacket(packet, bytes, from: source)
-            } catch {
-                counters.malformed += 1
-                receiver.countMalformed()
-            }
+            // A short batch emptied the queue: the next datagram wakes the loop again.
+            if count < receiveBatch.capacity { return }
+            budget -= count
+        }
+    }
+
+    /// One datagram from the RTP port, in `buffer`: STUN is dropped, RTCP (rtcp-mux) goes to the
+    /// report reader, RTP to the receiver; SRTP is verified and decrypted in place first.
+    private func receiveOnRTPPort(_ buffer: UnsafeMutableRawBufferPointer, length: Int, from source: RTPEndpoint) {
+        if length > buffer.count {
+            counters.malformed += 1
+            return
+        }
+        let datagram = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
+        if RTPPacket.isSTUN(datagram) { return }
+        let isRTCP = RTPPacket.isRTCP(datagram)
+        guard let length = unprotectDatagram(buffer, length: length, isRTCP: isRTCP) else { return }
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
+        if isRTCP {
+            receiveReport(bytes, from: source)
+            return
+        }
+        do throws(RTPError) {
+            let packet = try RTPPacket.parse(bytes)
+            receivePacket(packet, bytes, from: source)
+        } catch {
+            counters.malformed += 1
+            receiver.countMalformed()
         }
     }
 

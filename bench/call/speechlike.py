@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Writes a deterministic speech-like test signal for the call benchmark.
 
-usage: speechlike.py RATE SECONDS OUT.raw [OUT.wav]
+usage: speechlike.py RATE SECONDS OUT.raw [OUT.wav [CHANNELS]]
 
 Raw signed 16-bit little-endian mono PCM (what `deskphone --audio-in` reads) and, when
 asked, the same samples as a WAV file (what baresip's aufile source reads). The signal is
 talk-spurts of a voiced sound (a gliding 90-220 Hz fundamental with harmonics shaped by
 two formants) with breath noise, and short pauses, so the codecs see speech-like levels
-and spectra rather than a pure tone or silence. Standard library only.
+and spectra rather than a pure tone or silence. CHANNELS 2 writes the WAV as stereo, the
+same samples on both channels (baresip's aufile takes Opus's two channels only). Standard
+library only.
 """
 import array
 import math
@@ -19,6 +21,7 @@ import wave
 def main():
     rate, seconds, raw_path = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
     wav_path = sys.argv[4] if len(sys.argv) > 4 else None
+    channels = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     rng = random.Random(7)
     total = int(rate * seconds)
     out = array.array("h")
@@ -61,8 +64,13 @@ def main():
     with open(raw_path, "wb") as handle:
         handle.write(data)
     if wav_path:
+        if channels == 2:
+            stereo = array.array("h", bytes(2 * len(data)))
+            stereo[0::2] = out
+            stereo[1::2] = out
+            data = stereo.tobytes()
         with wave.open(wav_path, "wb") as handle:
-            handle.setnchannels(1)
+            handle.setnchannels(channels)
             handle.setsampwidth(2)
             handle.setframerate(rate)
             handle.writeframes(data)

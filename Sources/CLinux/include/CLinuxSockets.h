@@ -54,6 +54,14 @@ ssize_t cl_socket_send_to(int fd, const void *buf, size_t len, int family, const
 /// is larger than `len` when it was truncated, or -errno (-EAGAIN when none is queued).
 ssize_t cl_socket_receive_from(int fd, void *buf, size_t len, int *family, uint8_t *addr, uint16_t *port);
 
+/// recvmmsg(2) with MSG_TRUNC | MSG_DONTWAIT: up to `count` (at most 16) queued datagrams in
+/// one system call, datagram i into `buf + i * stride` (`stride` bytes), its full length in
+/// `lengths[i]` (larger than `stride` when truncated), its source in `families[i]`,
+/// `addrs + 16 * i` and `ports[i]`. Returns how many were read (fewer than `count` means the
+/// queue is now empty), or -errno (-EAGAIN when none is queued).
+int cl_socket_receive_many(
+    int fd, void *buf, size_t stride, unsigned count, size_t *lengths, int *families, uint8_t *addrs, uint16_t *ports);
+
 /// send(2) with MSG_NOSIGNAL | MSG_DONTWAIT on a connected socket. Returns the bytes sent or
 /// -errno (-EAGAIN when the send buffer is full; -EPIPE/-ECONNRESET for a dead peer).
 ssize_t cl_socket_send(int fd, const void *buf, size_t len);
