@@ -38,6 +38,8 @@ if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
 fi
 parts=${BENCH_PARTS:-codecs tls}
 runs=${BENCH_RUNS:-3}
+# deskphone as shipped (10 ms audio periods), deskphone with audio.period_ms = 20, baresip.
+phones="deskphone deskphone-20ms baresip"
 codecs=${BENCH_CODECS:-g711 g722 opus}
 if ! [[ "$runs" =~ ^[1-9][0-9]*$ ]]; then
   echo "BENCH_RUNS must be a whole number of runs, got '$runs'" >&2
@@ -143,7 +145,7 @@ time_baresip() {
 # packets PHONE DIR: "SENT RECEIVED" RTP packets from the phone's log in DIR (deskphone: its
 # `call N: stats` line; baresip: its `rtp_stats yes` summary, "packets:  <transmit>  <receive>").
 packets() {
-  if [ "$1" = deskphone ]; then
+  if [[ $1 == deskphone* ]]; then
     sed -n -E '/^call [0-9]+: stats /{s/.* sent=([0-9]+) received=([0-9]+) .*/\1 \2/p;q}' "$2/phone.out"
   else
     awk '/^packets:/ { print $2, $3; exit }' "$2/phone.out" "$2/phone.err"
@@ -176,7 +178,7 @@ run_call() {
   esac
   local load_before
   load_before=$(load)
-  note "$codec $phone ${trace:+traced }run${trace:- $run}: ${seconds} s call (load average $load_before)"
+  note "$codec $phone ${trace:+traced run}${trace:-run $run}: ${seconds} s call (load average $load_before)"
 
   sipp -sf "$bench/uas-echo.xml" -i 127.0.0.1 -p "$sipp_port" -mi 127.0.0.1 -mp "$echo_port" -rtp_echo \
     -key codec_pt "$pt" -key codec_rtpmap "$rtpmap" -d $((seconds * 1000)) -m 1 -nostdin \
@@ -197,13 +199,18 @@ run_call() {
   elif [ -z "$counters_why" ]; then
     tracer=(perf stat -x, -e instructions,cycles -o "$dir/counters" --)
   fi
-  if [ "$phone" = deskphone ]; then
+  if [[ $phone == deskphone* ]]; then
+    local board=$root/board/sim.cfg
+    if [ "$phone" = deskphone-20ms ]; then
+      board=$work/sim-20ms.cfg
+      { cat "$root/board/sim.cfg"; echo "audio.period_ms = 20"; } > "$board"
+    fi
     printf '%s\n' "#!version:1.0.0.1" "account.1.user_name = bench" \
       "account.1.codecs = $([ "$codec" = g711 ] && echo pcmu || echo "$codec")" "account.1.ptime = 20" \
       "sip.listen_address = 127.0.0.1" "sip.listen_port = $deskphone_port" \
       "rtp.port_min = 32100" "rtp.port_max = 32199" > "$dir/phone.cfg"
     /usr/bin/time -o "$dir/time" -f "%U %S %M %e %w %c" "${tracer[@]}" \
-      "$deskphone" --board "$root/board/sim.cfg" --config "$dir/phone.cfg" \
+      "$deskphone" --board "$board" --config "$dir/phone.cfg" \
       --dial "sip:bench@127.0.0.1:$sipp_port" --exit-after-call \
       --audio-in "$work/in$rate.raw" --audio-out "$dir/out.raw" \
       < /dev/null > "$dir/phone.out" 2> "$dir/phone.err" &
@@ -297,7 +304,7 @@ run_call() {
       result[$key $field]=$(awk -F, -v f="$field" -v e="$elapsed" '$3 ~ "^" f { if ($1 ~ /^[0-9]+$/) printf "%.1f", $1 / e / 1e6 }' "$dir/counters")
     done
   fi
-  if [ "$phone" = deskphone ]; then
+  if [[ $phone == deskphone* ]]; then
     local stats field
     stats=$(grep -m1 -E '^call [0-9]+: stats ' "$dir/phone.out")
     for field in capture_to_send_p50_ms capture_to_send_p99_ms receive_to_playback_p50_ms \
@@ -494,12 +501,10 @@ if [[ " $parts " == *" codecs "* ]]; then
   # The phones take turns, run by run, so a change in the machine's load falls on both.
   for codec in $codecs; do
     for ((r = 1; r <= runs; r++)); do
-      run_call deskphone "$codec" "$r"
-      run_call baresip "$codec" "$r"
+      for phone in $phones; do run_call "$phone" "$codec" "$r"; done
     done
     if [ -n "$tracer_kind" ]; then
-      run_call deskphone "$codec" traced trace
-      run_call baresip "$codec" traced trace
+      for phone in $phones; do run_call "$phone" "$codec" traced trace; done
     fi
   done
 fi
@@ -517,12 +522,13 @@ if [[ " $parts " == *" tls "* ]]; then
   fi
 fi
 
-# ratio CODEC FIELD: deskphone / baresip, of the medians (FIELD measured per run) or of the traced run.
+# ratio CODEC FIELD [PHONE]: PHONE (default deskphone) / baresip, of the medians (FIELD measured per
+# run) or of the traced run.
 ratio() {
-  local a b
-  a=$(median deskphone "$1" "$2")
+  local a b phone=${3:-deskphone}
+  a=$(median "$phone" "$1" "$2")
   b=$(median baresip "$1" "$2")
-  [ -n "$a" ] || a=${result[deskphone $1 $2]:-}
+  [ -n "$a" ] || a=${result[$phone $1 $2]:-}
   [ -n "$b" ] || b=${result[baresip $1 $2]:-}
   if [ -z "$a" ] || [ -z "$b" ]; then echo "-"; return; fi
   awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
@@ -583,19 +589,22 @@ if [[ " $parts " == *" codecs "* ]]; then
   echo "| codec | phone | CPU ms/s | peak RSS KiB | switches/s | instructions M/s | system calls/s | failed/s | waits/s | the most frequent, per s |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   for codec in $codecs; do
-    for phone in deskphone baresip; do
+    for phone in $phones; do
       echo "| $(codec_name "$codec") | $phone | $(m $phone "$codec" cpu_ms) | $(m $phone "$codec" rss) |" \
         "$(m $phone "$codec" waits) | $(m $phone "$codec" instructions) | $(value "$phone $codec syscalls") |" \
         "$(value "$phone $codec failed") | $(value "$phone $codec epoll") | $(value "$phone $codec kinds") |"
     done
-    echo "| | **deskphone/baresip** | **$(ratio "$codec" cpu_ms)** | **$(ratio "$codec" rss)** |" \
-      "**$(ratio "$codec" waits)** | $(ratio "$codec" instructions) | **$(ratio "$codec" syscalls)** | | | |"
+    for phone in $phones; do
+      [ "$phone" = baresip ] && continue
+      echo "| | **$phone/baresip** | **$(ratio "$codec" cpu_ms "$phone")** | **$(ratio "$codec" rss "$phone")** |" \
+        "**$(ratio "$codec" waits "$phone")** | $(ratio "$codec" instructions "$phone") | **$(ratio "$codec" syscalls "$phone")** | | | |"
+    done
   done
   echo
   echo "Each run (CPU s user+sys, peak RSS KiB, RTP sent/received, load average before):"
   echo
   for codec in $codecs; do
-    for phone in deskphone baresip; do
+    for phone in $phones; do
       line="- $(codec_name "$codec"), $phone:"
       for ((r = 1; r <= runs; r++)); do
         line+=" $(value "$phone $codec $r cpu") ($(value "$phone $codec $r user")+$(value "$phone $codec $r sys")) s,"
@@ -610,14 +619,17 @@ if [[ " $parts " == *" codecs "* ]]; then
   echo "the captured period's timestamp to the packet's send; receive-to-playback: from the packet's"
   echo "arrival to the write of its audio to the device):"
   echo
-  echo "| codec | capture→send p50 / p99 ms | receive→playback p50 / p99 ms | lost | late | concealed | jitter ms | played s |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| codec | phone | capture→send p50 / p99 ms | receive→playback p50 / p99 ms | lost | late | concealed | jitter ms | played s |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   for codec in $codecs; do
-    echo "| $(codec_name "$codec") |" \
-      "$(m deskphone "$codec" capture_to_send_p50_ms) / $(m deskphone "$codec" capture_to_send_p99_ms) |" \
-      "$(m deskphone "$codec" receive_to_playback_p50_ms) / $(m deskphone "$codec" receive_to_playback_p99_ms) |" \
-      "$(m deskphone "$codec" lost) | $(m deskphone "$codec" late) | $(m deskphone "$codec" concealed) |" \
-      "$(m deskphone "$codec" jitter_ms) | $(m deskphone "$codec" played_s) |"
+    for phone in $phones; do
+      [ "$phone" = baresip ] && continue
+      echo "| $(codec_name "$codec") | $phone |" \
+        "$(m "$phone" "$codec" capture_to_send_p50_ms) / $(m "$phone" "$codec" capture_to_send_p99_ms) |" \
+        "$(m "$phone" "$codec" receive_to_playback_p50_ms) / $(m "$phone" "$codec" receive_to_playback_p99_ms) |" \
+        "$(m "$phone" "$codec" lost) | $(m "$phone" "$codec" late) | $(m "$phone" "$codec" concealed) |" \
+        "$(m "$phone" "$codec" jitter_ms) | $(m "$phone" "$codec" played_s) |"
+    done
   done
   echo
   stripped=""

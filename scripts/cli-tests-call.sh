@@ -109,13 +109,19 @@ case_dir() {
 }
 
 # --- 1. SIPp answers our call and streams; deskphone streams back --------------------------------
-# stream_case K CODEC PT RTPMAP RATE
+# stream_case K CODEC PT RTPMAP RATE [PERIOD_MS]: PERIOD_MS 20 runs the phone on a copy of the
+# board with 20 ms audio periods (audio.period_ms).
 stream_case() {
-  local k=$1 codec=$2 pt=$3 rtpmap=$4 rate=$5
+  local k=$1 codec=$2 pt=$3 rtpmap=$4 rate=$5 period=${6:-10}
   local dir sipp_port=$((26000 + 10 * k)) relay_sip=$((26001 + 10 * k)) phone_port=$((26003 + 10 * k))
   local mp=$((30000 + 100 * k)) a=$((30020 + 100 * k)) b=$((30030 + 100 * k))
-  local label="sipp answers ($codec)"
-  dir=$(case_dir "stream-$codec")
+  local label="sipp answers ($codec)" board=$board
+  dir=$(case_dir "stream-$codec-$period")
+  if [ "$period" != 10 ]; then
+    label="sipp answers ($codec, $period ms audio periods)"
+    { cat "$board"; echo "audio.period_ms = $period"; } > "$dir/board.cfg"
+    board=$dir/board.cfg
+  fi
   # SIPp plays 2 s of a test signal (raw codec bytes), deskphone captures 5 s of another one.
   $media signal "$dir/stream.pcm" --rate "$rate" --seconds 2 --seed "$((k + 1))"
   $media encode "$codec" "$dir/stream.pcm" "$dir/stream.bin"
@@ -136,6 +142,7 @@ stream_case() {
   reap relay_status "$relay_pid"  # stopped by us: its status says nothing
   expect_status "$label: deskphone" "$phone_status" 0 "$dir"
   expect_status "$label: SIPp (INVITE, 180, 200, ACK, our BYE)" "$sipp_status" 0 "$dir"
+  expect_lines "$label: audio device" "$dir/phone.log" "^call 1: audio handset: S16_LE mono $rate Hz, period $period ms \\($((rate * period / 1000)) frames\\), buffer $([ "$period" = 20 ] && echo 2 || echo 3) periods"
   expect_lines "$label: call log" "$dir/phone.log" '^call 1: calling' '^call 1: ringing' \
     "^call 1: media ${rtpmap} pt $pt ptime 20 .*remote 127\\.0\\.0\\.1:$b sendrecv" '^call 1: connected' \
     '^call 1: ended \(local hang-up\)' '^call 1: stats sent=' '^deskphone: exit'
@@ -169,6 +176,7 @@ stream_case() {
 stream_case 0 pcmu 0 PCMU/8000 8000
 stream_case 1 pcma 8 PCMA/8000 8000
 stream_case 2 g722 9 G722/8000 16000
+stream_case 7 g722 9 G722/8000 16000 20
 
 # --- 2. SIPp calls us ----------------------------------------------------------------------------
 # SIPp hangs up (BYE); it streams 2 s of PCMU that deskphone must play.

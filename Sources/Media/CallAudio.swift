@@ -40,6 +40,8 @@ public final class CallAudio {
     public var tones: ToneTable
     /// Called when the device fails (it is closed; `start` or `switchPath` again to go on).
     public var onError: ((AudioError) -> Void)? = nil
+    /// Told of each device opened: "PATH: FORMAT" (at start, on a path switch, on a rate change).
+    public var onLog: ((String) -> Void)? = nil
 
     private let reactor: Reactor
     private var routes: [AudioRoute]
@@ -103,6 +105,7 @@ public final class CallAudio {
         stop()
         session.onFormatChange = nil
         onError = nil
+        onLog = nil
     }
 
     /// Mixes a tone of `kind` (from `tones`) into the playback until `stopTone`.
@@ -143,6 +146,7 @@ public final class CallAudio {
         }
         try opened.open(path)
         device = opened
+        onLog?(path.description + ": " + configuration.description)
     }
 
     private func captured(_ frame: UnsafeBufferPointer<Int16>) {

@@ -24,6 +24,14 @@ public struct BoardProfile {
     public let handset: AudioPath
     public let headset: AudioPath
     public let speaker: AudioPath
+    /// The audio period in milliseconds (`audio.period_ms`, 10 or 20; default 10): one wake-up,
+    /// one capture read and one playback write per period. 20 halves them; with a 20 ms ptime a
+    /// packet leaves at the same moment, but a received one waits up to a period longer for its
+    /// playout and the playback buffer holds periods of twice the length.
+    public let audioPeriodMilliseconds: Int
+    /// The device buffer in periods (`audio.buffer_periods`, 2 or 3; default 3 at 10 ms, 2 at
+    /// 20 ms): the playback keeps between this many less one and this many periods queued.
+    public let audioBufferPeriods: Int
     /// The model's common provisioning file (`board.provision_common_file`, default
     /// `y000000000000.cfg`).
     public let provisionCommonFile: String
@@ -56,6 +64,13 @@ public struct BoardProfile {
         handset = try BoardProfile.audioPath(file, "handset")
         headset = try BoardProfile.audioPath(file, "headset")
         speaker = try BoardProfile.audioPath(file, "speaker")
+        audioPeriodMilliseconds = try file.int("audio.period_ms", default: 10, in: 10...20)
+        if audioPeriodMilliseconds != 10 && audioPeriodMilliseconds != 20 {
+            throw file.error(
+                "audio.period_ms", "audio.period_ms = " + String(audioPeriodMilliseconds) + ": expected 10 or 20")
+        }
+        audioBufferPeriods = try file.int(
+            "audio.buffer_periods", default: audioPeriodMilliseconds == 20 ? 2 : 3, in: 2...3)
         var unknown: [ConfigFile.Entry] = []
         for entry in file.entries {
             if !BoardProfile.knownPrefixes.contains(where: { entry.key.hasPrefix($0) }) {
@@ -75,7 +90,7 @@ public struct BoardProfile {
     static let ownKeys: [String] = {
         var keys = [
             "board.name", "board.model", "board.description", "board.linekeys", "board.record_key",
-            "board.provision_common_file", "board.provision_dir",
+            "board.provision_common_file", "board.provision_dir", "audio.period_ms", "audio.buffer_periods",
         ]
         for path in ["handset", "headset", "speaker"] {
             keys.append("audio." + path + ".playback")

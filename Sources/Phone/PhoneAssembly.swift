@@ -101,6 +101,8 @@ public final class PhoneAssembly {
 
         var settings = provisioning.softphone
         if let port = options.listenPort { settings.account.listenPort = port }
+        settings.rtp.periodMilliseconds = board.audioPeriodMilliseconds
+        settings.audioBufferPeriods = board.audioBufferPeriods
         let recordingSettings = provisioning.recording
         let network = provisioning.network
         func route(_ path: BoardProfile.AudioPath) -> AudioRoute {

@@ -345,11 +345,13 @@ public final class Softphone {
         }
         let audio = CallAudio(
             reactor: reactor, session: session, handset: routes[0], headset: routes[1], speaker: routes[2],
-            path: configuration.audioPath, clock: clock, tones: configuration.tones)
+            path: configuration.audioPath, periodMilliseconds: configuration.rtp.periodMilliseconds,
+            bufferPeriods: configuration.audioBufferPeriods, clock: clock, tones: configuration.tones)
         let id = call.id
         session.onDigit = { [self] digit in log("call " + String(id) + ": dtmf received " + digit.event.description) }
         session.onLog = { [self] line in log("call " + String(id) + ": rtp: " + line) }
         audio.onError = { [self] error in log("call " + String(id) + ": audio: " + error.description) }
+        audio.onLog = { [self] line in log("call " + String(id) + ": audio " + line) }
         audio.volume = volume
         let callMedia = CallMedia(session: session, audio: audio)
         media[id] = callMedia

@@ -39,6 +39,9 @@ public struct SoftphoneConfiguration: Sendable {
     public var rtp: RTPSessionConfiguration
     public var tones: ToneTable
     public var audioPath: AudioPath
+    /// The audio device buffer in periods (the board's `audio.buffer_periods`; the period is
+    /// `rtp.periodMilliseconds`, the board's `audio.period_ms`).
+    public var audioBufferPeriods = 3
     /// How TLS servers are checked (`security.*`).
     public var tls = SIPTLSSettings()
     /// Watch netlink and follow the SIP address through network changes (`sip.network_watch`).

@@ -36,7 +36,29 @@ struct BoardProfileTests {
         } catch {
             #expect(error.line == 3)
         }
+        do {
+            _ = try load("board.name = x\naudio.period_ms = 15\n")
+            Issue.record("a 15 ms audio period accepted")
+        } catch {
+            #expect(error.line == 3)
+            #expect(error.description.contains("expected 10 or 20"), "\(error)")
+        }
+        #expect(throws: ConfigError.self) { try load("board.name = x\naudio.buffer_periods = 4\n") }
         let odd = try load("board.name = x\nboard.colour = red\nfoo.bar = 1\n")
         #expect(odd.unknownKeys.map(\.key) == ["board.colour", "foo.bar"])
+    }
+
+    @Test("the audio period: 10 ms and 3 periods by default, 20 ms with a buffer of 2 unless set")
+    func audioPeriod() throws {
+        func load(_ text: String) throws -> BoardProfile {
+            try BoardProfile(file: try ConfigFile(text: "#!version:1.0.0.1\nboard.name = x\n" + text, path: "b.cfg"))
+        }
+        let plain = try load("")
+        #expect(plain.audioPeriodMilliseconds == 10 && plain.audioBufferPeriods == 3)
+        let twenty = try load("audio.period_ms = 20\n")
+        #expect(twenty.audioPeriodMilliseconds == 20 && twenty.audioBufferPeriods == 2)
+        #expect(twenty.unknownKeys.isEmpty)
+        let deep = try load("audio.period_ms = 20\naudio.buffer_periods = 3\n")
+        #expect(deep.audioBufferPeriods == 3)
     }
 }
