@@ -315,6 +315,12 @@ run_call() {
     out_bytes=$(stat -c %s "$dir/out.raw" 2> /dev/null || echo 0)
     result[$key played_s]=$(awk -v b="$out_bytes" -v r="$rate" 'BEGIN { printf "%.1f", b / (r * 2000) }')
     [ -n "$stats" ] || note "$codec deskphone: no 'call N: stats' line in its log"
+    # The event loop over the whole run: how late it serviced due timers, its longest pass.
+    local loop
+    loop=$(grep -m1 -E '^loop: ' "$dir/phone.out")
+    result[$key lateness_p99_ms]=$(sed -n 's/.*timer lateness p50 [0-9.]* ms p99 \([0-9.]*\) ms.*/\1/p' <<< "$loop")
+    result[$key lateness_max_ms]=$(sed -n 's/.*timer lateness .* max \([0-9.]*\) ms.*/\1/p' <<< "$loop")
+    result[$key longest_pass_ms]=$(sed -n 's/.*longest pass \([0-9.]*\) ms.*/\1/p' <<< "$loop")
   fi
   result[$key sent]=$sent
   result[$key received]=$received
@@ -617,10 +623,12 @@ if [[ " $parts " == *" codecs "* ]]; then
   echo
   echo "deskphone in-phone latency (its \`call N: stats\` line, median of the runs; capture-to-send: from"
   echo "the captured period's timestamp to the packet's send; receive-to-playback: from the packet's"
-  echo "arrival to the write of its audio to the device):"
+  echo "arrival to the write of its audio to the device; timer lateness: how long after a timer's deadline"
+  echo "(the audio period's tick among them) the loop ran it, which with the longest pass, the longest"
+  echo "stretch of work between two waits, bounds the wake-up-to-audio-write delay):"
   echo
-  echo "| codec | phone | capture→send p50 / p99 ms | receive→playback p50 / p99 ms | lost | late | concealed | jitter ms | played s |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| codec | phone | capture→send p50 / p99 ms | receive→playback p50 / p99 ms | lost | late | concealed | jitter ms | played s | timer lateness p99 / max ms | longest loop pass ms |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   for codec in $codecs; do
     for phone in $phones; do
       [ "$phone" = baresip ] && continue
@@ -628,7 +636,8 @@ if [[ " $parts " == *" codecs "* ]]; then
         "$(m "$phone" "$codec" capture_to_send_p50_ms) / $(m "$phone" "$codec" capture_to_send_p99_ms) |" \
         "$(m "$phone" "$codec" receive_to_playback_p50_ms) / $(m "$phone" "$codec" receive_to_playback_p99_ms) |" \
         "$(m "$phone" "$codec" lost) | $(m "$phone" "$codec" late) | $(m "$phone" "$codec" concealed) |" \
-        "$(m "$phone" "$codec" jitter_ms) | $(m "$phone" "$codec" played_s) |"
+        "$(m "$phone" "$codec" jitter_ms) | $(m "$phone" "$codec" played_s) |" \
+        "$(m "$phone" "$codec" lateness_p99_ms) / $(m "$phone" "$codec" lateness_max_ms) | $(m "$phone" "$codec" longest_pass_ms) |"
     done
   done
   echo

@@ -1,3 +1,5 @@
+import Reactor
+
 /// What one call's RTP session did, for logs, the RTCP-XR block and the benchmark (RFC 3550
 /// §6.4 counters plus the phone's own: malformed datagrams, jitter buffer discards and
 /// concealment, device xruns, the in-phone latencies of issue 7 item 6).

@@ -7,6 +7,7 @@ import Config
 import HTTP
 import Indicators
 import Keys
+import Media
 import Net
 import Reactor
 import Recording
@@ -270,6 +271,7 @@ public final class PhoneAssembly {
         }
         if verb == "stats" {
             log.send("stats: " + statistics)
+            log.send("loop: " + reactor.loopStatistics)
             return nil
         }
         return softphone.perform(command: line)

@@ -71,6 +71,20 @@ public final class Reactor {
     public var timerCount: Int { timers.count }
     /// Number of loop iterations so far.
     public private(set) var iterations: UInt64 = 0
+    /// On the real clock: how long after its deadline the loop ran each timer (the audio
+    /// period's tick among them).
+    public private(set) var timerLateness = LatencyHistogram()
+    /// The longest stretch of work between two waits (wall time, ns): how long the loop was
+    /// deaf at worst. A pass longer than an audio period is an audio gap.
+    public private(set) var longestPassNanoseconds: Int64 = 0
+    /// When the last wait returned (monotonic ns; 0 before the first).
+    private var wokeAt: Int64 = 0
+
+    /// "wake-ups N, timer lateness p50 .. p99 .. max .. (n=..), longest pass .. ms".
+    public var loopStatistics: String {
+        "wake-ups " + String(iterations) + ", timer lateness " + timerLateness.description + ", longest pass "
+            + LatencyHistogram.milliseconds(longestPassNanoseconds)
+    }
 
     /// Creates a loop. Fails only if the kernel refuses an epoll instance.
     public init(clock: ReactorClock = .monotonic) throws(ReactorError) {
@@ -371,7 +385,10 @@ public final class Reactor {
                 timeout = realTimeout()
             }
         }
+        let beforeWait = cl_monotonic_ns()
+        if wokeAt != 0 && beforeWait - wokeAt > longestPassNanoseconds { longestPassNanoseconds = beforeWait - wokeAt }
         let count = cl_epoll_wait(epollFD, ready, readyCapacity, timeout)
+        wokeAt = cl_monotonic_ns()
         if count < 0 {
             if count == -EINTR { return didWork }
             throw ReactorError(call: "epoll_wait", errno: -count)
@@ -419,11 +436,14 @@ public final class Reactor {
         if first > current { return false }
         let limit = timers.sequenceMark
         var fired = false
+        var deadline = first
         while let handler = timers.popDue(now: current, sequenceLimit: limit) {
+            if !isVirtual { timerLateness.record(nanoseconds: current - deadline) }
             fired = true
             handler()
             if stopRequested { break }
             current = now
+            deadline = timers.nextDeadline ?? current
         }
         return fired
     }

@@ -301,6 +301,7 @@ func runCallMode(boardPath: String, options: CallOptions) -> Int32 {
     control?.close()
     provisioner?.close()
     phone.close()
+    emit("loop: " + reactor.loopStatistics)
     reactor.close()
     emit("deskphone: exit")
     if logFD != 1 { _ = cl_close(logFD) }

@@ -220,6 +220,30 @@ struct RealClockTests {
         #expect(lateness.allSatisfy { $0 >= 0 })
     }
 
+    @Test("the loop measures its longest pass and how late it ran due timers")
+    func loopStatistics() throws {
+        let loop = try Reactor()
+        defer { loop.close() }
+        // A callback that works for 15 ms, then a timer due during that work.
+        loop.after(1 * ms) {
+            let start = cl_monotonic_ns()
+            while cl_monotonic_ns() - start < 15 * ms {}
+        }
+        loop.after(5 * ms) {}
+        try loop.run()
+        #expect(loop.longestPassNanoseconds >= 15 * ms)
+        #expect(loop.timerLateness.count >= 2)
+        // The second timer was due 4 ms into the 15 ms of work: at least ~10 ms late.
+        #expect(loop.timerLateness.maximumNanoseconds >= 9 * ms)
+        #expect(loop.loopStatistics.contains("longest pass "), "\(loop.loopStatistics)")
+        // The virtual clock records no lateness (its timers run exactly on time).
+        let virtual = try Reactor(clock: .virtual(startNanoseconds: 0))
+        defer { virtual.close() }
+        virtual.after(5 * ms) {}
+        try virtual.run()
+        #expect(virtual.timerLateness.count == 0)
+    }
+
     @Test("bad descriptors give typed errors naming the call and errno; the loop keeps running")
     func badDescriptors() throws {
         let loop = try Reactor()
