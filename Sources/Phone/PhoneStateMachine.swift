@@ -364,7 +364,9 @@ public final class PhoneStateMachine {
             indicators.setLED(.speaker, model.speaker ? .on : .off)
             indicators.setLED(.headset, model.headset ? .on : .off)
             // The message LED only once MWI lit it (boards and logs without MWI stay as they were).
-            if !model.messageLED.isOff || !indicators.led(.message).isOff { indicators.setLED(.message, model.messageLED) }
+            if !model.messageLED.isOff || !indicators.led(.message).isOff {
+                indicators.setLED(.message, model.messageLED)
+            }
             for (i, state) in model.lineKeys.enumerated() {
                 if let state { indicators.setLineKey(i + 1, state) }
             }

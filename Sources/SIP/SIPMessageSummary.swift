@@ -44,7 +44,8 @@ public struct SIPMessageSummary: Equatable, Sendable, CustomStringConvertible {
 
     public static func == (a: SIPMessageSummary, b: SIPMessageSummary) -> Bool {
         guard a.waiting == b.waiting, a.account == b.account, a.classes.count == b.classes.count else { return false }
-        for i in a.classes.indices where a.classes[i].name != b.classes[i].name || a.classes[i].counts != b.classes[i].counts {
+        for i in a.classes.indices
+        where a.classes[i].name != b.classes[i].name || a.classes[i].counts != b.classes[i].counts {
             return false
         }
         return true
@@ -69,7 +70,8 @@ public struct SIPMessageSummary: Equatable, Sendable, CustomStringConvertible {
         if let account { text += " for " + account }
         for item in classes {
             let c = item.counts
-            text += ", " + item.name + " " + String(c.new) + "/" + String(c.old) + " (" + String(c.urgentNew) + "/"
+            text +=
+                ", " + item.name + " " + String(c.new) + "/" + String(c.old) + " (" + String(c.urgentNew) + "/"
                 + String(c.urgentOld) + ")"
         }
         return text
@@ -82,7 +84,9 @@ public struct SIPMessageSummary: Equatable, Sendable, CustomStringConvertible {
         for item in classes {
             let c = item.counts
             text += SIPMessageSummary.headerName(item.name) + ": " + String(c.new) + "/" + String(c.old)
-            if c.urgentNew != 0 || c.urgentOld != 0 { text += " (" + String(c.urgentNew) + "/" + String(c.urgentOld) + ")" }
+            if c.urgentNew != 0 || c.urgentOld != 0 {
+                text += " (" + String(c.urgentNew) + "/" + String(c.urgentOld) + ")"
+            }
             text += "\r\n"
         }
         return text
@@ -113,7 +117,8 @@ public struct SIPMessageSummary: Equatable, Sendable, CustomStringConvertible {
     /// `Messages-Waiting`, a malformed count line of a known class, or a body over the bounds.
     public static func parse(_ body: [UInt8]) throws(SIPError) -> SIPMessageSummary {
         guard body.count <= maximumBodySize else {
-            throw SIPError("message-summary body of " + String(body.count) + " bytes (at most " + String(maximumBodySize) + ")")
+            throw SIPError(
+                "message-summary body of " + String(body.count) + " bytes (at most " + String(maximumBodySize) + ")")
         }
         var waiting: Bool? = nil
         var account: String? = nil
@@ -150,10 +155,12 @@ public struct SIPMessageSummary: Equatable, Sendable, CustomStringConvertible {
                     throw SIPError("message-summary line " + String(lineNumber) + ": Messages-Waiting is not yes or no")
                 }
             case "message-account":
-                guard !value.isEmpty, value.count <= 256 else {
+                // Measured as decoded (an invalid byte reads as U+FFFD, three bytes written back).
+                let text = String(decoding: value, as: UTF8.self)
+                guard !value.isEmpty, text.utf8.count <= 256 else {
                     throw SIPError("message-summary line " + String(lineNumber) + ": unusable Message-Account")
                 }
-                account = String(decoding: value, as: UTF8.self)
+                account = text
             default:
                 guard knownClasses.contains(name) else { continue }
                 guard let counts = parseCounts(value) else {

@@ -180,7 +180,8 @@ public final class SIPMWISubscription: CustomStringConvertible {
         to.tag = remoteTag
         sequence &+= 1
         var request = SIPMessage.request(
-            method: .subscribe, uri: uri, from: from, to: to, callID: callID, cseq: sequence, via: ua.newVia(peer.transport))
+            method: .subscribe, uri: uri, from: from, to: to, callID: callID, cseq: sequence,
+            via: ua.newVia(peer.transport))
         if !route.isEmpty { request.routes = route }
         SIPUserAgent.add(&request, "Contact", ua.contact(transport: peer.transport).description)
         SIPUserAgent.add(&request, "Event", SIPMessageSummary.eventPackage)
@@ -274,7 +275,9 @@ public final class SIPMWISubscription: CustomStringConvertible {
         var retryAfter: Int? = nil
         for part in parts.dropFirst() {
             if part.hasPrefix("reason=") { reason = String(part.dropFirst(7)) }
-            if part.hasPrefix("retry-after=") { retryAfter = Int(String(part.dropFirst(12))).map { min(max($0, 0), 86400) } }
+            if part.hasPrefix("retry-after=") {
+                retryAfter = Int(String(part.dropFirst(12))).map { min(max($0, 0), 86400) }
+            }
         }
         forgetDialog()
         cancelTimer()
@@ -284,7 +287,11 @@ public final class SIPMWISubscription: CustomStringConvertible {
         case "rejected", "noresource":
             setState(.failed(reason: "terminated: " + reason, retrying: false))
         case "deactivated", "timeout":
-            if let retryAfter { schedule(after: max(1, retryAfter)) } else { userAgent?.reactor.runSoon { [self] in subscribe() } }
+            if let retryAfter {
+                schedule(after: max(1, retryAfter))
+            } else {
+                userAgent?.reactor.runSoon { [self] in subscribe() }
+            }
             setState(.subscribing)
         default:
             failureCount += 1
@@ -338,8 +345,9 @@ extension SIPUserAgent {
         let inSubscription = mwiSubscription?.matches(request) ?? false
         if package != SIPMessageSummary.eventPackage {
             if request.to.tag == nil && package != "check-sync" {
-                log("NOTIFY from " + transaction.peer.remote.description + " for event '" + (package ?? "")
-                    + "' refused: 489 Bad Event")
+                log(
+                    "NOTIFY from " + transaction.peer.remote.description + " for event '" + (package ?? "")
+                        + "' refused: 489 Bad Event")
                 respondBadEvent(transaction)
                 return true
             }
@@ -357,7 +365,8 @@ extension SIPUserAgent {
             return true
         }
         if let type = request.contentType,
-            ConfigFileText.asciiLowercase(String(type.split(separator: ";").first.map { ConfigFileText.trim($0) } ?? ""))
+            ConfigFileText.asciiLowercase(
+                String(type.split(separator: ";").first.map { ConfigFileText.trim($0) } ?? ""))
                 != SIPMessageSummary.mediaType
         {
             log("message-summary NOTIFY refused: 415 (Content-Type " + type + ")")
@@ -371,8 +380,9 @@ extension SIPUserAgent {
         do throws(SIPError) {
             summary = try SIPMessageSummary.parse(request.body)
         } catch {
-            log("message-summary NOTIFY from " + transaction.peer.remote.description + " refused (400): "
-                + error.description + "; the message state is kept")
+            log(
+                "message-summary NOTIFY from " + transaction.peer.remote.description + " refused (400): "
+                    + error.description + "; the message state is kept")
             respond(transaction, 400)
             return true
         }

@@ -78,7 +78,8 @@ struct VoicemailPhoneTests {
         phone.farEnd.notifyMessages(2, body: "Messages-Waiting: yes\nVoice-Message: lots/none\n", in: subscribe)
         try phone.run(seconds: 0.2)
         #expect(phone.farEnd.notifyAnswers == [200, 400])
-        #expect(phone.log.contains { $0.contains("refused (400)") && $0.contains("malformed counts for voice-message") })
+        #expect(
+            phone.log.contains { $0.contains("refused (400)") && $0.contains("malformed counts for voice-message") })
         #expect(phone.led(.message) == Self.flashing)
         #expect(phone.lcd.lines.contains("2 new voicemails"))
 

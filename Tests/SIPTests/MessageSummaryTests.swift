@@ -29,7 +29,8 @@ struct MessageSummaryTests {
     @Test("case-insensitive names and yes/no, LF lines, spaces, other classes, unknown headers skipped")
     func lenient() throws {
         let s = try Self.parse(
-            "\nmessages-waiting:   NO \nFAX-MESSAGE: 0 / 3\nX-Vendor: whatever\nvoice-message:2/0\nUnknown-Message: 9/9\n")
+            "\nmessages-waiting:   NO \nFAX-MESSAGE: 0 / 3\nX-Vendor: whatever\nvoice-message:2/0\nUnknown-Message: 9/9\n"
+        )
         #expect(!s.waiting)
         #expect(s.counts("fax-message") == SIPMessageCounts(new: 0, old: 3))
         #expect(s.counts("voice-message") == SIPMessageCounts(new: 2, old: 0))
@@ -84,14 +85,21 @@ struct MessageSummaryTests {
     }
 
     @Test("bodies over the bounds are refused: too many bytes, too many lines")
-    func bounds() {
-        let long = "Messages-Waiting: yes\r\nX: " + String(repeating: "a", count: SIPMessageSummary.maximumBodySize) + "\r\n"
+    func bounds() throws {
+        let long =
+            "Messages-Waiting: yes\r\nX: " + String(repeating: "a", count: SIPMessageSummary.maximumBodySize) + "\r\n"
         #expect(throws: SIPError.self) { try Self.parse(long) }
         let many = "Messages-Waiting: yes\n" + String(repeating: "X-Pad: 1\n", count: SIPMessageSummary.maximumLines)
         #expect(throws: SIPError.self) { try Self.parse(many) }
-        // The fuzz entry takes anything.
-        for text in [long, many, "Messages-Waiting: yes\nVoice-Message: 3/4 (1/0)\n"] {
-            Array(text.utf8).withUnsafeBytes { messageSummaryFuzzEntry($0) }
+        // The fuzz entry takes anything; an account of invalid UTF-8 (the fuzzer's find: 100 bytes
+        // that decode to 300) is measured as decoded, so its written form parses again.
+        let invalid = Array("Messages-Waiting: yes\r\nMessage-Account: ".utf8) + [UInt8](repeating: 0xFF, count: 100)
+        #expect(throws: SIPError.self) { try SIPMessageSummary.parse(invalid) }
+        let short = Array("Messages-Waiting: yes\r\nMessage-Account: ".utf8) + [UInt8](repeating: 0xFF, count: 50)
+        #expect(try SIPMessageSummary.parse(short).account?.utf8.count == 150)
+        let good = Array("Messages-Waiting: yes\nVoice-Message: 3/4 (1/0)\n".utf8)
+        for bytes in [Array(long.utf8), Array(many.utf8), good, invalid, short] {
+            bytes.withUnsafeBytes { messageSummaryFuzzEntry($0) }
         }
     }
 
@@ -199,7 +207,10 @@ struct MessageSummaryTests {
         #expect(h.scripted.ua.mwiSubscription?.state == .active(expires: 600))
         // The notifier's NOTIFY in the dialog.
         let body = "Messages-Waiting: yes\nVoice-Message: 2/5\n"
-        #expect(try h.send(Self.notify(1, body: body, toTag: first.from.tag, callID: first.callID, state: "active;expires=600")) == 200)
+        #expect(
+            try h.send(
+                Self.notify(1, body: body, toTag: first.from.tag, callID: first.callID, state: "active;expires=600"))
+                == 200)
         #expect(h.summaries.last?.newVoiceMessages == 2)
         // Refresh at 600 - 32 s, in the dialog (its To tag), same Call-ID.
         try h.scripted.reactor.run(for: 570 * 1_000_000_000)
@@ -242,7 +253,9 @@ struct MessageSummaryTests {
         // terminated;reason=rejected: no new subscription.
         let again = h.subscribes[3].message
         #expect(
-            try h.send(Self.notify(3, body: "", toTag: again.from.tag, callID: again.callID, state: "terminated;reason=rejected"))
+            try h.send(
+                Self.notify(
+                    3, body: "", toTag: again.from.tag, callID: again.callID, state: "terminated;reason=rejected"))
                 == 200)
         try h.scripted.reactor.run(for: 3600 * 1_000_000_000)
         #expect(h.subscribes.count == 4)
