@@ -25,6 +25,7 @@ PACKAGES+=(libmbedtls-dev openssl)  # TLS module (mbedTLS 2.28); openssl CLI mak
 PACKAGES+=(libsrtp2-dev)  # SRTP (libsrtp2, built on NSS in Debian)
 PACKAGES+=(lighttpd-mod-openssl)  # HTTPS for lighttpd (HTTPTests, cli-tests-autoprov.sh, cli-tests-record.sh)
 PACKAGES+=(linphone-cli)  # linphonec (cli-tests-linphone.sh)
+PACKAGES+=(kamailio-presence-modules)  # presence + presence_mwi, the MWI server of cli-tests-mwi.sh (db_text tables)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -9,7 +9,7 @@
 #      ITU vectors, so bit-exactness is proven on each architecture);
 #   4. deskphone-tool's command line (scripts/cli-tests.sh, cli-tests-sip.sh, cli-tests-sdp.sh),
 #      and the jitter-buffer referee's known answers (Tools/jbeval/selftest.py);
-#   5. a fuzz smoke run of every parser that reads the outside (scripts/fuzz.sh: SIP, URI, SDP,
+#   5. a fuzz smoke run of every parser that reads the outside (scripts/fuzz.sh: SIP, URI, SDP, MWI,
 #      digest, RTP, RTCP, RFC 4733, HTTP, DNS, phone text XML, .cfg, input_event; 4 s per target
 #      from the corpus);
 #   6. the x86_64 firmware's calls against real peers on loopback: SIPp (scripts/cli-tests-call.sh:
@@ -45,7 +45,9 @@
 #      file refused with URL:line, boot on the stored last good set with the server dead; HTTPS with
 #      a test CA, another CA refused with the last good set kept, HTTP digest), and a network change
 #      (scripts/cli-tests-network.sh: a namespace with a veth pair, Kamailio and SIPp; the phone's
-#      address moved during a call: re-REGISTER and re-INVITE on the new address; link down and up);
+#      address moved during a call: re-REGISTER and re-INVITE on the new address; link down and up),
+#      and message waiting (scripts/cli-tests-mwi.sh: SIPp's unsolicited NOTIFYs good and malformed,
+#      Kamailio's presence_mwi NOTIFYing the phone's SUBSCRIBE after a SIPp PUBLISH; LED and LCD);
 #   7. the aarch64 and armv7 firmware's calls against SIPp under qemu-user (cli-tests-call.sh),
 #      which catch what only a 32-bit Int or another ABI shows, and one TLS+SRTP call each
 #      (cli-tests-baresip.sh scenario 12: to baresip through Kamailio over TLS, SRTP mandatory).
@@ -154,7 +156,7 @@ done
 
 # --- 6. deskphone's calls against real peers (the Embedded x86_64 firmware) -----------------
 if [[ -x .build-firmware/x86_64/deskphone ]]; then
-  for part in call baresip record provisioning phone demo proxy dns tls flood soak timers autoprov linphone network; do
+  for part in call baresip record provisioning phone demo proxy dns tls flood soak timers autoprov linphone network mwi; do
     label=cli-$part
     [[ $part == phone || $part == demo ]] && label=$part # their summary lines: `phone: ...`, `demo: ...`
     note "== calls: scripts/cli-tests-$part.sh"

@@ -224,6 +224,7 @@ public final class PhoneAssembly {
                 machine.noteRegistration(account: number, state)
             }
         }
+        machine.noteVoicemail(of: softphone.userAgents)
         // A TLS server refused (its certificate, the handshake): the reason is in the log line
         // already; the screen says it too, for a while (the registration retries on its own policy).
         for agent in softphone.userAgents {

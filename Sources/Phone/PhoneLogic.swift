@@ -58,6 +58,9 @@ public enum PhoneInput: Sendable {
     case settings(PhoneSettings)
     /// Show `text` under the screen for `nanoseconds` (the recording's messages, the runtime's own).
     case flash(String, nanoseconds: Int64)
+    /// Account `account`'s mailbox (a message-summary NOTIFY): messages `waiting`, `newMessages`
+    /// new ones (nil: no count given).
+    case messageWaiting(account: Int, waiting: Bool, newMessages: Int?)
 }
 
 /// What should happen, in order, for the runtime (`PhoneStateMachine`) to carry out.
@@ -118,6 +121,8 @@ public final class PhoneLogic {
     /// The phone's accounts when it has several (line key N is account N's Line key: a press
     /// before dialling chooses the account, its LED shows the registration); empty with one.
     public var accounts: [PhoneAccountView] = []
+    /// Each account's mailbox and voicemail number (`PhoneVoicemailView`; MWI).
+    public var voicemail: [PhoneVoicemailView] = []
     /// The one account's registration (`noteRegistration`; nil until it registers).
     public private(set) var registration: LineKeyState? = nil
     /// The account the number being dialled goes out on (1, the default, unless a Line key chose).
@@ -183,6 +188,7 @@ public final class PhoneLogic {
         input.registration = accounts.isEmpty ? registration : nil
         input.dialAccount = dialAccount
         input.lineKeysShown = lineKeysShown
+        input.voicemail = voicemail
         return input
     }
 
@@ -232,6 +238,8 @@ public final class PhoneLogic {
             emit(.volume(volume(for: path)))
         case .flash(let text, let nanoseconds):
             flash(text, nanoseconds: nanoseconds)
+        case .messageWaiting(let account, let waiting, let count):
+            voicemail = PhoneVoicemailView.noting(voicemail, account: account, waiting: waiting, newMessages: count)
         }
         refresh()
         emit(.screenChanged)
@@ -271,7 +279,8 @@ public final class PhoneLogic {
         case .volumeDown: changeVolume(by: -1)
         case .transfer: flash("Transfer: not supported yet", nanoseconds: PhoneLogic.messageTime)
         case .conference: flash("Conference: not supported yet", nanoseconds: PhoneLogic.messageTime)
-        case .message, .up, .down, .left, .right: break
+        case .message: messageKey()
+        case .up, .down, .left, .right: break
         }
     }
 
@@ -503,6 +512,19 @@ public final class PhoneLogic {
         }
         if activeIndex != nil || incomingCallID != nil { return }
         dialed = last
+        dialNow()
+    }
+
+    /// The Message key: calls the voicemail (`PhoneVoicemailView.toDial`) when no call is up.
+    private func messageKey() {
+        if activeIndex != nil || incomingCallID != nil { return }
+        guard let mailbox = PhoneVoicemailView.toDial(voicemail) else {
+            flash("No voicemail number", nanoseconds: PhoneLogic.messageTime)
+            return
+        }
+        cancelInterDigitTimer()
+        dialed = mailbox.number
+        dialAccount = mailbox.account
         dialNow()
     }
 

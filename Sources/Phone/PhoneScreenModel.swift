@@ -63,6 +63,8 @@ public struct PhoneScreenInput: Equatable, Sendable {
     /// or several accounts, whose Line keys show theirs): the idle screen says when it is not
     /// registered, e.g. while the phone registers again after a network change.
     public var registration: LineKeyState? = nil
+    /// Each account's mailbox (MWI): the idle line and the message LED.
+    public var voicemail: [PhoneVoicemailView] = []
 
     public init() {}
 }
@@ -112,6 +114,8 @@ public struct PhoneScreenModel: Equatable, Sendable {
     public var recording: RecordingIndication? = nil
     /// Number of live calls (the next screen's `lineKeysShown`).
     public var callCount = 0
+    /// The message LED (slow flash while new messages wait).
+    public var messageLED = LEDState.off
 
     public init() {}
 
@@ -172,6 +176,7 @@ public struct PhoneScreenModel: Equatable, Sendable {
             if let registration = input.registration, registration != .registered {
                 model.lines.append(registration == .registering ? "Registering..." : "Not registered")
             }
+            if let line = PhoneVoicemailView.line(input.voicemail) { model.lines.append(line) }
         }
         if let message = input.message { model.lines.append(message) }
         // Several accounts: the account field names the line that rings, the call's or the one
@@ -214,6 +219,7 @@ public struct PhoneScreenModel: Equatable, Sendable {
         model.timerCallID = model.screen == .talking || model.screen == .held ? active?.id : nil
         model.recording = input.recording
         model.callCount = live.count
+        model.messageLED = PhoneVoicemailView.led(input.voicemail)
         return model
     }
 }

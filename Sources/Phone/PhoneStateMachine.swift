@@ -271,6 +271,11 @@ public final class PhoneStateMachine {
         render()
     }
 
+    /// Account `number`'s mailbox from a message-summary NOTIFY: the LED, the idle line, the Message key.
+    public func noteMessageSummary(account number: Int, _ summary: SIPMessageSummary) {
+        run(.messageWaiting(account: number, waiting: summary.waiting, newMessages: summary.newVoiceMessages))
+    }
+
     /// Shows `text` under the screen for `seconds`.
     public func flash(_ text: String, seconds: Int64 = 3) {
         flash(text, nanoseconds: seconds * 1_000_000_000)
@@ -358,6 +363,10 @@ public final class PhoneStateMachine {
             indicators.setIcon(.headset, model.headset)
             indicators.setLED(.speaker, model.speaker ? .on : .off)
             indicators.setLED(.headset, model.headset ? .on : .off)
+            // The message LED only once MWI lit it (boards and logs without MWI stay as they were).
+            if !model.messageLED.isOff || !indicators.led(.message).isOff {
+                indicators.setLED(.message, model.messageLED)
+            }
             for (i, state) in model.lineKeys.enumerated() {
                 if let state { indicators.setLineKey(i + 1, state) }
             }

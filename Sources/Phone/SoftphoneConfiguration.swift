@@ -141,5 +141,6 @@ public struct SoftphoneConfiguration: Sendable {
     }
 
     /// The keys this struct and the account read (for reporting unknown keys once).
-    public static let knownPrefixes = ["account.", "sip.", "rtp.", "voice."] + SIPTLSSettings.knownPrefixes
+    public static let knownPrefixes =
+        ["account.", "sip.", "rtp.", "voice.", "voice_mail.number."] + SIPTLSSettings.knownPrefixes
 }

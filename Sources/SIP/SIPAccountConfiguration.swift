@@ -132,6 +132,8 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
     /// check-sync NOTIFYs: restart policy and digest challenge (`sip.notify_reboot_enable`,
     /// `sip.check_sync.challenge`; SIPCheckSync.swift).
     public var checkSync = SIPCheckSyncSettings()
+    /// Message waiting (`account.N.subscribe_mwi*`, `voice_mail.number.N`; SIPMessageWaiting.swift).
+    public var mwi = SIPMWISettings()
     public static let defaultMaxCalls = 4
     public static let defaultRingTimeoutSeconds = 120
 
@@ -277,6 +279,7 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
         keepAlive = try SIPKeepAliveSettings(file, prefix: prefix)
         reliableProvisional = try file.bool(prefix + "100rel_enable", default: false)
         checkSync = try SIPCheckSyncSettings(file)
+        mwi = try SIPMWISettings(file, account: index)
         if trustServerOnly && serverAddress == nil {
             throw file.error(
                 "sip.trust_ctrl", "sip.trust_ctrl = 1 needs a server (" + serverKey + "address): it would refuse every call")

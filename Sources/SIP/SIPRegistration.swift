@@ -102,13 +102,7 @@ public final class SIPRegistration: CustomStringConvertible {
 
     /// Retry delay after `failures` consecutive failures, seconds.
     public func retryDelay(failures: Int) -> Int {
-        var delay = retryBase
-        var n = 1
-        while n < failures && delay < retryCap {
-            delay *= 2
-            n += 1
-        }
-        return min(delay, retryCap)
+        SIPRegistration.retryDelay(failures: failures, base: retryBase, cap: retryCap)
     }
 
     /// Locates the servers and sends the first REGISTER.

@@ -52,6 +52,10 @@ public final class SIPUserAgent: CustomStringConvertible {
     public var onCheckSync: ((Bool) -> Void)?
     /// Who may send check-sync, and its digest challenge (`SIPCheckSyncGuard`).
     public var checkSyncGuard: SIPCheckSyncGuard
+    /// A message-summary NOTIFY was taken (answered 200): messages waiting (SIPMessageWaiting.swift).
+    public var onMessageSummary: ((SIPMessageSummary) -> Void)?
+    /// The message-summary subscription (`account.N.subscribe_mwi`), nil when the account has none.
+    public internal(set) var mwiSubscription: SIPMWISubscription?
     /// Registration state changes.
     public var onRegistrationState: ((SIPRegistrationState) -> Void)?
     /// Sends one NAT keep-alive to the registrar (`SIPKeepAlive`): set by the transport-backed
@@ -169,6 +173,7 @@ public final class SIPUserAgent: CustomStringConvertible {
         transactions.onStrayResponse = { [self] response, _ in receiveStrayResponse(response) }
         if account.enabled, account.serverAddress != nil {
             registration = SIPRegistration(userAgent: self)
+            if account.mwi.subscribe && account.mwi.display { mwiSubscription = SIPMWISubscription(userAgent: self) }
         }
     }
 
@@ -182,12 +187,14 @@ public final class SIPUserAgent: CustomStringConvertible {
     /// Starts registering (when the account registers).
     public func start() {
         registration?.start()
+        mwiSubscription?.start()
     }
 
     /// Hangs up every call and unregisters; `completion` runs once the registrar answered (or
     /// at once without a registration). Call `close()` afterwards.
     public func shutdown(completion: @escaping () -> Void) {
         for call in calls { call.hangUp() }
+        mwiSubscription?.unsubscribe()
         if let registration {
             registration.unregister { _ in completion() }
         } else {
@@ -202,6 +209,9 @@ public final class SIPUserAgent: CustomStringConvertible {
         calls.removeAll()
         registration?.close()
         registration = nil
+        mwiSubscription?.close()
+        mwiSubscription = nil
+        onMessageSummary = nil
         transactions.close()
         transport?.onMessage = nil
         transport?.onError = nil
@@ -483,6 +493,7 @@ public final class SIPUserAgent: CustomStringConvertible {
             transaction.respond(response)
             return
         }
+        if method == .notify, receiveEventNotify(transaction) { return }
         if request.to.tag != nil {
             guard let call = call(forRequest: request) else {
                 respond(transaction, 481)

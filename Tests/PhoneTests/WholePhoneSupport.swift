@@ -53,6 +53,10 @@ final class FarEnd {
     var ignoresRegister = false
     /// Every REGISTER that reached the far end (with `registrar` on), retransmissions included.
     private(set) var registers: [SIPMessage] = []
+    /// Every SUBSCRIBE that reached the far end (with `registrar` on; each answered 200).
+    private(set) var subscribes: [SIPMessage] = []
+    /// The phone's answers to the NOTIFYs the far end sent (`sendRaw`), in order.
+    private(set) var notifyAnswers: [Int] = []
     /// Every INVITE that reached the far end (initial and re-INVITEs, retransmissions included),
     /// while `keepsInvites` is on (off by default: the soak's list would only grow).
     private(set) var invites: [SIPMessage] = []
@@ -133,6 +137,17 @@ final class FarEnd {
             guard let message = try? SIPMessage.parse(Array(buffer[0..<n])) else { continue }
             if message.isRequest, message.method == .info, !handleInfo(message) { continue }
             if keepsInvites, message.isRequest, message.method == .invite { invites.append(message) }
+            if registrar, message.isRequest, message.method == .subscribe {
+                subscribes.append(message)
+                var ok = SIPMessage.response(to: message, status: 200, toTag: message.to.tag ?? "mwi")
+                try? ok.addHeader("Expires", message.header("Expires") ?? "3600")
+                send(ok)
+                continue
+            }
+            if !message.isRequest, message.cseq.method == .notify, let status = message.status {
+                notifyAnswers.append(status)
+                continue
+            }
             if registrar, message.isRequest, message.method == .register {
                 if ignoresRegister { continue }
                 registers.append(message)

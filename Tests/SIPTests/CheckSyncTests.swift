@@ -55,8 +55,8 @@ struct CheckSyncTests {
         #expect(try h.send(Self.notify(2, event: "check-sync;reboot=true"))?.status == 200)
         #expect(try h.send(Self.notify(3, event: "Check-Sync ; reboot=false"))?.status == 200)
         #expect(h.syncs == [false, true, false])
-        // Another event is not check-sync: out of dialog, 481 as before.
-        #expect(try h.send(Self.notify(4, event: "message-summary"))?.status == 481)
+        // Another event is not check-sync: out of dialog, an unknown event gets 489 Bad Event.
+        #expect(try h.send(Self.notify(4, event: "presence"))?.status == 489)
         #expect(h.syncs.count == 3)
     }
 
