@@ -65,13 +65,15 @@ bench-sip: deps
 	$(SWIFT) build -c release --product deskphone-sip-bench
 	.build/release/deskphone-tool bench sip
 
-## One G.711 and one G.722 call of BENCH_SECONDS (default 60) against SIPp echoing RTP, by the
-## Embedded firmware and by baresip: CPU, peak RSS, ratios, in-phone latency; then a G.711 call
-## with TLS+SRTP against plain, both phones through Kamailio to a baresip far end (docs/PERFORMANCE.md).
+## G.711, G.722 and Opus calls of BENCH_SECONDS (default 60), BENCH_RUNS (default 3) each, against
+## SIPp echoing RTP, by the Embedded firmware (10 and 20 ms audio periods) and by baresip: CPU, RSS,
+## context switches, system calls by kind, medians and ratios, in-phone latency, the loop's timer
+## lateness; then a G.711 call with TLS+SRTP against plain through Kamailio (docs/PERFORMANCE.md).
 BENCH_SECONDS ?= 60
+BENCH_RUNS ?= 3
 bench-call: deps
 	python3 toolchain/build-firmware.py x86_64
-	BENCH_SECONDS=$(BENCH_SECONDS) scripts/bench-call.sh .build-firmware/x86_64/deskphone
+	BENCH_SECONDS=$(BENCH_SECONDS) BENCH_RUNS=$(BENCH_RUNS) scripts/bench-call.sh .build-firmware/x86_64/deskphone
 
 ## Record key -> SIP INFO latency over BENCH_PRESSES (default 1000) presses, the whole phone running.
 BENCH_PRESSES ?= 1000

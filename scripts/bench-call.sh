@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Call benchmark (issue 7, `make bench-call`): a G.711 (PCMU) call and a G.722 call of
-# BENCH_SECONDS (default 60) each, placed by deskphone and then by baresip against the same
-# SIPp scenario (bench/call/uas-echo.xml: SIPp answers with one codec, echoes every RTP packet
-# back to its sender, hangs up after the call length). Both phones capture from a file at the
-# codec's rate, encode, send, receive their own stream back, decode and play out, so both do a
-# two-way call's audio work. Prints whole-process CPU seconds and peak RSS (GNU time) of each
-# phone, the deskphone/baresip ratios, and deskphone's in-phone latency from its stats line,
-# as a markdown table for docs/PERFORMANCE.md. It prints numbers, never passes/fails on them;
-# it exits non-zero only when a call could not be measured (no call, no audio back).
+# Call benchmark (issues 7 and 21, `make bench-call`): G.711 (PCMU), G.722 and Opus calls of
+# BENCH_SECONDS (default 60), BENCH_RUNS (default 3) each, placed by deskphone (as shipped, and with
+# the board key audio.period_ms = 20) and by baresip against the same SIPp scenario
+# (bench/call/uas-echo.xml: SIPp answers with one codec, echoes every RTP packet back to its
+# sender, hangs up after the call length), the phones taking turns run by run. Both phones capture
+# from a file, encode, send, receive their own stream back, decode and play out, so both do a
+# two-way call's audio work. Prints per second of each process's life the medians of CPU time,
+# peak RSS and voluntary context switches (GNU time), instructions where perf has hardware
+# counters (else why not), and from one more call under `perf trace -s` (or `strace -f -c`) the
+# system calls by kind; the ratios to baresip; deskphone's in-phone latency from its stats line
+# and its event loop's timer lateness and longest pass from its `loop:` line; as markdown for
+# docs/PERFORMANCE.md. It prints numbers, never passes/fails on them; it exits non-zero only when
+# a call could not be measured (no call, no audio back). BENCH_CODECS picks codecs (g711 g722 opus).
 # Then (issue 17) a G.711 call of BENCH_SECONDS with TLS+SRTP against the same call plain, placed by
 # deskphone and then by baresip with the same settings: both phones register at Kamailio (the
 # registrar of scripts/cli-tests-tls.sh, a test PKI made here by openssl; over UDP for the plain
@@ -178,7 +182,7 @@ run_call() {
   esac
   local load_before
   load_before=$(load)
-  note "$codec $phone ${trace:+traced run}${trace:-run $run}: ${seconds} s call (load average $load_before)"
+  note "$codec $phone $([ -n "$trace" ] && echo "traced run" || echo "run $run"): ${seconds} s call (load average $load_before)"
 
   sipp -sf "$bench/uas-echo.xml" -i 127.0.0.1 -p "$sipp_port" -mi 127.0.0.1 -mp "$echo_port" -rtp_echo \
     -key codec_pt "$pt" -key codec_rtpmap "$rtpmap" -d $((seconds * 1000)) -m 1 -nostdin \
