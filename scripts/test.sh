@@ -10,7 +10,7 @@
 #   4. deskphone-tool's command line (scripts/cli-tests.sh, cli-tests-sip.sh, cli-tests-sdp.sh),
 #      and the jitter-buffer referee's known answers (Tools/jbeval/selftest.py);
 #   5. a fuzz smoke run of every parser that reads the outside (scripts/fuzz.sh: SIP, URI, SDP,
-#      digest, RTP, RTCP, RFC 4733, HTTP, DNS, phone text XML, .cfg, input_event; 4 s per target
+#      digest, STUN, RTP, RTCP, RFC 4733, HTTP, DNS, phone text XML, .cfg, input_event; 4 s per target
 #      from the corpus);
 #   6. the x86_64 firmware's calls against real peers on loopback: SIPp (scripts/cli-tests-call.sh:
 #      streams both ways through a recording RTP relay, SIPp calling, registrar, CANCEL) and
