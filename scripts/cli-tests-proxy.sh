@@ -515,7 +515,7 @@ network.mac = 00:15:65:12:34:56"
     step "$label" "$dir/phone.log" '^registration: registered' 2
     finish_baresip "$label" "$dir"
     proxy_since 0 "$dir/proxy.log"
-    expect_lines "$label" "$dir/phone.log" '^registration: registered' '^sip: registration: outbound flow' \
+    expect_lines "$label" "$dir/phone.log" '^sip: registration: outbound flow' '^registration: registered' \
       '^sip: registration: STUN keep-alive answered' '^call 1: incoming from .*<sip:bob@127\.0\.0\.1' \
       '^call 1: connected' '^call 1: ended \(remote hang-up\)' '^sip: registration: .*no STUN response' \
       '^registration: registered'
