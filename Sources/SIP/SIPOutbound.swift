@@ -28,7 +28,7 @@ public struct SIPOutboundSettings: Equatable, Sendable {
     /// The phone's `+sip.instance` URN (`urn:uuid:...`, RFC 5626 §4.1).
     public var instance: String
 
-    public init(enabled: Bool = false, instance: String = SIPOutbound.instanceURN(mac: "000000000000")) {
+    public init(enabled: Bool = false, instance: String = SIPOutbound.unknownMACInstance) {
         self.enabled = enabled
         self.instance = instance
     }
@@ -40,7 +40,7 @@ public struct SIPOutboundSettings: Equatable, Sendable {
         for byte in (file.string("network.mac") ?? "").utf8 where byte != 58 && byte != 45 {
             mac.append(Character(Unicode.Scalar(byte >= 97 && byte <= 102 ? byte - 32 : byte)))
         }
-        instance = SIPOutbound.instanceURN(mac: mac.isEmpty ? "000000000000" : mac)
+        instance = mac.isEmpty ? SIPOutbound.unknownMACInstance : SIPOutbound.instanceURN(mac: mac)
     }
 }
 
@@ -71,6 +71,9 @@ public enum SIPOutbound {
         }
         return text
     }
+
+    /// The instance of a phone whose MAC is not known (`network.mac` unset): the all-zero MAC's.
+    public static let unknownMACInstance = instanceURN(mac: "000000000000")
 
     /// The namespace UUID of deskphone's instance ids (fixed, chosen once).
     static let namespace: [UInt8] = [

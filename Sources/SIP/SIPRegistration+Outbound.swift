@@ -3,6 +3,7 @@
 // flow with their retransmissions and the flow failure their absence means, and the §4.5 backoff.
 
 import Net
+import Reactor
 
 /// The registration's RFC 5626 state: whether the binding is an outbound flow, the STUN
 /// keep-alive in flight, the NAT mapping the last response reported.

@@ -1,6 +1,8 @@
 // The libFuzzer entry for STUN datagrams (Tools/deskphone-fuzz, scripts/fuzz.sh). It traps
 // (`fatalError`) only on a broken invariant, never on bad input.
 
+import Net
+
 /// The input as a STUN datagram: what parses has a 12-byte transaction id, and a binding success
 /// response built from it (its id, its mapped address) parses back to the same id and address.
 public func stunFuzzEntry(_ bytes: UnsafeRawBufferPointer) {

@@ -201,6 +201,12 @@ struct OutboundTests {
             scripted.requests.filter { $0.message.method == .register }
         }
 
+        /// Starts registering and runs the clock for `seconds`.
+        func start(running seconds: Int64) throws {
+            ua.start()
+            try reactor.run(for: seconds * OutboundTests.second)
+        }
+
         func close() { scripted.close() }
     }
 
@@ -208,8 +214,7 @@ struct OutboundTests {
     func flow() throws {
         let r = try Rig()
         defer { r.close() }
-        r.ua.start()
-        try r.reactor.run(for: 1 * Self.second)
+        try r.start(running: 1)
         let register = try #require(r.registers.first?.message)
         #expect(register.optionTags("Supported").contains("outbound"))
         #expect(register.optionTags("Supported").contains("path"))
@@ -238,8 +243,7 @@ struct OutboundTests {
     func missedResponse() throws {
         let r = try Rig()
         defer { r.close() }
-        r.ua.start()
-        try r.reactor.run(for: 20 * Self.second)
+        try r.start(running: 20)
         #expect(r.stun.count == 1)
         r.answersSTUN = false
         try r.reactor.run(for: 22 * Self.second)  // to 42 s
@@ -267,8 +271,7 @@ struct OutboundTests {
     func mappingChange() throws {
         let r = try Rig()
         defer { r.close() }
-        r.ua.start()
-        try r.reactor.run(for: 20 * Self.second)
+        try r.start(running: 20)
         #expect(r.registers.count == 1)
         r.mapping = SocketAddress(ipv4: 203, 0, 113, 7, port: 40999)
         try r.reactor.run(for: 13 * Self.second)
@@ -279,8 +282,7 @@ struct OutboundTests {
     func unsupported() throws {
         let r = try Rig(supported: false)
         defer { r.close() }
-        r.ua.start()
-        try r.reactor.run(for: 61 * Self.second)
+        try r.start(running: 61)
         #expect(r.ua.registration?.isOutboundFlow == false)
         #expect(r.stun.isEmpty)
         if case .registered = r.ua.registration?.state {} else { Issue.record("not registered") }
@@ -290,8 +292,7 @@ struct OutboundTests {
     func stray() throws {
         let r = try Rig()
         defer { r.close() }
-        r.ua.start()
-        try r.reactor.run(for: 1 * Self.second)
+        try r.start(running: 1)
         let stray = STUNMessage.bindingSuccess(transactionID: Array(repeating: 9, count: 12), mapped: r.mapping)
         #expect(!r.ua.receiveSTUN(stray, from: r.scripted.peer))
         #expect(!r.ua.receiveSTUN([0, 1, 0, 4, 0x21, 0x12, 0xA4, 0x42], from: r.scripted.peer))
