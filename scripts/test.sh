@@ -28,7 +28,9 @@
 #      (scripts/cli-tests-demo.sh: two phones in tmux, typed keys, the drawn LCD read back),
 #      calls through a real Record-Route proxy (scripts/cli-tests-proxy.sh: Kamailio as registrar
 #      and proxy, SIPp calling and called: the 180/200 carry the Record-Route, ACK, INFO, re-INVITEs
-#      both ways and BYE are loose-routed through the proxy, CANCEL both ways, from its log), the
+#      both ways and BYE are loose-routed through the proxy, CANCEL both ways, from its log; RFC 5626
+#      outbound against Kamailio's outbound and stun modules: instance/reg-id, STUN keep-alives, a
+#      call over the flow, a stopped registrar's missing STUN response re-registering), the
 #      registrar found by name with failover (scripts/cli-tests-dns.sh: dnsmasq answering NAPTR/SRV/A,
 #      two Kamailio registrars, the primary killed and restarted: failover, a call via the backup,
 #      failback; prints the failover time), SIP over TLS (scripts/cli-tests-tls.sh: Kamailio as TLS

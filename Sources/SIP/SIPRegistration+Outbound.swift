@@ -47,7 +47,9 @@ extension SIPRegistration {
 
     /// RFC 5626 §4.2: a REGISTER's Contact never has `ob`; with outbound on it carries the
     /// instance and `reg-id` (server 1 or 2), and the request says `Supported: outbound, path`.
-    func decorateOutbound(_ request: inout SIPMessage, contact: inout SIPNameAddress, server index: Int, ua: SIPUserAgent) {
+    func decorateOutbound(
+        _ request: inout SIPMessage, contact: inout SIPNameAddress, server index: Int, ua: SIPUserAgent
+    ) {
         contact.uri.setParameter("ob", nil)
         guard ua.account.outbound.enabled else { return }
         contact.parameters += SIPOutbound.contactParameters(instance: ua.account.outbound.instance, regID: index + 1)

@@ -74,14 +74,17 @@ public struct STUNMessage: Equatable, Sendable, CustomStringConvertible {
     /// 4 that matches the datagram, the attributes must fit; unknown attributes are skipped, a
     /// malformed address attribute is an error.
     public static func parse(_ bytes: [UInt8]) throws(SIPError) -> STUNMessage {
-        guard bytes.count >= 20 else { throw SIPError("STUN: " + String(bytes.count) + " bytes, shorter than a header") }
+        guard bytes.count >= 20 else {
+            throw SIPError("STUN: " + String(bytes.count) + " bytes, shorter than a header")
+        }
         guard bytes[0] & 0xC0 == 0 else { throw SIPError("STUN: the first two bits are not zero") }
         guard Array(bytes[4..<8]) == cookieBytes else { throw SIPError("STUN: no magic cookie") }
         let type = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
         let length = Int(bytes[2]) << 8 | Int(bytes[3])
         guard length % 4 == 0 else { throw SIPError("STUN: length " + String(length) + " not a multiple of 4") }
         guard 20 + length == bytes.count else {
-            throw SIPError("STUN: length " + String(length) + " but " + String(bytes.count - 20) + " bytes follow the header")
+            throw SIPError(
+                "STUN: length " + String(length) + " but " + String(bytes.count - 20) + " bytes follow the header")
         }
         var message = STUNMessage(type: type, transactionID: Array(bytes[8..<20]))
         var plain: SocketAddress?
@@ -92,7 +95,9 @@ public struct STUNMessage: Equatable, Sendable, CustomStringConvertible {
             let size = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
             let start = offset + 4
             guard start + size <= bytes.count else {
-                throw SIPError("STUN: attribute 0x" + String(kind, radix: 16) + " of " + String(size) + " bytes overruns the message")
+                throw SIPError(
+                    "STUN: attribute 0x" + String(kind, radix: 16) + " of " + String(size)
+                        + " bytes overruns the message")
             }
             let value = Array(bytes[start..<(start + size)])
             if kind == xorMappedAddressAttribute {
@@ -116,7 +121,8 @@ public struct STUNMessage: Equatable, Sendable, CustomStringConvertible {
         default: throw SIPError("STUN: address family " + String(value[1]))
         }
         guard value.count == 4 + count else {
-            throw SIPError("STUN: address attribute of " + String(value.count) + " bytes for family " + String(value[1]))
+            throw SIPError(
+                "STUN: address attribute of " + String(value.count) + " bytes for family " + String(value[1]))
         }
         var port = UInt16(value[2]) << 8 | UInt16(value[3])
         var raw = Array(value[4...])

@@ -325,8 +325,9 @@ public final class SIPTransportLayer {
             if SIPTransportLayer.isOnlyLineEnds(scratch, length) {
                 continue  // a CRLF keep-alive on UDP: nothing to answer
             }
-            if STUNMessage.isSTUN(UnsafeRawBufferPointer(rebasing: scratch[0..<length])) {
-                onSTUN?(Array(UnsafeRawBufferPointer(rebasing: scratch[0..<length])), SIPPeer(transport: .udp, remote: source))
+            let datagram = UnsafeRawBufferPointer(rebasing: scratch[0..<length])
+            if STUNMessage.isSTUN(datagram) {
+                onSTUN?(Array(datagram), SIPPeer(transport: .udp, remote: source))
                 continue  // never parsed as SIP
             }
             let bytes = Array(UnsafeRawBufferPointer(rebasing: scratch[0..<length]))

@@ -7,7 +7,9 @@ import Net
 /// response built from it (its id, its mapped address) parses back to the same id and address.
 public func stunFuzzEntry(_ bytes: UnsafeRawBufferPointer) {
     guard let message = try? STUNMessage.parse(Array(bytes)) else { return }
-    if message.transactionID.count != 12 { fatalError("STUN: a transaction id of " + String(message.transactionID.count)) }
+    if message.transactionID.count != 12 {
+        fatalError("STUN: a transaction id of " + String(message.transactionID.count))
+    }
     guard let mapped = message.mapped else { return }
     let again = try? STUNMessage.parse(STUNMessage.bindingSuccess(transactionID: message.transactionID, mapped: mapped))
     if again?.mapped != mapped || again?.transactionID != message.transactionID {

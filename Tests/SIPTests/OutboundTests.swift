@@ -32,17 +32,21 @@ struct OutboundTests {
     @Test("Contact parameters: +sip.instance quoted with angle brackets and reg-id; they parse back")
     func contactParameters() throws {
         var contact = SIPNameAddress(uri: try SIPURI(parsing: "sip:1001@192.0.2.10:5060"))
-        contact.parameters += SIPOutbound.contactParameters(instance: "urn:uuid:00000000-0000-3000-8000-000000000001", regID: 2)
+        contact.parameters += SIPOutbound.contactParameters(
+            instance: "urn:uuid:00000000-0000-3000-8000-000000000001", regID: 2)
         #expect(
             contact.description
-                == "<sip:1001@192.0.2.10:5060>;+sip.instance=\"<urn:uuid:00000000-0000-3000-8000-000000000001>\";reg-id=2")
+                == "<sip:1001@192.0.2.10:5060>;+sip.instance="
+                + "\"<urn:uuid:00000000-0000-3000-8000-000000000001>\";reg-id=2"
+        )
         let parsed = try SIPNameAddress(parsing: contact.description)
         #expect(parsed.parameter("+sip.instance") == .some("\"<urn:uuid:00000000-0000-3000-8000-000000000001>\""))
         #expect(parsed.parameter("reg-id") == .some("2"))
     }
 
     static func ok(_ headers: String) throws -> SIPMessage {
-        let text = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\n"
+        let text =
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\n"
             + "To: <sip:a@b>;tag=2\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\n" + headers + "Content-Length: 0\r\n\r\n"
         return try SIPMessage.parse(Array(text.utf8))
     }
@@ -67,8 +71,9 @@ struct OutboundTests {
         #expect(SIPOutbound.keepAliveInterval(flowTimer: 25, configured: 30, random: { $0 - 1 }) == 25)
         #expect(SIPOutbound.keepAliveInterval(flowTimer: nil, configured: 30, random: { _ in 0 }) == 30)
         let top: (UInt32) -> UInt32 = { $0 - 1 }
-        #expect((0...6).map { SIPOutbound.recoveryDelay(failures: $0, allFailed: true, random: top) }
-            == [30, 60, 120, 240, 480, 960, 1800])
+        #expect(
+            (0...6).map { SIPOutbound.recoveryDelay(failures: $0, allFailed: true, random: top) }
+                == [30, 60, 120, 240, 480, 960, 1800])
         #expect(SIPOutbound.recoveryDelay(failures: 1, allFailed: true, random: { _ in 0 }) == 30)
         #expect(SIPOutbound.recoveryDelay(failures: 1, allFailed: false, random: top) == 180)
         #expect(SIPOutbound.recoveryDelay(failures: 40, allFailed: false, random: top) == 1800)
@@ -170,7 +175,8 @@ struct OutboundTests {
 
         init(flowTimer: Int? = 20, supported: Bool = true) throws {
             var account = SIPAccountConfiguration(userName: "1001", serverAddress: "192.0.2.1", expires: 600)
-            account.outbound = SIPOutboundSettings(enabled: true, instance: SIPOutbound.instanceURN(mac: "001565AABBCC"))
+            account.outbound = SIPOutboundSettings(
+                enabled: true, instance: SIPOutbound.instanceURN(mac: "001565AABBCC"))
             account.keepAlive = SIPKeepAliveSettings(enabled: false, interval: 30, learnsPublicAddress: false)
             scripted = try ScriptedPeerUA(account: account)
             scripted.ua.random = { bound in bound == 256 ? UInt32.random(in: 0..<256) : 0 }
@@ -210,7 +216,8 @@ struct OutboundTests {
         func close() { scripted.close() }
     }
 
-    @Test("REGISTER offers outbound; the flow's STUN keep-alives run every 80 % of Flow-Timer; a call's Contact has ;ob")
+    @Test(
+        "REGISTER offers outbound; the flow's STUN keep-alives run every 80 % of Flow-Timer; a call's Contact has ;ob")
     func flow() throws {
         let r = try Rig()
         defer { r.close() }
@@ -219,7 +226,8 @@ struct OutboundTests {
         #expect(register.optionTags("Supported").contains("outbound"))
         #expect(register.optionTags("Supported").contains("path"))
         let contact = try SIPNameAddress(parsing: try #require(register.header("Contact")))
-        #expect(contact.parameter("+sip.instance") == .some("\"<" + SIPOutbound.instanceURN(mac: "001565AABBCC") + ">\""))
+        #expect(
+            contact.parameter("+sip.instance") == .some("\"<" + SIPOutbound.instanceURN(mac: "001565AABBCC") + ">\""))
         #expect(contact.parameter("reg-id") == .some("1"))
         #expect(contact.uri.parameter("ob") == nil)
         let registration = try #require(r.ua.registration)
@@ -259,7 +267,8 @@ struct OutboundTests {
         try r.reactor.run(for: 60 * Self.second)  // the STUN at 57.5 s fails at 67 s; REGISTER times out 32 s later
         let failedAt = try #require(r.registers.last?.time)
         #expect(failedAt == 67 * Self.second)
-        if case .failed = r.ua.registration?.state {} else {
+        if case .failed = r.ua.registration?.state {
+        } else {
             Issue.record("not failed: \(String(describing: r.ua.registration?.state))")
         }
         #expect(r.ua.registration?.isOutboundFlow == false)
