@@ -16,14 +16,21 @@
 #      server only by a name it cannot resolve (pbx.test, the proxy's alias): REGISTER and INVITE
 #      reach the proxy with its loose route (RFC 3261 §8.1.2), then case 1's call;
 #   8. two accounts (1001 and 1002, `account.2.*`) register at the proxy, each with its own
-#      contact; baresip calls 1002 through it and the phone answers on account 2.
+#      contact; baresip calls 1002 through it and the phone answers on account 2;
+#   9. RFC 5626 outbound (`account.1.sip_outbound.enable`) against a second Kamailio with outbound.so
+#      and stun.so (proxy.cfg -A OUTBOUND, Flow-Timer 5 s, on 48101): the REGISTER carries
+#      +sip.instance, reg-id and Supported: outbound (the registrar's log), the 200 says Require:
+#      outbound and Flow-Timer 5 (the phone's log), Kamailio answers the phone's STUN keep-alives,
+#      baresip's call reaches the phone over the flow; Kamailio stopped (SIGSTOP): no STUN response
+#      means a flow failure and a new REGISTER, answered once Kamailio continues.
 # What crossed the proxy is read from its log (one `PROXY ...` line per request and relayed
 # reply): every in-dialog request must be `PROXY loose-route`, none `PROXY no-route`.
 # No root needed. Each check prints `ok   ...` or `FAIL ...`; the last line is
 # `cli-proxy: N passed, N failed`. KEEP_WORK=1 keeps the logs and SIPp traces; PROXY_CASES="2 3" runs
 # some of the cases; PROXY_DEBUG=1 runs Kamailio at debug level 3 (every message in its log).
 # usage: scripts/cli-tests-proxy.sh DESKPHONE      (ports: SIP 28000-28099, RTP 28100-28299; case 8's
-#        phone SIP 45003, RTP 45200-45218)
+#        phone SIP 45003, RTP 45200-45218; case 9: Kamailio 48101, phone 48103 and RTP 48200-48218,
+#        baresip 48120 and RTP 48140-48159)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 deskphone=$("$root/scripts/deskphone-arg.sh" "$0" "$@") || exit 2
@@ -339,7 +346,7 @@ start_baresip() {
   local dir=$1
   mkdir -p "$dir/bs"
   python3 "$root/Tests/Fixtures-call/baresip/audio.py" tone "$dir/tone.wav" 8000 1000 30
-  sed -e "s|@SIP_PORT@|28020|g" -e "s|@RTP_PORTS@|28120-28139|g" -e "s|@SOURCE@|$dir/tone.wav|g" \
+  sed -e "s|@SIP_PORT@|${bs_port:-28020}|g" -e "s|@RTP_PORTS@|${bs_rtp:-28120-28139}|g" -e "s|@SOURCE@|$dir/tone.wav|g" \
     -e "s|@DIR@|$dir/bs|g" "$root/Tests/Fixtures-call/baresip/config.in" > "$dir/bs/config"
   echo "<sip:bob@127.0.0.1:$proxy_port>;regint=300;answermode=auto;audio_codecs=pcmu/8000/1" \
     > "$dir/bs/accounts"
@@ -348,7 +355,7 @@ start_baresip() {
   (exec timeout -k 3 60 baresip -f "$dir/bs" < "$dir/bs.in" > "$dir/bs.log" 2>&1) &
   bs_pid=$!
   pids+=("$bs_pid")
-  local registered='PROXY registered sip:bob@127\.0\.0\.1[:0-9]* contact=\[<sip:bob[^@]*@127\.0\.0\.1:28020' before
+  local registered="PROXY registered sip:bob@127\\.0\\.0\\.1[:0-9]* contact=\\[<sip:bob[^@]*@127\\.0\\.0\\.1:${bs_port:-28020}" before
   before=$(grep -a -c -E -- "$registered" "$proxy_log")
   if ! wait_re "$proxy_log" "$registered" $((before + 1)) 15; then
     fail "$(basename "$dir"): baresip did not register at the proxy: $(grep -a -v '^$' "$dir/bs.log" | tail -n 3 |
@@ -473,7 +480,68 @@ account.2.sip_server.1.expires = 300"
   expect_no_bypass "$dir" "$label"
 }
 
-for k in ${PROXY_CASES:-1 2 3 4 5 6 7 8}; do
+# --- 9. RFC 5626 outbound against Kamailio's outbound and stun modules -----------------------------
+case_9() {
+  label="9 outbound (RFC 5626)"
+  dir=$work/9-outbound
+  mkdir -p "$dir/kamailio-run"
+  local saved_proxy=$proxy_port saved_log=$proxy_log saved_phone=$phone_port ob_pid status
+  proxy_port=48101 proxy_log=$dir/kamailio.log phone_port=48103 rtp_min=48200 rtp_max=48218
+  bs_port=48120 bs_rtp=48140-48159
+  kamailio -f "$fixtures/proxy.cfg" -A "PROXY_PORT=$proxy_port" -A PROXY_DOMAIN=pbx.test -A OUTBOUND -A FLOW_TIMER=5 \
+    -P "$dir/kamailio.pid" -Y "$dir/kamailio-run" -DD -E -m 32 -M 8 > "$dir/kamailio.out" 2> "$proxy_log" &
+  ob_pid=$!
+  pids+=("$ob_pid")
+  if wait_udp "$proxy_port" && wait_for "$dir/kamailio.pid" "$ob_pid" 1 5; then
+    extra_cfg="account.1.sip_outbound.enable = 1
+account.1.nat.udp_update_enable = 0
+network.mac = 00:15:65:12:34:56"
+    start_phone "$dir" --answer auto
+    step "$label" "$dir/phone.log" '^sip: registration: outbound flow \(RFC 5626\), reg-id 1, Flow-Timer 5 s$'
+    step "$label" "$dir/phone.log" '^sip: registration: STUN keep-alive answered by 127\.0\.0\.1:48101: the flow.s NAT mapping is 127\.0\.0\.1:48103$'
+    start_baresip "$dir"
+    baresip "/dial sip:1001@127.0.0.1:$proxy_port"
+    if step "$label" "$dir/phone.log" '^call 1: connected'; then
+      sleep 1
+      baresip /hangup
+      step "$label" "$dir/phone.log" '^call 1: ended'
+    fi
+    # Kamailio stops answering (every process of it stopped): the next STUN keep-alive gets no
+    # response, the flow failed, the phone registers again, and is answered once Kamailio goes on.
+    kill -STOP "$ob_pid" $(pgrep -P "$ob_pid")
+    step "$label" "$dir/phone.log" '^sip: registration: UDP 127\.0\.0\.1:48101: no STUN response within 9\.5 s: registering again$' 1 \
+      && sleep 1
+    kill -CONT "$ob_pid" $(pgrep -P "$ob_pid")
+    step "$label" "$dir/phone.log" '^registration: registered' 2
+    finish_baresip "$label" "$dir"
+    proxy_since 0 "$dir/proxy.log"
+    expect_lines "$label" "$dir/phone.log" '^sip: registration: outbound flow' '^registration: registered' \
+      '^sip: registration: STUN keep-alive answered' '^call 1: incoming from .*<sip:bob@127\.0\.0\.1' \
+      '^call 1: connected' '^call 1: ended \(remote hang-up\)' '^sip: registration: .*no STUN response' \
+      '^registration: registered'
+    expect_proxy "$label" "$dir/proxy.log" 1+ "PROXY registered sip:1001@127\\.0\\.0\\.1[:0-9]* contact=\\[<sip:1001@127\\.0\\.0\\.1:48103>;expires=300;\\+sip\\.instance=\"<urn:uuid:[0-9a-f-]{36}>\";reg-id=1\\] supported=\\[outbound, path\\]" \
+      "REGISTER carries +sip.instance, reg-id=1 and Supported: outbound, path"
+    expect_proxy "$label" "$dir/proxy.log" 1 "PROXY lookup 1001 -> sip:1001@127\\.0\\.0\\.1:48103" \
+      "the registrar finds the phone's flow for baresip's INVITE"
+    expect_proxy "$label" "$dir/proxy.log" 1 'PROXY loose-route BYE ' "baresip's BYE"
+    # The instance is the same in every REGISTER (before and after the flow failure).
+    local instances
+    instances=$(grep -a -o 'sip\.instance="<urn:uuid:[0-9a-f-]*>"' "$dir/proxy.log" | sort -u | wc -l)
+    if [ "$instances" -eq 1 ]; then pass "$label: one +sip.instance in every REGISTER"
+    else fail "$label: $instances different +sip.instance values"; fi
+  else
+    fail "$label: kamailio with outbound.so and stun.so did not start: $(grep -v '^$' "$proxy_log" | tail -3 | tr '\n' '|')"
+  fi
+  kill "$ob_pid" 2> /dev/null
+  reap status "$ob_pid"
+  if grep -a -q -E ' (CRITICAL|ALERT|BUG|ERROR): ' "$proxy_log"; then
+    fail "$label: kamailio logged errors: $(grep -a -E ' (CRITICAL|ALERT|BUG|ERROR): ' "$proxy_log" | head -n 3 | tr '\n' '|')"
+  fi
+  proxy_port=$saved_proxy proxy_log=$saved_log phone_port=$saved_phone
+  unset rtp_min rtp_max extra_cfg bs_port bs_rtp
+}
+
+for k in ${PROXY_CASES:-1 2 3 4 5 6 7 8 9}; do
   case_$k
 done
 

@@ -13,6 +13,8 @@
 # system service to stop);
 # kamailio-tls-modules, sipsak and openssl (scripts/cli-tests-tls.sh: the TLS registrar, OPTIONS over
 # TLS, the test PKI made at test time);
+# kamailio-outbound-modules (outbound.so, the RFC 5626 registrar of scripts/cli-tests-proxy.sh case 9;
+# stun.so, which answers the phone's STUN keep-alives, is in kamailio itself);
 # linphone-cli (linphonec, the other phone of scripts/cli-tests-linphone.sh);
 # python3 for the build scripts, and `file`. Quick and silent when everything is there. Cross sysroots
 # and qemu are toolchain/sysroot.sh's job (called by the firmware build).
@@ -20,7 +22,7 @@ set -euo pipefail
 
 PACKAGES=(pkg-config libasound2-dev libevdev-dev libopus-dev libspandsp-dev python3 file
   libspeexdsp1 libosip2-dev sip-tester baresip-core time iproute2 tmux kamailio
-  kamailio-tls-modules sipvicious lighttpd dnsmasq-base sipsak tftpd-hpa)
+  kamailio-tls-modules kamailio-outbound-modules sipvicious lighttpd dnsmasq-base sipsak tftpd-hpa)
 PACKAGES+=(libmbedtls-dev openssl)  # TLS module (mbedTLS 2.28); openssl CLI makes the TLS tests' PKI
 PACKAGES+=(libsrtp2-dev)  # SRTP (libsrtp2, built on NSS in Debian)
 PACKAGES+=(lighttpd-mod-openssl)  # HTTPS for lighttpd (HTTPTests, cli-tests-autoprov.sh, cli-tests-record.sh)

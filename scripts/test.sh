@@ -10,7 +10,7 @@
 #   4. deskphone-tool's command line (scripts/cli-tests.sh, cli-tests-sip.sh, cli-tests-sdp.sh),
 #      and the jitter-buffer referee's known answers (Tools/jbeval/selftest.py);
 #   5. a fuzz smoke run of every parser that reads the outside (scripts/fuzz.sh: SIP, URI, SDP, MWI,
-#      digest, RTP, RTCP, RFC 4733, HTTP, DNS, phone text XML, .cfg, input_event; 4 s per target
+#      digest, STUN, RTP, RTCP, RFC 4733, HTTP, DNS, phone text XML, .cfg, input_event; 4 s per target
 #      from the corpus);
 #   6. the x86_64 firmware's calls against real peers on loopback: SIPp (scripts/cli-tests-call.sh:
 #      streams both ways through a recording RTP relay, SIPp calling, registrar, CANCEL) and
@@ -28,7 +28,9 @@
 #      (scripts/cli-tests-demo.sh: two phones in tmux, typed keys, the drawn LCD read back),
 #      calls through a real Record-Route proxy (scripts/cli-tests-proxy.sh: Kamailio as registrar
 #      and proxy, SIPp calling and called: the 180/200 carry the Record-Route, ACK, INFO, re-INVITEs
-#      both ways and BYE are loose-routed through the proxy, CANCEL both ways, from its log), the
+#      both ways and BYE are loose-routed through the proxy, CANCEL both ways, from its log; RFC 5626
+#      outbound against Kamailio's outbound and stun modules: instance/reg-id, STUN keep-alives, a
+#      call over the flow, a stopped registrar's missing STUN response re-registering), the
 #      registrar found by name with failover (scripts/cli-tests-dns.sh: dnsmasq answering NAPTR/SRV/A,
 #      two Kamailio registrars, the primary killed and restarted: failover, a call via the backup,
 #      failback; prints the failover time), SIP over TLS (scripts/cli-tests-tls.sh: Kamailio as TLS

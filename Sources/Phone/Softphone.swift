@@ -141,6 +141,10 @@ public final class Softphone {
         transport.onError = { [self] peer, error in
             for agent in userAgents { agent.transportFailed(peer, error) }
         }
+        // RFC 5626 STUN keep-alive responses: to the account whose binding request it answers.
+        transport.onSTUN = { [self] bytes, peer in
+            for agent in userAgents where agent.receiveSTUN(bytes, from: peer) { return }
+        }
     }
 
     /// The next call's number when several accounts share the numbering.

@@ -124,6 +124,8 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
     public var sessionTimer = SIPSessionTimerSettings()
     /// NAT keep-alives while registered (`account.1.nat.*`).
     public var keepAlive = SIPKeepAliveSettings()
+    /// RFC 5626 outbound (`account.N.sip_outbound.*`, SIPOutbound.swift).
+    public var outbound = SIPOutboundSettings()
     /// `account.1.100rel_enable`: offer `Supported: 100rel` in our INVITEs and send our 180
     /// reliably to a caller that supports it (RFC 3262). Off: reliable provisionals only when the
     /// caller requires them (a caller's `Require: 100rel` is always honoured, a reliable 1xx to
@@ -277,6 +279,7 @@ public struct SIPAccountConfiguration: Equatable, Sendable, CustomStringConverti
         trustServerOnly = try file.bool("sip.trust_ctrl", default: false)
         sessionTimer = try SIPSessionTimerSettings(file, prefix: prefix)
         keepAlive = try SIPKeepAliveSettings(file, prefix: prefix)
+        outbound = try SIPOutboundSettings(file, prefix: prefix)
         reliableProvisional = try file.bool(prefix + "100rel_enable", default: false)
         checkSync = try SIPCheckSyncSettings(file)
         mwi = try SIPMWISettings(file, account: index)

@@ -60,7 +60,7 @@ public final class SIPRegistration: CustomStringConvertible {
     public var retryBase = 30
     public var retryCap = 600
 
-    private var userAgent: SIPUserAgent?
+    private(set) var userAgent: SIPUserAgent?
     private let callID: String
     private let fromTag: String
     private var sequence: UInt32
@@ -76,8 +76,10 @@ public final class SIPRegistration: CustomStringConvertible {
     /// transactions and locations are ignored.
     private var generation = 0
     private var targetTimer: TimerID?
-    /// The next keep-alive, or the wait for a TCP pong.
-    private var keepAliveTimer: TimerID?
+    /// The next keep-alive, or the wait for a TCP pong or a STUN response.
+    var keepAliveTimer: TimerID?
+    /// RFC 5626 outbound (SIPRegistration+Outbound.swift).
+    var outbound = SIPOutboundFlowState()
     /// Keep-alives sent so far.
     public private(set) var keepAlivesSent = 0
     /// The attempt (`generation`) that last learnt a public address.
@@ -150,6 +152,7 @@ public final class SIPRegistration: CustomStringConvertible {
         generation += 1
         inFlight = nil
         boundTarget = nil
+        outbound.end()
         setState(.failed(reason: reason, retrying: false))
     }
 
@@ -344,6 +347,7 @@ public final class SIPRegistration: CustomStringConvertible {
             via: ua.newVia(peer.transport))
         var contact = ua.contact(transport: peer.transport)
         contact.parameters.append(SIPParameter(name: "expires", value: String(expires)))
+        decorateOutbound(&request, contact: &contact, server: index, ua: ua)
         SIPUserAgent.add(&request, "Contact", contact.description)
         SIPUserAgent.add(&request, "Expires", String(expires))
         SIPUserAgent.add(&request, "Allow", SIPUserAgent.allowedMethods)
@@ -418,6 +422,7 @@ public final class SIPRegistration: CustomStringConvertible {
                 return
             }
             let granted = grantedExpires(response, asked: expires)
+            takeOutbound(from: response, server: currentTarget?.server ?? 0, ua: ua)
             if let (target, _) = currentTarget {
                 if boundTarget != target { ua.log("registration: bound to " + target.description) }
                 boundTarget = target
@@ -486,8 +491,9 @@ public final class SIPRegistration: CustomStringConvertible {
         }
         failureCount += 1
         cancelKeepAlive()
+        outbound.end()
         setState(.failed(reason: reason, retrying: retry))
-        if retry { schedule(after: retryDelay(failures: failureCount)) }
+        if retry { schedule(after: userAgent.map { failureDelay($0) } ?? retryDelay(failures: failureCount)) }
     }
 
     /// The 2xx's top Via says where the REGISTER came from (`received`, `rport`); true when that
@@ -538,16 +544,19 @@ public final class SIPRegistration: CustomStringConvertible {
     private func cancelKeepAlive() {
         if let keepAliveTimer, let ua = userAgent { ua.reactor.cancel(keepAliveTimer) }
         keepAliveTimer = nil
+        outbound.pending = nil
     }
 
     /// The next keep-alive one interval (less `elapsed`) from now, while registered with
     /// keep-alives on.
-    private func scheduleKeepAlive(elapsed: Int64 = 0) {
+    func scheduleKeepAlive(elapsed: Int64 = 0) {
         cancelKeepAlive()
-        guard let ua = userAgent, ua.account.keepAlive.enabled, ua.sendKeepAlive != nil, boundTarget != nil else {
+        guard let ua = userAgent, keepAlivesWanted(ua), ua.sendKeepAlive != nil || ua.sendDatagram != nil,
+            boundTarget != nil
+        else {
             return
         }
-        let interval = Int64(ua.account.keepAlive.interval) * SIPTimerValues.second
+        let interval = Int64(keepAliveSeconds(ua)) * SIPTimerValues.second
         keepAliveTimer = ua.reactor.after(max(SIPTimerValues.second, interval - elapsed)) { [self] in
             keepAliveTimer = nil
             keepAlive()
@@ -555,9 +564,13 @@ public final class SIPRegistration: CustomStringConvertible {
     }
 
     private func keepAlive() {
-        guard let ua = userAgent, case .registered = state, inFlight == nil, let target = boundTarget,
-            let send = ua.sendKeepAlive
-        else { return }
+        guard let ua = userAgent, case .registered = state, inFlight == nil, let target = boundTarget else { return }
+        if isOutboundFlow, !target.peer.transport.isStream, ua.sendDatagram != nil {
+            keepAlivesSent += 1
+            sendBindingRequest(to: target.peer, ua: ua)  // RFC 5626 §4.4.2
+            return
+        }
+        guard let send = ua.sendKeepAlive else { return }
         keepAlivesSent += 1
         guard target.peer.transport.isStream else {
             send(target.peer)
@@ -588,7 +601,7 @@ public final class SIPRegistration: CustomStringConvertible {
         flowFailed("transport error")
     }
 
-    private func flowFailed(_ reason: String) {
+    func flowFailed(_ reason: String) {
         guard let ua = userAgent, let target = boundTarget else { return }
         ua.log("registration: " + target.description + ": " + reason + ": registering again")
         beginAttempt()

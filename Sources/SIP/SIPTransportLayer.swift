@@ -27,6 +27,8 @@ public final class SIPTransportLayer {
     /// concern: `transport` and `remote` are where we tried to send; `connection` is set for
     /// TCP. The transaction layer fails its transactions to that remote (RFC 3261 §17.1.4).
     public var onError: ((SIPPeer, SIPTransportError) -> Void)? = nil
+    /// STUN datagrams on the UDP port (RFC 5626 §4.4.2 keep-alive responses), apart from SIP.
+    public var onSTUN: (([UInt8], SIPPeer) -> Void)? = nil
     /// Every whole message as bytes, before parsing (tracing, tests).
     public var onRawMessage: (([UInt8], SIPPeer) -> Void)? = nil
 
@@ -322,6 +324,11 @@ public final class SIPTransportLayer {
             }
             if SIPTransportLayer.isOnlyLineEnds(scratch, length) {
                 continue  // a CRLF keep-alive on UDP: nothing to answer
+            }
+            let datagram = UnsafeRawBufferPointer(rebasing: scratch[0..<length])
+            if STUNMessage.isSTUN(datagram) {
+                onSTUN?(Array(datagram), SIPPeer(transport: .udp, remote: source))
+                continue  // never parsed as SIP
             }
             let bytes = Array(UnsafeRawBufferPointer(rebasing: scratch[0..<length]))
             deliver(bytes, from: SIPPeer(transport: .udp, remote: source))

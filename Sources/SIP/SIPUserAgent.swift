@@ -61,6 +61,10 @@ public final class SIPUserAgent: CustomStringConvertible {
     /// Sends one NAT keep-alive to the registrar (`SIPKeepAlive`): set by the transport-backed
     /// initializer; nil sends none.
     public var sendKeepAlive: ((SIPPeer) -> Void)?
+    /// Sends a datagram to a peer (RFC 5626 STUN keep-alives on a UDP flow); nil sends none.
+    public var sendDatagram: (([UInt8], SIPPeer) -> Void)?
+    /// Malformed STUN datagrams are logged in bursts (SIPRegistration+Outbound.swift).
+    var stunLog = SIPLogRateLimit()
     /// CRLF pongs received so far on TCP (the transport's counter), for the keep-alive's check.
     public var keepAlivePongs: () -> Int = { 0 }
     /// One line per protocol event worth a log line.
@@ -130,6 +134,8 @@ public final class SIPUserAgent: CustomStringConvertible {
             }
         }
         keepAlivePongs = { transport.counters.pongsReceived }
+        sendDatagram = { bytes, peer in transport.sendBytes(bytes, to: peer) }
+        transport.onSTUN = { [self] bytes, peer in receiveSTUN(bytes, from: peer) }
         transport.onMessage = { [self] message, peer in receive(message, from: peer) }
         transport.onError = { [self] peer, error in transportFailed(peer, error) }
     }
@@ -215,6 +221,8 @@ public final class SIPUserAgent: CustomStringConvertible {
         transactions.close()
         transport?.onMessage = nil
         transport?.onError = nil
+        transport?.onSTUN = nil
+        sendDatagram = nil
         onCallState = nil
         onMediaNegotiated = nil
         onSecurityWarning = nil
@@ -297,9 +305,12 @@ public final class SIPUserAgent: CustomStringConvertible {
     /// (RFC 5630 §3.1.3: requests to it must come over TLS, which they do: down the connection
     /// the phone opened, since it has no TLS listener of its own).
     func contact(transport: SIPTransportProtocol) -> SIPNameAddress {
-        SIPNameAddress(uri: SIPUserAgent.contactURI(
+        var uri = SIPUserAgent.contactURI(
             user: account.userName, host: publicAddress?.host ?? localHost, port: publicAddress?.port ?? localPort,
-            transport: transport))
+            transport: transport)
+        // RFC 5626 §4.2.1: over a registered outbound flow, `ob` (REGISTER's Contact drops it).
+        if registration?.isOutboundFlow == true { uri.setParameter("ob", .some(nil)) }
+        return SIPNameAddress(uri: uri)
     }
 
     static func contactURI(user: String, host: String, port: UInt16, transport: SIPTransportProtocol) -> SIPURI {
