@@ -17,7 +17,7 @@
 # the end). Exit 1 on a crash.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-targets=(message framer uri sdp crypto auth rtp rtcp dtmf http dns tftp dhcp netlink phonetext cfg keys tls)
+targets=(message framer uri sdp crypto auth sipfrag rtp rtcp dtmf http dns tftp dhcp netlink phonetext cfg keys tls)
 what=${1:-all}
 seconds=${2:-30}
 if [[ $what == --list ]]; then echo "${targets[@]}"; exit 0; fi
