@@ -5,7 +5,7 @@
 #   FUZZ_SMOKE=1 scripts/fuzz.sh ...   work on a temporary copy of the corpus (make test's smoke
 #                                      run: the committed corpus is replayed, not changed or merged)
 #   scripts/fuzz.sh --list             print the target names (scripts/test.sh checks each)
-# Targets: message framer uri sdp crypto auth mwi stun (SIP; crypto: SDES a=crypto; mwi: RFC 3842 message-summary bodies; stun: RFC 5626 keep-alive responses), rtp rtcp dtmf (Voice), http dns tftp dhcp netlink phonetext (Recording, Net; dhcp: lease files, option 66; netlink: address/link datagrams),
+# Targets: message framer uri sdp crypto auth mwi stun sipfrag (SIP; crypto: SDES a=crypto; sipfrag: NOTIFY bodies of a transfer, Refer-To; mwi: RFC 3842 message-summary bodies; stun: RFC 5626 keep-alive responses), rtp rtcp dtmf (Voice), http dns tftp dhcp netlink phonetext (Recording, Net; dhcp: lease files, option 66; netlink: address/link datagrams),
 # cfg (Config), keys (Keys), tls (TLS: server records to a client engine; mbedTLS itself is not
 # instrumented, so coverage counts the Swift side); Tools/deskphone-fuzz says what each checks.
 # Builds deskphone-fuzz with libFuzzer and ASan in .build-fuzz/direct, runs it on
@@ -17,7 +17,7 @@
 # the end). Exit 1 on a crash.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-targets=(message framer uri sdp crypto auth mwi stun rtp rtcp dtmf http dns tftp dhcp netlink phonetext cfg keys tls)
+targets=(message framer uri sdp crypto auth mwi stun sipfrag rtp rtcp dtmf http dns tftp dhcp netlink phonetext cfg keys tls)
 what=${1:-all}
 seconds=${2:-30}
 if [[ $what == --list ]]; then echo "${targets[@]}"; exit 0; fi

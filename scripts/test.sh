@@ -165,6 +165,9 @@ if [[ -x .build-firmware/x86_64/deskphone ]]; then
     scripts/cli-tests-$part.sh .build-firmware/x86_64/deskphone > "$results/cli-$part.log" 2>&1
     add_summary $label "$results/cli-$part.log" || { fail "$label tests produced no result"; tail -20 "$results/cli-$part.log"; }
   done
+  note "== calls: scripts/cli-tests-transfer.sh"
+  scripts/cli-tests-transfer.sh .build-firmware/x86_64/deskphone > "$results/cli-transfer.log" 2>&1
+  add_summary cli-transfer "$results/cli-transfer.log" || { fail "cli-transfer tests produced no result"; tail -20 "$results/cli-transfer.log"; }
 else
   fail "calls: no x86_64 firmware binary to call with"
 fi

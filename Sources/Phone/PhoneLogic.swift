@@ -41,6 +41,8 @@ public enum PhoneActionFailure: Equatable, Sendable {
     case answer
     /// `PhoneAction.hold` / `.resume` with `report: true` was refused by the call.
     case hold, resume
+    /// `PhoneAction.transfer` could not send the REFER: why.
+    case transfer(String)
 }
 
 /// What happened, for `PhoneLogic.handle(_:into:)`. Calls are numbers (`SIPCall.id`).
@@ -61,6 +63,8 @@ public enum PhoneInput: Sendable {
     /// Account `account`'s mailbox (a message-summary NOTIFY): messages `waiting`, `newMessages`
     /// new ones (nil: no count given).
     case messageWaiting(account: Int, waiting: Bool, newMessages: Int?)
+    /// The transfer of call `call` (`PhoneAction.transfer`) progressed.
+    case transfer(call: Int, SIPTransferEvent)
 }
 
 /// What should happen, in order, for the runtime (`PhoneStateMachine`) to carry out.
@@ -94,6 +98,9 @@ public enum PhoneAction: Equatable, Sendable {
     case startTimer(PhoneTimer, nanoseconds: Int64)
     case cancelTimer(PhoneTimer)
     case log(String)
+    /// Transfer call `call` to `target` (REFER, blind); progress comes back as `PhoneInput.transfer`,
+    /// a REFER that cannot be sent as `.failed(.transfer)`.
+    case transfer(call: Int, target: String)
     /// The screen model (`PhoneLogic.shown`) was computed again: draw it.
     case screenChanged
 }
@@ -131,6 +138,8 @@ public final class PhoneLogic {
     public private(set) var shown = PhoneScreenModel()
     /// How many line keys the last drawn screen lit.
     public var lineKeysShown = 1
+    /// The blind transfer being typed or under way (`PhoneLogic+Transfer.swift`).
+    public internal(set) var transfer = PhoneTransferState()
     private var interDigitRunning = false
     private var messageRunning = false
     private var dialTone = false
@@ -189,6 +198,7 @@ public final class PhoneLogic {
         input.dialAccount = dialAccount
         input.lineKeysShown = lineKeysShown
         input.voicemail = voicemail
+        input.transferDigits = transfer.digits
         return input
     }
 
@@ -223,6 +233,7 @@ public final class PhoneLogic {
             case .answer: flash("Cannot answer", nanoseconds: PhoneLogic.messageTime)
             case .hold: flash("Cannot hold now", nanoseconds: PhoneLogic.messageTime)
             case .resume: flash("Cannot resume now", nanoseconds: PhoneLogic.messageTime)
+            case .transfer(let why): transferProgressed(transfer.callID ?? 0, .failed(why))
             }
         case .timerExpired(.interDigit):
             interDigitRunning = false
@@ -240,6 +251,8 @@ public final class PhoneLogic {
             flash(text, nanoseconds: nanoseconds)
         case .messageWaiting(let account, let waiting, let count):
             voicemail = PhoneVoicemailView.noting(voicemail, account: account, waiting: waiting, newMessages: count)
+        case .transfer(let id, let event):
+            transferProgressed(id, event)
         }
         refresh()
         emit(.screenChanged)
@@ -250,7 +263,7 @@ public final class PhoneLogic {
 
     /// Appends one action (one call, not an inlined array append, at each place that acts).
     @inline(never)
-    private func emit(_ action: PhoneAction) {
+    func emit(_ action: PhoneAction) {
         out.append(action)
     }
 
@@ -260,6 +273,7 @@ public final class PhoneLogic {
     // MARK: keys
 
     private func press(_ key: PhoneKey) {
+        if transferScreenKey(key) { return }
         switch key {
         case .hook: hookUp()
         case .speaker: speakerKey()
@@ -277,7 +291,7 @@ public final class PhoneLogic {
         case .mute: muteKey()
         case .volumeUp: changeVolume(by: 1)
         case .volumeDown: changeVolume(by: -1)
-        case .transfer: flash("Transfer: not supported yet", nanoseconds: PhoneLogic.messageTime)
+        case .transfer: transferKey()
         case .conference: flash("Conference: not supported yet", nanoseconds: PhoneLogic.messageTime)
         case .message: messageKey()
         case .up, .down, .left, .right: break
@@ -285,7 +299,7 @@ public final class PhoneLogic {
     }
 
     /// Where the call the keys act on is in `calls` (nil: none). Indices, not copies of calls.
-    private var activeIndex: Int? {
+    var activeIndex: Int? {
         guard let id = activeCallID else { return nil }
         return index(of: id)
     }
@@ -608,7 +622,7 @@ public final class PhoneLogic {
         emit(.activeCall(id))
     }
 
-    private func index(of id: Int) -> Int? { calls.firstIndex { $0.id == id } }
+    func index(of id: Int) -> Int? { calls.firstIndex { $0.id == id } }
 
     static func isRinging(_ state: SIPCallState) -> Bool {
         if case .ringing = state { return true }
@@ -644,11 +658,14 @@ public final class PhoneLogic {
                 if state == .connected { emit(.focus(call: id, path: nil)) }
             }
         case .ended(let reason):
+            let transferText = transferCallEnded(id)
             if activeCallID == id {
-                // The held call (if any) becomes the one the keys act on; it stays on hold.
+                // The held call (if any) becomes the one the keys act on; it stays on hold. A
+                // talking one (the new call of a transfer) gets the audio.
                 let next = calls.firstIndex { $0.id != id && !$0.state.isEnded }
                 setActive(next.map { calls[$0].id })
-                flash(PhoneLogic.endText(reason), nanoseconds: PhoneLogic.messageTime)
+                if let next, isTalking(next) { emit(.focus(call: calls[next].id, path: nil)) }
+                flash(transferText ?? PhoneLogic.endText(reason), nanoseconds: PhoneLogic.messageTime)
             }
         default: break
         }
@@ -667,7 +684,7 @@ public final class PhoneLogic {
 
     // MARK: messages
 
-    private func flash(_ text: String, nanoseconds: Int64) {
+    func flash(_ text: String, nanoseconds: Int64) {
         message = text
         if messageRunning { emit(.cancelTimer(.message)) }
         emit(.startTimer(.message, nanoseconds: nanoseconds))

@@ -55,6 +55,8 @@ public struct PhoneScreenInput: Equatable, Sendable {
     public var recording: RecordingIndication? = nil
     /// How many line keys the previous screen lit (they are turned off when calls go).
     public var lineKeysShown = 1
+    /// The number typed on the "Transfer to:" screen; nil when it is not up.
+    public var transferDigits: String? = nil
     /// The accounts when there are several (empty with one: the screen is the single-account one).
     public var accounts: [PhoneAccountView] = []
     /// The account a number being dialled goes out on.
@@ -178,6 +180,7 @@ public struct PhoneScreenModel: Equatable, Sendable {
             }
             if let line = PhoneVoicemailView.line(input.voicemail) { model.lines.append(line) }
         }
+        applyTransfer(input, to: &model, title: &title)
         if let message = input.message { model.lines.append(message) }
         // Several accounts: the account field names the line that rings, the call's or the one
         // dialled on.

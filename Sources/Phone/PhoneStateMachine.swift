@@ -95,6 +95,7 @@ public final class PhoneStateMachine {
             agent.refuseIncoming = { [self] _ in
                 logic.doNotDisturb ? logic.settings.doNotDisturbStatus : nil
             }
+            agent.onTransfer = { [self] call, event in run(.transfer(call: call.id, event)) }
         }
         render()
     }
@@ -110,7 +111,10 @@ public final class PhoneStateMachine {
         tones.close()
         softphone.onCallState = nil
         softphone.onSecurityWarning = nil
-        for agent in softphone.userAgents { agent.refuseIncoming = nil }
+        for agent in softphone.userAgents {
+            agent.refuseIncoming = nil
+            agent.onTransfer = nil
+        }
         onActiveCall = nil
         onRecordKey = nil
         onCallState = nil
@@ -232,6 +236,13 @@ public final class PhoneStateMachine {
             set(timer, id)
         case .cancelTimer(let timer): cancel(timer)
         case .log(let line): onLog?(line)
+        case .transfer(let id, let target):
+            do throws(SIPError) {
+                guard let transferred = call(id) else { throw SIPError("the call is over", status: nil) }
+                try transferred.refer(toTarget: target)
+            } catch {
+                run(.failed(.transfer(error.description)))
+            }
         case .screenChanged: render()
         }
     }

@@ -107,6 +107,10 @@ extension SIPCall {
             receivePRACK(transaction)
         case .update:
             receiveUpdate(transaction)
+        case .refer:
+            receiveRefer(transaction)
+        case .notify:
+            receiveNotify(transaction)
         default:
             ua.respond(transaction, 405, toTag: dialog.localTag, capabilities: true)
         }

@@ -35,6 +35,7 @@ extension SIPCall {
         SIPUserAgent.add(&request, "Allow", SIPUserAgent.allowedMethods)
         addSessionTimerHeaders(&request, seconds: sessionSeconds)
         if ua.account.reliableProvisional { SIPUserAgent.add(&request, "Supported", "100rel") }
+        for (name, value) in transfer.inviteHeaders { SIPUserAgent.add(&request, name, value) }
         ua.decorate(&request)
         SIPCall.attach(offer, to: &request)
         return request

@@ -82,6 +82,8 @@ public final class SIPCall: CustomStringConvertible {
     var peerRefusedUpdate = false
     /// A refresh UPDATE of ours is waiting for its answer.
     var updatePending = false
+    /// The call's part in a transfer (RFC 3515; `SIPCall+Transfer.swift`).
+    var transfer = SIPCallTransfer()
 
     // MARK: creation
 
@@ -152,6 +154,7 @@ public final class SIPCall: CustomStringConvertible {
         guard newState != state, !state.isEnded else { return }
         state = newState
         userAgent?.callStateChanged(self, newState)
+        if transfer.referrer != nil { reportToReferrer(newState) }
     }
 
     func end(_ reason: SIPCallEndReason) {

@@ -47,6 +47,8 @@ public final class SIPUserAgent: CustomStringConvertible {
     public var onMediaStopped: ((SIPCall) -> Void)?
     /// An INFO arrived in a call's dialog (already answered 200).
     public var onInfo: ((SIPCall, SIPMessage) -> Void)?
+    /// A transfer asked for with `SIPCall.refer(to:)` progressed (RFC 3515 NOTIFYs).
+    public var onTransfer: ((SIPCall, SIPTransferEvent) -> Void)?
     /// A check-sync NOTIFY from the registrar was accepted (and answered 200): fetch the
     /// provisioning now; `true`: then restart at a safe time. Nil: check-sync is not handled (481).
     public var onCheckSync: ((Bool) -> Void)?
@@ -94,7 +96,7 @@ public final class SIPUserAgent: CustomStringConvertible {
     /// phone's requests outside a dialog carry, after the outbound proxy's. Each 2xx replaces it.
     public internal(set) var serviceRoute: [SIPNameAddress] = []
     /// Methods we accept (Allow header, RFC 3261 §20.5).
-    public static let allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK, UPDATE"
+    public static let allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK, UPDATE, REFER, NOTIFY"
     /// The User-Agent header value.
     public var userAgentHeader = SIPStack.userAgentProduct
     /// The account's number on the phone (`account.N`): its calls carry it (`SIPCall.accountNumber`).
@@ -228,6 +230,7 @@ public final class SIPUserAgent: CustomStringConvertible {
         onSecurityWarning = nil
         onMediaStopped = nil
         onInfo = nil
+        onTransfer = nil
         onRegistrationState = nil
         sendKeepAlive = nil
         onLog = nil
@@ -263,21 +266,14 @@ public final class SIPUserAgent: CustomStringConvertible {
     // MARK: placing calls
 
     /// Places a call (RFC 3261 §13.2.1). `target` is a SIP URI (`sip:1002@127.0.0.1:5062`) or,
-    /// with a server, a bare user or number (`1002` becomes `sip:1002@server`).
-    public func call(_ target: String) throws(SIPError) -> SIPCall {
+    /// with a server, a bare user or number (`1002` becomes `sip:1002@server`). `prepare` sees the
+    /// call before its INVITE goes out.
+    public func call(_ target: String, prepare: ((SIPCall) -> Void)? = nil) throws(SIPError) -> SIPCall {
         guard !closed else { throw SIPError("the user agent is closed", status: nil) }
         guard calls.count < account.maxCalls else {
             throw SIPError("call limit reached (" + String(account.maxCalls) + " calls at once)", status: nil)
         }
-        var uri: SIPURI
-        if target.hasPrefix("sip:") || target.hasPrefix("sips:") {
-            uri = try SIPURI(parsing: target)
-        } else if let server = account.serverAddress {
-            uri = try SIPURI(parsing: "sip:" + target + "@" + SIPAccountConfiguration.host(server).description)
-            if account.serverPort != account.transport.defaultPort { uri.port = Int(account.serverPort) }
-        } else {
-            throw SIPError("'" + target + "' needs a host in direct-IP mode (sip:user@host:port)", status: nil)
-        }
+        let uri = try targetURI(target)
         guard peer(for: outboundRoute.first?.uri ?? uri) != nil else {
             if account.serverAddress != nil {
                 throw SIPError(
@@ -287,8 +283,24 @@ public final class SIPUserAgent: CustomStringConvertible {
         }
         let call = SIPCall(userAgent: self, id: takeCallID(), outgoingTo: uri)
         calls.append(call)
+        prepare?(call)
         call.startOutgoing()
         return call
+    }
+
+    /// The URI a dialled `target` names: a SIP URI as written, or with a server a bare user or
+    /// number on the server's domain (and its port when not the transport's default).
+    public func targetURI(_ target: String) throws(SIPError) -> SIPURI {
+        var uri: SIPURI
+        if target.hasPrefix("sip:") || target.hasPrefix("sips:") {
+            uri = try SIPURI(parsing: target)
+        } else if let server = account.serverAddress {
+            uri = try SIPURI(parsing: "sip:" + target + "@" + SIPAccountConfiguration.host(server).description)
+            if account.serverPort != account.transport.defaultPort { uri.port = Int(account.serverPort) }
+        } else {
+            throw SIPError("'" + target + "' needs a host in direct-IP mode (sip:user@host:port)", status: nil)
+        }
+        return uri
     }
 
     // MARK: helpers for calls and registration

@@ -242,7 +242,7 @@ struct PhoneStateMachineTests {
         rig.press(.record)
         #expect(rig.indicators.lcd.lines.contains("Recording is not configured"))
         rig.press(.transfer)
-        #expect(rig.indicators.lcd.lines.contains("Transfer: not supported yet"))
+        #expect(rig.indicators.lcd.lines.contains("Transfer: no call to transfer"))
     }
 
     @Test("a recording message stays on the LCD for features.record.message_time, as long as in the status log")

@@ -99,7 +99,7 @@ struct DialogTests {
         try scripted.receive(Self.request("OPTIONS", cseq: 1, branch: "opt1"))
         let ok = try #require(scripted.responses.last)
         #expect(ok.status == 200)
-        #expect(ok.headers("Allow") == ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "PRACK", "UPDATE"])
+        #expect(ok.headers("Allow") == ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "PRACK", "UPDATE", "REFER", "NOTIFY"])
         #expect(ok.header("Accept") == "application/sdp")
         #expect(ok.headers("Supported") == ["100rel"])
     }

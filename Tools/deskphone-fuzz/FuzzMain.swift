@@ -1,6 +1,7 @@
 // Host-only tool, kept in Tools/ (Sources/ is firmware): libFuzzer entry points for every parser
-// that reads the outside (issue 5): SIP messages and TCP stream framing, URI, SDP, SDES a=crypto and digest auth,
-// message-summary bodies (RFC 3842, MWI) and STUN (RFC 5626 keep-alive responses); RTP, RTCP and RFC 4733 events;
+// that reads the outside (issue 5): SIP messages and TCP stream framing, URI, sipfrag and Refer-To, SDP, SDES a=crypto
+// and digest auth, message-summary bodies (RFC 3842, MWI) and STUN (RFC 5626 keep-alive responses); RTP, RTCP and
+// RFC 4733 events;
 // HTTP responses and record URLs, DNS and TFTP answers, DHCP lease files (option 66), NETLINK_ROUTE datagrams
 // and <YealinkIPPhoneText> bodies; `.cfg` text and
 // `input_event` streams. Built by scripts/fuzz.sh with `swiftc -sanitize=fuzzer,address -DFUZZING`;
@@ -16,7 +17,7 @@ import SIP
 /// One fuzz target: feeds arbitrary bytes to a parser; traps only on a real bug (a round trip
 /// that changes meaning), never on bad input.
 enum FuzzTarget: String, CaseIterable {
-    case message, framer, uri, sdp, crypto, auth, mwi, stun
+    case message, framer, uri, sdp, crypto, auth, mwi, stun, sipfrag
     case rtp, rtcp, dtmf
     case http, dns, tftp, phonetext, dhcp, netlink
     case cfg, keys
@@ -32,6 +33,7 @@ enum FuzzTarget: String, CaseIterable {
         case .auth: digestFuzzEntry(bytes)
         case .mwi: messageSummaryFuzzEntry(bytes)
         case .stun: stunFuzzEntry(bytes)
+        case .sipfrag: sipfragFuzzEntry(bytes)
         case .rtp: VoiceFuzz.rtp(bytes)
         case .rtcp: VoiceFuzz.rtcp(bytes)
         case .dtmf: VoiceFuzz.dtmf(bytes)

@@ -11,7 +11,7 @@ import os, struct, sys, time
 EV_SYN, EV_KEY = 0, 1
 CODES = {"hook": 35, "record": 19, "line1": 38, "line2": 37, "pound": 83, "star": 55,
          "softkey1": 67, "softkey2": 68, "softkey3": 87, "softkey4": 88, "cancel": 1,
-         "speaker": 31, "hold": 24, "mute": 50, "ok": 28}
+         "speaker": 31, "hold": 24, "mute": 50, "ok": 28, "transfer": 20}
 for d in range(1, 10):
     CODES[str(d)] = d + 1
 CODES["0"] = 11
