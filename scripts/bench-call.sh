@@ -129,7 +129,8 @@ wait_udp() {
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# track_phone TIME_PID: the phone GNU time started (its child) in $phone_pid, and in $children.
+# track_phone PARENT_PID: the phone PARENT_PID started (GNU time's child, or a wrapper's) in
+# $phone_pid, and in $children.
 track_phone() {
   local i
   phone_pid=""
@@ -234,16 +235,7 @@ run_call() {
   children+=("$time_pid")
   track_phone "$time_pid"
   # Under a wrapper the phone is GNU time's grandchild.
-  if [ ${#tracer[@]} -gt 0 ] && [ -n "$phone_pid" ]; then
-    local tracer_pid=$phone_pid i
-    phone_pid=""
-    for ((i = 0; i < 50; i++)); do
-      phone_pid=$(pgrep -P "$tracer_pid" | head -1)
-      [ -n "$phone_pid" ] && break
-      sleep 0.1
-    done
-    [ -n "$phone_pid" ] && children+=("$phone_pid")
-  fi
+  [ ${#tracer[@]} -gt 0 ] && [ -n "$phone_pid" ] && track_phone "$phone_pid"
 
   # The call: SIPp exits after its BYE is answered (or at its -timeout).
   wait_gone "$sipp_pid" $((seconds + 70))

@@ -28,6 +28,7 @@ fixtures=$root/Tests/Fixtures-call/phone
 bsfixtures=$root/Tests/Fixtures-call/baresip
 board=$root/board/sim.cfg
 source "$root/scripts/cli-common.sh"
+source "$root/scripts/cli-baresip.sh"
 fds=()
 trap 'exit 130' INT TERM
 for tool in sipp baresip python3; do
@@ -128,31 +129,6 @@ wait_sipp() {
 }
 declare -A sipp_pids
 
-# start_baresip ANSWERMODE: baresip (Tests/Fixtures-call/baresip config) on 127.0.0.1:$bs_sip as
-# bob, its stdin UI driven through a FIFO, its SIP trace (-s) in bs.log.
-start_baresip() {
-  mkdir -p "$dir/bs"
-  sed -e "s|@SIP_PORT@|$bs_sip|g" -e "s|@RTP_PORTS@|$((rtp_min + 50))-$((rtp_min + 99))|g" \
-    -e "s|@SOURCE@|$work/tone.wav|g" -e "s|@DIR@|$dir/bs|g" "$bsfixtures/config.in" > "$dir/bs/config"
-  sed -e "s|@SIP_PORT@|$bs_sip|g" -e "s|@ANSWERMODE@|$1|g" -e "s|@CODECS@||g" \
-    "$bsfixtures/accounts.in" > "$dir/bs/accounts"
-  mkfifo "$dir/bs.in"
-  exec {bs_fd}<> "$dir/bs.in"
-  fds+=("$bs_fd")
-  baresip -s -f "$dir/bs" < "$dir/bs.in" > "$dir/bs.log" 2>&1 &
-  bs_pid=$!
-  pids+=("$bs_pid")
-  blog=$dir/bs.log
-  wait_re "$blog" "baresip is ready" 1 15 || fail "$n: baresip did not start: $(grep -a -v '^$' "$blog" | tail -3)"
-}
-bs_cmd() { printf '%s\n' "$1" >&"$bs_fd"; }
-stop_baresip() {
-  local i
-  bs_cmd /quit
-  for ((i = 0; i < 50; i++)); do kill -0 "$bs_pid" 2> /dev/null || break; sleep 0.1; done
-  kill "$bs_pid" 2> /dev/null
-  wait "$bs_pid" 2> /dev/null
-}
 # bs_trace sent|received WHAT [BODY_TEXT] DESCRIPTION: a SIP message in baresip's trace.
 bs_trace() {
   local out what=${*: -1}
@@ -230,7 +206,7 @@ fi
 if want 1b; then
   begin 1b 1 "dial 88 + Send -> baresip answers -> record key -> hang up by hook"
   write_cfg p
-  start_baresip auto
+  start_baresip auto "$((rtp_min + 50))-$((rtp_min + 99))"
   start_phone p
   keys press:hook 88
   expect $n "$pstatus" "$(lcd Dial '["88_"]')" "the LCD shows 88_"
@@ -299,7 +275,7 @@ if want 2b; then
   begin 2b 3 "baresip dials the phone -> incoming -> hook up answers -> hook down, BYE to baresip"
   write_cfg p
   start_phone p
-  start_baresip manual
+  start_baresip manual "$((rtp_min + 50))-$((rtp_min + 99))"
   bs_cmd "/dial sip:1001@127.0.0.1:$phone_sip"
   expect $n "$plog" "call 1: incoming from" "the phone sees baresip's call"
   expect_re $n "$pstatus" '"title":"Incoming call","lines":\["bob@127.0.0.1"\]' "LCD: Incoming call from bob@127.0.0.1"

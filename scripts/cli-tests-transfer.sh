@@ -28,6 +28,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 fixtures=$root/Tests/Fixtures-call/transfer
 bsfixtures=$root/Tests/Fixtures-call/baresip
 source "$root/scripts/cli-common.sh"
+source "$root/scripts/cli-baresip.sh"
 fds=()
 trap 'exit 130' INT TERM
 for tool in sipp baresip python3; do
@@ -115,31 +116,6 @@ wait_sipp() {
   fi
 }
 
-# start_baresip ANSWERMODE: baresip as bob on 127.0.0.1:$bs_sip, stdin through a FIFO, SIP trace in bs.log.
-start_baresip() {
-  mkdir -p "$dir/bs"
-  sed -e "s|@SIP_PORT@|$bs_sip|g" -e "s|@RTP_PORTS@|$((rtp_min + 10))-$((rtp_min + 19))|g" \
-    -e "s|@SOURCE@|$work/tone.wav|g" -e "s|@DIR@|$dir/bs|g" "$bsfixtures/config.in" > "$dir/bs/config"
-  sed -e "s|@SIP_PORT@|$bs_sip|g" -e "s|@ANSWERMODE@|$1|g" -e "s|@CODECS@||g" \
-    "$bsfixtures/accounts.in" > "$dir/bs/accounts"
-  mkfifo "$dir/bs.in"
-  exec {bs_fd}<> "$dir/bs.in"
-  fds+=("$bs_fd")
-  baresip -s -f "$dir/bs" < "$dir/bs.in" > "$dir/bs.log" 2>&1 &
-  bs_pid=$!
-  pids+=("$bs_pid")
-  blog=$dir/bs.log
-  wait_re "$blog" "baresip is ready" 1 15 || fail "$n: baresip did not start: $(grep -a -v '^$' "$blog" | tail -3)"
-}
-bs_cmd() { printf '%s\n' "$1" >&"$bs_fd"; }
-stop_baresip() {
-  local i
-  bs_cmd /quit
-  for ((i = 0; i < 50; i++)); do kill -0 "$bs_pid" 2> /dev/null || break; sleep 0.1; done
-  kill "$bs_pid" 2> /dev/null
-  wait "$bs_pid" 2> /dev/null
-  bs_pid=
-}
 
 python3 "$bsfixtures/audio.py" tone "$work/tone.wav" 8000 1000 120 || fail "baresip test signal could not be written"
 
@@ -148,7 +124,7 @@ if want 1; then
   begin 1 "baresip calls the phone, then transfers it (/transfer) to SIPp: 202, INVITE, NOTIFYs"
   start_phone
   start_sipp uas-target
-  start_baresip manual
+  start_baresip manual "$((rtp_min + 10))-$((rtp_min + 19))"
   bs_cmd "/dial sip:1001@127.0.0.1:$phone_sip"
   expect $n "$plog" "call 1: incoming" "baresip's call rings"
   keys ok
@@ -172,7 +148,7 @@ if want 2; then
   begin 2 "the phone calls baresip (88), Transfer, 77, Send: baresip calls SIPp, NOTIFY 200, the phone hangs up"
   start_phone
   start_sipp uas-target
-  start_baresip auto
+  start_baresip auto "$((rtp_min + 10))-$((rtp_min + 19))"
   keys 88 pound
   expect_re $n "$pstatus" '"title":"Talking"' "baresip answers: Talking"
   sleep 1
