@@ -10,7 +10,8 @@
 #   - baresip registered at the backup as bob (auto answer), the far end of a call.
 # The phone (account.1.sip_server.1.address = pbx.test, transport 3 = DNS-NAPTR, expires 30 s,
 # static.network.primary_dns = 127.0.0.1:$dns_port) must: locate pbx.test through NAPTR and SRV
-# and register at the primary; when the primary is killed, register at the backup as soon as a
+# and register at the primary, and call bob directly; when the primary is killed during that call,
+# the call stays up (RTP both ways) and the phone registers at the backup as soon as a
 # keep-alive (every 5 s) meets the dead port (the time from the kill to the backup binding is
 # printed: the issue's benchmark figure); call bob through the backup; fail back to the primary once it is up again.
 # No root needed. Each check prints `ok   ...` or `FAIL ...`; the last line is
@@ -152,6 +153,17 @@ else
   fail "baresip did not register at the backup: $(grep -a -v '^$' "$work/bs.log" | tail -n 3 | tr '\n' '|')"
 fi
 
+# A call in progress when the primary dies: straight to bob (not through a registrar, so the
+# registrar's death is the account's business only); it must stay up, with RTP both ways.
+label="call during failover"
+phone "dial sip:bob@127.0.0.1:38410"
+if wait_re "$log" '^call 1: connected' 1 15; then
+  pass "$label: a call straight to bob is up before the primary dies"
+else
+  fail "$label: the call to bob did not connect: $(tail -n 5 "$log" | tr '\n' '|')"
+fi
+sleep 1
+
 # --- failover: the primary dies -------------------------------------------------------------------
 label="failover"
 # A crash: Kamailio's workers (the children of the process started here), then the main process.
@@ -174,16 +186,37 @@ check "$label" "$log" "transport error: registering again" "a keep-alive found t
 check "$label" "$work/backup.log" "PROXY registered sip:1001@pbx.test contact=[<sip:1001@127.0.0.1:$phone_port" \
   "the backup holds the phone's binding"
 
+label="call during failover"
+sleep 1
+if grep -q '^call 1: ended' "$log"; then
+  fail "$label: the call ended while the account moved: $(grep '^call 1: ended' "$log")"
+else
+  pass "$label: the call stayed up while the account moved to the backup"
+fi
+phone hangup
+if wait_re "$log" '^call 1: ended \(local hang-up\)' 1 10; then
+  pass "$label: the call is hung up by the phone afterwards"
+else
+  fail "$label: the call did not end on hangup: $(tail -n 3 "$log" | tr '\n' '|')"
+fi
+wait_re "$log" '^call 1: stats ' 1 5
+read -r sent received < <(sed -n -E 's/^call 1: stats sent=([0-9]+) received=([0-9]+) .*/\1 \2/p' "$log" | head -n 1)
+if [ "${sent:-0}" -ge 150 ] && [ "${received:-0}" -ge $((${sent:-0} * 9 / 10)) ]; then
+  pass "$label: RTP flowed both ways through the failover (sent $sent, received $received packets)"
+else
+  fail "$label: RTP did not flow through the failover: sent ${sent:-?}, received ${received:-?}"
+fi
+
 # A call through the backup: the INVITE goes to the server the account is registered with.
 label="call via backup"
 phone "dial bob"
-if wait_re "$log" '^call 1: connected' 1 15; then
+if wait_re "$log" '^call 2: connected' 1 15; then
   pass "$label: the phone's call to bob connects"
   echo "     benchmark: primary killed -> a new call connected through the backup $((($(date +%s%N) - killed) / 1000000)) ms later" \
     "(dialled once the phone was bound to the backup)"
   sleep 1
   phone hangup
-  wait_re "$log" '^call 1: ended' 1 10 || fail "$label: the call did not end"
+  wait_re "$log" '^call 2: ended' 1 10 || fail "$label: the call did not end"
 else
   fail "$label: the call to bob did not connect: $(tail -n 5 "$log" | tr '\n' '|')"
 fi

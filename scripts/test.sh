@@ -32,7 +32,8 @@
 #      outbound against Kamailio's outbound and stun modules: instance/reg-id, STUN keep-alives, a
 #      call over the flow, a stopped registrar's missing STUN response re-registering), the
 #      registrar found by name with failover (scripts/cli-tests-dns.sh: dnsmasq answering NAPTR/SRV/A,
-#      two Kamailio registrars, the primary killed and restarted: failover, a call via the backup,
+#      two Kamailio registrars, the primary killed during a call and restarted: the call stays up,
+#      failover, a call via the backup,
 #      failback; prints the failover time), SIP over TLS (scripts/cli-tests-tls.sh: Kamailio as TLS
 #      registrar with a test PKI made by openssl, REGISTER with digest, a call, the record key's INFO and
 #      BYE over TLS, a wrong host name and an untrusted CA refused with their reasons, no fallback), the phone under a SIP flood (scripts/cli-tests-flood.sh: OPTIONS, garbage and MESSAGE floods during
