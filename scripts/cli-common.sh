@@ -96,3 +96,16 @@ summary() {
 
 # The test PKI (make_ca, make_leaf into $pki = $work/pki) and the TLS registrar of the TLS scripts.
 source "$(dirname "${BASH_SOURCE[0]}")/test-pki.sh"
+
+# expect NAME FILE FIXED-STRING WHAT [SECONDS] / expect_re NAME FILE REGEX WHAT [SECONDS]: waits
+# for the line (wait_for / wait_re), then passes or fails with the file's last lines;
+# expect_not NAME FILE FIXED-STRING WHAT: FILE has no such line now.
+expect() {
+  if wait_for "$2" "$3" 1 "${5:-15}"; then pass "$1: $4"; else fail "$1: $4: no '$3' in $(basename "$2"); last: $(tail -2 "$2" | tr '\n' '|' | cut -c1-300)"; fi
+}
+expect_re() {
+  if wait_re "$2" "$3" 1 "${5:-15}"; then pass "$1: $4"; else fail "$1: $4: no /$3/ in $(basename "$2"); last: $(tail -2 "$2" | tr '\n' '|' | cut -c1-300)"; fi
+}
+expect_not() {
+  if grep -a -q -F -- "$3" "$2"; then fail "$1: $4: found '$3' in $(basename "$2")"; else pass "$1: $4"; fi
+}

@@ -42,16 +42,6 @@ want() { [[ -z ${PHONE_SCENARIOS:-} || " $PHONE_SCENARIOS " == *" $1 "* ]]; }
 
 # Waits (cli-common's wait_match, wait_re, wait_for) stop at once when the phone has died.
 still_running() { [[ -z ${phone_pid:-} ]] || kill -0 "$phone_pid" 2> /dev/null; }
-# expect NAME FILE FIXED-STRING WHAT [SECONDS]: waits for the string, then passes or fails.
-expect() {
-  if wait_for "$2" "$3" 1 "${5:-15}"; then pass "$1: $4"; else fail "$1: $4: no '$3' in $(basename "$2"); last: $(tail -2 "$2" | tr '\n' '|' | cut -c1-300)"; fi
-}
-expect_re() {
-  if wait_re "$2" "$3" 1 "${5:-15}"; then pass "$1: $4"; else fail "$1: $4: no /$3/ in $(basename "$2"); last: $(tail -2 "$2" | tr '\n' '|' | cut -c1-300)"; fi
-}
-expect_not() {
-  if grep -a -q -F -- "$3" "$2"; then fail "$1: $4: found '$3' in $(basename "$2")"; else pass "$1: $4"; fi
-}
 # last_of FILE FIXED: the last line of FILE containing FIXED.
 last_of() { grep -a -F -- "$2" "$1" | tail -1; }
 # lcd TITLE LINES-JSON: the status log's LCD fields title and lines, as written.

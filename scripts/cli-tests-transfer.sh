@@ -36,15 +36,6 @@ for tool in sipp baresip python3; do
 done
 want() { [[ -z ${TRANSFER_SCENARIOS:-} || " $TRANSFER_SCENARIOS " == *" $1 "* ]]; }
 still_running() { [[ -z ${phone_pid:-} ]] || kill -0 "$phone_pid" 2> /dev/null; }
-expect() {
-  if wait_for "$2" "$3" 1 "${5:-15}"; then pass "$1: $4"; else fail "$1: $4: no '$3' in $(basename "$2"); last: $(tail -2 "$2" | tr '\n' '|' | cut -c1-300)"; fi
-}
-expect_re() {
-  if wait_re "$2" "$3" 1 "${5:-15}"; then pass "$1: $4"; else fail "$1: $4: no /$3/ in $(basename "$2"); last: $(tail -2 "$2" | tr '\n' '|' | cut -c1-300)"; fi
-}
-expect_not() {
-  if grep -a -q -F -- "$3" "$2"; then fail "$1: $4: found '$3' in $(basename "$2")"; else pass "$1: $4"; fi
-}
 keys() { "$root/Tests/Fixtures-call/record/keys.py" "$keyfifo" "$@"; }
 
 # begin N TITLE: scenario N's directory and ports.
